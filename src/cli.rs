@@ -1,0 +1,195 @@
+//! Command-line definitions (clap). Nothing here is interpreted: `config` resolves these into
+//! what the commands consume.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::data::Kind;
+use crate::exit::EXIT_CODES_HELP;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ldstore",
+    version,
+    about = "Administer and inspect LaunchDarkly flag data in Redis, DynamoDB and Consul",
+    long_about = "Administer and inspect LaunchDarkly feature-flag data kept in persistent stores \
+(Redis, DynamoDB, Consul), laid out exactly as the server-side SDKs and the Relay Proxy do.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format: a table for people, JSON for scripts.
+    #[arg(long, value_enum, global = true, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Log more (repeat for more detail); logs go to stderr.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write flags and segments from a source into a store prefix, replacing what is there.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sync(SyncArgs),
+
+    /// Show the LaunchDarkly prefixes a store holds, or one prefix in detail.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Inspect(InspectArgs),
+
+    /// Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Dump(DumpArgs),
+
+    /// Print a shell completion script for ldstore.
+    Completions(CompletionsArgs),
+
+    /// Write man pages (ldstore.1 and one per subcommand).
+    Man(ManArgs),
+}
+
+/// Which store and prefix: the same options on every command that touches a store.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Store")]
+pub struct StoreArgs {
+    /// Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS.
+    #[arg(long, value_name = "ADDR")]
+    pub redis: Option<String>,
+
+    /// Use TLS for Redis (turns redis:// into rediss://).
+    #[arg(long)]
+    pub redis_tls: bool,
+
+    /// PEM file of CA certificates to trust for Redis TLS (added to the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+
+    /// DynamoDB table name.
+    #[arg(long, value_name = "TABLE")]
+    pub dynamodb: Option<String>,
+
+    /// DynamoDB endpoint URL (DynamoDB Local and similar).
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+
+    /// AWS region for DynamoDB (default: the standard AWS chain).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Consul: host:port or http(s)://host:port.
+    #[arg(long, value_name = "ADDR")]
+    pub consul: Option<String>,
+
+    /// Consul ACL token.
+    #[arg(long, value_name = "TOKEN")]
+    pub consul_token: Option<String>,
+
+    /// File holding the Consul ACL token.
+    #[arg(long, value_name = "FILE")]
+    pub consul_token_file: Option<PathBuf>,
+
+    /// PEM file of CA certificates to trust for Consul over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub consul_ca_file: Option<PathBuf>,
+
+    /// Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB).
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Read store settings (and environments) from a Relay Proxy configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Connection and command timeout for the store.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub store_timeout: std::time::Duration,
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::relayconf::parse_duration(s)
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output).
+    #[arg(long, value_name = "PATH", conflicts_with = "from")]
+    pub from_file: Option<PathBuf>,
+
+    /// Where to read from: a file path or file:PATH, or a store URL
+    /// (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+
+    /// Show what would change (added, updated, removed, unchanged) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Only this kind of item.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+
+    /// Only the item with this key.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// Include tombstones (deleted items); left out by default.
+    #[arg(long)]
+    pub include_deleted: bool,
+
+    /// Pretty-print (items are re-indented; without this they are byte-identical to the store).
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Write to this file instead of standard output (written atomically).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate a completion script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory to write the pages into (default: print ldstore.1 to standard output).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}

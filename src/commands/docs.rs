@@ -1,0 +1,59 @@
+//! `ldstore completions` and `ldstore man`: generated from the clap definitions.
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::exit;
+
+pub fn completions(args: CompletionsArgs) -> Result<i32> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "ldstore", &mut std::io::stdout());
+    Ok(exit::SUCCESS)
+}
+
+fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    Ok(buf)
+}
+
+/// Every man page: `ldstore.1` and `ldstore-<sub>.1` for each subcommand (recursively).
+pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut pages = vec![("ldstore.1".to_string(), render(&cmd)?)];
+    fn walk(parent: &str, cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
+        for sub in cmd.get_subcommands() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            let name = format!("{parent}-{}", sub.get_name());
+            let named = sub.clone().name(name.clone());
+            pages.push((format!("{name}.1"), render(&named)?));
+            walk(&name, sub, pages)?;
+        }
+        Ok(())
+    }
+    walk("ldstore", &cmd, &mut pages)?;
+    Ok(pages)
+}
+
+pub fn man(args: ManArgs) -> Result<i32> {
+    let pages = man_pages()?;
+    match args.dir {
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&pages[0].1)?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            for (name, bytes) in pages {
+                std::fs::write(Path::new(&dir).join(name), bytes)?;
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}

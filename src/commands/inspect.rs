@@ -1,0 +1,113 @@
+//! `ldstore inspect`: every LaunchDarkly prefix in a store, or one prefix in detail.
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::{human_bytes, print_json, table, Ctx};
+use crate::cli::InspectArgs;
+use crate::config;
+use crate::exit;
+use crate::store::{self, PrefixStats, Store};
+
+fn synced_on(ms: Option<i64>) -> String {
+    match ms {
+        None => "-".into(),
+        Some(ms) => {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+            humantime::format_rfc3339_seconds(t).to_string()
+        }
+    }
+}
+
+fn largest(s: &PrefixStats) -> String {
+    match &s.largest_item {
+        Some(l) => format!("{}/{} ({})", l.kind, l.key, human_bytes(l.bytes)),
+        None => "-".into(),
+    }
+}
+
+pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<i32> {
+    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+    let store = store::open(&sel.store).await?;
+    match &sel.prefix {
+        Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), ctx).await,
+        None => all_prefixes(store.as_ref(), ctx).await,
+    }
+}
+
+async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
+    let prefixes = store.list_prefixes().await?;
+    let mut rows = Vec::with_capacity(prefixes.len());
+    for p in &prefixes {
+        rows.push(store.stats(p).await?);
+    }
+    if ctx.json() {
+        print_json(&json!({
+            "store": store.backend(),
+            "address": store.address(),
+            "default_prefix": store.effective_prefix(None),
+            "prefixes": rows,
+        }));
+        return Ok(exit::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("{} {}: no LaunchDarkly data found{}", store.backend(), store.address(), store.empty_listing_note());
+        return Ok(exit::SUCCESS);
+    }
+    let mut t = table(&["prefix", "initialized", "flags", "segments", "tombstones", "bytes", "largest item", "max version", "big segments synced"]);
+    for s in &rows {
+        t.add_row(vec![
+            s.prefix.clone(),
+            if s.initialized { "yes".into() } else { "NO".into() },
+            s.flags.to_string(),
+            s.segments.to_string(),
+            s.tombstones.to_string(),
+            human_bytes(s.total_bytes),
+            largest(s),
+            s.highest_version.map_or("-".into(), |v| v.to_string()),
+            synced_on(s.big_segments_synced_on),
+        ]);
+    }
+    println!("{} {}", store.backend(), store.address());
+    println!("{t}");
+    for s in &rows {
+        if !s.unreadable.is_empty() {
+            println!("prefix \"{}\": unreadable items: {}", s.prefix, s.unreadable.join(", "));
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
+    let s = store.stats(prefix).await?;
+    let keys = store.keys(prefix);
+    if ctx.json() {
+        print_json(&json!({
+            "store": store.backend(),
+            "address": store.address(),
+            "prefix": prefix,
+            "keys": keys,
+            "stats": s,
+        }));
+        return Ok(exit::SUCCESS);
+    }
+    let mut t = table(&["", ""]);
+    t.add_row(vec!["store".to_string(), format!("{} {}", store.backend(), store.address())]);
+    t.add_row(vec!["prefix".to_string(), format!("\"{prefix}\"")]);
+    for k in &keys {
+        t.add_row(vec![format!("key: {}", k.role), k.key.clone()]);
+    }
+    t.add_row(vec!["initialized".to_string(), if s.initialized { "yes".into() } else { "NO ($inited marker missing)".into() }]);
+    t.add_row(vec!["flags".to_string(), s.flags.to_string()]);
+    t.add_row(vec!["segments".to_string(), s.segments.to_string()]);
+    t.add_row(vec!["tombstones".to_string(), s.tombstones.to_string()]);
+    t.add_row(vec!["total bytes".to_string(), format!("{} ({})", s.total_bytes, human_bytes(s.total_bytes))]);
+    t.add_row(vec!["largest item".to_string(), largest(&s)]);
+    t.add_row(vec!["highest version".to_string(), s.highest_version.map_or("-".into(), |v| v.to_string())]);
+    t.add_row(vec!["big segments synced".to_string(), synced_on(s.big_segments_synced_on)]);
+    if !s.unreadable.is_empty() {
+        t.add_row(vec!["unreadable items".to_string(), s.unreadable.join(", ")]);
+    }
+    println!("{t}");
+    Ok(exit::SUCCESS)
+}

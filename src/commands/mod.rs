@@ -1,0 +1,97 @@
+//! One module per subcommand, plus what they share: output format and progress display.
+
+pub mod dump;
+pub mod docs;
+pub mod inspect;
+pub mod sync;
+
+use std::io::IsTerminal;
+
+use crate::cli::OutputFormat;
+use crate::config::{Env, ProcessEnv};
+use crate::store::Progress;
+
+/// What every command gets besides its own arguments.
+pub struct Ctx {
+    pub output: OutputFormat,
+    pub quiet: bool,
+    pub env: Box<dyn Env + Send + Sync>,
+}
+
+impl Ctx {
+    pub fn new(output: OutputFormat, quiet: bool) -> Ctx {
+        Ctx { output, quiet, env: Box::new(ProcessEnv) }
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// A progress bar on stderr when it is a terminal (and not quiet); nothing otherwise.
+    pub fn progress(&self, what: &str) -> Box<dyn Progress> {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return Box::new(crate::store::NoProgress);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} items ({elapsed})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Box::new(Bar(bar))
+    }
+
+    /// A line for people on stderr (suppressed by --quiet).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{}", crate::secrets::mask(msg));
+        }
+    }
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn set_total(&self, items: u64) {
+        self.0.set_length(items);
+    }
+    fn advance(&self, items: u64) {
+        self.0.inc(items);
+    }
+    fn message(&self, msg: &str) {
+        self.0.set_message(msg.to_string());
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Human-readable byte count.
+pub fn human_bytes(n: usize) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// A table in the project's style.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header.iter().map(|h| comfy_table::Cell::new(h)));
+    t
+}
+
+/// Print JSON to stdout.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+}

@@ -1,0 +1,129 @@
+//! `ldstore sync`: replace a prefix's data with a source's.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::{human_bytes, print_json, Ctx};
+use crate::cli::SyncArgs;
+use crate::config;
+use crate::data::{plan_changes, DataSet, Kind};
+use crate::exit::{self, UsageError};
+use crate::source::{self, file::FileSource, Source, SourceSpec, StoreSource};
+use crate::store::{self, Entry, Store};
+
+/// Build the source a sync reads from.
+pub fn source_for(args: &SyncArgs, ctx: &Ctx) -> Result<Box<dyn Source>> {
+    if let Some(p) = &args.from_file {
+        return Ok(Box::new(FileSource { path: p.clone() }));
+    }
+    let Some(spec) = &args.from else {
+        return Err(UsageError::new("no source given")
+            .hint("use --from-file PATH (or --from SOURCE: a file, redis://…?prefix=P, dynamodb://…, consul://…)")
+            .into());
+    };
+    match source::parse_spec(spec, &args.store, ctx.env.as_ref())? {
+        SourceSpec::File(path) => Ok(Box::new(FileSource { path })),
+        SourceSpec::Store { store, prefix } => Ok(Box::new(StoreSource { store, prefix })),
+        SourceSpec::LaunchDarkly => Err(UsageError::new("syncing from LaunchDarkly is not available in this build").into()),
+    }
+}
+
+/// What a store holds under a prefix, as raw JSON per key (for dry runs).
+pub async fn current_contents(store: &dyn Store, prefix: &str) -> Result<HashMap<Kind, HashMap<String, String>>> {
+    let mut out: HashMap<Kind, HashMap<String, String>> = HashMap::new();
+    for kind in Kind::ALL {
+        let map = out.entry(kind).or_default();
+        store
+            .read_all(prefix, kind, &mut |e: Entry| {
+                let (k, j) = match e {
+                    Ok(i) => (i.key, i.json),
+                    Err(b) => (b.key, b.json),
+                };
+                map.insert(k, j);
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(out)
+}
+
+pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
+    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+    let source = source_for(&args, ctx)?;
+    // Read and check the whole source before touching the store: bad input leaves it unchanged.
+    let data = source.fetch().await?;
+    let store = store::open(&sel.store).await?;
+    let prefix = store.effective_prefix(sel.prefix.as_deref());
+    if args.dry_run {
+        return dry_run(store.as_ref(), &prefix, &data, ctx).await;
+    }
+    let started = Instant::now();
+    let progress = ctx.progress("writing");
+    let report = store.init(&prefix, &data, progress.as_ref()).await?;
+    drop(progress);
+    let secs = started.elapsed().as_secs_f64();
+    let flags = data.flags.len();
+    let segments = data.segments.len();
+    if ctx.json() {
+        print_json(&json!({
+            "store": store.backend(),
+            "address": store.address(),
+            "prefix": prefix,
+            "source": source.describe(),
+            "flags": flags,
+            "segments": segments,
+            "items_written": report.items_written,
+            "bytes_written": report.bytes_written,
+            "seconds": secs,
+            "skipped": report.skipped,
+        }));
+    } else {
+        for s in &report.skipped {
+            eprintln!("ldstore: skipped {} \"{}\": {}", s.kind, s.key, s.reason);
+        }
+        ctx.note(&format!(
+            "synced {flags} flags and {segments} segments ({} items, {}) from {} into {} {} prefix \"{prefix}\" in {secs:.2} s",
+            report.items_written,
+            human_bytes(report.bytes_written),
+            source.describe(),
+            store.backend(),
+            store.address(),
+        ));
+    }
+    Ok(if report.skipped.is_empty() { exit::SUCCESS } else { exit::PARTIAL })
+}
+
+async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, ctx: &Ctx) -> Result<i32> {
+    let current = current_contents(store, prefix).await?;
+    let plan = plan_changes(&current, data);
+    if ctx.json() {
+        print_json(&json!({
+            "dry_run": true,
+            "store": store.backend(),
+            "address": store.address(),
+            "prefix": prefix,
+            "added": plan.added,
+            "updated": plan.updated,
+            "removed": plan.removed,
+            "unchanged": plan.unchanged,
+        }));
+    } else {
+        println!(
+            "dry run: {} prefix \"{prefix}\": {} added, {} updated, {} removed, {} unchanged (nothing written)",
+            store.backend(),
+            plan.added.len(),
+            plan.updated.len(),
+            plan.removed.len(),
+            plan.unchanged
+        );
+        for (label, keys) in [("added", &plan.added), ("updated", &plan.updated), ("removed", &plan.removed)] {
+            for k in keys {
+                println!("  {label:<8} {k}");
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,467 @@
+//! Resolved configuration: what the commands consume, built from command-line flags, Relay Proxy
+//! environment variables and a Relay Proxy configuration file (flags beat env vars beat the file).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::StoreArgs;
+use crate::exit::UsageError;
+use crate::relayconf::{self, RelayConfig};
+use crate::secrets;
+
+/// Reads environment variables; injectable for tests.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment (empty values count as unset).
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    /// `redis://host:port[/db]` or `rediss://…`, without credentials.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynamoDbConfig {
+    pub table: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsulConfig {
+    /// `http://host:port` or `https://…`.
+    pub address: String,
+    pub token: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreConfig {
+    Redis(RedisConfig),
+    DynamoDb(DynamoDbConfig),
+    Consul(ConsulConfig),
+}
+
+impl StoreConfig {
+    pub fn backend(&self) -> &'static str {
+        match self {
+            StoreConfig::Redis(_) => "Redis",
+            StoreConfig::DynamoDb(_) => "DynamoDB",
+            StoreConfig::Consul(_) => "Consul",
+        }
+    }
+}
+
+/// A store plus the prefix asked for (None = the backend's default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreSelection {
+    pub store: StoreConfig,
+    pub prefix: Option<String>,
+    /// The Relay config file, when one was given (environments, endpoints).
+    pub relay: Option<RelayConfig>,
+}
+
+fn multiple_databases(names: &[&str]) -> anyhow::Error {
+    anyhow::Error::new(
+        UsageError::new(format!(
+            "multiple databases are enabled ({}); only one is allowed",
+            names.join(", ")
+        ))
+        .hint("select one of --redis, --dynamodb or --consul"),
+    )
+}
+
+fn is_true(v: Option<String>) -> bool {
+    v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}
+
+/// Normalize a Redis address: `host:port`, `host`, `redis://…` or `rediss://…`; returns the URL
+/// without credentials plus any username/password it held.
+pub fn parse_redis_addr(addr: &str, force_tls: bool) -> Result<(String, Option<String>, Option<String>)> {
+    let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("redis://{addr}") };
+    let mut url = url::Url::parse(&with_scheme)
+        .map_err(|e| UsageError::new(format!("invalid Redis address \"{}\": {e}", secrets::redact_url(addr))))?;
+    if !matches!(url.scheme(), "redis" | "rediss") {
+        return Err(UsageError::new(format!(
+            "invalid Redis address \"{}\": the scheme must be redis:// or rediss://",
+            secrets::redact_url(addr)
+        ))
+        .into());
+    }
+    if url.host_str().is_none_or(|h| h.is_empty()) {
+        return Err(UsageError::new(format!("invalid Redis address \"{addr}\": no host")).into());
+    }
+    if force_tls && url.scheme() == "redis" {
+        let rest = url.as_str()["redis".len()..].to_string();
+        url = url::Url::parse(&format!("rediss{rest}")).expect("valid");
+    }
+    let user = match url.username() {
+        "" => None,
+        u => Some(percent_decode(u)),
+    };
+    let pass = url.password().map(percent_decode);
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if url.port().is_none() {
+        let _ = url.set_port(Some(6379));
+    }
+    let path = url.path().trim_matches('/').to_string();
+    if !path.is_empty() && path.parse::<u32>().is_err() {
+        return Err(UsageError::new(format!("invalid Redis database number \"{path}\" in {}", url)).into());
+    }
+    let mut s = url.to_string();
+    if s.ends_with('/') {
+        s.pop();
+    }
+    Ok((s, user, pass))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Normalize a Consul address to a base URL.
+pub fn parse_consul_addr(addr: &str) -> Result<String> {
+    let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
+    let url = url::Url::parse(&with_scheme)
+        .map_err(|e| UsageError::new(format!("invalid Consul address \"{addr}\": {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(UsageError::new(format!("invalid Consul address \"{addr}\": the scheme must be http:// or https://")).into());
+    }
+    let mut s = url.to_string();
+    while s.ends_with('/') {
+        s.pop();
+    }
+    Ok(s)
+}
+
+fn read_token_file(path: &std::path::Path) -> Result<String> {
+    let t = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("cannot read Consul token file {}: {e}", path.display())))?;
+    Ok(t.trim().to_string())
+}
+
+/// Resolve the store and prefix from flags, then Relay env vars, then a Relay config file.
+pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> {
+    let relay = match &args.config {
+        Some(p) => Some(relayconf::load(p)?),
+        None => None,
+    };
+    let timeout = args.store_timeout;
+
+    // Layer 1: flags.
+    let mut flagged: Vec<&str> = Vec::new();
+    if args.redis.is_some() {
+        flagged.push("Redis");
+    }
+    if args.consul.is_some() {
+        flagged.push("Consul");
+    }
+    if args.dynamodb.is_some() {
+        flagged.push("DynamoDB");
+    }
+    if flagged.len() > 1 {
+        return Err(multiple_databases(&flagged));
+    }
+
+    let store = if let Some(addr) = &args.redis {
+        redis_config(addr, args.redis_tls, None, None, args.redis_ca_file.clone(), timeout, env)?
+    } else if let Some(table) = &args.dynamodb {
+        StoreConfig::DynamoDb(DynamoDbConfig {
+            table: table.clone(),
+            endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")),
+            region: args.region.clone(),
+            timeout,
+        })
+    } else if let Some(addr) = &args.consul {
+        consul_config(addr, args, None, timeout, env)?
+    } else if let Some(s) = from_env(args, env, timeout)? {
+        s
+    } else if let Some(s) = relay.as_ref().map(|r| from_relay_file(r, args, timeout, env)).transpose()?.flatten() {
+        s
+    } else {
+        return Err(UsageError::new("no store selected")
+            .hint("give --redis host:port, --dynamodb TABLE or --consul host:port (or USE_REDIS=1 with REDIS_URL, or --config relay.conf)")
+            .into());
+    };
+
+    // Prefix: flag, else the single environment's prefix/table in the Relay file.
+    let mut prefix = args.prefix.clone();
+    if prefix.is_none() {
+        if let Some(r) = &relay {
+            if r.environments.len() == 1 {
+                prefix = r.environments[0].prefix.clone();
+            }
+        }
+    }
+    // The DynamoDB table may come from a single environment's tableName.
+    Ok(StoreSelection { store, prefix, relay })
+}
+
+fn redis_config(
+    addr: &str,
+    tls: bool,
+    username: Option<String>,
+    password: Option<String>,
+    ca_file: Option<PathBuf>,
+    timeout: Duration,
+    env: &dyn Env,
+) -> Result<StoreConfig> {
+    let (url, url_user, url_pass) = parse_redis_addr(addr, tls)?;
+    let username = url_user.or(username).or_else(|| env.var("REDIS_USERNAME"));
+    let password = url_pass.or(password).or_else(|| env.var("REDIS_PASSWORD"));
+    if let Some(p) = &password {
+        secrets::register(p);
+    }
+    Ok(StoreConfig::Redis(RedisConfig { url, username, password, ca_file, timeout }))
+}
+
+fn consul_config(addr: &str, args: &StoreArgs, relay_token: Option<(Option<String>, Option<String>)>, timeout: Duration, env: &dyn Env) -> Result<StoreConfig> {
+    let address = parse_consul_addr(addr)?;
+    let token = if let Some(t) = &args.consul_token {
+        Some(t.clone())
+    } else if let Some(f) = &args.consul_token_file {
+        Some(read_token_file(f)?)
+    } else {
+        let env_token = env.var("CONSUL_TOKEN");
+        let env_file = env.var("CONSUL_TOKEN_FILE");
+        if env_token.is_some() && env_file.is_some() {
+            return Err(UsageError::new("Consul token must be specified as either an inline value or a file, but not both").into());
+        }
+        if let Some(t) = env_token {
+            Some(t)
+        } else if let Some(f) = env_file {
+            Some(read_token_file(std::path::Path::new(&f))?)
+        } else if let Some(t) = env.var("CONSUL_HTTP_TOKEN") {
+            Some(t)
+        } else if let Some((tok, file)) = relay_token {
+            if tok.is_some() && file.is_some() {
+                return Err(UsageError::new("Consul token must be specified as either an inline value or a file, but not both").into());
+            }
+            match (tok, file) {
+                (Some(t), _) => Some(t),
+                (None, Some(f)) => Some(read_token_file(std::path::Path::new(&f))?),
+                _ => None,
+            }
+        } else {
+            None
+        }
+    };
+    if let Some(t) = &token {
+        secrets::register(t);
+    }
+    Ok(StoreConfig::Consul(ConsulConfig { address, token, ca_file: args.consul_ca_file.clone(), timeout }))
+}
+
+/// Layer 2: the Relay Proxy's environment variables (store variables are read only when the
+/// matching USE_* switch is on).
+fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option<StoreConfig>> {
+    let use_redis = is_true(env.var("USE_REDIS"));
+    let use_dynamo = is_true(env.var("USE_DYNAMODB"));
+    let use_consul = is_true(env.var("USE_CONSUL"));
+    let mut on = Vec::new();
+    if use_redis {
+        on.push("Redis");
+    }
+    if use_consul {
+        on.push("Consul");
+    }
+    if use_dynamo {
+        on.push("DynamoDB");
+    }
+    if on.len() > 1 {
+        return Err(multiple_databases(&on));
+    }
+    if use_redis {
+        let url = env.var("REDIS_URL");
+        let host = env.var("REDIS_HOST");
+        let port = env.var("REDIS_PORT");
+        if url.is_some() && (host.is_some() || port.is_some()) {
+            return Err(UsageError::new("please specify Redis URL or host/port, but not both").into());
+        }
+        let addr = match url {
+            Some(u) => u,
+            None => format!("{}:{}", host.unwrap_or_else(|| "localhost".into()), port.unwrap_or_else(|| "6379".into())),
+        };
+        let tls = args.redis_tls || is_true(env.var("REDIS_TLS"));
+        return Ok(Some(redis_config(&addr, tls, None, None, args.redis_ca_file.clone(), timeout, env)?));
+    }
+    if use_dynamo {
+        let table = env.var("DYNAMODB_TABLE").ok_or_else(|| {
+            UsageError::new("TableName property must be specified for DynamoDB, either globally or per environment")
+        })?;
+        return Ok(Some(StoreConfig::DynamoDb(DynamoDbConfig {
+            table,
+            endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")),
+            region: args.region.clone(),
+            timeout,
+        })));
+    }
+    if use_consul {
+        let host = env.var("CONSUL_HOST").or_else(|| env.var("CONSUL_HTTP_ADDR")).unwrap_or_else(|| "localhost:8500".into());
+        return Ok(Some(consul_config(&host, args, None, timeout, env)?));
+    }
+    Ok(None)
+}
+
+/// Layer 3: the Relay configuration file.
+fn from_relay_file(r: &RelayConfig, args: &StoreArgs, timeout: Duration, env: &dyn Env) -> Result<Option<StoreConfig>> {
+    let mut on = Vec::new();
+    if r.redis.enabled() {
+        on.push("Redis");
+    }
+    if r.consul.host.is_some() {
+        on.push("Consul");
+    }
+    if r.dynamodb.enabled == Some(true) {
+        on.push("DynamoDB");
+    }
+    if on.len() > 1 {
+        return Err(multiple_databases(&on));
+    }
+    if r.redis.enabled() {
+        if r.redis.url.is_some() && (r.redis.host.is_some() || r.redis.port.is_some()) {
+            return Err(UsageError::new("please specify Redis URL or host/port, but not both").into());
+        }
+        let addr = match &r.redis.url {
+            Some(u) => u.clone(),
+            None => format!(
+                "{}:{}",
+                r.redis.host.clone().unwrap_or_else(|| "localhost".into()),
+                r.redis.port.unwrap_or(6379)
+            ),
+        };
+        let tls = args.redis_tls || r.redis.tls == Some(true);
+        return Ok(Some(redis_config(
+            &addr,
+            tls,
+            r.redis.username.clone(),
+            r.redis.password.clone(),
+            args.redis_ca_file.clone(),
+            timeout,
+            env,
+        )?));
+    }
+    if r.dynamodb.enabled == Some(true) {
+        let per_env = if r.environments.len() == 1 { r.environments[0].table_name.clone() } else { None };
+        let table = r.dynamodb.table_name.clone().or(per_env).ok_or_else(|| {
+            UsageError::new("TableName property must be specified for DynamoDB, either globally or per environment")
+        })?;
+        return Ok(Some(StoreConfig::DynamoDb(DynamoDbConfig {
+            table,
+            endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")).or(r.dynamodb.url.clone()),
+            region: args.region.clone(),
+            timeout,
+        })));
+    }
+    if let Some(host) = &r.consul.host {
+        let relay_token = Some((r.consul.token.clone(), r.consul.token_file.clone()));
+        return Ok(Some(consul_config(host, args, relay_token, timeout, env)?));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k: &str| m.get(k).cloned()
+    }
+
+    fn args() -> StoreArgs {
+        StoreArgs { store_timeout: Duration::from_secs(10), ..Default::default() }
+    }
+
+    #[test]
+    fn redis_addresses_normalize() {
+        assert_eq!(parse_redis_addr("localhost:6379", false).unwrap().0, "redis://localhost:6379");
+        assert_eq!(parse_redis_addr("h", true).unwrap().0, "rediss://h:6379");
+        let (u, user, pass) = parse_redis_addr("redis://bob:p%40ss@h:7000/2", false).unwrap();
+        assert_eq!((u.as_str(), user.as_deref(), pass.as_deref()), ("redis://h:7000/2", Some("bob"), Some("p@ss")));
+        assert!(parse_redis_addr("http://h:1", false).is_err());
+        assert!(parse_redis_addr("redis://h:1/x", false).is_err());
+    }
+
+    #[test]
+    fn flags_beat_env_and_multiple_stores_are_refused() {
+        let mut a = args();
+        a.redis = Some("flaghost:1".into());
+        let s = resolve_store(&a, &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "envhost")])).unwrap();
+        assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://flaghost:1"));
+        a.consul = Some("c:8500".into());
+        let e = resolve_store(&a, &env(&[])).unwrap_err().to_string();
+        assert_eq!(e, "multiple databases are enabled (Redis, Consul); only one is allowed");
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "1"), ("USE_DYNAMODB", "1")])).unwrap_err().to_string();
+        assert_eq!(e, "multiple databases are enabled (Redis, DynamoDB); only one is allowed");
+    }
+
+    #[test]
+    fn relay_env_vars() {
+        let s = resolve_store(&args(), &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "r"), ("REDIS_PORT", "7"), ("REDIS_TLS", "true"), ("REDIS_PASSWORD", "pw")])).unwrap();
+        assert_eq!(s.store, StoreConfig::Redis(RedisConfig { url: "rediss://r:7".into(), username: None, password: Some("pw".into()), ca_file: None, timeout: Duration::from_secs(10) }));
+        // Store variables are ignored without the switch.
+        assert!(resolve_store(&args(), &env(&[("REDIS_HOST", "r")])).is_err());
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "r"), ("REDIS_URL", "redis://x")])).unwrap_err();
+        assert_eq!(e.to_string(), "please specify Redis URL or host/port, but not both");
+        let e = resolve_store(&args(), &env(&[("USE_CONSUL", "true"), ("CONSUL_TOKEN", "t"), ("CONSUL_TOKEN_FILE", "/f")])).unwrap_err();
+        assert_eq!(e.to_string(), "Consul token must be specified as either an inline value or a file, but not both");
+        let s = resolve_store(&args(), &env(&[("USE_DYNAMODB", "true"), ("DYNAMODB_TABLE", "t"), ("DYNAMODB_URL", "http://l:8000")])).unwrap();
+        assert!(matches!(s.store, StoreConfig::DynamoDb(ref d) if d.table == "t" && d.endpoint.as_deref() == Some("http://l:8000")));
+    }
+
+    #[test]
+    fn relay_file_is_the_last_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.conf");
+        std::fs::write(&p, "[Redis]\nurl = redis://filehost:6380\n[Environment \"prod\"]\nsdkKey = sdk-x\nprefix = ld:prod\n").unwrap();
+        let mut a = args();
+        a.config = Some(p);
+        let s = resolve_store(&a, &env(&[])).unwrap();
+        assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://filehost:6380"));
+        assert_eq!(s.prefix.as_deref(), Some("ld:prod"));
+        let s = resolve_store(&a, &env(&[("USE_REDIS", "1"), ("REDIS_URL", "redis://envhost:1")])).unwrap();
+        assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://envhost:1"));
+        a.prefix = Some("flagprefix".into());
+        assert_eq!(resolve_store(&a, &env(&[])).unwrap().prefix.as_deref(), Some("flagprefix"));
+    }
+}

@@ -1,0 +1,370 @@
+//! The data ldstore moves around: items kept as raw JSON, with just enough parsed to route them
+//! (version, deleted, prerequisites).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::Deserialize;
+
+/// The two kinds of item LaunchDarkly keeps in persistent stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Feature flags (`features` in store layouts, `flags` in payloads).
+    #[value(name = "flags", alias = "features")]
+    Flags,
+    /// Segments.
+    #[value(name = "segments")]
+    Segments,
+}
+
+impl Kind {
+    /// Both kinds, in init order: segments before flags.
+    pub const INIT_ORDER: [Kind; 2] = [Kind::Segments, Kind::Flags];
+    /// Both kinds in display order.
+    pub const ALL: [Kind; 2] = [Kind::Flags, Kind::Segments];
+
+    /// The store namespace: `features` or `segments`.
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Kind::Flags => "features",
+            Kind::Segments => "segments",
+        }
+    }
+
+    /// The payload name: `flags` or `segments` (also the stream path segment).
+    pub fn payload_name(self) -> &'static str {
+        match self {
+            Kind::Flags => "flags",
+            Kind::Segments => "segments",
+        }
+    }
+
+    /// The Go/Relay tombstone body for this kind.
+    pub fn tombstone_json(self, version: u64) -> String {
+        match self {
+            Kind::Flags => format!(
+                r#"{{"key":"$deleted","on":false,"prerequisites":[],"targets":[],"contextTargets":[],"rules":[],"fallthrough":{{}},"offVariation":null,"variations":[],"clientSide":false,"salt":"","trackEvents":false,"trackEventsFallthrough":false,"debugEventsUntilDate":null,"version":{version},"deleted":true}}"#
+            ),
+            Kind::Segments => format!(
+                r#"{{"key":"$deleted","included":[],"excluded":[],"includedContexts":[],"excludedContexts":[],"salt":"","rules":[],"version":{version},"generation":null,"deleted":true}}"#
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.payload_name())
+    }
+}
+
+/// Why an item's JSON could not be used.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ItemError {
+    #[error("{kind} item \"{key}\" is not valid JSON: {reason}")]
+    NotJson { kind: Kind, key: String, reason: String },
+    #[error("{kind} item \"{key}\" is not a JSON object")]
+    NotObject { kind: Kind, key: String },
+    #[error("{kind} item \"{key}\" has an invalid \"version\" ({found}); it must be a non-negative integer")]
+    BadVersion { kind: Kind, key: String, found: String },
+    #[error("{kind} item \"{key}\" has no \"version\"")]
+    MissingVersion { kind: Kind, key: String },
+}
+
+/// One flag or segment: its store address (`key`), a few parsed facts, and the JSON exactly as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub key: String,
+    pub version: u64,
+    pub deleted: bool,
+    /// Keys of prerequisite flags (flags only; empty for tombstones and segments).
+    pub prerequisites: Vec<String>,
+    /// The item's JSON, byte for byte as read from the store or source.
+    pub json: String,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+    #[serde(default)]
+    deleted: Option<serde_json::Value>,
+    #[serde(default)]
+    prerequisites: Option<Vec<PrereqMeta>>,
+}
+
+#[derive(Deserialize)]
+struct PrereqMeta {
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// The routing facts of an item's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub version: Option<u64>,
+    pub deleted: bool,
+    pub prerequisites: Vec<String>,
+}
+
+/// Parse the routing facts out of an item's JSON.
+pub fn facts(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
+    let trimmed = json.trim_start();
+    if !trimmed.starts_with('{') {
+        // Distinguish "not JSON" from "JSON but not an object".
+        return match serde_json::from_str::<serde::de::IgnoredAny>(json) {
+            Ok(_) => Err(ItemError::NotObject { kind, key: key.to_string() }),
+            Err(e) => Err(ItemError::NotJson { kind, key: key.to_string(), reason: e.to_string() }),
+        };
+    }
+    let meta = serde_json::from_str::<Meta>(json)
+        .map_err(|e| ItemError::NotJson { kind, key: key.to_string(), reason: e.to_string() })?;
+    let version = meta.version.as_ref().map(|v| version_of(kind, key, v)).transpose()?;
+    let deleted = meta.deleted.as_ref().and_then(|d| d.as_bool()).unwrap_or(false);
+    let prerequisites = if deleted || kind != Kind::Flags {
+        Vec::new()
+    } else {
+        meta.prerequisites.unwrap_or_default().into_iter().filter_map(|p| p.key).collect()
+    };
+    Ok(Facts { version, deleted, prerequisites })
+}
+
+impl Item {
+    /// Parse the routing facts out of `json`, keeping `json` unchanged. `version` is required.
+    pub fn parse(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
+        let f = facts(kind, key, &json)?;
+        let version = f.version.ok_or_else(|| ItemError::MissingVersion { kind, key: key.to_string() })?;
+        Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json })
+    }
+
+    /// Like [`Item::parse`], but an item without `version` gets version 1 (the SDK file-data-source
+    /// rule): `"version":1` is added as the object's first property.
+    pub fn parse_defaulting_version(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
+        let f = facts(kind, key, &json)?;
+        if let Some(version) = f.version {
+            return Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json });
+        }
+        if f.deleted {
+            // A tombstone without a version can never be ordered against anything.
+            return Err(ItemError::MissingVersion { kind, key: key.to_string() });
+        }
+        let rest = json.trim_start()[1..].trim_start();
+        let sep = if rest.starts_with('}') { "" } else { "," };
+        let json = format!("{{\"version\":1{sep}{rest}");
+        Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json })
+    }
+
+    /// A tombstone in the Go/Relay form.
+    pub fn tombstone(kind: Kind, key: &str, version: u64) -> Item {
+        Item {
+            key: key.to_string(),
+            version,
+            deleted: true,
+            prerequisites: Vec::new(),
+            json: kind.tombstone_json(version),
+        }
+    }
+}
+
+fn version_of(kind: Kind, key: &str, v: &serde_json::Value) -> Result<u64, ItemError> {
+    if let Some(n) = v.as_u64() {
+        return Ok(n);
+    }
+    // Some writers emit versions as floats with no fraction (e.g. 3.0); accept those.
+    if let Some(f) = v.as_f64() {
+        if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 {
+            return Ok(f as u64);
+        }
+    }
+    Err(ItemError::BadVersion { kind, key: key.to_string(), found: v.to_string() })
+}
+
+/// A full data set: every flag and segment, keyed by store address, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataSet {
+    pub flags: BTreeMap<String, Item>,
+    pub segments: BTreeMap<String, Item>,
+}
+
+impl DataSet {
+    pub fn items(&self, kind: Kind) -> &BTreeMap<String, Item> {
+        match kind {
+            Kind::Flags => &self.flags,
+            Kind::Segments => &self.segments,
+        }
+    }
+
+    pub fn items_mut(&mut self, kind: Kind) -> &mut BTreeMap<String, Item> {
+        match kind {
+            Kind::Flags => &mut self.flags,
+            Kind::Segments => &mut self.segments,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flags.len() + self.segments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn total_bytes(&self) -> usize {
+        self.flags.values().chain(self.segments.values()).map(|i| i.json.len()).sum()
+    }
+
+    /// Items of one kind in write order: for segments, key order; for flags, prerequisites before
+    /// the flags that depend on them (cycles and missing prerequisites are tolerated: such flags
+    /// are written in key order after what could be ordered).
+    pub fn write_order(&self, kind: Kind) -> Vec<&Item> {
+        let items = self.items(kind);
+        if kind == Kind::Segments {
+            return items.values().collect();
+        }
+        let mut out: Vec<&Item> = Vec::with_capacity(items.len());
+        let mut done: HashSet<&str> = HashSet::with_capacity(items.len());
+        let mut visiting: HashSet<&str> = HashSet::new();
+        for item in items.values() {
+            visit(item, items, &mut done, &mut visiting, &mut out);
+        }
+        out
+    }
+
+    /// Both kinds in write order: segments first, then flags, dependencies first.
+    pub fn all_in_write_order(&self) -> Vec<(Kind, &Item)> {
+        let mut v = Vec::with_capacity(self.len());
+        for kind in Kind::INIT_ORDER {
+            v.extend(self.write_order(kind).into_iter().map(|i| (kind, i)));
+        }
+        v
+    }
+}
+
+fn visit<'a>(
+    item: &'a Item,
+    items: &'a BTreeMap<String, Item>,
+    done: &mut HashSet<&'a str>,
+    visiting: &mut HashSet<&'a str>,
+    out: &mut Vec<&'a Item>,
+) {
+    // Iterative depth-first search so long prerequisite chains cannot overflow the stack.
+    if done.contains(item.key.as_str()) {
+        return;
+    }
+    let mut stack: Vec<(&'a Item, usize)> = vec![(item, 0)];
+    visiting.insert(item.key.as_str());
+    while let Some((cur, idx)) = stack.pop() {
+        if idx < cur.prerequisites.len() {
+            stack.push((cur, idx + 1));
+            let pk = cur.prerequisites[idx].as_str();
+            if let Some(p) = items.get(pk) {
+                if !done.contains(pk) && !visiting.contains(pk) {
+                    visiting.insert(p.key.as_str());
+                    stack.push((p, 0));
+                }
+            }
+        } else {
+            visiting.remove(cur.key.as_str());
+            if done.insert(cur.key.as_str()) {
+                out.push(cur);
+            }
+        }
+    }
+}
+
+/// Remove insignificant whitespace from JSON text without touching anything else (string
+/// contents, number spellings and property order are kept byte for byte).
+pub fn minify_json(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in s.chars() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Counts of what a full replace would do to a store.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ChangeSummary {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// What a full replace of `old` by `new` changes, per kind (keys as `flags/<key>`).
+pub fn plan_changes(old: &HashMap<Kind, HashMap<String, String>>, new: &DataSet) -> ChangeSummary {
+    let mut s = ChangeSummary::default();
+    for kind in Kind::ALL {
+        let empty = HashMap::new();
+        let old_items = old.get(&kind).unwrap_or(&empty);
+        for (k, item) in new.items(kind) {
+            match old_items.get(k) {
+                None => s.added.push(format!("{kind}/{k}")),
+                Some(old_json) if *old_json == item.json => s.unchanged += 1,
+                Some(_) => s.updated.push(format!("{kind}/{k}")),
+            }
+        }
+        let mut removed: Vec<&String> = old_items.keys().filter(|k| !new.items(kind).contains_key(*k)).collect();
+        removed.sort();
+        s.removed.extend(removed.into_iter().map(|k| format!("{kind}/{k}")));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag(key: &str, prereqs: &[&str]) -> Item {
+        let p: Vec<String> = prereqs.iter().map(|p| format!(r#"{{"key":"{p}","variation":0}}"#)).collect();
+        let json = format!(r#"{{"key":"{key}","version":1,"prerequisites":[{}]}}"#, p.join(","));
+        Item::parse(Kind::Flags, key, json).unwrap()
+    }
+
+    #[test]
+    fn prerequisites_come_first_and_cycles_terminate() {
+        let mut d = DataSet::default();
+        for (k, p) in [("a", vec!["c"]), ("b", vec![]), ("c", vec!["b", "missing"]), ("x", vec!["y"]), ("y", vec!["x"])] {
+            d.flags.insert(k.into(), flag(k, &p));
+        }
+        let order: Vec<&str> = d.write_order(Kind::Flags).iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(order.len(), 5);
+        let pos = |k| order.iter().position(|o| *o == k).unwrap();
+        assert!(pos("b") < pos("c") && pos("c") < pos("a"));
+    }
+
+    #[test]
+    fn versions_and_tombstones() {
+        let i = Item::parse(Kind::Flags, "f", r#"{"version":3,"deleted":true}"#.into()).unwrap();
+        assert!(i.deleted && i.version == 3);
+        assert!(matches!(Item::parse(Kind::Flags, "f", "[1]".into()), Err(ItemError::NotObject { .. })));
+        assert!(matches!(Item::parse(Kind::Flags, "f", r#"{"version":"3"}"#.into()), Err(ItemError::BadVersion { .. })));
+        assert!(matches!(Item::parse(Kind::Flags, "f", r#"{"key":"f"}"#.into()), Err(ItemError::MissingVersion { .. })));
+        let d = Item::parse_defaulting_version(Kind::Flags, "f", r#"{"key":"f"}"#.into()).unwrap();
+        assert_eq!(d.json, r#"{"version":1,"key":"f"}"#);
+        let t = Item::tombstone(Kind::Segments, "s", 9);
+        assert!(Item::parse(Kind::Segments, "s", t.json).unwrap().deleted);
+    }
+
+    #[test]
+    fn minify_keeps_strings() {
+        assert_eq!(minify_json("{ \"a b\" : [ 1 , \"x \\\" y\" ] }\n"), r#"{"a b":[1,"x \" y"]}"#);
+    }
+}

@@ -1,0 +1,119 @@
+//! Exit codes (stable, documented in `--help` and the README) and the one place errors are printed.
+
+use crate::secrets;
+
+/// Everything went as asked.
+pub const SUCCESS: i32 = 0;
+/// The answer is "no": differences found, validation failed.
+pub const NO: i32 = 1;
+/// Usage or configuration error.
+pub const USAGE: i32 = 2;
+/// Store error: unreachable, denied, wrong schema, write failed.
+pub const STORE: i32 = 3;
+/// LaunchDarkly (or other data source) error: bad SDK key, malformed payload.
+pub const SOURCE: i32 = 4;
+/// Partial success: some items could not be stored and were named.
+pub const PARTIAL: i32 = 5;
+/// Interrupted (SIGINT).
+pub const INTERRUPTED: i32 = 130;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    the answer is \"no\" (differences found, validation failed)
+  2    usage or configuration error
+  3    store error (unreachable, denied, wrong schema, write failed)
+  4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
+  5    partial success (some items could not be stored; they are named)
+  130  interrupted";
+
+/// A usage or configuration error (exit 2), with an optional hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> Self {
+        UsageError { message: message.into(), hint: None }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Shorthand for returning a usage error from a function returning `anyhow::Result`.
+#[macro_export]
+macro_rules! usage {
+    ($($arg:tt)*) => { ::anyhow::Error::new($crate::exit::UsageError::new(format!($($arg)*))) };
+}
+
+/// Interrupted by a signal.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// The exit code an error maps to: the first classified error in the cause chain decides.
+pub fn code_for(err: &anyhow::Error) -> i32 {
+    for cause in err.chain() {
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return USAGE;
+        }
+        if cause.downcast_ref::<Interrupted>().is_some() {
+            return INTERRUPTED;
+        }
+        if cause.downcast_ref::<crate::store::StoreError>().is_some() {
+            return STORE;
+        }
+        if cause.downcast_ref::<crate::source::SourceError>().is_some() {
+            return SOURCE;
+        }
+        if cause.downcast_ref::<clap::Error>().is_some() {
+            return USAGE;
+        }
+    }
+    STORE
+}
+
+fn hint_for(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(u) = cause.downcast_ref::<UsageError>() {
+            if let Some(h) = &u.hint {
+                return Some(h.clone());
+            }
+        }
+        if let Some(s) = cause.downcast_ref::<crate::store::StoreError>() {
+            if let Some(h) = s.hint() {
+                return Some(h);
+            }
+        }
+        if let Some(s) = cause.downcast_ref::<crate::source::SourceError>() {
+            if let Some(h) = s.hint() {
+                return Some(h);
+            }
+        }
+    }
+    None
+}
+
+/// The one place errors are printed: `ldstore: error: top: cause: cause` on one line, then a hint.
+pub fn report(err: &anyhow::Error) -> i32 {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        // Skip causes whose text is already contained in the previous part (common with wrappers).
+        if parts.last().is_some_and(|p| p.contains(&s)) {
+            continue;
+        }
+        parts.push(s);
+    }
+    let line = secrets::mask(&parts.join(": "));
+    eprintln!("ldstore: error: {}", line.replace('\n', " "));
+    if let Some(h) = hint_for(err) {
+        eprintln!("hint: {}", secrets::mask(&h));
+    }
+    code_for(err)
+}

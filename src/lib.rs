@@ -1,0 +1,91 @@
+//! ldstore: administer and inspect LaunchDarkly flag data in persistent stores.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod exit;
+pub mod relayconf;
+pub mod secrets;
+pub mod source;
+pub mod store;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::commands::Ctx;
+
+/// Parse the command line, run the command, print any error once; returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let _ = e.print();
+            return code;
+        }
+    };
+    // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    init_logging(cli.global.verbose, cli.global.quiet);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return exit::report(&anyhow::Error::new(e).context("cannot start the async runtime")),
+    };
+    let ctx = Ctx::new(cli.global.output, cli.global.quiet);
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = dispatch(cli.command, &ctx) => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(exit::Interrupted)),
+        }
+    });
+    // Do not wait for background tasks (connection drivers) after the command is done.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(code) => code,
+        Err(e) => exit::report(&e),
+    }
+}
+
+async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
+    match command {
+        Command::Sync(a) => commands::sync::run(a, ctx).await,
+        Command::Inspect(a) => commands::inspect::run(a, ctx).await,
+        Command::Dump(a) => commands::dump::run(a, ctx).await,
+        Command::Completions(a) => commands::docs::completions(a),
+        Command::Man(a) => commands::docs::man(a),
+    }
+}
+
+/// Logs go to stderr, with secrets masked.
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "ldstore=info",
+        (false, 2) => "ldstore=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LDSTORE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| MaskingWriter(std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+/// Writes log lines with every registered secret masked.
+struct MaskingWriter<W: std::io::Write>(W);
+
+impl<W: std::io::Write> std::io::Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(secrets::mask(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}

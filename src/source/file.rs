@@ -1,0 +1,161 @@
+//! Flag files: the SDK file-data-source format (JSON or YAML with `flags`, `segments`,
+//! `flagValues`), which is also the shape of `/sdk/latest-all` and of `ldstore dump`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{Source, SourceError};
+use crate::data::{minify_json, DataSet, Item, Kind};
+use crate::exit::UsageError;
+
+pub struct FileSource {
+    pub path: PathBuf,
+}
+
+#[async_trait]
+impl Source for FileSource {
+    fn describe(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+
+    async fn fetch(&self) -> anyhow::Result<DataSet> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || load(&path)).await?
+    }
+}
+
+/// Read and parse a flag file.
+pub fn load(path: &Path) -> anyhow::Result<DataSet> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("cannot read flag file {}: {e}", path.display())))?;
+    let name = path.display().to_string();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let yaml = match ext.as_str() {
+        "yaml" | "yml" => true,
+        "json" => false,
+        _ => !text.trim_start().starts_with('{'),
+    };
+    let parsed = if yaml { parse_yaml(&text) } else { parse_json(&text) };
+    parsed.map_err(|reason| SourceError::Malformed { source_name: name, reason }.into())
+}
+
+/// Parse YAML: duplicate keys are detected by the YAML parser, then the document goes through the
+/// same path as JSON.
+pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let json: serde_json::Value = serde_json::to_value(&doc).map_err(|e| format!("YAML that cannot be JSON: {e}"))?;
+    parse_json(&json.to_string())
+}
+
+/// A JSON object's members in order, raw, refusing duplicate names.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Members, E> {
+                Ok(Members(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut out: Vec<(String, Box<RawValue>)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(de::Error::custom(format!("duplicate key \"{k}\"")));
+                    }
+                    out.push((k, map.next_value()?));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn members(raw: &str, what: &str) -> Result<Vec<(String, Box<RawValue>)>, String> {
+    serde_json::from_str::<Members>(raw).map(|m| m.0).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Parse JSON flag-file text.
+pub fn parse_json(text: &str) -> Result<DataSet, String> {
+    let top = members(text, "invalid JSON")?;
+    let mut data = DataSet::default();
+    for (name, value) in top {
+        match name.as_str() {
+            "flags" | "segments" => {
+                let kind = if name == "flags" { Kind::Flags } else { Kind::Segments };
+                for (key, raw) in members(value.get(), &format!("\"{name}\""))? {
+                    let json = minify_json(raw.get());
+                    let item = Item::parse_defaulting_version(kind, &key, json).map_err(|e| e.to_string())?;
+                    data.items_mut(kind).insert(key, item);
+                }
+            }
+            "flagValues" => {
+                for (key, raw) in members(value.get(), "\"flagValues\"")? {
+                    if data.flags.contains_key(&key) {
+                        return Err(format!("duplicate key \"{key}\" in \"flags\" and \"flagValues\""));
+                    }
+                    let json = flag_for_value(&key, &minify_json(raw.get()));
+                    let item = Item::parse(Kind::Flags, &key, json).map_err(|e| e.to_string())?;
+                    data.flags.insert(key, item);
+                }
+            }
+            _ => {
+                // Other top-level properties (e.g. metadata some exporters add) are ignored.
+                tracing::warn!("ignoring unknown top-level property \"{name}\" in flag file");
+            }
+        }
+    }
+    Ok(data)
+}
+
+/// The flag a `flagValues` entry stands for: on, serving its one value to everyone.
+fn flag_for_value(key: &str, value_json: &str) -> String {
+    let key_json = serde_json::to_string(key).expect("string");
+    format!(
+        r#"{{"key":{key_json},"version":1,"on":true,"prerequisites":[],"targets":[],"contextTargets":[],"rules":[],"fallthrough":{{"variation":0}},"offVariation":0,"variations":[{value_json}],"salt":"","trackEvents":false,"trackEventsFallthrough":false,"clientSide":false,"deleted":false}}"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_items_are_kept_raw_and_minified() {
+        let d = parse_json(r#"{"flags": {"a": {"key": "a", "version": 2, "zzz": [1.50, "x  y"], "on": true}}, "segments": {}}"#).unwrap();
+        assert_eq!(d.flags["a"].json, r#"{"key":"a","version":2,"zzz":[1.50,"x  y"],"on":true}"#);
+        assert_eq!(d.flags["a"].version, 2);
+    }
+
+    #[test]
+    fn duplicates_and_bad_items_are_errors() {
+        let e = parse_json(r#"{"flags":{"a":{"version":1},"a":{"version":2}}}"#).unwrap_err();
+        assert!(e.contains("duplicate key \"a\""), "{e}");
+        let e = parse_json(r#"{"flags":{"a":{"version":1}},"flagValues":{"a":true}}"#).unwrap_err();
+        assert!(e.contains("duplicate key \"a\""), "{e}");
+        let e = parse_json(r#"{"flags":{"a":[1]}}"#).unwrap_err();
+        assert!(e.contains("not a JSON object"), "{e}");
+        let e = parse_json(r#"{"flags":{"a":{"version":"x"}}}"#).unwrap_err();
+        assert!(e.contains("invalid \"version\""), "{e}");
+        assert!(parse_json(r#"{"flags":{"a":{"version":1}}"#).is_err());
+        let e = parse_yaml("flags:\n  a:\n    version: 1\n  a:\n    version: 2\n").unwrap_err();
+        assert!(e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn yaml_and_flag_values() {
+        let d = parse_yaml("flagValues:\n  my-flag: true\nsegments:\n  s:\n    key: s\n    included: [a]\n").unwrap();
+        assert!(d.flags["my-flag"].json.contains(r#""variations":[true]"#));
+        assert_eq!(d.segments["s"].json, r#"{"version":1,"key":"s","included":["a"]}"#);
+    }
+}

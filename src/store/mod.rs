@@ -1,0 +1,276 @@
+//! The store-connection layer: one trait every backend implements, one module per backend.
+//! Commands never speak Redis, DynamoDB or Consul directly.
+
+pub mod consul;
+pub mod dynamodb;
+pub mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::config::StoreConfig;
+use crate::data::{DataSet, Item, ItemError, Kind};
+
+/// Errors from the store layer (exit code 3).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot connect to {store} at {addr}: {reason}")]
+    Unreachable { store: &'static str, addr: String, reason: String },
+    #[error("{store} at {addr} refused the credentials: {reason}")]
+    Denied { store: &'static str, addr: String, reason: String },
+    #[error("{store} timed out after {timeout:?} ({during})")]
+    Timeout { store: &'static str, timeout: Duration, during: String },
+    #[error("{store} command failed ({during}): {reason}")]
+    Command { store: &'static str, during: String, reason: String },
+    #[error("{store} schema is wrong: {reason}")]
+    Schema { store: &'static str, reason: String },
+    #[error("{store} holds an unreadable item: {0}", store = .1)]
+    BadItem(ItemError, &'static str),
+    #[error("{store} could not apply the change after {attempts} attempts: other writers kept changing {what}")]
+    Contention { store: &'static str, attempts: u32, what: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// A hint for the user, where one helps.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::Unreachable { store, .. } => Some(format!(
+                "check that {store} is running and reachable from here, and the address (e.g. --redis host:port)"
+            )),
+            StoreError::Denied { store: "Redis", .. } => Some(
+                "give the password in the URL (redis://user:pass@host:port) or REDIS_PASSWORD".into(),
+            ),
+            StoreError::Denied { store: "Consul", .. } => {
+                Some("set a token with read/write permission on the prefix: --consul-token, CONSUL_TOKEN or CONSUL_HTTP_TOKEN".into())
+            }
+            StoreError::Timeout { .. } => Some("raise --store-timeout if the store is slow but alive".into()),
+            _ => None,
+        }
+    }
+}
+
+/// What a full init wrote.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct InitReport {
+    pub items_written: usize,
+    pub bytes_written: usize,
+    /// Items not stored (too large for the store), each with the reason in the store's wording.
+    pub skipped: Vec<SkippedItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedItem {
+    pub kind: Kind,
+    pub key: String,
+    pub reason: String,
+}
+
+/// Receives progress from long store operations (a progress bar on a terminal, nothing otherwise).
+pub trait Progress: Send + Sync {
+    fn set_total(&self, _items: u64) {}
+    fn advance(&self, _items: u64) {}
+    fn message(&self, _msg: &str) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Per-prefix facts shown by `inspect`.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct PrefixStats {
+    pub prefix: String,
+    pub initialized: bool,
+    pub flags: usize,
+    pub segments: usize,
+    pub tombstones: usize,
+    pub total_bytes: usize,
+    pub largest_item: Option<LargestItem>,
+    pub highest_version: Option<u64>,
+    /// Unix ms of the last Big Segments sync, if the store has Big Segments metadata.
+    pub big_segments_synced_on: Option<i64>,
+    /// Items whose JSON could not be read (named), if any.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LargestItem {
+    pub kind: Kind,
+    pub key: String,
+    pub bytes: usize,
+}
+
+impl PrefixStats {
+    pub fn add(&mut self, kind: Kind, item: &Item) {
+        match kind {
+            Kind::Flags if !item.deleted => self.flags += 1,
+            Kind::Segments if !item.deleted => self.segments += 1,
+            _ => self.tombstones += 1,
+        }
+        let n = item.json.len();
+        self.total_bytes += n;
+        if self.largest_item.as_ref().is_none_or(|l| n > l.bytes) {
+            self.largest_item = Some(LargestItem { kind, key: item.key.clone(), bytes: n });
+        }
+        self.highest_version = Some(self.highest_version.map_or(item.version, |v| v.max(item.version)));
+    }
+}
+
+/// Where an item lives in a store, as exact keys, for `inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    pub role: String,
+    pub key: String,
+}
+
+/// Result of a version-guarded upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Upserted {
+    /// The item was written.
+    Applied,
+    /// The store already held this version or a newer one.
+    Stale { stored_version: u64 },
+}
+
+/// A stored value that is not a usable item (not JSON, not an object, bad version).
+#[derive(Debug, Clone)]
+pub struct BadItem {
+    pub key: String,
+    pub json: String,
+    pub error: ItemError,
+}
+
+/// What a streamed read yields per key: the item, or the raw value and why it is unusable.
+pub type Entry = Result<Item, BadItem>;
+
+/// A visitor for streamed reads. Returning an error stops the read.
+pub type Visitor<'a> = dyn FnMut(Entry) -> anyhow::Result<()> + Send + 'a;
+
+/// Parse a stored value into an [`Entry`].
+pub fn entry(kind: Kind, key: &str, json: String) -> Entry {
+    match crate::data::facts(kind, key, &json) {
+        Ok(f) => match f.version {
+            Some(version) => Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json }),
+            None => Err(BadItem { key: key.to_string(), json, error: ItemError::MissingVersion { kind, key: key.to_string() } }),
+        },
+        Err(error) => Err(BadItem { key: key.to_string(), json, error }),
+    }
+}
+
+/// A connected store. Every method takes the effective prefix (see [`Store::effective_prefix`]),
+/// so one connection serves many prefixes (inspect of all prefixes, multi-environment sync).
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Backend name for messages: `Redis`, `DynamoDB`, `Consul`.
+    fn backend(&self) -> &'static str;
+
+    /// Address for display, with secrets masked.
+    fn address(&self) -> String;
+
+    /// The prefix actually used for a requested one (`None` or empty means the backend default).
+    fn effective_prefix(&self, requested: Option<&str>) -> String;
+
+    /// The exact store keys a prefix resolves to.
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo>;
+
+    /// Largest item the store accepts (bytes of JSON, as the store or SDKs estimate it), if any.
+    fn item_size_limit(&self) -> Option<usize> {
+        None
+    }
+
+    /// Said after "no LaunchDarkly data found" when an empty listing may mean something else.
+    fn empty_listing_note(&self) -> &'static str {
+        ""
+    }
+
+    /// Check the connection (and credentials) once.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stream every item of one kind under the prefix (tombstones included), each key once, in no
+    /// particular order. Values that are not usable items are passed as [`BadItem`]s.
+    async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()>;
+
+    /// Read one item.
+    async fn get(&self, prefix: &str, kind: Kind, key: &str) -> Result<Option<Item>, StoreError>;
+
+    /// Whether the prefix's `$inited` marker exists.
+    async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError>;
+
+    /// Replace everything under the prefix with `data` (segments first, prerequisites before
+    /// dependants, marker last). Atomic where the store allows it.
+    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError>;
+
+    /// Write one item (or tombstone) only if its version is newer than the stored one.
+    async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError>;
+
+    /// Every LaunchDarkly prefix present in the store.
+    async fn list_prefixes(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Backend-specific extra facts about a prefix (Big Segments sync time...).
+    async fn big_segments_synced_on(&self, _prefix: &str) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+
+    /// Counts and sizes for one prefix (streams the items; nothing is held in memory).
+    async fn stats(&self, prefix: &str) -> anyhow::Result<PrefixStats> {
+        let mut stats = PrefixStats { prefix: prefix.to_string(), ..Default::default() };
+        stats.initialized = self.is_initialized(prefix).await?;
+        for kind in Kind::ALL {
+            let mut per_kind = PrefixStats::default();
+            let mut unreadable = Vec::new();
+            self.read_all(prefix, kind, &mut |e: Entry| {
+                match e {
+                    Ok(item) => per_kind.add(kind, &item),
+                    Err(bad) => unreadable.push(format!("{kind}/{}", bad.key)),
+                }
+                Ok(())
+            })
+            .await?;
+            stats.unreadable.extend(unreadable);
+            stats.flags += per_kind.flags;
+            stats.segments += per_kind.segments;
+            stats.tombstones += per_kind.tombstones;
+            stats.total_bytes += per_kind.total_bytes;
+            if let Some(l) = per_kind.largest_item {
+                if stats.largest_item.as_ref().is_none_or(|s| l.bytes > s.bytes) {
+                    stats.largest_item = Some(l);
+                }
+            }
+            if let Some(v) = per_kind.highest_version {
+                stats.highest_version = Some(stats.highest_version.map_or(v, |h| h.max(v)));
+            }
+        }
+        stats.big_segments_synced_on = self.big_segments_synced_on(prefix).await?;
+        Ok(stats)
+    }
+
+    /// Read a whole prefix into memory (for dump, diff, dry-run). An unusable value is an error
+    /// naming it.
+    async fn read_data_set(&self, prefix: &str) -> anyhow::Result<DataSet> {
+        let mut data = DataSet::default();
+        let backend = self.backend();
+        for kind in Kind::ALL {
+            let map = data.items_mut(kind);
+            self.read_all(prefix, kind, &mut |e: Entry| {
+                let item = e.map_err(|bad| StoreError::BadItem(bad.error, backend))?;
+                map.insert(item.key.clone(), item);
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(data)
+    }
+}
+
+/// Connect to the store a configuration names.
+pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Store>, StoreError> {
+    match cfg {
+        StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::connect(r).await?)),
+        StoreConfig::DynamoDb(d) => dynamodb::open(d).await,
+        StoreConfig::Consul(c) => consul::open(c).await,
+    }
+}

@@ -1,0 +1,372 @@
+//! Redis backend: hashes `<p>:features` and `<p>:segments`, marker `<p>:$inited`, exactly as the
+//! Go SDK, the Relay Proxy, and the Python and Node SDKs lay them out.
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Value};
+use tokio::sync::Mutex;
+
+use super::{entry, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor};
+use crate::config::RedisConfig;
+use crate::data::{DataSet, Item, Kind};
+use crate::secrets;
+
+const BACKEND: &str = "Redis";
+/// Hashes with at most this many fields are read with one HGETALL (a consistent snapshot);
+/// larger ones with HSCAN pages so no single reply is huge.
+const HGETALL_MAX_FIELDS: usize = 5_000;
+const HSCAN_COUNT: usize = 1_000;
+/// Fields per HSET command and bytes per pipelined chunk during init.
+const HSET_MAX_FIELDS: usize = 1_000;
+const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+const UPSERT_ATTEMPTS: u32 = 10;
+
+pub const DEFAULT_PREFIX: &str = "launchdarkly";
+
+pub struct RedisStore {
+    client: Client,
+    config: AsyncConnectionConfig,
+    display: String,
+    timeout: Duration,
+    /// Shared connection for plain reads.
+    conn: MultiplexedConnection,
+    /// Dedicated connection for WATCH/MULTI/EXEC (connection state must not be shared).
+    tx_conn: Mutex<Option<MultiplexedConnection>>,
+}
+
+fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> StoreError {
+    let text = err.to_string();
+    let code = err.code().unwrap_or("");
+    if matches!(code, "WRONGPASS" | "NOAUTH" | "NOPERM") || text.contains("WRONGPASS") || text.contains("NOAUTH") {
+        return StoreError::Denied { store: BACKEND, addr: addr.to_string(), reason: secrets::mask(&text) };
+    }
+    if err.is_timeout() {
+        return StoreError::Timeout { store: BACKEND, timeout, during: during.to_string() };
+    }
+    if err.is_connection_refusal() || err.is_io_error() || err.is_connection_dropped() {
+        return StoreError::Unreachable { store: BACKEND, addr: addr.to_string(), reason: secrets::mask(&text) };
+    }
+    StoreError::Command { store: BACKEND, during: during.to_string(), reason: secrets::mask(&text) }
+}
+
+impl RedisStore {
+    pub async fn connect(cfg: &RedisConfig) -> Result<RedisStore, StoreError> {
+        let display = cfg.url.clone();
+        let bad_config = |e: RedisError| StoreError::Other(format!("invalid Redis address {display}: {e}"));
+        let mut info = cfg.url.as_str().into_connection_info().map_err(bad_config)?;
+        let mut settings = info.redis_settings().clone();
+        if let Some(u) = &cfg.username {
+            settings = settings.set_username(u);
+        }
+        if let Some(p) = &cfg.password {
+            settings = settings.set_password(p);
+        }
+        info = info.set_redis_settings(settings);
+        let client = match &cfg.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    StoreError::Other(format!("cannot read Redis CA file {}: {e}", path.display()))
+                })?;
+                Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
+                    .map_err(bad_config)?
+            }
+            None => Client::open(info).map_err(bad_config)?,
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(cfg.timeout))
+            .set_response_timeout(Some(cfg.timeout));
+        let conn = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| classify(e, &display, "connecting", cfg.timeout))?;
+        Ok(RedisStore { client, config, display, timeout: cfg.timeout, conn, tx_conn: Mutex::new(None) })
+    }
+
+    fn err(&self, e: RedisError, during: &str) -> StoreError {
+        classify(e, &self.display, during, self.timeout)
+    }
+
+    fn hash_key(prefix: &str, kind: Kind) -> String {
+        format!("{prefix}:{}", kind.namespace())
+    }
+
+    fn inited_key(prefix: &str) -> String {
+        format!("{prefix}:$inited")
+    }
+
+    async fn tx_connection(&self) -> Result<tokio::sync::MutexGuard<'_, Option<MultiplexedConnection>>, StoreError> {
+        let mut guard = self.tx_conn.lock().await;
+        if guard.is_none() {
+            let c = self
+                .client
+                .get_multiplexed_async_connection_with_config(&self.config)
+                .await
+                .map_err(|e| self.err(e, "connecting"))?;
+            *guard = Some(c);
+        }
+        Ok(guard)
+    }
+
+    async fn init_on(&self, conn: &mut MultiplexedConnection, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+        let mut report = InitReport::default();
+        progress.set_total(data.len() as u64);
+        redis::cmd("MULTI").exec_async(conn).await.map_err(|e| self.err(e, "MULTI"))?;
+        let mut pipe = redis::pipe();
+        let mut pipe_bytes = 0usize;
+        let mut pipe_items = 0u64;
+        for kind in Kind::INIT_ORDER {
+            let key = Self::hash_key(prefix, kind);
+            pipe.cmd("DEL").arg(&key);
+            let items = data.write_order(kind);
+            for chunk in items.chunks(HSET_MAX_FIELDS) {
+                let mut cmd = redis::cmd("HSET");
+                cmd.arg(&key);
+                for item in chunk {
+                    cmd.arg(&item.key).arg(item.json.as_bytes());
+                    pipe_bytes += item.key.len() + item.json.len();
+                    report.bytes_written += item.json.len();
+                    report.items_written += 1;
+                }
+                pipe_items += chunk.len() as u64;
+                pipe.add_command(cmd);
+                if pipe_bytes >= CHUNK_BYTES {
+                    pipe.exec_async(conn).await.map_err(|e| self.err(e, "queueing HSET"))?;
+                    progress.advance(pipe_items);
+                    pipe = redis::pipe();
+                    pipe_bytes = 0;
+                    pipe_items = 0;
+                }
+            }
+        }
+        pipe.cmd("SET").arg(Self::inited_key(prefix)).arg("");
+        pipe.exec_async(conn).await.map_err(|e| self.err(e, "queueing HSET"))?;
+        progress.advance(pipe_items);
+        progress.message("committing");
+        let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
+        match result {
+            Value::Array(replies) => {
+                if let Some(Value::ServerError(e)) = replies.iter().find(|r| matches!(r, Value::ServerError(_))) {
+                    return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: format!("{e:?}") });
+                }
+            }
+            Value::Nil => {
+                return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: "transaction aborted".into() });
+            }
+            _ => {}
+        }
+        Ok(report)
+    }
+
+    async fn upsert_on(&self, conn: &mut MultiplexedConnection, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+        let key = Self::hash_key(prefix, kind);
+        for _ in 0..UPSERT_ATTEMPTS {
+            redis::cmd("WATCH").arg(&key).exec_async(conn).await.map_err(|e| self.err(e, "WATCH"))?;
+            let old: Option<String> =
+                redis::cmd("HGET").arg(&key).arg(&item.key).query_async(conn).await.map_err(|e| self.err(e, "HGET"))?;
+            if let Some(old) = old {
+                // An unreadable stored value is replaced, as the SDKs do.
+                let old_version = crate::data::facts(kind, &item.key, &old).ok().and_then(|f| f.version).unwrap_or(0);
+                if old_version >= item.version {
+                    redis::cmd("UNWATCH").exec_async(conn).await.map_err(|e| self.err(e, "UNWATCH"))?;
+                    return Ok(Upserted::Stale { stored_version: old_version });
+                }
+            }
+            let result: Value = redis::pipe()
+                .atomic()
+                .cmd("HSET")
+                .arg(&key)
+                .arg(&item.key)
+                .arg(item.json.as_bytes())
+                .query_async(conn)
+                .await
+                .map_err(|e| self.err(e, "HSET"))?;
+            if !matches!(result, Value::Nil) {
+                return Ok(Upserted::Applied);
+            }
+            // EXEC returned nil: another writer touched the hash; read again and retry.
+        }
+        Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
+    }
+}
+
+fn bytes_to_string(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn address(&self) -> String {
+        self.display.clone()
+    }
+
+    fn effective_prefix(&self, requested: Option<&str>) -> String {
+        match requested {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => DEFAULT_PREFIX.to_string(),
+        }
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags (hash)".into(), key: Self::hash_key(prefix, Kind::Flags) },
+            KeyInfo { role: "segments (hash)".into(), key: Self::hash_key(prefix, Kind::Segments) },
+            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
+            KeyInfo { role: "Big Segments sync time".into(), key: format!("{prefix}:big_segments_synchronized_on") },
+        ]
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING").exec_async(&mut c).await.map_err(|e| self.err(e, "PING"))
+    }
+
+    async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
+        let key = Self::hash_key(prefix, kind);
+        let mut c = self.conn.clone();
+        let len: usize = redis::cmd("HLEN").arg(&key).query_async(&mut c).await.map_err(|e| self.err(e, "HLEN"))?;
+        if len == 0 {
+            return Ok(());
+        }
+        if len <= HGETALL_MAX_FIELDS {
+            let flat: Vec<Vec<u8>> =
+                redis::cmd("HGETALL").arg(&key).query_async(&mut c).await.map_err(|e| self.err(e, "HGETALL"))?;
+            let mut it = flat.into_iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                let field = bytes_to_string(f);
+                visit(entry(kind, &field, bytes_to_string(v)))?;
+            }
+            return Ok(());
+        }
+        // HSCAN may return a field more than once; pass each key once.
+        let mut seen: HashSet<String> = HashSet::with_capacity(len);
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, flat): (u64, Vec<Vec<u8>>) = redis::cmd("HSCAN")
+                .arg(&key)
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(HSCAN_COUNT)
+                .query_async(&mut c)
+                .await
+                .map_err(|e| self.err(e, "HSCAN"))?;
+            let mut it = flat.into_iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                let field = bytes_to_string(f);
+                if seen.insert(field.clone()) {
+                    visit(entry(kind, &field, bytes_to_string(v)))?;
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        Ok(())
+    }
+
+    async fn get(&self, prefix: &str, kind: Kind, key: &str) -> Result<Option<Item>, StoreError> {
+        let mut c = self.conn.clone();
+        let v: Option<Vec<u8>> = redis::cmd("HGET")
+            .arg(Self::hash_key(prefix, kind))
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e, "HGET"))?;
+        match v {
+            None => Ok(None),
+            Some(v) => entry(kind, key, bytes_to_string(v)).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND)),
+        }
+    }
+
+    async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let n: i64 = redis::cmd("EXISTS")
+            .arg(Self::inited_key(prefix))
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e, "EXISTS"))?;
+        Ok(n > 0)
+    }
+
+    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+        let mut guard = self.tx_connection().await?;
+        let conn = guard.as_mut().expect("connected");
+        let result = self.init_on(conn, prefix, data, progress).await;
+        if result.is_err() {
+            // The connection may be mid-transaction; never reuse it. Closing it discards any
+            // queued commands, so nothing is half-written.
+            *guard = None;
+        }
+        result
+    }
+
+    async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+        let mut guard = self.tx_connection().await?;
+        let conn = guard.as_mut().expect("connected");
+        let result = self.upsert_on(conn, prefix, kind, item).await;
+        if result.is_err() {
+            *guard = None;
+        }
+        result
+    }
+
+    async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn.clone();
+        let suffixes = [":features", ":segments", ":$inited", ":big_segments_synchronized_on"];
+        let mut candidates: Vec<(String, String)> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+                .map_err(|e| self.err(e, "SCAN"))?;
+            for k in keys {
+                if let Some(sfx) = suffixes.iter().find(|s| k.ends_with(*s)) {
+                    let prefix = k[..k.len() - sfx.len()].to_string();
+                    if !prefix.is_empty() {
+                        candidates.push((prefix, k));
+                    }
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        // Only count a features/segments key if it is a hash (other tools may use similar names).
+        let mut pipe = redis::pipe();
+        for (_, k) in &candidates {
+            pipe.cmd("TYPE").arg(k);
+        }
+        let types: Vec<String> =
+            if candidates.is_empty() { Vec::new() } else { pipe.query_async(&mut c).await.map_err(|e| self.err(e, "TYPE"))? };
+        let mut out = BTreeSet::new();
+        for ((prefix, key), ty) in candidates.into_iter().zip(types) {
+            let want = if key.ends_with(":features") || key.ends_with(":segments") { "hash" } else { "string" };
+            if ty == want {
+                out.insert(prefix);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
+        let mut c = self.conn.clone();
+        let v: Option<String> = redis::cmd("GET")
+            .arg(format!("{prefix}:big_segments_synchronized_on"))
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e, "GET"))?;
+        Ok(v.and_then(|s| s.trim().parse().ok()))
+    }
+}

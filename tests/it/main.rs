@@ -1,0 +1,8 @@
+//! Integration tests: the built `ldstore` binary run the way a user runs it, against real servers
+//! started by `scripts/test` (their addresses arrive in LDSTORE_TEST_* environment variables) and
+//! in-process test servers. A test that needs a service FAILS when the service is missing.
+
+mod support;
+
+mod cli;
+mod redis_store;
