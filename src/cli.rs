@@ -145,7 +145,39 @@ pub struct SyncArgs {
     pub dry_run: bool,
 
     #[command(flatten)]
+    pub ld: LdArgs,
+
+    #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// How to reach LaunchDarkly: shared by every command that can read from it.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "LaunchDarkly")]
+pub struct LdArgs {
+    /// Server-side SDK key (default: LD_SDK_KEY). Never printed whole.
+    #[arg(long, value_name = "KEY")]
+    pub sdk_key: Option<String>,
+
+    /// Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI).
+    #[arg(long, value_name = "URI")]
+    pub base_uri: Option<String>,
+
+    /// Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI).
+    #[arg(long, value_name = "URI")]
+    pub stream_uri: Option<String>,
+
+    /// Take the first `put` of the streaming endpoint instead of polling.
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Payload filter key.
+    #[arg(long, value_name = "KEY")]
+    pub filter: Option<String>,
+
+    /// How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use crate::cli::SyncArgs;
 use crate::config;
 use crate::data::{plan_changes, DataSet, Kind};
 use crate::exit::{self, UsageError};
-use crate::source::{self, file::FileSource, Source, SourceSpec, StoreSource};
+use crate::source::{self, file::FileSource, Source};
 use crate::store::{self, Entry, Store};
 
 /// Build the source a sync reads from.
@@ -24,11 +24,8 @@ pub fn source_for(args: &SyncArgs, ctx: &Ctx) -> Result<Box<dyn Source>> {
             .hint("use --from-file PATH (or --from SOURCE: a file, redis://…?prefix=P, dynamodb://…, consul://…)")
             .into());
     };
-    match source::parse_spec(spec, &args.store, ctx.env.as_ref())? {
-        SourceSpec::File(path) => Ok(Box::new(FileSource { path })),
-        SourceSpec::Store { store, prefix } => Ok(Box::new(StoreSource { store, prefix })),
-        SourceSpec::LaunchDarkly => Err(UsageError::new("syncing from LaunchDarkly is not available in this build").into()),
-    }
+    let spec = source::parse_spec(spec, &args.store, ctx.env.as_ref())?;
+    source::open(spec, &args.ld, ctx.env.as_ref())
 }
 
 /// What a store holds under a prefix, as raw JSON per key (for dry runs).

@@ -5,7 +5,7 @@ pub mod file;
 
 use async_trait::async_trait;
 
-use crate::cli::StoreArgs;
+use crate::cli::{LdArgs, StoreArgs};
 use crate::config::{self, Env, StoreConfig};
 use crate::data::DataSet;
 use crate::exit::UsageError;
@@ -153,6 +153,18 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
         }
     };
     Ok(SourceSpec::Store { store, prefix })
+}
+
+/// Build the source a parsed operand names. `ld` carries how to reach LaunchDarkly.
+pub fn open(spec: SourceSpec, ld: &LdArgs, env: &dyn Env) -> anyhow::Result<Box<dyn Source>> {
+    let _ = (ld, env);
+    match spec {
+        SourceSpec::File(path) => Ok(Box::new(file::FileSource { path })),
+        SourceSpec::Store { store, prefix } => Ok(Box::new(StoreSource { store, prefix })),
+        SourceSpec::LaunchDarkly => {
+            Err(UsageError::new("reading from LaunchDarkly is not available in this build").into())
+        }
+    }
 }
 
 /// A store read as a source.
