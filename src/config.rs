@@ -86,11 +86,8 @@ pub struct StoreSelection {
 
 fn multiple_databases(names: &[&str]) -> anyhow::Error {
     anyhow::Error::new(
-        UsageError::new(format!(
-            "multiple databases are enabled ({}); only one is allowed",
-            names.join(", ")
-        ))
-        .hint("select one of --redis, --dynamodb or --consul"),
+        UsageError::new(format!("multiple databases are enabled ({}); only one is allowed", names.join(", ")))
+            .hint("select one of --redis, --dynamodb or --consul"),
     )
 }
 
@@ -144,12 +141,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -163,7 +161,10 @@ pub fn parse_consul_addr(addr: &str) -> Result<String> {
     let url = url::Url::parse(&with_scheme)
         .map_err(|e| UsageError::new(format!("invalid Consul address \"{addr}\": {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(UsageError::new(format!("invalid Consul address \"{addr}\": the scheme must be http:// or https://")).into());
+        return Err(UsageError::new(format!(
+            "invalid Consul address \"{addr}\": the scheme must be http:// or https://"
+        ))
+        .into());
     }
     let mut s = url.to_string();
     while s.ends_with('/') {
@@ -224,12 +225,11 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
 
     // Prefix: flag, else the single environment's prefix/table in the Relay file.
     let mut prefix = args.prefix.clone();
-    if prefix.is_none() {
-        if let Some(r) = &relay {
-            if r.environments.len() == 1 {
-                prefix = r.environments[0].prefix.clone();
-            }
-        }
+    if prefix.is_none()
+        && let Some(r) = &relay
+        && r.environments.len() == 1
+    {
+        prefix = r.environments[0].prefix.clone();
     }
     // The DynamoDB table may come from a single environment's tableName.
     Ok(StoreSelection { store, prefix, relay })
@@ -253,7 +253,13 @@ fn redis_config(
     Ok(StoreConfig::Redis(RedisConfig { url, username, password, ca_file, timeout }))
 }
 
-fn consul_config(addr: &str, args: &StoreArgs, relay_token: Option<(Option<String>, Option<String>)>, timeout: Duration, env: &dyn Env) -> Result<StoreConfig> {
+fn consul_config(
+    addr: &str,
+    args: &StoreArgs,
+    relay_token: Option<(Option<String>, Option<String>)>,
+    timeout: Duration,
+    env: &dyn Env,
+) -> Result<StoreConfig> {
     let address = parse_consul_addr(addr)?;
     let token = if let Some(t) = &args.consul_token {
         Some(t.clone())
@@ -263,7 +269,10 @@ fn consul_config(addr: &str, args: &StoreArgs, relay_token: Option<(Option<Strin
         let env_token = env.var("CONSUL_TOKEN");
         let env_file = env.var("CONSUL_TOKEN_FILE");
         if env_token.is_some() && env_file.is_some() {
-            return Err(UsageError::new("Consul token must be specified as either an inline value or a file, but not both").into());
+            return Err(UsageError::new(
+                "Consul token must be specified as either an inline value or a file, but not both",
+            )
+            .into());
         }
         if let Some(t) = env_token {
             Some(t)
@@ -273,7 +282,10 @@ fn consul_config(addr: &str, args: &StoreArgs, relay_token: Option<(Option<Strin
             Some(t)
         } else if let Some((tok, file)) = relay_token {
             if tok.is_some() && file.is_some() {
-                return Err(UsageError::new("Consul token must be specified as either an inline value or a file, but not both").into());
+                return Err(UsageError::new(
+                    "Consul token must be specified as either an inline value or a file, but not both",
+                )
+                .into());
             }
             match (tok, file) {
                 (Some(t), _) => Some(t),
@@ -335,7 +347,8 @@ fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option
         })));
     }
     if use_consul {
-        let host = env.var("CONSUL_HOST").or_else(|| env.var("CONSUL_HTTP_ADDR")).unwrap_or_else(|| "localhost:8500".into());
+        let host =
+            env.var("CONSUL_HOST").or_else(|| env.var("CONSUL_HTTP_ADDR")).unwrap_or_else(|| "localhost:8500".into());
         return Ok(Some(consul_config(&host, args, None, timeout, env)?));
     }
     Ok(None)
@@ -437,23 +450,55 @@ mod tests {
 
     #[test]
     fn relay_env_vars() {
-        let s = resolve_store(&args(), &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "r"), ("REDIS_PORT", "7"), ("REDIS_TLS", "true"), ("REDIS_PASSWORD", "pw")])).unwrap();
-        assert_eq!(s.store, StoreConfig::Redis(RedisConfig { url: "rediss://r:7".into(), username: None, password: Some("pw".into()), ca_file: None, timeout: Duration::from_secs(10) }));
+        let s = resolve_store(
+            &args(),
+            &env(&[
+                ("USE_REDIS", "true"),
+                ("REDIS_HOST", "r"),
+                ("REDIS_PORT", "7"),
+                ("REDIS_TLS", "true"),
+                ("REDIS_PASSWORD", "pw"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.store,
+            StoreConfig::Redis(RedisConfig {
+                url: "rediss://r:7".into(),
+                username: None,
+                password: Some("pw".into()),
+                ca_file: None,
+                timeout: Duration::from_secs(10)
+            })
+        );
         // Store variables are ignored without the switch.
         assert!(resolve_store(&args(), &env(&[("REDIS_HOST", "r")])).is_err());
-        let e = resolve_store(&args(), &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "r"), ("REDIS_URL", "redis://x")])).unwrap_err();
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "true"), ("REDIS_HOST", "r"), ("REDIS_URL", "redis://x")]))
+            .unwrap_err();
         assert_eq!(e.to_string(), "please specify Redis URL or host/port, but not both");
-        let e = resolve_store(&args(), &env(&[("USE_CONSUL", "true"), ("CONSUL_TOKEN", "t"), ("CONSUL_TOKEN_FILE", "/f")])).unwrap_err();
+        let e =
+            resolve_store(&args(), &env(&[("USE_CONSUL", "true"), ("CONSUL_TOKEN", "t"), ("CONSUL_TOKEN_FILE", "/f")]))
+                .unwrap_err();
         assert_eq!(e.to_string(), "Consul token must be specified as either an inline value or a file, but not both");
-        let s = resolve_store(&args(), &env(&[("USE_DYNAMODB", "true"), ("DYNAMODB_TABLE", "t"), ("DYNAMODB_URL", "http://l:8000")])).unwrap();
-        assert!(matches!(s.store, StoreConfig::DynamoDb(ref d) if d.table == "t" && d.endpoint.as_deref() == Some("http://l:8000")));
+        let s = resolve_store(
+            &args(),
+            &env(&[("USE_DYNAMODB", "true"), ("DYNAMODB_TABLE", "t"), ("DYNAMODB_URL", "http://l:8000")]),
+        )
+        .unwrap();
+        assert!(
+            matches!(s.store, StoreConfig::DynamoDb(ref d) if d.table == "t" && d.endpoint.as_deref() == Some("http://l:8000"))
+        );
     }
 
     #[test]
     fn relay_file_is_the_last_layer() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("relay.conf");
-        std::fs::write(&p, "[Redis]\nurl = redis://filehost:6380\n[Environment \"prod\"]\nsdkKey = sdk-x\nprefix = ld:prod\n").unwrap();
+        std::fs::write(
+            &p,
+            "[Redis]\nurl = redis://filehost:6380\n[Environment \"prod\"]\nsdkKey = sdk-x\nprefix = ld:prod\n",
+        )
+        .unwrap();
         let mut a = args();
         a.config = Some(p);
         let s = resolve_store(&a, &env(&[])).unwrap();

@@ -118,8 +118,11 @@ pub fn facts(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
             Err(e) => Err(ItemError::NotJson { kind, key: key.to_string(), reason: e.to_string() }),
         };
     }
-    let meta = serde_json::from_str::<Meta>(json)
-        .map_err(|e| ItemError::NotJson { kind, key: key.to_string(), reason: e.to_string() })?;
+    let meta = serde_json::from_str::<Meta>(json).map_err(|e| ItemError::NotJson {
+        kind,
+        key: key.to_string(),
+        reason: e.to_string(),
+    })?;
     let version = meta.version.as_ref().map(|v| version_of(kind, key, v)).transpose()?;
     let deleted = meta.deleted.as_ref().and_then(|d| d.as_bool()).unwrap_or(false);
     let prerequisites = if deleted || kind != Kind::Flags {
@@ -143,7 +146,13 @@ impl Item {
     pub fn parse_defaulting_version(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
         if let Some(version) = f.version {
-            return Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json });
+            return Ok(Item {
+                key: key.to_string(),
+                version,
+                deleted: f.deleted,
+                prerequisites: f.prerequisites,
+                json,
+            });
         }
         if f.deleted {
             // A tombstone without a version can never be ordered against anything.
@@ -172,10 +181,12 @@ fn version_of(kind: Kind, key: &str, v: &serde_json::Value) -> Result<u64, ItemE
         return Ok(n);
     }
     // Some writers emit versions as floats with no fraction (e.g. 3.0); accept those.
-    if let Some(f) = v.as_f64() {
-        if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 {
-            return Ok(f as u64);
-        }
+    if let Some(f) = v.as_f64()
+        && f >= 0.0
+        && f.fract() == 0.0
+        && f < 9.0e15
+    {
+        return Ok(f as u64);
     }
     Err(ItemError::BadVersion { kind, key: key.to_string(), found: v.to_string() })
 }
@@ -258,11 +269,12 @@ fn visit<'a>(
         if idx < cur.prerequisites.len() {
             stack.push((cur, idx + 1));
             let pk = cur.prerequisites[idx].as_str();
-            if let Some(p) = items.get(pk) {
-                if !done.contains(pk) && !visiting.contains(pk) {
-                    visiting.insert(p.key.as_str());
-                    stack.push((p, 0));
-                }
+            if let Some(p) = items.get(pk)
+                && !done.contains(pk)
+                && !visiting.contains(pk)
+            {
+                visiting.insert(p.key.as_str());
+                stack.push((p, 0));
             }
         } else {
             visiting.remove(cur.key.as_str());
@@ -341,7 +353,8 @@ mod tests {
     #[test]
     fn prerequisites_come_first_and_cycles_terminate() {
         let mut d = DataSet::default();
-        for (k, p) in [("a", vec!["c"]), ("b", vec![]), ("c", vec!["b", "missing"]), ("x", vec!["y"]), ("y", vec!["x"])] {
+        for (k, p) in [("a", vec!["c"]), ("b", vec![]), ("c", vec!["b", "missing"]), ("x", vec!["y"]), ("y", vec!["x"])]
+        {
             d.flags.insert(k.into(), flag(k, &p));
         }
         let order: Vec<&str> = d.write_order(Kind::Flags).iter().map(|i| i.key.as_str()).collect();
@@ -355,8 +368,14 @@ mod tests {
         let i = Item::parse(Kind::Flags, "f", r#"{"version":3,"deleted":true}"#.into()).unwrap();
         assert!(i.deleted && i.version == 3);
         assert!(matches!(Item::parse(Kind::Flags, "f", "[1]".into()), Err(ItemError::NotObject { .. })));
-        assert!(matches!(Item::parse(Kind::Flags, "f", r#"{"version":"3"}"#.into()), Err(ItemError::BadVersion { .. })));
-        assert!(matches!(Item::parse(Kind::Flags, "f", r#"{"key":"f"}"#.into()), Err(ItemError::MissingVersion { .. })));
+        assert!(matches!(
+            Item::parse(Kind::Flags, "f", r#"{"version":"3"}"#.into()),
+            Err(ItemError::BadVersion { .. })
+        ));
+        assert!(matches!(
+            Item::parse(Kind::Flags, "f", r#"{"key":"f"}"#.into()),
+            Err(ItemError::MissingVersion { .. })
+        ));
         let d = Item::parse_defaulting_version(Kind::Flags, "f", r#"{"key":"f"}"#.into()).unwrap();
         assert_eq!(d.json, r#"{"version":1,"key":"f"}"#);
         let t = Item::tombstone(Kind::Segments, "s", 9);

@@ -80,20 +80,20 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
 
 fn hint_for(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
-        if let Some(u) = cause.downcast_ref::<UsageError>() {
-            if let Some(h) = &u.hint {
-                return Some(h.clone());
-            }
+        if let Some(u) = cause.downcast_ref::<UsageError>()
+            && let Some(h) = &u.hint
+        {
+            return Some(h.clone());
         }
-        if let Some(s) = cause.downcast_ref::<crate::store::StoreError>() {
-            if let Some(h) = s.hint() {
-                return Some(h);
-            }
+        if let Some(s) = cause.downcast_ref::<crate::store::StoreError>()
+            && let Some(h) = s.hint()
+        {
+            return Some(h);
         }
-        if let Some(s) = cause.downcast_ref::<crate::source::SourceError>() {
-            if let Some(h) = s.hint() {
-                return Some(h);
-            }
+        if let Some(s) = cause.downcast_ref::<crate::source::SourceError>()
+            && let Some(h) = s.hint()
+        {
+            return Some(h);
         }
     }
     None

@@ -70,9 +70,22 @@ pub struct EnvironmentSection {
 fn known_keys(section: &str) -> Option<&'static [&'static str]> {
     Some(match section {
         "main" => &[
-            "exitonerror", "exitalways", "ignoreconnectionerrors", "port", "heartbeatinterval",
-            "maxclientconnectiontime", "disconnectedstatustime", "tlsenabled", "tlscert", "tlskey",
-            "tlsminversion", "loglevel", "baseuri", "clientsidebaseuri", "streamuri", "inittimeout",
+            "exitonerror",
+            "exitalways",
+            "ignoreconnectionerrors",
+            "port",
+            "heartbeatinterval",
+            "maxclientconnectiontime",
+            "disconnectedstatustime",
+            "tlsenabled",
+            "tlscert",
+            "tlskey",
+            "tlsminversion",
+            "loglevel",
+            "baseuri",
+            "clientsidebaseuri",
+            "streamuri",
+            "inittimeout",
             "expiredcredentialcleanupinterval",
         ],
         "autoconfig" => &["key", "envdatastoreprefix", "envdatastoretablename", "envallowedorigin", "envallowedheader"],
@@ -82,8 +95,18 @@ fn known_keys(section: &str) -> Option<&'static [&'static str]> {
         "consul" => &["host", "token", "tokenfile", "localttl"],
         "dynamodb" => &["enabled", "tablename", "url", "localttl"],
         "environment" => &[
-            "sdkkey", "mobilekey", "envid", "prefix", "tablename", "allowedorigin", "allowedheader",
-            "securemode", "ttl", "projkey", "filterkey", "loglevel",
+            "sdkkey",
+            "mobilekey",
+            "envid",
+            "prefix",
+            "tablename",
+            "allowedorigin",
+            "allowedheader",
+            "securemode",
+            "ttl",
+            "projkey",
+            "filterkey",
+            "loglevel",
         ],
         "filters" => &["keys"],
         "proxy" => &["url", "user", "password", "domain", "ntlmauth", "cacertfiles"],
@@ -96,12 +119,27 @@ fn known_keys(section: &str) -> Option<&'static [&'static str]> {
 }
 
 const DURATION_KEYS: &[&str] = &[
-    "localttl", "heartbeatinterval", "maxclientconnectiontime", "disconnectedstatustime", "inittimeout",
-    "flushinterval", "ttl", "filedatasourcepollinterval", "expiredcredentialcleanupinterval",
+    "localttl",
+    "heartbeatinterval",
+    "maxclientconnectiontime",
+    "disconnectedstatustime",
+    "inittimeout",
+    "flushinterval",
+    "ttl",
+    "filedatasourcepollinterval",
+    "expiredcredentialcleanupinterval",
 ];
 const BOOL_KEYS: &[&str] = &[
-    "exitonerror", "exitalways", "ignoreconnectionerrors", "tlsenabled", "sendevents", "inlineusers",
-    "tls", "enabled", "securemode", "ntlmauth",
+    "exitonerror",
+    "exitalways",
+    "ignoreconnectionerrors",
+    "tlsenabled",
+    "sendevents",
+    "inlineusers",
+    "tls",
+    "enabled",
+    "securemode",
+    "ntlmauth",
 ];
 
 /// Read and parse a Relay configuration file.
@@ -202,12 +240,12 @@ pub fn parse(text: &str) -> Result<RelayConfig> {
                 return Err(err(line_no, format!("unknown section [{name}]")));
             }
             match (lname.as_str(), &sub) {
-                ("environment", None) => return Err(err(line_no, "[Environment] needs a name: [Environment \"name\"]")),
+                ("environment", None) => {
+                    return Err(err(line_no, "[Environment] needs a name: [Environment \"name\"]"));
+                }
                 ("filters", None) => return Err(err(line_no, "[Filters] needs a project key: [Filters \"projKey\"]")),
-                ("environment", Some(n)) => {
-                    if !cfg.environments.iter().any(|e| &e.name == n) {
-                        cfg.environments.push(EnvironmentSection { name: n.clone(), ..Default::default() });
-                    }
+                ("environment", Some(n)) if !cfg.environments.iter().any(|e| &e.name == n) => {
+                    cfg.environments.push(EnvironmentSection { name: n.clone(), ..Default::default() });
                 }
                 (_, Some(_)) if lname != "filters" => {
                     return Err(err(line_no, format!("section [{name}] takes no subsection")));

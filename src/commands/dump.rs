@@ -12,7 +12,13 @@ use crate::exit::{self, UsageError};
 use crate::store;
 
 /// Write a data set in the `/sdk/latest-all` shape: keys sorted, items as stored.
-pub fn write_data_set(out: &mut dyn Write, data: &DataSet, kinds: &[Kind], include_deleted: bool, key: Option<&str>) -> std::io::Result<()> {
+pub fn write_data_set(
+    out: &mut dyn Write,
+    data: &DataSet,
+    kinds: &[Kind],
+    include_deleted: bool,
+    key: Option<&str>,
+) -> std::io::Result<()> {
     out.write_all(b"{")?;
     for (ki, kind) in kinds.iter().enumerate() {
         if ki > 0 {
@@ -46,7 +52,10 @@ pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
         None => Kind::ALL.to_vec(),
     };
     if !store.is_initialized(&prefix).await? {
-        ctx.note(&format!("ldstore: warning: {} prefix \"{prefix}\" is not initialized (no $inited marker)", store.backend()));
+        ctx.note(&format!(
+            "ldstore: warning: {} prefix \"{prefix}\" is not initialized (no $inited marker)",
+            store.backend()
+        ));
     }
     let data = store.read_data_set(&prefix).await?;
     let mut buf: Vec<u8> = Vec::with_capacity(data.total_bytes() + 64);
@@ -61,10 +70,10 @@ pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
         Some(path) => write_atomically(path, &buf)?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(&buf).and_then(|_| stdout.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(e.into());
-                }
+            if let Err(e) = stdout.write_all(&buf).and_then(|_| stdout.flush())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(e.into());
             }
         }
     }
@@ -76,8 +85,7 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let name = path.file_name().ok_or_else(|| UsageError::new(format!("not a file name: {}", path.display())))?;
     let tmp = dir.join(format!(".{}.ldstore-tmp", name.to_string_lossy()));
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::write(&tmp, bytes).map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         UsageError::new(format!("cannot write {}: {e}", path.display()))

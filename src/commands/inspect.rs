@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::{human_bytes, print_json, table, Ctx};
+use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::InspectArgs;
 use crate::config;
 use crate::exit;
@@ -54,7 +54,17 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
         println!("{} {}: no LaunchDarkly data found{}", store.backend(), store.address(), store.empty_listing_note());
         return Ok(exit::SUCCESS);
     }
-    let mut t = table(&["prefix", "initialized", "flags", "segments", "tombstones", "bytes", "largest item", "max version", "big segments synced"]);
+    let mut t = table(&[
+        "prefix",
+        "initialized",
+        "flags",
+        "segments",
+        "tombstones",
+        "bytes",
+        "largest item",
+        "max version",
+        "big segments synced",
+    ]);
     for s in &rows {
         t.add_row(vec![
             s.prefix.clone(),
@@ -97,7 +107,10 @@ async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
     for k in &keys {
         t.add_row(vec![format!("key: {}", k.role), k.key.clone()]);
     }
-    t.add_row(vec!["initialized".to_string(), if s.initialized { "yes".into() } else { "NO ($inited marker missing)".into() }]);
+    t.add_row(vec![
+        "initialized".to_string(),
+        if s.initialized { "yes".into() } else { "NO ($inited marker missing)".into() },
+    ]);
     t.add_row(vec!["flags".to_string(), s.flags.to_string()]);
     t.add_row(vec!["segments".to_string(), s.segments.to_string()]);
     t.add_row(vec!["tombstones".to_string(), s.tombstones.to_string()]);

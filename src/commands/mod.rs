@@ -1,7 +1,7 @@
 //! One module per subcommand, plus what they share: output format and progress display.
 
-pub mod dump;
 pub mod docs;
+pub mod dump;
 pub mod inspect;
 pub mod sync;
 
@@ -87,7 +87,7 @@ pub fn human_bytes(n: usize) -> String {
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(header.iter().map(|h| comfy_table::Cell::new(h)));
+    t.set_header(header.iter().map(comfy_table::Cell::new));
     t
 }
 

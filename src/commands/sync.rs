@@ -6,12 +6,12 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{human_bytes, print_json, Ctx};
+use super::{Ctx, human_bytes, print_json};
 use crate::cli::SyncArgs;
 use crate::config;
-use crate::data::{plan_changes, DataSet, Kind};
+use crate::data::{DataSet, Kind, plan_changes};
 use crate::exit::{self, UsageError};
-use crate::source::{self, file::FileSource, Source};
+use crate::source::{self, Source, file::FileSource};
 use crate::store::{self, Entry, Store};
 
 /// Build the source a sync reads from.

@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{Source, SourceError};
-use crate::data::{minify_json, DataSet, Item, Kind};
+use crate::data::{DataSet, Item, Kind, minify_json};
 use crate::exit::UsageError;
 
 pub struct FileSource {
@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn json_items_are_kept_raw_and_minified() {
-        let d = parse_json(r#"{"flags": {"a": {"key": "a", "version": 2, "zzz": [1.50, "x  y"], "on": true}}, "segments": {}}"#).unwrap();
+        let d = parse_json(
+            r#"{"flags": {"a": {"key": "a", "version": 2, "zzz": [1.50, "x  y"], "on": true}}, "segments": {}}"#,
+        )
+        .unwrap();
         assert_eq!(d.flags["a"].json, r#"{"key":"a","version":2,"zzz":[1.50,"x  y"],"on":true}"#);
         assert_eq!(d.flags["a"].version, 2);
     }

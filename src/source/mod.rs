@@ -30,7 +30,9 @@ pub enum SourceError {
 impl SourceError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            SourceError::Rejected { .. } => Some("check the SDK key (--sdk-key or LD_SDK_KEY) and that it is a server-side key (sdk-…)".into()),
+            SourceError::Rejected { .. } => {
+                Some("check the SDK key (--sdk-key or LD_SDK_KEY) and that it is a server-side key (sdk-…)".into())
+            }
             SourceError::Malformed { .. } => Some("nothing was written; fix the data and run again".into()),
             _ => None,
         }
@@ -52,7 +54,10 @@ pub enum SourceSpec {
     File(std::path::PathBuf),
     /// LaunchDarkly (SDK key, endpoints and filter come from the command's options).
     LaunchDarkly,
-    Store { store: StoreConfig, prefix: Option<String> },
+    Store {
+        store: StoreConfig,
+        prefix: Option<String>,
+    },
 }
 
 /// Parse `file:PATH`, a plain path, `ld`, or a store URL
@@ -81,7 +86,11 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
     let get = |name: &str| other.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let unknown = |allowed: &[&str]| -> anyhow::Result<()> {
         if let Some((k, _)) = other.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            return Err(UsageError::new(format!("unknown parameter \"{k}\" in source \"{}\"", secrets::redact_url(spec))).into());
+            return Err(UsageError::new(format!(
+                "unknown parameter \"{k}\" in source \"{}\"",
+                secrets::redact_url(spec)
+            ))
+            .into());
         }
         Ok(())
     };
@@ -107,11 +116,15 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
             unknown(&["endpoint", "region"])?;
             let table = url.host_str().unwrap_or("").to_string();
             if table.is_empty() {
-                return Err(UsageError::new(format!("no table in source \"{spec}\" (dynamodb://TABLE?prefix=P)")).into());
+                return Err(
+                    UsageError::new(format!("no table in source \"{spec}\" (dynamodb://TABLE?prefix=P)")).into()
+                );
             }
             StoreConfig::DynamoDb(config::DynamoDbConfig {
                 table,
-                endpoint: get("endpoint").or_else(|| defaults.dynamodb_endpoint.clone()).or_else(|| env.var("DYNAMODB_URL")),
+                endpoint: get("endpoint")
+                    .or_else(|| defaults.dynamodb_endpoint.clone())
+                    .or_else(|| env.var("DYNAMODB_URL")),
                 region: get("region").or_else(|| defaults.region.clone()),
                 timeout,
             })
@@ -210,7 +223,10 @@ mod tests {
         }
         match parse_spec("dynamodb://flags?prefix=p&endpoint=http://l:8000&region=eu-west-1", &d, &none).unwrap() {
             SourceSpec::Store { store: StoreConfig::DynamoDb(t), prefix } => {
-                assert_eq!((t.table.as_str(), t.endpoint.as_deref(), t.region.as_deref()), ("flags", Some("http://l:8000"), Some("eu-west-1")));
+                assert_eq!(
+                    (t.table.as_str(), t.endpoint.as_deref(), t.region.as_deref()),
+                    ("flags", Some("http://l:8000"), Some("eu-west-1"))
+                );
                 assert_eq!(prefix.as_deref(), Some("p"));
             }
             other => panic!("{other:?}"),

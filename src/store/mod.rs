@@ -154,8 +154,14 @@ pub type Visitor<'a> = dyn FnMut(Entry) -> anyhow::Result<()> + Send + 'a;
 pub fn entry(kind: Kind, key: &str, json: String) -> Entry {
     match crate::data::facts(kind, key, &json) {
         Ok(f) => match f.version {
-            Some(version) => Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json }),
-            None => Err(BadItem { key: key.to_string(), json, error: ItemError::MissingVersion { kind, key: key.to_string() } }),
+            Some(version) => {
+                Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json })
+            }
+            None => Err(BadItem {
+                key: key.to_string(),
+                json,
+                error: ItemError::MissingVersion { kind, key: key.to_string() },
+            }),
         },
         Err(error) => Err(BadItem { key: key.to_string(), json, error }),
     }
@@ -235,10 +241,10 @@ pub trait Store: Send + Sync {
             stats.segments += per_kind.segments;
             stats.tombstones += per_kind.tombstones;
             stats.total_bytes += per_kind.total_bytes;
-            if let Some(l) = per_kind.largest_item {
-                if stats.largest_item.as_ref().is_none_or(|s| l.bytes > s.bytes) {
-                    stats.largest_item = Some(l);
-                }
+            if let Some(l) = per_kind.largest_item
+                && stats.largest_item.as_ref().is_none_or(|s| l.bytes > s.bytes)
+            {
+                stats.largest_item = Some(l);
             }
             if let Some(v) = per_kind.highest_version {
                 stats.highest_version = Some(stats.highest_version.map_or(v, |h| h.max(v)));

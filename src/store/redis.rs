@@ -9,7 +9,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Value};
 use tokio::sync::Mutex;
 
-use super::{entry, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor};
+use super::{InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry};
 use crate::config::RedisConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
@@ -67,9 +67,8 @@ impl RedisStore {
         info = info.set_redis_settings(settings);
         let client = match &cfg.ca_file {
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    StoreError::Other(format!("cannot read Redis CA file {}: {e}", path.display()))
-                })?;
+                let pem = std::fs::read(path)
+                    .map_err(|e| StoreError::Other(format!("cannot read Redis CA file {}: {e}", path.display())))?;
                 Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
                     .map_err(bad_config)?
             }
@@ -110,7 +109,13 @@ impl RedisStore {
         Ok(guard)
     }
 
-    async fn init_on(&self, conn: &mut MultiplexedConnection, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+    async fn init_on(
+        &self,
+        conn: &mut MultiplexedConnection,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+    ) -> Result<InitReport, StoreError> {
         let mut report = InitReport::default();
         progress.set_total(data.len() as u64);
         redis::cmd("MULTI").exec_async(conn).await.map_err(|e| self.err(e, "MULTI"))?;
@@ -149,18 +154,32 @@ impl RedisStore {
         match result {
             Value::Array(replies) => {
                 if let Some(Value::ServerError(e)) = replies.iter().find(|r| matches!(r, Value::ServerError(_))) {
-                    return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: format!("{e:?}") });
+                    return Err(StoreError::Command {
+                        store: BACKEND,
+                        during: "EXEC".into(),
+                        reason: format!("{e:?}"),
+                    });
                 }
             }
             Value::Nil => {
-                return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: "transaction aborted".into() });
+                return Err(StoreError::Command {
+                    store: BACKEND,
+                    during: "EXEC".into(),
+                    reason: "transaction aborted".into(),
+                });
             }
             _ => {}
         }
         Ok(report)
     }
 
-    async fn upsert_on(&self, conn: &mut MultiplexedConnection, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+    async fn upsert_on(
+        &self,
+        conn: &mut MultiplexedConnection,
+        prefix: &str,
+        kind: Kind,
+        item: &Item,
+    ) -> Result<Upserted, StoreError> {
         let key = Self::hash_key(prefix, kind);
         for _ in 0..UPSERT_ATTEMPTS {
             redis::cmd("WATCH").arg(&key).exec_async(conn).await.map_err(|e| self.err(e, "WATCH"))?;
@@ -281,7 +300,9 @@ impl Store for RedisStore {
             .map_err(|e| self.err(e, "HGET"))?;
         match v {
             None => Ok(None),
-            Some(v) => entry(kind, key, bytes_to_string(v)).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND)),
+            Some(v) => {
+                entry(kind, key, bytes_to_string(v)).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
+            }
         }
     }
 
@@ -348,8 +369,11 @@ impl Store for RedisStore {
         for (_, k) in &candidates {
             pipe.cmd("TYPE").arg(k);
         }
-        let types: Vec<String> =
-            if candidates.is_empty() { Vec::new() } else { pipe.query_async(&mut c).await.map_err(|e| self.err(e, "TYPE"))? };
+        let types: Vec<String> = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            pipe.query_async(&mut c).await.map_err(|e| self.err(e, "TYPE"))?
+        };
         let mut out = BTreeSet::new();
         for ((prefix, key), ty) in candidates.into_iter().zip(types) {
             let want = if key.ends_with(":features") || key.ends_with(":segments") { "hash" } else { "string" };

@@ -46,13 +46,7 @@ pub fn stderr(o: &Output) -> String {
 /// Assert an exit code, showing the output when it differs.
 #[track_caller]
 pub fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
+    assert_eq!(o.status.code(), Some(code), "exit code\n--- stdout\n{}\n--- stderr\n{}", stdout(o), stderr(o));
 }
 
 /// A service address from the environment; panics (fails the test) when the service is missing.

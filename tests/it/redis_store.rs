@@ -1,0 +1,1 @@
+//! Redis backend tests (against the real redis-server started by scripts/test).
