@@ -40,7 +40,11 @@ pub struct RedisStore {
 fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> StoreError {
     let text = err.to_string();
     let code = err.code().unwrap_or("");
-    if matches!(code, "WRONGPASS" | "NOAUTH" | "NOPERM") || text.contains("WRONGPASS") || text.contains("NOAUTH") {
+    if matches!(code, "WRONGPASS" | "NOAUTH" | "NOPERM")
+        || err.kind() == redis::ErrorKind::AuthenticationFailed
+        || text.contains("WRONGPASS")
+        || text.contains("NOAUTH")
+    {
         return StoreError::Denied { store: BACKEND, addr: addr.to_string(), reason: secrets::mask(&text) };
     }
     if err.is_timeout() {

@@ -1,0 +1,169 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[ldstore] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'ldstore'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'ldstore'= {
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand sync 'Write flags and segments from a source into a store prefix, replacing what is there'
+            cand inspect 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
+            cand dump 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+            cand completions 'Print a shell completion script for ldstore'
+            cand man 'Write man pages (ldstore.1 and one per subcommand)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ldstore;sync'= {
+            cand --from-file 'Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output)'
+            cand --from 'Where to read from: a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P)'
+            cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
+            cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
+            cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'
+            cand --filter 'Payload filter key'
+            cand --timeout 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)'
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --dry-run 'Show what would change (added, updated, removed, unchanged) and write nothing'
+            cand --stream 'Take the first `put` of the streaming endpoint instead of polling'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;inspect'= {
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;dump'= {
+            cand --kind 'Only this kind of item'
+            cand --key 'Only the item with this key'
+            cand -o 'Write to this file instead of standard output (written atomically)'
+            cand --out 'Write to this file instead of standard output (written atomically)'
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --include-deleted 'Include tombstones (deleted items); left out by default'
+            cand --pretty 'Pretty-print (items are re-indented; without this they are byte-identical to the store)'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;completions'= {
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;man'= {
+            cand --dir 'Directory to write the pages into (default: print ldstore.1 to standard output)'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;help'= {
+            cand sync 'Write flags and segments from a source into a store prefix, replacing what is there'
+            cand inspect 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
+            cand dump 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+            cand completions 'Print a shell completion script for ldstore'
+            cand man 'Write man pages (ldstore.1 and one per subcommand)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ldstore;help;sync'= {
+        }
+        &'ldstore;help;inspect'= {
+        }
+        &'ldstore;help;dump'= {
+        }
+        &'ldstore;help;completions'= {
+        }
+        &'ldstore;help;man'= {
+        }
+        &'ldstore;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
