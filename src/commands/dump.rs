@@ -58,22 +58,31 @@ pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
         ));
     }
     let data = store.read_data_set(&prefix).await?;
-    let mut buf: Vec<u8> = Vec::with_capacity(data.total_bytes() + 64);
-    write_data_set(&mut buf, &data, &kinds, args.include_deleted, args.key.as_deref())?;
-    drop(data);
-    if args.pretty {
-        let v: serde_json::Value = serde_json::from_slice(&buf).context("re-reading dump for --pretty")?;
-        buf = serde_json::to_vec_pretty(&v)?;
-        buf.push(b'\n');
-    }
+    let write = |out: &mut dyn Write| -> Result<()> {
+        if args.pretty {
+            let mut buf: Vec<u8> = Vec::with_capacity(data.total_bytes() + 64);
+            write_data_set(&mut buf, &data, &kinds, args.include_deleted, args.key.as_deref())?;
+            let v: serde_json::Value = serde_json::from_slice(&buf).context("re-reading dump for --pretty")?;
+            drop(buf);
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            out.write_all(b"\n")?;
+        } else {
+            // Streamed straight to the output: the data set is held once, never copied.
+            write_data_set(out, &data, &kinds, args.include_deleted, args.key.as_deref())?;
+        }
+        out.flush()?;
+        Ok(())
+    };
     match &args.out {
-        Some(path) => write_atomically(path, &buf)?,
+        Some(path) => write_atomically(path, |f| write(f))?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(&buf).and_then(|_| stdout.flush())
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(e.into());
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            if let Err(e) = write(&mut stdout) {
+                let broken_pipe =
+                    e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+                if !broken_pipe {
+                    return Err(e);
+                }
             }
         }
     }
@@ -81,11 +90,19 @@ pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
 }
 
 /// Write a file via a temporary sibling and a rename, so a failed dump never leaves half a file.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomically(path: &std::path::Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let name = path.file_name().ok_or_else(|| UsageError::new(format!("not a file name: {}", path.display())))?;
     let tmp = dir.join(format!(".{}.ldstore-tmp", name.to_string_lossy()));
-    std::fs::write(&tmp, bytes).map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
+    let file =
+        std::fs::File::create(&tmp).map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    if let Err(e) = fill(&mut w) {
+        drop(w);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.context(format!("writing {}", path.display())));
+    }
+    drop(w);
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         UsageError::new(format!("cannot write {}: {e}", path.display()))
