@@ -5,4 +5,5 @@
 mod support;
 
 mod cli;
+mod consul;
 mod redis_store;
