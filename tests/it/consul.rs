@@ -469,3 +469,73 @@ fn dump_round_trip() {
         assert_eq!(stdout(&o), first);
     }
 }
+
+/// Run the Python SDK interop script; fails when python3 or the SDK is missing.
+fn python_interop(t: &Target, mode: &str, prefix: &str) -> Value {
+    let hostport = t.url.trim_start_matches("http://").trim_end_matches('/');
+    let (host, port) = hostport.rsplit_once(':').expect("host:port");
+    let mut c = std::process::Command::new("python3");
+    c.arg(repo_path("tests/interop/consul_interop.py")).args([mode, host, port, prefix]);
+    // python-consul reads CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN itself.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CONSUL_") {
+            c.env_remove(k);
+        }
+    }
+    if let Some(tok) = &t.token {
+        c.env("CONSUL_HTTP_TOKEN", tok);
+    }
+    let o = c.output().expect(
+        "python3 must be installed with launchdarkly-server-sdk and python-consul (tests/interop/requirements.txt)",
+    );
+    assert!(o.status.success(), "consul_interop.py {mode} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("consul_interop.py output: {e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+#[test]
+fn python_sdk_evaluates_what_ldstore_wrote() {
+    for t in targets() {
+        let p = unique_prefix("py-eval");
+        let fixture = repo_path("tests/fixtures/consul-interop.json");
+        assert_code(&sync(&t, &p, &fixture), 0);
+        let got = python_interop(&t, "evaluate", &p);
+        assert_eq!(got["initialized"], true, "{}", t.name());
+        let want = json!({
+            "bool-flag/alice": true, "bool-flag/bob": false,
+            "prereq-flag/alice": "yes", "prereq-flag/bob": "no",
+            "segment-flag/alice": "ga", "segment-flag/bob": "beta",
+            "rollout-flag/alice": "a", "rollout-flag/bob": "c",
+            "off-flag/alice": "off", "off-flag/bob": "off",
+            "missing-flag/alice": "default", "missing-flag/bob": "default",
+        });
+        assert_eq!(got["results"], want, "{}", t.name());
+    }
+}
+
+#[test]
+fn ldstore_reads_what_the_python_sdk_wrote() {
+    for t in targets() {
+        let p = unique_prefix("py-write");
+        let written = python_interop(&t, "write", &p);
+        assert_eq!(written["initialized"], true);
+        let o = run(&mut t.cmd(&["dump", "--prefix", &p, "--include-deleted"]));
+        assert_code(&o, 0);
+        let dumped: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(dumped["flags"], written["flags"], "{}", t.name());
+        assert_eq!(dumped["segments"], written["segments"]);
+        // The tombstone the SDK wrote (Python form) and the upserted version.
+        assert_eq!(dumped["flags"]["py-gone"], json!({"key": "py-gone", "version": 9, "deleted": true}));
+        assert_eq!(dumped["flags"]["py-a"]["version"], 4);
+        let o = run(&mut t.cmd(&["--output", "json", "inspect", "--prefix", &p]));
+        assert_code(&o, 0);
+        let j: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!((j["stats"]["initialized"].clone(), j["stats"]["flags"].clone()), (json!(true), json!(2)));
+        assert_eq!(j["stats"]["tombstones"], 1);
+        // A re-sync of the dump without tombstones replaces the SDK's init: the tombstone is gone.
+        let (_d, file) = temp_file("dump.json", &stdout(&run(&mut t.cmd(&["dump", "--prefix", &p]))));
+        assert_code(&sync(&t, &p, &file), 0);
+        assert!(t.raw(&format!("{p}/features/py-gone")).is_none());
+        assert!(t.raw(&format!("{p}/features/py-b")).is_some());
+    }
+}
