@@ -234,7 +234,7 @@ impl ConsulStore {
         query: &str,
         during: &str,
     ) -> Result<Option<T>, StoreError> {
-        let url = format!("{}?{query}", self.kv_url(key));
+        let url = if query.is_empty() { self.kv_url(key) } else { format!("{}?{query}", self.kv_url(key)) };
         let (status, body) = self.send(Method::GET, url, None, during).await?;
         if status == StatusCode::NOT_FOUND {
             return Ok(None);

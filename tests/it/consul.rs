@@ -539,3 +539,108 @@ fn ldstore_reads_what_the_python_sdk_wrote() {
         assert!(t.raw(&format!("{p}/features/py-b")).is_some());
     }
 }
+
+/// Measurement, not a timing assertion: `cargo test --test it consul::measure -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_sync_of_10000_flags() {
+    let t = Target::local();
+    let s = t.server.as_ref().unwrap();
+    let flags: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let pre = if i % 10 == 9 { vec![format!("flag-{:05}", i - 1)] } else { vec![] };
+            let pre: Vec<&str> = pre.iter().map(String::as_str).collect();
+            flag(&format!("flag-{i:05}"), 1 + i % 7, &pre, 200 + (i as usize * 37) % 1500)
+        })
+        .collect();
+    let segments: Vec<Value> = (0..100).map(|i| segment(&format!("seg-{i}"), 1)).collect();
+    let (_d, file) = flag_file(&flags, &segments);
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    for round in ["first sync", "re-sync (same data)"] {
+        s.reset_counters();
+        let started = std::time::Instant::now();
+        // CPU time and memory of the ldstore process via /usr/bin/time, where it exists.
+        let o = if std::path::Path::new("/usr/bin/time").exists() {
+            let mut c = std::process::Command::new("/usr/bin/time");
+            c.args(["-f", "ldstore: %e s elapsed, %U s user, %S s sys, %M KB max RSS"]).arg(bin());
+            c.args(["sync", "--from-file", file.to_str().unwrap(), "--prefix", "measure", "--consul", &t.url]);
+            run(&mut c)
+        } else {
+            sync(&t, "measure", &file)
+        };
+        assert_code(&o, 0);
+        let secs = started.elapsed().as_secs_f64();
+        if let Some(line) = stderr(&o).lines().find(|l| l.starts_with("ldstore: ") && l.contains("max RSS")) {
+            println!("{round}: {line}");
+        }
+        let c = s.counters();
+        let ops: Vec<usize> = c.txns.iter().map(|t| t.ops).collect();
+        let bodies: Vec<usize> = c.txns.iter().map(|t| t.body_bytes).collect();
+        println!(
+            "{round}: 10,000 flags + 100 segments ({bytes} bytes of JSON): {secs:.2} s, {} transactions, ops/txn min {} max {} mean {:.1}, body max {} bytes, {} requests",
+            c.txns.len(),
+            ops.iter().min().unwrap(),
+            ops.iter().max().unwrap(),
+            ops.iter().sum::<usize>() as f64 / ops.len() as f64,
+            bodies.iter().max().unwrap(),
+            c.requests,
+        );
+        assert!(c.txns.iter().all(|t| t.applied && t.ops <= MAX_TXN_OPS && t.body_bytes <= MAX_TXN_BODY));
+    }
+    assert_eq!(t.keys("measure/").len(), 10_101);
+}
+
+/// The in-process server itself behaves like Consul where the backend relies on it.
+#[test]
+fn test_server_follows_consuls_api() {
+    use consul_server::http;
+    let s = ConsulServer::start();
+    let u = s.url();
+    let op = |verb: &str, key: &str, value: &str| json!({"KV": {"Verb": verb, "Key": key, "Value": value}});
+    // Too many operations, too big a body: 413, nothing applied.
+    let ops: Vec<Value> = (0..65).map(|i| op("set", &format!("k{i}"), "dg==")).collect();
+    let (st, body) = http(&u, "PUT", "/v1/txn", json!(ops).to_string().as_bytes(), None);
+    assert_eq!(
+        (st, String::from_utf8_lossy(&body).into_owned()),
+        (413, "Transaction contains too many operations (65 > 64)".into())
+    );
+    let big = "A".repeat(MAX_TXN_BODY);
+    let (st, _) = http(&u, "PUT", "/v1/txn", json!([op("set", "k", &big)]).to_string().as_bytes(), None);
+    assert_eq!(st, 413);
+    assert!(s.snapshot().is_empty());
+    // A failing operation fails the whole transaction with 409 and Errors.
+    let (st, body) = http(
+        &u,
+        "PUT",
+        "/v1/txn",
+        json!([op("set", "a", "dg=="), {"KV": {"Verb": "cas", "Key": "b", "Value": "dg==", "Index": 99}}])
+            .to_string()
+            .as_bytes(),
+        None,
+    );
+    assert_eq!(st, 409);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["Results"], Value::Null);
+    assert_eq!(v["Errors"][0]["OpIndex"], 1);
+    assert!(s.snapshot().is_empty(), "a failed transaction must apply nothing");
+    // CAS PUTs answer true/false; indexes move like raft indexes.
+    let (_, b) = http(&u, "PUT", "/v1/kv/x/y?cas=0", b"1", None);
+    assert_eq!(b, b"true");
+    let (_, b) = http(&u, "PUT", "/v1/kv/x/y?cas=0", b"2", None);
+    assert_eq!(b, b"false");
+    let (st, b) = http(&u, "GET", "/v1/kv/x/y", b"", None);
+    assert_eq!(st, 200);
+    let e: Value = serde_json::from_slice(&b).unwrap();
+    let idx = e[0]["ModifyIndex"].as_u64().unwrap();
+    assert_eq!(e[0]["CreateIndex"], idx);
+    assert_eq!(e[0]["Value"], "MQ==");
+    let (_, b) = http(&u, "PUT", &format!("/v1/kv/x/y?cas={idx}"), b"3", None);
+    assert_eq!(b, b"true");
+    assert_eq!(consul_server::keys_under(&u, "x/", None), vec!["x/y".to_string()]);
+    let (_, b) = http(&u, "GET", "/v1/kv/?keys&separator=/", b"", None);
+    assert_eq!(serde_json::from_slice::<Value>(&b).unwrap(), json!(["x/"]));
+    let (st, _) = http(&u, "GET", "/v1/kv/nope", b"", None);
+    assert_eq!(st, 404);
+    let (st, b) = http(&u, "PUT", "/v1/kv/huge", "v".repeat(MAX_TXN_BODY + 1).as_bytes(), None);
+    assert_eq!((st, String::from_utf8_lossy(&b).into_owned()), (413, "Value exceeds 524288 byte limit".into()));
+}

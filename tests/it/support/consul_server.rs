@@ -339,6 +339,7 @@ fn json_resp(status: u16, v: &Value, index: u64) -> Response {
 }
 
 async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
     let (rd, mut wr) = sock.into_split();
     let mut rd = BufReader::new(rd);
     while let Some(req) = read_request(&mut rd).await? {
@@ -361,8 +362,10 @@ async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::
             resp.index,
             if req.close { "Connection: close\r\n" } else { "" },
         );
-        wr.write_all(head.as_bytes()).await?;
-        wr.write_all(&resp.body).await?;
+        // One write per response (and no Nagle delay) keeps keep-alive round trips fast.
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&resp.body);
+        wr.write_all(&out).await?;
         wr.flush().await?;
         if req.close {
             break;
@@ -501,6 +504,14 @@ fn kv_delete(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Respon
     json_resp(200, &json!(true), s.index)
 }
 
+struct TxnOp {
+    verb: String,
+    key: String,
+    value: Vec<u8>,
+    flags: u64,
+    index: u64,
+}
+
 fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
     let index = s.index;
     let n = req.body.len();
@@ -514,25 +525,21 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
             index,
         );
     }
-    let ops: Vec<Value> = match serde_json::from_slice(&req.body) {
+    let raw: Vec<Value> = match serde_json::from_slice(&req.body) {
         Ok(Value::Array(a)) => a,
         Ok(_) => return text(400, "Failed to parse body: expected an array of operations", index),
         Err(e) => return text(400, &format!("Failed to parse body: {e}"), index),
     };
-    if ops.len() > MAX_TXN_OPS {
-        s.counters.txns.push(TxnStat { ops: ops.len(), body_bytes: n, applied: false });
-        return text(413, &format!("Transaction contains too many operations ({} > {MAX_TXN_OPS})", ops.len()), index);
+    if raw.len() > MAX_TXN_OPS {
+        s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: false });
+        return text(413, &format!("Transaction contains too many operations ({} > {MAX_TXN_OPS})", raw.len()), index);
     }
-    // Decode and check every operation before applying anything.
-    let mut errors: Vec<Value> = Vec::new();
-    let mut kv = s.kv.clone();
-    let new_index = s.index + 1;
-    let mut results: Vec<Value> = Vec::new();
-    for (i, op) in ops.iter().enumerate() {
+    // Decode every operation before applying anything.
+    let mut ops = Vec::with_capacity(raw.len());
+    for (i, op) in raw.iter().enumerate() {
         let Some(o) = op.get("KV") else {
             return text(400, &format!("Failed to parse body: operation {i} is not a KV operation"), index);
         };
-        let verb = o["Verb"].as_str().unwrap_or("");
         let key = o["Key"].as_str().unwrap_or("").to_string();
         let value = match o["Value"].as_str() {
             Some(v) => match B64.decode(v) {
@@ -548,51 +555,47 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
                 index,
             );
         }
-        let flags = o["Flags"].as_u64().unwrap_or(0);
-        let want_index = o["Index"].as_u64().unwrap_or(0);
+        ops.push(TxnOp {
+            verb: o["Verb"].as_str().unwrap_or("").to_string(),
+            key,
+            value,
+            flags: o["Flags"].as_u64().unwrap_or(0),
+            index: o["Index"].as_u64().unwrap_or(0),
+        });
+    }
+    // Apply in place with an undo log: all or nothing, one raft index for the whole transaction.
+    let new_index = s.index + 1;
+    let mut errors: Vec<Value> = Vec::new();
+    let mut results: Vec<Value> = Vec::new();
+    let mut undo: Vec<(String, Option<KvEntry>)> = Vec::new();
+    let kv = &mut s.kv;
+    for (i, op) in ops.into_iter().enumerate() {
+        let TxnOp { verb, key, value, flags, index: want } = op;
         let mut fail = |what: String| errors.push(json!({ "OpIndex": i, "What": what }));
         if anonymous {
             fail("Permission denied".into());
             continue;
         }
-        let set = |kv: &mut BTreeMap<String, KvEntry>| match kv.get_mut(&key) {
-            Some(e) => {
-                e.value = value.clone();
-                e.flags = flags;
-                e.modify_index = new_index;
-                entry_json(&key, e, false)
-            }
-            None => {
-                let e = KvEntry {
-                    value: value.clone(),
-                    create_index: new_index,
-                    modify_index: new_index,
-                    lock_index: 0,
-                    flags,
-                };
-                let j = entry_json(&key, &e, false);
-                kv.insert(key.clone(), e);
-                j
-            }
+        let current = kv.get(&key).map(|e| e.modify_index);
+        let write = |kv: &mut BTreeMap<String, KvEntry>| {
+            let old = kv.get(&key).cloned();
+            let e = KvEntry {
+                value,
+                create_index: old.as_ref().map_or(new_index, |o| o.create_index),
+                modify_index: new_index,
+                lock_index: old.as_ref().map_or(0, |o| o.lock_index),
+                flags,
+            };
+            let j = entry_json(&key, &e, false);
+            kv.insert(key.clone(), e);
+            undo.push((key.clone(), old));
+            results.push(json!({ "KV": j }));
         };
-        match verb {
-            "set" => {
-                if key.is_empty() {
-                    fail("Missing key name".into());
-                    continue;
-                }
-                let j = set(&mut kv);
-                results.push(json!({ "KV": j }));
-            }
-            "cas" => {
-                let current = kv.get(&key).map_or(0, |e| e.modify_index);
-                if current != want_index {
-                    fail(format!("failed to set key {key:?}, index is stale"));
-                    continue;
-                }
-                let j = set(&mut kv);
-                results.push(json!({ "KV": j }));
-            }
+        match verb.as_str() {
+            "set" if key.is_empty() => fail("Missing key name".into()),
+            "set" => write(kv),
+            "cas" if current.unwrap_or(0) != want => fail(format!("failed to set key {key:?}, index is stale")),
+            "cas" => write(kv),
             "get" => match kv.get(&key) {
                 Some(e) => results.push(json!({ "KV": entry_json(&key, e, true) })),
                 None => fail(format!("key {key:?} doesn't exist")),
@@ -602,49 +605,57 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
                     results.push(json!({ "KV": entry_json(k, e, true) }));
                 }
             }
-            "check-index" => match kv.get(&key) {
-                Some(e) if e.modify_index == want_index => results.push(json!({ "KV": entry_json(&key, e, false) })),
-                Some(_) => fail(format!("current modify index {want_index} != actual index for key {key:?}")),
+            "check-index" => match current {
+                Some(c) if c == want => results.push(json!({ "KV": entry_json(&key, &kv[&key], false) })),
+                Some(_) => fail(format!("current modify index {want} != actual index for key {key:?}")),
                 None => fail(format!("key {key:?} doesn't exist")),
             },
-            "check-not-exists" => {
-                if kv.contains_key(&key) {
-                    fail(format!("key {key:?} exists"));
-                }
-            }
+            "check-not-exists" if current.is_some() => fail(format!("key {key:?} exists")),
+            "check-not-exists" => {}
             "delete" => {
-                kv.remove(&key);
-            }
-            "delete-tree" => kv.retain(|k, _| !k.starts_with(&key)),
-            "delete-cas" => {
-                if kv.get(&key).map_or(0, |e| e.modify_index) != want_index {
-                    fail(format!("failed to delete key {key:?}, index is stale"));
-                    continue;
+                if let Some(old) = kv.remove(&key) {
+                    undo.push((key, Some(old)));
                 }
-                kv.remove(&key);
+            }
+            "delete-tree" => {
+                let doomed: Vec<String> = kv.keys().filter(|k| k.starts_with(&key)).cloned().collect();
+                for k in doomed {
+                    let old = kv.remove(&k);
+                    undo.push((k, old));
+                }
+            }
+            "delete-cas" if current.unwrap_or(0) != want => {
+                fail(format!("failed to delete key {key:?}, index is stale"))
+            }
+            "delete-cas" => {
+                if let Some(old) = kv.remove(&key) {
+                    undo.push((key, Some(old)));
+                }
             }
             other => fail(format!("unknown KV verb {other:?}")),
         }
     }
     if !errors.is_empty() {
-        s.counters.txns.push(TxnStat { ops: ops.len(), body_bytes: n, applied: false });
+        for (k, old) in undo.into_iter().rev() {
+            match old {
+                Some(e) => s.kv.insert(k, e),
+                None => s.kv.remove(&k),
+            };
+        }
+        s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: false });
         return json_resp(409, &json!({ "Results": null, "Errors": errors }), index);
     }
-    s.kv = kv;
     s.index = new_index;
-    s.counters.txns.push(TxnStat { ops: ops.len(), body_bytes: n, applied: true });
-    let list = ops
+    s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: true });
+    let list = raw
         .iter()
         .map(|o| {
             (o["KV"]["Verb"].as_str().unwrap_or("").to_string(), o["KV"]["Key"].as_str().unwrap_or("").to_string())
         })
         .collect();
     s.counters.txn_ops.push(TxnOps { ops: list });
-    json_resp(
-        200,
-        &json!({ "Results": if results.is_empty() { Value::Null } else { Value::Array(results) }, "Errors": null }),
-        new_index,
-    )
+    let results = if results.is_empty() { Value::Null } else { Value::Array(results) };
+    json_resp(200, &json!({ "Results": results, "Errors": null }), new_index)
 }
 
 /// A minimal blocking HTTP client for assertions against any Consul (the in-process server or a
