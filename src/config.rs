@@ -217,6 +217,9 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
         s
     } else if let Some(s) = relay.as_ref().map(|r| from_relay_file(r, args, timeout, env)).transpose()?.flatten() {
         s
+    } else if let Some(addr) = env.var("CONSUL_HTTP_ADDR").filter(|a| !a.is_empty()) {
+        // Consul's own variable, as the `consul` CLI reads it.
+        consul_config(&addr, args, None, timeout, env)?
     } else {
         return Err(UsageError::new("no store selected")
             .hint("give --redis host:port, --dynamodb TABLE or --consul host:port (or USE_REDIS=1 with REDIS_URL, or --config relay.conf)")
@@ -508,5 +511,17 @@ mod tests {
         assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://envhost:1"));
         a.prefix = Some("flagprefix".into());
         assert_eq!(resolve_store(&a, &env(&[])).unwrap().prefix.as_deref(), Some("flagprefix"));
+    }
+
+    #[test]
+    fn consul_http_addr_selects_consul() {
+        let s = resolve_store(&args(), &env(&[("CONSUL_HTTP_ADDR", "c:8500"), ("CONSUL_HTTP_TOKEN", "tok")])).unwrap();
+        match s.store {
+            StoreConfig::Consul(c) => {
+                assert_eq!(c.address, "http://c:8500");
+                assert_eq!(c.token.as_deref(), Some("tok"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,8 +1,536 @@
-//! Consul backend (see issue: Consul backend). Not implemented yet.
+//! Consul backend: KV keys `<p>/features/<key>`, `<p>/segments/<key>` and `<p>/$inited`, exactly as
+//! the Go SDK, the Relay Proxy and the Python and Node SDKs lay them out. A thin client over Consul's
+//! HTTP API (KV endpoints and `/v1/txn`).
 
-use super::{Store, StoreError};
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry};
 use crate::config::ConsulConfig;
+use crate::data::{DataSet, Item, Kind};
+use crate::secrets;
 
-pub async fn open(_cfg: &ConsulConfig) -> Result<Box<dyn Store>, StoreError> {
-    Err(StoreError::Other("the Consul backend is not implemented yet".into()))
+const BACKEND: &str = "Consul";
+pub const DEFAULT_PREFIX: &str = "launchdarkly";
+/// Operations per `/v1/txn` request (64 everywhere; 128 only since Consul 1.14).
+pub const TXN_MAX_OPS: usize = 64;
+/// Largest `/v1/txn` request body Consul accepts (`txn_max_req_len`, default 512 KiB).
+pub const TXN_MAX_BODY: usize = 512 * 1024;
+/// Largest KV value Consul accepts (`kv_max_value_size`, default 512 KiB).
+pub const MAX_VALUE_SIZE: usize = 512 * 1024;
+const UPSERT_ATTEMPTS: u32 = 10;
+
+pub struct ConsulStore {
+    client: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    timeout: Duration,
+}
+
+pub async fn open(cfg: &ConsulConfig) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(ConsulStore::connect(cfg)?))
+}
+
+/// Percent-encode a KV key for a URL path (`/` kept as the separator).
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b'$') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KvEntry {
+    key: String,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    modify_index: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TxnError {
+    #[serde(default)]
+    op_index: usize,
+    #[serde(default)]
+    what: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TxnResponse {
+    #[serde(default)]
+    errors: Option<Vec<TxnError>>,
+}
+
+fn decode_value(v: Option<String>) -> Result<String, String> {
+    match v {
+        None => Ok(String::new()),
+        Some(b) => {
+            let bytes = B64.decode(b.as_bytes()).map_err(|e| format!("bad base64 value: {e}"))?;
+            Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        }
+    }
+}
+
+fn is_denial(text: &str) -> bool {
+    text.contains("ACL not found") || text.contains("Permission denied") || text.contains("permission denied")
+}
+
+/// One queued transaction operation, already serialized.
+struct TxnBatch {
+    body: String,
+    ops: usize,
+    items: u64,
+}
+
+impl TxnBatch {
+    fn new() -> Self {
+        TxnBatch { body: String::from("["), ops: 0, items: 0 }
+    }
+    /// Size of the request body if `op` were added.
+    fn size_with(&self, op: &str) -> usize {
+        self.body.len() + op.len() + 1 + usize::from(self.ops > 0)
+    }
+    fn push(&mut self, op: &str) {
+        if self.ops > 0 {
+            self.body.push(',');
+        }
+        self.body.push_str(op);
+        self.ops += 1;
+    }
+    fn finish(mut self) -> String {
+        self.body.push(']');
+        self.body
+    }
+}
+
+fn set_op(key: &str, value: &[u8]) -> String {
+    let v = serde_json::json!({ "KV": { "Verb": "set", "Key": key, "Value": B64.encode(value) } });
+    v.to_string()
+}
+
+fn delete_op(key: &str) -> String {
+    serde_json::json!({ "KV": { "Verb": "delete", "Key": key } }).to_string()
+}
+
+impl ConsulStore {
+    pub fn connect(cfg: &ConsulConfig) -> Result<ConsulStore, StoreError> {
+        let mut builder = reqwest::Client::builder().timeout(cfg.timeout).connect_timeout(cfg.timeout);
+        if let Some(path) = &cfg.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| StoreError::Other(format!("cannot read Consul CA file {}: {e}", path.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                StoreError::Other(format!("Consul CA file {} holds no usable PEM certificate: {e}", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(StoreError::Other(format!("Consul CA file {} holds no PEM certificate", path.display())));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        let client = builder.build().map_err(|e| StoreError::Other(format!("cannot set up the Consul client: {e}")))?;
+        Ok(ConsulStore {
+            client,
+            base: cfg.address.trim_end_matches('/').to_string(),
+            token: cfg.token.clone(),
+            timeout: cfg.timeout,
+        })
+    }
+
+    fn kv_url(&self, key: &str) -> String {
+        format!("{}/v1/kv/{}", self.base, encode_key(key))
+    }
+
+    fn item_key(prefix: &str, kind: Kind, key: &str) -> String {
+        format!("{prefix}/{}/{key}", kind.namespace())
+    }
+
+    fn inited_key(prefix: &str) -> String {
+        format!("{prefix}/$inited")
+    }
+
+    fn denied(&self, what: &str) -> StoreError {
+        let who = match &self.token {
+            Some(t) => format!("the ACL token {} is unknown or lacks permission on the prefix", secrets::masked(t)),
+            None => "no ACL token was given (anonymous access is not allowed)".to_string(),
+        };
+        StoreError::Denied {
+            store: BACKEND,
+            addr: self.base.clone(),
+            reason: secrets::mask(&format!("{}: {who}", what.trim())),
+        }
+    }
+
+    fn transport_error(&self, e: reqwest::Error, during: &str) -> StoreError {
+        let mut text = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            src = s.source();
+        }
+        let text = secrets::mask(&text);
+        if e.is_timeout() {
+            StoreError::Timeout { store: BACKEND, timeout: self.timeout, during: during.to_string() }
+        } else if e.is_connect() || e.is_request() {
+            StoreError::Unreachable { store: BACKEND, addr: self.base.clone(), reason: text }
+        } else {
+            StoreError::Command { store: BACKEND, during: during.to_string(), reason: text }
+        }
+    }
+
+    /// Send a request; returns the status and body. 403 and ACL errors become [`StoreError::Denied`].
+    async fn send(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<Vec<u8>>,
+        during: &str,
+    ) -> Result<(StatusCode, Vec<u8>), StoreError> {
+        let mut req = self.client.request(method, url);
+        if let Some(t) = &self.token {
+            req = req.header("X-Consul-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let resp = req.send().await.map_err(|e| self.transport_error(e, during))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| self.transport_error(e, during))?.to_vec();
+        if status == StatusCode::FORBIDDEN
+            || (!status.is_success() && status != StatusCode::CONFLICT && is_denial(&String::from_utf8_lossy(&bytes)))
+        {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return Err(self.denied(if text.trim().is_empty() { "Permission denied" } else { &text }));
+        }
+        Ok((status, bytes))
+    }
+
+    fn unexpected(&self, status: StatusCode, body: &[u8], during: &str) -> StoreError {
+        StoreError::Command {
+            store: BACKEND,
+            during: during.to_string(),
+            reason: secrets::mask(&format!("HTTP {status}: {}", String::from_utf8_lossy(body).trim())),
+        }
+    }
+
+    /// GET a KV path with a query; 404 means nothing there.
+    async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        key: &str,
+        query: &str,
+        during: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let url = if query.is_empty() { self.kv_url(key) } else { format!("{}?{query}", self.kv_url(key)) };
+        let (status, body) = self.send(Method::GET, url, None, during).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(self.unexpected(status, &body, during));
+        }
+        serde_json::from_slice(&body).map(Some).map_err(|e| StoreError::Command {
+            store: BACKEND,
+            during: during.to_string(),
+            reason: format!("unexpected response: {e}"),
+        })
+    }
+
+    /// Every key under `dir` (which ends with `/`).
+    async fn list_keys(&self, dir: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.get_json::<Vec<String>>(dir, "keys", "listing keys").await?.unwrap_or_default())
+    }
+
+    async fn get_entry(&self, key: &str) -> Result<Option<KvEntry>, StoreError> {
+        let entries = self.get_json::<Vec<KvEntry>>(key, "", "GET").await?;
+        Ok(entries.and_then(|v| v.into_iter().find(|e| e.key == key)))
+    }
+
+    /// Send one transaction; a failed operation fails the whole (atomic) transaction.
+    async fn txn(&self, body: String, ops: &[String]) -> Result<(), StoreError> {
+        let url = format!("{}/v1/txn", self.base);
+        let (status, resp) = self.send(Method::PUT, url, Some(body.into_bytes()), "transaction").await?;
+        if status.is_success() {
+            return Ok(());
+        }
+        if status == StatusCode::CONFLICT
+            && let Ok(r) = serde_json::from_slice::<TxnResponse>(&resp)
+            && let Some(errors) = r.errors
+        {
+            let what: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    let op = ops.get(e.op_index).map(String::as_str).unwrap_or("?");
+                    let key = serde_json::from_str::<serde_json::Value>(op)
+                        .ok()
+                        .and_then(|v| v["KV"]["Key"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    format!("operation {} ({key}): {}", e.op_index, e.what)
+                })
+                .collect();
+            let text = what.join("; ");
+            if is_denial(&text) {
+                return Err(self.denied(&text));
+            }
+            return Err(StoreError::Command { store: BACKEND, during: "transaction".into(), reason: text });
+        }
+        Err(self.unexpected(status, &resp, "transaction"))
+    }
+
+    /// A plain KV PUT (optionally check-and-set); returns Consul's `true`/`false`.
+    async fn put(&self, key: &str, value: &[u8], cas: Option<u64>) -> Result<bool, StoreError> {
+        let mut url = self.kv_url(key);
+        if let Some(i) = cas {
+            url.push_str(&format!("?cas={i}"));
+        }
+        let (status, body) = self.send(Method::PUT, url, Some(value.to_vec()), "PUT").await?;
+        if !status.is_success() {
+            return Err(self.unexpected(status, &body, "PUT"));
+        }
+        Ok(String::from_utf8_lossy(&body).trim() == "true")
+    }
+}
+
+/// Sends batches of operations as transactions, flushing by count and by body size.
+struct Batcher<'a> {
+    store: &'a ConsulStore,
+    progress: &'a dyn Progress,
+    batch: TxnBatch,
+    ops: Vec<String>,
+}
+
+impl Batcher<'_> {
+    async fn add(&mut self, op: String, is_item: bool) -> Result<(), StoreError> {
+        if self.batch.ops >= TXN_MAX_OPS || (self.batch.ops > 0 && self.batch.size_with(&op) > TXN_MAX_BODY) {
+            self.flush().await?;
+        }
+        self.batch.push(&op);
+        self.ops.push(op);
+        if is_item {
+            self.batch.items += 1;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.batch.ops == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, TxnBatch::new());
+        let items = batch.items;
+        let ops = std::mem::take(&mut self.ops);
+        self.store.txn(batch.finish(), &ops).await?;
+        self.progress.advance(items);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for ConsulStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn address(&self) -> String {
+        secrets::redact_url(&self.base)
+    }
+
+    fn effective_prefix(&self, requested: Option<&str>) -> String {
+        match requested {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => DEFAULT_PREFIX.to_string(),
+        }
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags".into(), key: format!("{prefix}/features/<flag key>") },
+            KeyInfo { role: "segments".into(), key: format!("{prefix}/segments/<segment key>") },
+            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
+        ]
+    }
+
+    fn item_size_limit(&self) -> Option<usize> {
+        Some(MAX_VALUE_SIZE)
+    }
+
+    fn empty_listing_note(&self) -> &'static str {
+        " (or no permission to read it: check the Consul token)"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let url = format!("{}/v1/status/leader", self.base);
+        let (status, body) = self.send(Method::GET, url, None, "status").await?;
+        if !status.is_success() {
+            return Err(self.unexpected(status, &body, "status"));
+        }
+        Ok(())
+    }
+
+    async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
+        let dir = format!("{prefix}/{}/", kind.namespace());
+        let entries = self.get_json::<Vec<KvEntry>>(&dir, "recurse", "reading").await?.unwrap_or_default();
+        let mut seen = HashSet::with_capacity(entries.len());
+        for e in entries {
+            let Some(key) = e.key.strip_prefix(&dir) else { continue };
+            if key.is_empty() || !seen.insert(key.to_string()) {
+                continue;
+            }
+            let key = key.to_string();
+            let json = decode_value(e.value).map_err(|reason| StoreError::Command {
+                store: BACKEND,
+                during: "reading".into(),
+                reason: format!("{}: {reason}", e.key),
+            })?;
+            visit(entry(kind, &key, json))?;
+        }
+        Ok(())
+    }
+
+    async fn get(&self, prefix: &str, kind: Kind, key: &str) -> Result<Option<Item>, StoreError> {
+        match self.get_entry(&Self::item_key(prefix, kind, key)).await? {
+            None => Ok(None),
+            Some(e) => {
+                let json = decode_value(e.value).map_err(|reason| StoreError::Command {
+                    store: BACKEND,
+                    during: "GET".into(),
+                    reason,
+                })?;
+                entry(kind, key, json).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
+            }
+        }
+    }
+
+    async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError> {
+        Ok(self.get_entry(&Self::inited_key(prefix)).await?.is_some())
+    }
+
+    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+        let mut report = InitReport::default();
+        progress.set_total(data.len() as u64);
+        // The trailing slash keeps a sibling prefix (`<p>2/…`) out of the listing.
+        let existing = self.list_keys(&format!("{prefix}/")).await?;
+        let mut wanted: HashSet<String> = HashSet::with_capacity(data.len() + 1);
+        let mut b = Batcher { store: self, progress, batch: TxnBatch::new(), ops: Vec::new() };
+        for kind in Kind::INIT_ORDER {
+            for item in data.write_order(kind) {
+                let key = Self::item_key(prefix, kind, &item.key);
+                let value = item.json.as_bytes();
+                if value.len() > MAX_VALUE_SIZE {
+                    report.skipped.push(SkippedItem {
+                        kind,
+                        key: item.key.clone(),
+                        reason: format!(
+                            "its {} bytes exceed Consul's value size limit of {MAX_VALUE_SIZE} bytes",
+                            value.len()
+                        ),
+                    });
+                    progress.advance(1);
+                    continue;
+                }
+                wanted.insert(key.clone());
+                let op = set_op(&key, value);
+                if op.len() + 2 > TXN_MAX_BODY {
+                    // Too big for any transaction: keep the write order with a plain PUT.
+                    b.flush().await?;
+                    self.put(&key, value, None).await?;
+                    progress.advance(1);
+                } else {
+                    b.add(op, true).await?;
+                }
+                report.items_written += 1;
+                report.bytes_written += value.len();
+            }
+        }
+        for key in existing {
+            let ours = key
+                .strip_prefix(prefix)
+                .and_then(|k| k.strip_prefix('/'))
+                .is_some_and(|k| k.starts_with("features/") || k.starts_with("segments/"));
+            if ours && !wanted.contains(&key) {
+                b.add(delete_op(&key), false).await?;
+            }
+        }
+        progress.message("committing");
+        b.add(set_op(&Self::inited_key(prefix), b""), false).await?;
+        b.flush().await?;
+        Ok(report)
+    }
+
+    async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+        let key = Self::item_key(prefix, kind, &item.key);
+        for _ in 0..UPSERT_ATTEMPTS {
+            let (index, old) = match self.get_entry(&key).await? {
+                None => (0, None),
+                Some(e) => (e.modify_index, Some(decode_value(e.value).unwrap_or_default())),
+            };
+            if let Some(old) = old {
+                // An unreadable stored value is replaced, as the SDKs do.
+                let old_version = crate::data::facts(kind, &item.key, &old).ok().and_then(|f| f.version).unwrap_or(0);
+                if old_version >= item.version {
+                    return Ok(Upserted::Stale { stored_version: old_version });
+                }
+            }
+            if self.put(&key, item.json.as_bytes(), Some(index)).await? {
+                return Ok(Upserted::Applied);
+            }
+            // `false`: another writer changed the key since the GET; read again and retry.
+        }
+        Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
+    }
+
+    async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
+        let keys = self.get_json::<Vec<String>>("", "keys", "listing keys").await?.unwrap_or_default();
+        let mut out = BTreeSet::new();
+        for k in keys {
+            let prefix = if let Some(p) = k.strip_suffix("/$inited") {
+                Some(p)
+            } else {
+                ["/features/", "/segments/"]
+                    .iter()
+                    .filter_map(|ns| k.find(ns).filter(|i| k.len() > i + ns.len()).map(|i| &k[..i]))
+                    .min_by_key(|p| p.len())
+            };
+            if let Some(p) = prefix
+                && !p.is_empty()
+            {
+                out.insert(p.to_string());
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_percent_encoded_except_slash() {
+        assert_eq!(encode_key("ld/features/a b?c"), "ld/features/a%20b%3Fc");
+        assert_eq!(encode_key("ld/$inited"), "ld/$inited");
+    }
+
+    #[test]
+    fn batches_respect_size() {
+        let mut b = TxnBatch::new();
+        let op = set_op("k", b"v");
+        assert_eq!(b.size_with(&op), op.len() + 2);
+        b.push(&op);
+        assert_eq!(b.size_with(&op), 2 * op.len() + 3);
+        assert_eq!(b.finish().len(), op.len() + 2);
+    }
 }

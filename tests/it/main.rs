@@ -5,5 +5,9 @@
 mod support;
 
 mod cli;
+mod consul;
+mod diff_validate;
 mod docs;
+mod dynamodb;
+mod ld_sync;
 mod redis_store;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod consul_server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,0 +1,723 @@
+//! An in-process Consul KV server for tests (no Consul can be installed on the test machines).
+//!
+//! It follows Consul's documented HTTP API (https://developer.hashicorp.com/consul/api-docs/kv and
+//! /txn): a raft-like global index (`X-Consul-Index`, `CreateIndex`, `ModifyIndex`, `LockIndex`,
+//! `Flags`), `GET` of one key / `?recurse` / `?keys` (+ `separator`) / `?raw`, 404 for nothing,
+//! `PUT` with `?cas=` and `?flags=` answering `true`/`false`, `DELETE` with `?recurse` and `?cas=`,
+//! atomic `PUT /v1/txn` (64 operations, 512 KiB body, 409 with `Errors` when an operation fails),
+//! ACL tokens (`X-Consul-Token` or `?token=`; an unknown token is "ACL not found", the anonymous
+//! token may do nothing: writes are "Permission denied", lists are filtered to nothing), and the
+//! 512 KiB value limit. A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
+//! runtime in a background thread.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+pub const MAX_TXN_OPS: usize = 64;
+pub const MAX_TXN_BODY: usize = 512 * 1024;
+pub const MAX_VALUE_SIZE: usize = 512 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct KvEntry {
+    pub value: Vec<u8>,
+    pub create_index: u64,
+    pub modify_index: u64,
+    pub lock_index: u64,
+    pub flags: u64,
+}
+
+/// One `/v1/txn` request as received.
+#[derive(Debug, Clone, Copy)]
+pub struct TxnStat {
+    pub ops: usize,
+    pub body_bytes: usize,
+    /// Whether it was applied (false: rejected with 409 or 413).
+    pub applied: bool,
+}
+
+/// The keys of one applied `/v1/txn` request, in operation order, with the verb.
+#[derive(Debug, Clone)]
+pub struct TxnOps {
+    pub ops: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    pub txns: Vec<TxnStat>,
+    /// Verb and key of every operation of every applied transaction, per transaction.
+    pub txn_ops: Vec<TxnOps>,
+    pub plain_puts: usize,
+    pub cas_puts: usize,
+    pub cas_failed: usize,
+    pub requests: usize,
+    pub max_body: usize,
+}
+
+#[derive(Default)]
+struct State {
+    index: u64,
+    kv: BTreeMap<String, KvEntry>,
+    /// When set, ACLs are on (default deny): this token may do anything.
+    token: Option<String>,
+    counters: Counters,
+    /// Simulated other writers: before the next `PUT ?cas=` on a key, write this value to it.
+    interfere: Vec<(String, Vec<u8>)>,
+}
+
+enum Access {
+    Full,
+    Anonymous,
+    Unknown,
+}
+
+impl State {
+    fn access(&self, token: Option<&str>) -> Access {
+        match (&self.token, token) {
+            (None, _) => Access::Full,
+            (Some(t), Some(given)) if t == given => Access::Full,
+            (Some(_), None | Some("")) => Access::Anonymous,
+            (Some(_), Some(_)) => Access::Unknown,
+        }
+    }
+
+    fn set(&mut self, key: &str, value: Vec<u8>, flags: u64, index: u64) {
+        match self.kv.get_mut(key) {
+            Some(e) => {
+                e.value = value;
+                e.flags = flags;
+                e.modify_index = index;
+            }
+            None => {
+                self.kv.insert(
+                    key.to_string(),
+                    KvEntry { value, create_index: index, modify_index: index, lock_index: 0, flags },
+                );
+            }
+        }
+    }
+}
+
+fn entry_json(key: &str, e: &KvEntry, with_value: bool) -> Value {
+    json!({
+        "LockIndex": e.lock_index,
+        "Key": key,
+        "Flags": e.flags,
+        "Value": if with_value && !e.value.is_empty() { Value::String(B64.encode(&e.value)) } else { Value::Null },
+        "CreateIndex": e.create_index,
+        "ModifyIndex": e.modify_index,
+    })
+}
+
+/// A running server; stops when dropped.
+pub struct ConsulServer {
+    pub addr: String,
+    state: Arc<Mutex<State>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ConsulServer {
+    /// A server without ACLs.
+    pub fn start() -> ConsulServer {
+        Self::start_with(None)
+    }
+
+    /// A server with ACLs on (default deny) and one token allowed to do everything.
+    pub fn start_with_token(token: &str) -> ConsulServer {
+        Self::start_with(Some(token.to_string()))
+    }
+
+    fn start_with(token: Option<String>) -> ConsulServer {
+        let state = Arc::new(Mutex::new(State { index: 1, token, ..Default::default() }));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+                let accept = async {
+                    loop {
+                        let Ok((sock, _)) = listener.accept().await else { continue };
+                        let st = st.clone();
+                        tokio::spawn(async move {
+                            let _ = serve_conn(sock, st).await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stop_rx => {}
+                }
+            });
+        });
+        let addr = addr_rx.recv().expect("consul test server started");
+        ConsulServer { addr, state, stop: Some(stop_tx), thread: Some(thread) }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.state.lock().unwrap().counters.clone()
+    }
+
+    pub fn reset_counters(&self) {
+        self.state.lock().unwrap().counters = Counters::default();
+    }
+
+    /// All keys and values, for layout assertions.
+    pub fn snapshot(&self) -> BTreeMap<String, KvEntry> {
+        self.state.lock().unwrap().kv.clone()
+    }
+
+    /// Write a key directly (as another client would).
+    pub fn put(&self, key: &str, value: &[u8]) {
+        let mut s = self.state.lock().unwrap();
+        s.index += 1;
+        let i = s.index;
+        s.set(key, value.to_vec(), 0, i);
+    }
+
+    /// Simulate another writer: just before the next `PUT ?cas=` on `key`, `value` is written to it.
+    pub fn interfere_before_next_cas(&self, key: &str, value: &[u8]) {
+        self.state.lock().unwrap().interfere.push((key.to_string(), value.to_vec()));
+    }
+}
+
+impl Drop for ConsulServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: Vec<(String, Option<String>)>,
+    token: Option<String>,
+    body: Vec<u8>,
+    close: bool,
+}
+
+impl Request {
+    fn has(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_decode(s: &str) -> String {
+    percent_decode(&s.replace('+', " "))
+}
+
+async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if r.read_line(&mut line).await? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.trim_end().splitn(3, ' ');
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let version = parts.next().unwrap_or("HTTP/1.1").to_string();
+    let mut content_length = 0usize;
+    let mut chunked = false;
+    let mut token = None;
+    let mut close = version == "HTTP/1.0";
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).await? == 0 {
+            return Ok(None);
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            let v = v.trim();
+            match k.trim().to_ascii_lowercase().as_str() {
+                "content-length" => content_length = v.parse().unwrap_or(0),
+                "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
+                "x-consul-token" => token = Some(v.to_string()),
+                "authorization" => {
+                    if let Some(t) = v.strip_prefix("Bearer ") {
+                        token = Some(t.to_string());
+                    }
+                }
+                "connection" => close = v.eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).await?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            if n == 0 {
+                let mut end = String::new();
+                r.read_line(&mut end).await?;
+                break;
+            }
+            let start = body.len();
+            body.resize(start + n, 0);
+            r.read_exact(&mut body[start..]).await?;
+            let mut crlf = [0u8; 2];
+            r.read_exact(&mut crlf).await?;
+        }
+    } else {
+        body.resize(content_length, 0);
+        r.read_exact(&mut body).await?;
+    }
+    let (path, qs) = target.split_once('?').unwrap_or((&target, ""));
+    let mut query: Vec<(String, Option<String>)> = qs
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (query_decode(k), Some(query_decode(v))),
+            None => (query_decode(p), None),
+        })
+        .collect();
+    if token.is_none()
+        && let Some(pos) = query.iter().position(|(k, _)| k == "token")
+    {
+        token = query.remove(pos).1;
+    }
+    Ok(Some(Request { method, path: percent_decode(path), query, token, body, close }))
+}
+
+struct Response {
+    status: u16,
+    body: Vec<u8>,
+    json: bool,
+    index: u64,
+}
+
+fn text(status: u16, body: &str, index: u64) -> Response {
+    Response { status, body: body.as_bytes().to_vec(), json: false, index }
+}
+
+fn json_resp(status: u16, v: &Value, index: u64) -> Response {
+    Response { status, body: v.to_string().into_bytes(), json: true, index }
+}
+
+async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
+    let (rd, mut wr) = sock.into_split();
+    let mut rd = BufReader::new(rd);
+    while let Some(req) = read_request(&mut rd).await? {
+        let resp = handle(&req, &st);
+        let reason = match resp.status {
+            200 => "OK",
+            400 => "Bad Request",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            409 => "Conflict",
+            413 => "Request Entity Too Large",
+            _ => "Unknown",
+        };
+        let ctype = if resp.json { "application/json" } else { "text/plain; charset=utf-8" };
+        let head = format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nX-Consul-Index: {}\r\nX-Consul-Knownleader: true\r\nX-Consul-Lastcontact: 0\r\nVary: Accept-Encoding\r\n{}\r\n",
+            resp.status,
+            resp.body.len(),
+            resp.index,
+            if req.close { "Connection: close\r\n" } else { "" },
+        );
+        // One write per response (and no Nagle delay) keeps keep-alive round trips fast.
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&resp.body);
+        wr.write_all(&out).await?;
+        wr.flush().await?;
+        if req.close {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn handle(req: &Request, st: &Mutex<State>) -> Response {
+    let mut s = st.lock().unwrap();
+    s.counters.requests += 1;
+    s.counters.max_body = s.counters.max_body.max(req.body.len());
+    let index = s.index;
+    if req.path == "/v1/status/leader" {
+        return json_resp(200, &json!("127.0.0.1:8300"), index);
+    }
+    let access = s.access(req.token.as_deref());
+    if matches!(access, Access::Unknown) {
+        return text(403, "ACL not found", index);
+    }
+    let anonymous = matches!(access, Access::Anonymous);
+    if req.path == "/v1/txn" {
+        if req.method != "PUT" {
+            return text(405, "method not allowed", index);
+        }
+        return txn(req, &mut s, anonymous);
+    }
+    let Some(key) = req.path.strip_prefix("/v1/kv/") else {
+        return text(404, "", index);
+    };
+    match req.method.as_str() {
+        "GET" => kv_get(req, &s, key, anonymous),
+        "PUT" => kv_put(req, &mut s, key, anonymous),
+        "DELETE" => kv_delete(req, &mut s, key, anonymous),
+        _ => text(405, "method not allowed", index),
+    }
+}
+
+fn kv_get(req: &Request, s: &State, key: &str, anonymous: bool) -> Response {
+    let index = s.index;
+    if req.has("keys") {
+        if anonymous {
+            // Consul filters what the token may not read: nothing is left.
+            return text(404, "", index);
+        }
+        let sep = req.param("separator").filter(|x| !x.is_empty());
+        let mut out: Vec<String> = Vec::new();
+        for k in s.kv.keys().filter(|k| k.starts_with(key)) {
+            let k = match sep.and_then(|sep| k[key.len()..].find(sep).map(|i| (i, sep))) {
+                Some((i, sep)) => k[..key.len() + i + sep.len()].to_string(),
+                None => k.clone(),
+            };
+            if out.last() != Some(&k) {
+                out.push(k);
+            }
+        }
+        if out.is_empty() {
+            return text(404, "", index);
+        }
+        return json_resp(200, &json!(out), index);
+    }
+    if req.has("recurse") {
+        if anonymous {
+            return text(404, "", index);
+        }
+        let out: Vec<Value> =
+            s.kv.iter().filter(|(k, _)| k.starts_with(key)).map(|(k, e)| entry_json(k, e, true)).collect();
+        if out.is_empty() {
+            return text(404, "", index);
+        }
+        return json_resp(200, &Value::Array(out), index);
+    }
+    if anonymous {
+        return text(403, "Permission denied", index);
+    }
+    match s.kv.get(key) {
+        None => text(404, "", index),
+        Some(e) if req.has("raw") => Response { status: 200, body: e.value.clone(), json: false, index },
+        Some(e) => json_resp(200, &json!([entry_json(key, e, true)]), e.modify_index),
+    }
+}
+
+fn kv_put(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response {
+    let index = s.index;
+    if key.is_empty() {
+        return text(400, "Missing key name", index);
+    }
+    if anonymous {
+        return text(403, "Permission denied", index);
+    }
+    if req.body.len() > MAX_VALUE_SIZE {
+        return text(413, &format!("Value exceeds {MAX_VALUE_SIZE} byte limit"), index);
+    }
+    let flags = req.param("flags").and_then(|f| f.parse().ok()).unwrap_or(0);
+    if let Some(cas) = req.param("cas") {
+        let Ok(cas) = cas.parse::<u64>() else { return text(400, "Invalid CAS index", index) };
+        s.counters.cas_puts += 1;
+        if let Some(pos) = s.interfere.iter().position(|(k, _)| k == key) {
+            let (k, v) = s.interfere.remove(pos);
+            s.index += 1;
+            let i = s.index;
+            s.set(&k, v, 0, i);
+        }
+        let current = s.kv.get(key).map_or(0, |e| e.modify_index);
+        if current != cas {
+            s.counters.cas_failed += 1;
+            return json_resp(200, &json!(false), s.index);
+        }
+    } else {
+        s.counters.plain_puts += 1;
+    }
+    s.index += 1;
+    let i = s.index;
+    s.set(key, req.body.clone(), flags, i);
+    json_resp(200, &json!(true), i)
+}
+
+fn kv_delete(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response {
+    let index = s.index;
+    if anonymous {
+        return text(403, "Permission denied", index);
+    }
+    if req.has("recurse") {
+        s.index += 1;
+        s.kv.retain(|k, _| !k.starts_with(key));
+        return json_resp(200, &json!(true), s.index);
+    }
+    if let Some(cas) = req.param("cas") {
+        let Ok(cas) = cas.parse::<u64>() else { return text(400, "Invalid CAS index", index) };
+        if s.kv.get(key).map_or(0, |e| e.modify_index) != cas {
+            return json_resp(200, &json!(false), index);
+        }
+    }
+    s.index += 1;
+    s.kv.remove(key);
+    json_resp(200, &json!(true), s.index)
+}
+
+struct TxnOp {
+    verb: String,
+    key: String,
+    value: Vec<u8>,
+    flags: u64,
+    index: u64,
+}
+
+fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
+    let index = s.index;
+    let n = req.body.len();
+    if n > MAX_TXN_BODY {
+        s.counters.txns.push(TxnStat { ops: 0, body_bytes: n, applied: false });
+        return text(
+            413,
+            &format!(
+                "Request body({n} bytes) too large, max size: {MAX_TXN_BODY} bytes. See https://developer.hashicorp.com/consul/docs/agent/config/config-files#txn_max_req_len."
+            ),
+            index,
+        );
+    }
+    let raw: Vec<Value> = match serde_json::from_slice(&req.body) {
+        Ok(Value::Array(a)) => a,
+        Ok(_) => return text(400, "Failed to parse body: expected an array of operations", index),
+        Err(e) => return text(400, &format!("Failed to parse body: {e}"), index),
+    };
+    if raw.len() > MAX_TXN_OPS {
+        s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: false });
+        return text(413, &format!("Transaction contains too many operations ({} > {MAX_TXN_OPS})", raw.len()), index);
+    }
+    // Decode every operation before applying anything.
+    let mut ops = Vec::with_capacity(raw.len());
+    for (i, op) in raw.iter().enumerate() {
+        let Some(o) = op.get("KV") else {
+            return text(400, &format!("Failed to parse body: operation {i} is not a KV operation"), index);
+        };
+        let key = o["Key"].as_str().unwrap_or("").to_string();
+        let value = match o["Value"].as_str() {
+            Some(v) => match B64.decode(v) {
+                Ok(b) => b,
+                Err(e) => return text(400, &format!("Failed to parse body: {e}"), index),
+            },
+            None => Vec::new(),
+        };
+        if value.len() > MAX_VALUE_SIZE {
+            return text(
+                413,
+                &format!("Value for key {key:?} is too large ({} > {MAX_VALUE_SIZE} bytes)", value.len()),
+                index,
+            );
+        }
+        ops.push(TxnOp {
+            verb: o["Verb"].as_str().unwrap_or("").to_string(),
+            key,
+            value,
+            flags: o["Flags"].as_u64().unwrap_or(0),
+            index: o["Index"].as_u64().unwrap_or(0),
+        });
+    }
+    // Apply in place with an undo log: all or nothing, one raft index for the whole transaction.
+    let new_index = s.index + 1;
+    let mut errors: Vec<Value> = Vec::new();
+    let mut results: Vec<Value> = Vec::new();
+    let mut undo: Vec<(String, Option<KvEntry>)> = Vec::new();
+    let kv = &mut s.kv;
+    for (i, op) in ops.into_iter().enumerate() {
+        let TxnOp { verb, key, value, flags, index: want } = op;
+        let mut fail = |what: String| errors.push(json!({ "OpIndex": i, "What": what }));
+        if anonymous {
+            fail("Permission denied".into());
+            continue;
+        }
+        let current = kv.get(&key).map(|e| e.modify_index);
+        let write = |kv: &mut BTreeMap<String, KvEntry>| {
+            let old = kv.get(&key).cloned();
+            let e = KvEntry {
+                value,
+                create_index: old.as_ref().map_or(new_index, |o| o.create_index),
+                modify_index: new_index,
+                lock_index: old.as_ref().map_or(0, |o| o.lock_index),
+                flags,
+            };
+            let j = entry_json(&key, &e, false);
+            kv.insert(key.clone(), e);
+            undo.push((key.clone(), old));
+            results.push(json!({ "KV": j }));
+        };
+        match verb.as_str() {
+            "set" if key.is_empty() => fail("Missing key name".into()),
+            "set" => write(kv),
+            "cas" if current.unwrap_or(0) != want => fail(format!("failed to set key {key:?}, index is stale")),
+            "cas" => write(kv),
+            "get" => match kv.get(&key) {
+                Some(e) => results.push(json!({ "KV": entry_json(&key, e, true) })),
+                None => fail(format!("key {key:?} doesn't exist")),
+            },
+            "get-tree" => {
+                for (k, e) in kv.iter().filter(|(k, _)| k.starts_with(&key)) {
+                    results.push(json!({ "KV": entry_json(k, e, true) }));
+                }
+            }
+            "check-index" => match current {
+                Some(c) if c == want => results.push(json!({ "KV": entry_json(&key, &kv[&key], false) })),
+                Some(_) => fail(format!("current modify index {want} != actual index for key {key:?}")),
+                None => fail(format!("key {key:?} doesn't exist")),
+            },
+            "check-not-exists" if current.is_some() => fail(format!("key {key:?} exists")),
+            "check-not-exists" => {}
+            "delete" => {
+                if let Some(old) = kv.remove(&key) {
+                    undo.push((key, Some(old)));
+                }
+            }
+            "delete-tree" => {
+                let doomed: Vec<String> = kv.keys().filter(|k| k.starts_with(&key)).cloned().collect();
+                for k in doomed {
+                    let old = kv.remove(&k);
+                    undo.push((k, old));
+                }
+            }
+            "delete-cas" if current.unwrap_or(0) != want => {
+                fail(format!("failed to delete key {key:?}, index is stale"))
+            }
+            "delete-cas" => {
+                if let Some(old) = kv.remove(&key) {
+                    undo.push((key, Some(old)));
+                }
+            }
+            other => fail(format!("unknown KV verb {other:?}")),
+        }
+    }
+    if !errors.is_empty() {
+        for (k, old) in undo.into_iter().rev() {
+            match old {
+                Some(e) => s.kv.insert(k, e),
+                None => s.kv.remove(&k),
+            };
+        }
+        s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: false });
+        return json_resp(409, &json!({ "Results": null, "Errors": errors }), index);
+    }
+    s.index = new_index;
+    s.counters.txns.push(TxnStat { ops: raw.len(), body_bytes: n, applied: true });
+    let list = raw
+        .iter()
+        .map(|o| {
+            (o["KV"]["Verb"].as_str().unwrap_or("").to_string(), o["KV"]["Key"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    s.counters.txn_ops.push(TxnOps { ops: list });
+    let results = if results.is_empty() { Value::Null } else { Value::Array(results) };
+    json_resp(200, &json!({ "Results": results, "Errors": null }), new_index)
+}
+
+/// A minimal blocking HTTP client for assertions against any Consul (the in-process server or a
+/// real one): returns status and body.
+pub fn http(base: &str, method: &str, path: &str, body: &[u8], token: Option<&str>) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut sock = std::net::TcpStream::connect(hostport).expect("connect to Consul");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        head.push_str(&format!("X-Consul-Token: {t}\r\n"));
+    }
+    head.push_str("\r\n");
+    sock.write_all(head.as_bytes()).unwrap();
+    sock.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    sock.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
+            rest = &rest[eol + 2 + n + 2..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+/// Every key under `prefix` (Consul `?keys`), via HTTP.
+pub fn keys_under(base: &str, prefix: &str, token: Option<&str>) -> Vec<String> {
+    let (status, body) = http(base, "GET", &format!("/v1/kv/{prefix}?keys"), b"", token);
+    match status {
+        404 => Vec::new(),
+        200 => serde_json::from_slice(&body).expect("keys JSON"),
+        s => panic!("GET ?keys: HTTP {s}: {}", String::from_utf8_lossy(&body)),
+    }
+}
+
+/// One key's raw value via HTTP (`?raw`), or None.
+pub fn raw_value(base: &str, key: &str, token: Option<&str>) -> Option<Vec<u8>> {
+    let (status, body) = http(base, "GET", &format!("/v1/kv/{key}?raw"), b"", token);
+    match status {
+        404 => None,
+        200 => Some(body),
+        s => panic!("GET ?raw: HTTP {s}: {}", String::from_utf8_lossy(&body)),
+    }
+}
+
+/// Write one key via HTTP.
+pub fn put_value(base: &str, key: &str, value: &[u8], token: Option<&str>) {
+    let (status, body) = http(base, "PUT", &format!("/v1/kv/{key}"), value, token);
+    assert_eq!(status, 200, "PUT {key}: {}", String::from_utf8_lossy(&body));
+}
