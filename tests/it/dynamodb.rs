@@ -517,3 +517,130 @@ fn official_python_sdk_reads_what_ldstore_wrote_and_ldstore_reads_what_the_sdk_w
     assert_eq!(v["stats"]["segments"], 1);
     assert_eq!(v["stats"]["tombstones"], 1);
 }
+
+// ---- Behaviour DynamoDB Local never shows, against an in-process fake of the DynamoDB API ----
+
+mod fake {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+
+    use super::{data, flag, segment};
+    use crate::support::ddb::ld;
+    use crate::support::fake_ddb::{Call, FakeDynamo, error};
+    use crate::support::{assert_code, run, stderr, temp_file};
+
+    fn requests(c: &Call) -> Vec<Value> {
+        c.body["RequestItems"]["t"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn sync_into(fake: &FakeDynamo, d: &Value) -> std::process::Output {
+        let (_dir, path) = temp_file("flags.json", &d.to_string());
+        run(ld().args([
+            "sync",
+            "--from-file",
+            path.to_str().unwrap(),
+            "--dynamodb",
+            "t",
+            "--dynamodb-endpoint",
+            &fake.endpoint,
+            "--prefix",
+            "p",
+        ]))
+    }
+
+    #[test]
+    fn unprocessed_items_are_resent_until_none_remain_and_the_marker_is_last() {
+        // Every BatchWriteItem leaves (about) half of its requests unprocessed, for the first 12 calls.
+        let done: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let d2 = done.clone();
+        let fake = FakeDynamo::start(move |c, before| match c.op.as_str() {
+            "Query" if c.body["ExpressionAttributeValues"][":namespace"]["S"] == "p:features" => {
+                let items: Vec<Value> = (0..30)
+                    .map(|i| json!({"namespace": {"S": "p:features"}, "key": {"S": format!("old-{i}")}}))
+                    .collect();
+                (200, json!({"Items": items, "Count": 30, "ScannedCount": 30}))
+            }
+            "Query" => (200, json!({"Items": [], "Count": 0, "ScannedCount": 0})),
+            "BatchWriteItem" => {
+                let reqs = requests(c);
+                let earlier = before.iter().filter(|b| b.op == "BatchWriteItem").count();
+                let keep = if earlier < 12 { reqs.len().div_ceil(2) } else { reqs.len() };
+                for r in &reqs[..keep] {
+                    let (kind, k) = match (&r["PutRequest"]["Item"], &r["DeleteRequest"]["Key"]) {
+                        (Value::Object(i), _) => ("put", i["key"]["S"].as_str().unwrap().to_string()),
+                        (_, Value::Object(k)) => ("delete", k["key"]["S"].as_str().unwrap().to_string()),
+                        _ => panic!("unexpected request {r}"),
+                    };
+                    d2.lock().unwrap().insert(format!("{kind} {k}"));
+                }
+                (
+                    200,
+                    json!({"UnprocessedItems": if keep < reqs.len() { json!({"t": reqs[keep..]}) } else { json!({}) }}),
+                )
+            }
+            "PutItem" => (200, json!({})),
+            other => (400, error("ValidationException", &format!("unexpected {other}"))),
+        });
+        let flags: Vec<Value> = (0..60).map(|i| flag(&format!("f{i}"), 1, json!({}))).collect();
+        let o = sync_into(&fake, &data(&flags, &[segment("s", 1)]));
+        assert_code(&o, 0);
+        let done = done.lock().unwrap();
+        for i in 0..60 {
+            assert!(done.contains(&format!("put f{i}")), "f{i} was lost");
+        }
+        assert!(done.contains("put s"));
+        for i in 0..30 {
+            assert!(done.contains(&format!("delete old-{i}")), "old-{i} not deleted");
+        }
+        let calls = fake.calls();
+        assert!(fake.count("BatchWriteItem") > 12, "unprocessed items were resent");
+        // No batch ever held more than 25 requests.
+        assert!(calls.iter().filter(|c| c.op == "BatchWriteItem").all(|c| requests(c).len() <= 25));
+        // Deletes only after every put, and the marker strictly last.
+        let last_put = calls.iter().rposition(|c| requests(c).iter().any(|r| r.get("PutRequest").is_some())).unwrap();
+        let first_delete =
+            calls.iter().position(|c| requests(c).iter().any(|r| r.get("DeleteRequest").is_some())).unwrap();
+        assert!(first_delete > last_put);
+        assert_eq!(calls.last().unwrap().op, "PutItem");
+        assert_eq!(
+            calls.last().unwrap().body["Item"],
+            json!({"namespace": {"S": "p:$inited"}, "key": {"S": "p:$inited"}})
+        );
+        assert_eq!(fake.count("PutItem"), 1);
+    }
+
+    #[test]
+    fn throttling_is_a_clear_store_error_and_no_marker_is_written() {
+        let fake = FakeDynamo::start(|c, _| match c.op.as_str() {
+            "Query" => (200, json!({"Items": [], "Count": 0, "ScannedCount": 0})),
+            _ => (
+                400,
+                error(
+                    "ProvisionedThroughputExceededException",
+                    "The level of configured provisioned throughput for the table was exceeded.",
+                ),
+            ),
+        });
+        let o = sync_into(&fake, &data(&[flag("f", 1, json!({}))], &[]));
+        assert_code(&o, 3);
+        let err = stderr(&o);
+        assert!(err.contains("throttled") && err.contains("ProvisionedThroughputExceededException"), "{err}");
+        assert!(!err.contains("ServiceError {"), "no debug dumps: {err}");
+        assert_eq!(fake.count("PutItem"), 0, "the marker must not be written after a failed write");
+    }
+
+    #[test]
+    fn expired_credentials_are_a_clear_store_error() {
+        let fake = FakeDynamo::start(|_, _| {
+            (400, error("ExpiredTokenException", "The security token included in the request is expired"))
+        });
+        let o = run(ld().args(["dump", "--dynamodb", "t", "--dynamodb-endpoint", &fake.endpoint, "--prefix", "p"]));
+        assert_code(&o, 3);
+        let err = stderr(&o);
+        assert!(err.contains("refused the credentials") && err.contains("ExpiredTokenException"), "{err}");
+        assert!(err.contains("hint: check the AWS credentials"), "{err}");
+        assert_eq!(err.lines().count(), 2, "{err}");
+    }
+}

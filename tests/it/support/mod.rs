@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod ddb;
+pub mod fake_ddb;
 
 /// The built binary.
 pub fn bin() -> PathBuf {
