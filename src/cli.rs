@@ -61,6 +61,10 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Dump(DumpArgs),
 
+    /// Create or check the DynamoDB table LaunchDarkly data lives in.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Dynamodb(DynamodbArgs),
+
     /// Print a shell completion script for ldstore.
     Completions(CompletionsArgs),
 
@@ -224,4 +228,87 @@ pub struct ManArgs {
     /// Directory to write the pages into (default: print ldstore.1 to standard output).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DynamodbArgs {
+    #[command(subcommand)]
+    pub command: DynamodbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DynamodbCommand {
+    /// Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`).
+    #[command(after_help = EXIT_CODES_HELP)]
+    CreateTable(CreateTableArgs),
+
+    /// Check an existing table: key schema, status, billing mode, item count, size, prefixes.
+    #[command(after_help = EXIT_CODES_HELP)]
+    CheckTable(CheckTableArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Billing {
+    /// Pay per request (no capacity to plan).
+    #[value(name = "on-demand", alias = "pay-per-request")]
+    OnDemand,
+    /// Provisioned read and write capacity (give --read-capacity and --write-capacity).
+    Provisioned,
+}
+
+/// Which table and how to reach DynamoDB.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "DynamoDB")]
+pub struct TableArgs {
+    /// Table name.
+    #[arg(long, value_name = "TABLE")]
+    pub table: String,
+
+    /// DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL).
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+
+    /// AWS region (default: the standard AWS chain).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Timeout for each request to DynamoDB.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub store_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTableArgs {
+    #[command(flatten)]
+    pub table: TableArgs,
+
+    /// Billing mode.
+    #[arg(long, value_enum, default_value_t = Billing::OnDemand)]
+    pub billing: Billing,
+
+    /// Read capacity units (with --billing provisioned).
+    #[arg(long, value_name = "N")]
+    pub read_capacity: Option<i64>,
+
+    /// Write capacity units (with --billing provisioned).
+    #[arg(long, value_name = "N")]
+    pub write_capacity: Option<i64>,
+
+    /// A tag for the table as KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+
+    /// Succeed when the table already exists with the right key schema.
+    #[arg(long)]
+    pub if_not_exists: bool,
+
+    /// Return as soon as DynamoDB accepted the request, without waiting for the table to be ACTIVE.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckTableArgs {
+    #[command(flatten)]
+    pub table: TableArgs,
 }

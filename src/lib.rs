@@ -53,6 +53,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
         Command::Sync(a) => commands::sync::run(a, ctx).await,
         Command::Inspect(a) => commands::inspect::run(a, ctx).await,
         Command::Dump(a) => commands::dump::run(a, ctx).await,
+        Command::Dynamodb(a) => commands::dynamodb::run(a, ctx).await,
         Command::Completions(a) => commands::docs::completions(a),
         Command::Man(a) => commands::docs::man(a),
     }
@@ -62,7 +63,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
 fn init_logging(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        (false, 0) => "warn,aws_config=error,aws_smithy_runtime=error",
         (false, 1) => "ldstore=info",
         (false, 2) => "ldstore=debug",
         _ => "debug",

@@ -67,7 +67,7 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
     ]);
     for s in &rows {
         t.add_row(vec![
-            s.prefix.clone(),
+            if s.prefix.is_empty() { "\"\" (none)".into() } else { s.prefix.clone() },
             if s.initialized { "yes".into() } else { "NO".into() },
             s.flags.to_string(),
             s.segments.to_string(),

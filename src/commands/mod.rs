@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod dump;
+pub mod dynamodb;
 pub mod inspect;
 pub mod sync;
 

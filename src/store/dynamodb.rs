@@ -1,8 +1,801 @@
-//! DynamoDB backend (see issue: DynamoDB backend). Not implemented yet.
+//! DynamoDB backend: one table with partition key `namespace` and sort key `key`, laid out exactly
+//! as the Go SDK, the Relay Proxy, and the Python and Node SDKs do (see store-layout.md).
+//!
+//! | item | attributes |
+//! |---|---|
+//! | flag | `namespace`=`<p>:features` (or `features`), `key`, `version` (N), `item` (S) |
+//! | segment | `namespace`=`<p>:segments` (or `segments`), `key`, `version` (N), `item` (S) |
+//! | marker | `namespace` = `key` = `<p>:$inited` (or `$inited`) |
+//!
+//! Also the table administration used by `ldstore dynamodb create-table/check-table`.
 
-use super::{Store, StoreError};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Region;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, TableDescription, WriteRequest};
+use futures::StreamExt;
+
+use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry};
 use crate::config::DynamoDbConfig;
+use crate::data::{DataSet, Item, Kind};
+use crate::secrets;
 
-pub async fn open(_cfg: &DynamoDbConfig) -> Result<Box<dyn Store>, StoreError> {
-    Err(StoreError::Other("the DynamoDB backend is not implemented yet".into()))
+const BACKEND: &str = "DynamoDB";
+/// The SDKs' item size limit: 100 + the byte lengths of attribute names and values.
+pub const ITEM_SIZE_LIMIT: usize = 400_000;
+const ITEM_OVERHEAD: usize = 100;
+/// `BatchWriteItem` takes at most 25 requests.
+const BATCH_SIZE: usize = 25;
+/// Batches in flight at once during init.
+const BATCHES_IN_FLIGHT: usize = 8;
+/// Attempts without any progress before giving up on `UnprocessedItems`.
+const UNPROCESSED_ATTEMPTS: u32 = 20;
+const BACKOFF_START: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The region used with an explicit endpoint when nothing else names one.
+const ENDPOINT_DEFAULT_REGION: &str = "us-east-1";
+
+const ATTR_NAMESPACE: &str = "namespace";
+const ATTR_KEY: &str = "key";
+const ATTR_VERSION: &str = "version";
+const ATTR_ITEM: &str = "item";
+
+/// A namespace under a prefix: `<p>:<name>`, or just `<name>` when the prefix is empty.
+pub fn namespace(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_string() } else { format!("{prefix}:{name}") }
+}
+
+/// The SDKs' estimate of a stored item's size.
+pub fn estimated_size(namespace: &str, key: &str, version: u64, json: &str) -> usize {
+    ITEM_OVERHEAD
+        + ATTR_NAMESPACE.len()
+        + namespace.len()
+        + ATTR_KEY.len()
+        + key.len()
+        + ATTR_VERSION.len()
+        + version.to_string().len()
+        + ATTR_ITEM.len()
+        + json.len()
+}
+
+/// Relay's wording for an item too large to store.
+pub fn too_large_message(namespace: &str, key: &str) -> String {
+    format!("The item \"{key}\" in \"{namespace}\" was too large to store in DynamoDB and was dropped")
+}
+
+/// Where the table is, for messages: the endpoint, or the AWS region.
+fn describe_location(cfg: &DynamoDbConfig, region: &str) -> String {
+    match &cfg.endpoint {
+        Some(e) => secrets::redact_url(e),
+        None => format!("AWS region {region}"),
+    }
+}
+
+/// Build a DynamoDB client: region from the config, else the AWS chain, else (only with an explicit
+/// endpoint) us-east-1; endpoint from the config; credentials from the AWS chain.
+pub async fn client(cfg: &DynamoDbConfig) -> Result<(Client, String), StoreError> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder().connect_timeout(cfg.timeout).operation_attempt_timeout(cfg.timeout).build(),
+    );
+    if let Some(r) = &cfg.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(e) = &cfg.endpoint {
+        url::Url::parse(e).map_err(|err| {
+            StoreError::Other(format!("invalid DynamoDB endpoint \"{}\": {err}", secrets::redact_url(e)))
+        })?;
+        loader = loader.endpoint_url(e);
+    }
+    let sdk = loader.load().await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    let region = match sdk.region() {
+        Some(r) => r.to_string(),
+        None if cfg.endpoint.is_some() => {
+            builder = builder.region(Region::new(ENDPOINT_DEFAULT_REGION));
+            ENDPOINT_DEFAULT_REGION.to_string()
+        }
+        None => {
+            return Err(StoreError::Other(
+                "no AWS region for DynamoDB: give --region, set AWS_REGION, or set a region in the AWS profile".into(),
+            ));
+        }
+    };
+    Ok((Client::from_conf(builder.build()), region))
+}
+
+/// Turn an SDK error into a one-line [`StoreError`] (no debug dumps of SDK structures).
+pub fn classify<E>(err: SdkError<E>, location: &str, table: &str, during: &str, timeout: Duration) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let text = || error_chain(&err);
+    match &err {
+        SdkError::TimeoutError(_) => {
+            return StoreError::Timeout { store: BACKEND, timeout, during: during.to_string() };
+        }
+        SdkError::DispatchFailure(d) => {
+            if d.is_timeout() {
+                return StoreError::Timeout { store: BACKEND, timeout, during: during.to_string() };
+            }
+            let t = text();
+            if t.contains("credential") || t.contains("identity") {
+                return StoreError::Denied { store: BACKEND, addr: location.to_string(), reason: t };
+            }
+            return StoreError::Unreachable { store: BACKEND, addr: location.to_string(), reason: t };
+        }
+        SdkError::ConstructionFailure(_) => {
+            let t = text();
+            if t.contains("credential") || t.contains("identity") {
+                return StoreError::Denied { store: BACKEND, addr: location.to_string(), reason: t };
+            }
+            return StoreError::Command { store: BACKEND, during: during.to_string(), reason: t };
+        }
+        _ => {}
+    }
+    let code = err.code().unwrap_or("").to_string();
+    let message = err.message().map(one_line).unwrap_or_default();
+    let reason = match (code.is_empty(), message.is_empty()) {
+        (false, false) => format!("{code}: {message}"),
+        (false, true) => code.clone(),
+        (true, false) => message.clone(),
+        (true, true) => text(),
+    };
+    match code.as_str() {
+        "ResourceNotFoundException" => StoreError::Other(format!(
+            "DynamoDB table \"{table}\" does not exist ({location}); create it with: ldstore dynamodb create-table --table {table}"
+        )),
+        "ValidationException" if message.contains("key schema") => StoreError::Schema {
+            store: BACKEND,
+            reason: format!(
+                "table \"{table}\" does not have the key schema LaunchDarkly needs ({message}); check it with: ldstore dynamodb check-table --table {table}"
+            ),
+        },
+        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => {
+            StoreError::Command {
+                store: BACKEND,
+                during: during.to_string(),
+                reason: format!(
+                    "throttled by DynamoDB even after retries ({reason}); raise the table's capacity or use on-demand billing"
+                ),
+            }
+        }
+        "ExpiredTokenException"
+        | "ExpiredToken"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "AccessDeniedException"
+        | "MissingAuthenticationTokenException"
+        | "InvalidClientTokenId"
+        | "IncompleteSignatureException"
+        | "SignatureDoesNotMatch" => StoreError::Denied { store: BACKEND, addr: location.to_string(), reason },
+        _ => StoreError::Command { store: BACKEND, during: during.to_string(), reason },
+    }
+}
+
+/// An error and its sources on one line (Display only: never the Debug dump that
+/// `DisplayErrorContext` appends).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    one_line(&parts.join(": "))
+}
+
+fn one_line(s: &str) -> String {
+    secrets::mask(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    location: String,
+    timeout: Duration,
+}
+
+impl DynamoStore {
+    pub async fn connect(cfg: &DynamoDbConfig) -> Result<DynamoStore, StoreError> {
+        let (client, region) = client(cfg).await?;
+        Ok(DynamoStore {
+            client,
+            table: cfg.table.clone(),
+            location: describe_location(cfg, &region),
+            timeout: cfg.timeout,
+        })
+    }
+
+    fn err<E>(&self, e: SdkError<E>, during: &str) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify(e, &self.location, &self.table, during, self.timeout)
+    }
+
+    fn key_map(ns: &str, key: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (ATTR_NAMESPACE.to_string(), AttributeValue::S(ns.to_string())),
+            (ATTR_KEY.to_string(), AttributeValue::S(key.to_string())),
+        ])
+    }
+
+    fn item_map(ns: &str, item: &Item) -> HashMap<String, AttributeValue> {
+        let mut m = Self::key_map(ns, &item.key);
+        m.insert(ATTR_VERSION.to_string(), AttributeValue::N(item.version.to_string()));
+        m.insert(ATTR_ITEM.to_string(), AttributeValue::S(item.json.clone()));
+        m
+    }
+
+    /// Every page of a `Query` on one namespace (consistent reads), passing each row to `row`.
+    async fn query_namespace(
+        &self,
+        ns: &str,
+        keys_only: bool,
+        row: &mut (dyn FnMut(HashMap<String, AttributeValue>) -> anyhow::Result<()> + Send),
+    ) -> anyhow::Result<()> {
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#namespace = :namespace")
+                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+                .expression_attribute_values(":namespace", AttributeValue::S(ns.to_string()))
+                .set_exclusive_start_key(start.take());
+            if keys_only {
+                q = q.projection_expression("#namespace, #key").expression_attribute_names("#key", ATTR_KEY);
+            }
+            let out = q.send().await.map_err(|e| self.err(e, "Query"))?;
+            for r in out.items.unwrap_or_default() {
+                row(r)?;
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    async fn existing_keys(&self, ns: &str) -> Result<HashSet<String>, StoreError> {
+        let mut keys = HashSet::new();
+        self.query_namespace(ns, true, &mut |r| {
+            if let Some(AttributeValue::S(k)) = r.get(ATTR_KEY) {
+                keys.insert(k.clone());
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e.downcast::<StoreError>() {
+            Ok(s) => s,
+            Err(e) => StoreError::Other(e.to_string()),
+        })?;
+        Ok(keys)
+    }
+
+    /// One `BatchWriteItem` of at most 25 requests, resending `UnprocessedItems` with backoff
+    /// until none are left.
+    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        let mut backoff = BACKOFF_START;
+        let mut stalled = 0u32;
+        loop {
+            let before = requests.len();
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(|e| self.err(e, "BatchWriteItem"))?;
+            let left = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+            if left.is_empty() {
+                return Ok(());
+            }
+            if left.len() < before {
+                stalled = 0;
+            } else {
+                stalled += 1;
+                if stalled >= UNPROCESSED_ATTEMPTS {
+                    return Err(StoreError::Command {
+                        store: BACKEND,
+                        during: "BatchWriteItem".into(),
+                        reason: format!(
+                            "DynamoDB left {} writes unprocessed {stalled} times in a row (throttled); raise the table's write capacity or use on-demand billing",
+                            left.len()
+                        ),
+                    });
+                }
+            }
+            tracing::debug!("{} unprocessed writes; resending after {backoff:?}", left.len());
+            let jitter = rand::random_range(0..=backoff.as_millis() as u64 / 2);
+            tokio::time::sleep(backoff + Duration::from_millis(jitter)).await;
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+            requests = left;
+        }
+    }
+
+    /// Send requests in batches of 25, several batches in flight; stops at the first error.
+    async fn write_all(&self, requests: Vec<WriteRequest>, progress: &dyn Progress) -> Result<(), StoreError> {
+        let mut batches: Vec<Vec<WriteRequest>> = Vec::with_capacity(requests.len().div_ceil(BATCH_SIZE));
+        let mut it = requests.into_iter().peekable();
+        while it.peek().is_some() {
+            batches.push(it.by_ref().take(BATCH_SIZE).collect());
+        }
+        let mut results = futures::stream::iter(batches.into_iter().map(|b| {
+            let n = b.len() as u64;
+            async move { self.write_batch(b).await.map(|_| n) }
+        }))
+        .buffer_unordered(BATCHES_IN_FLIGHT);
+        while let Some(r) = results.next().await {
+            progress.advance(r?);
+        }
+        Ok(())
+    }
+
+    async fn put_marker(&self, prefix: &str) -> Result<(), StoreError> {
+        let m = namespace(prefix, "$inited");
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::key_map(&m, &m)))
+            .send()
+            .await
+            .map_err(|e| self.err(e, "PutItem $inited"))?;
+        Ok(())
+    }
+
+    async fn get_row(&self, ns: &str, key: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .set_key(Some(Self::key_map(ns, key)))
+            .send()
+            .await
+            .map_err(|e| self.err(e, "GetItem"))?;
+        Ok(out.item)
+    }
+
+    /// `DescribeTable` (for the table commands).
+    pub async fn describe(&self) -> Result<TableDescription, StoreError> {
+        let out = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "DescribeTable"))?;
+        out.table
+            .ok_or_else(|| StoreError::Other(format!("DynamoDB returned no description of table \"{}\"", self.table)))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+fn row_string(row: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    match row.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn row_version(row: &HashMap<String, AttributeValue>) -> Option<u64> {
+    match row.get(ATTR_VERSION) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The LaunchDarkly prefix a namespace belongs to, if it is one of ours.
+pub fn prefix_of_namespace(ns: &str) -> Option<String> {
+    for name in ["features", "segments", "$inited", "big_segments_metadata"] {
+        if ns == name {
+            return Some(String::new());
+        }
+        if let Some(p) = ns.strip_suffix(name).and_then(|p| p.strip_suffix(':'))
+            && !p.is_empty()
+        {
+            return Some(p.to_string());
+        }
+    }
+    None
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn address(&self) -> String {
+        if self.location.starts_with("AWS region ") {
+            format!("table \"{}\" in {}", self.table, self.location)
+        } else {
+            format!("table \"{}\" at {}", self.table, self.location)
+        }
+    }
+
+    fn effective_prefix(&self, requested: Option<&str>) -> String {
+        requested.unwrap_or("").to_string()
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags (namespace)".into(), key: namespace(prefix, "features") },
+            KeyInfo { role: "segments (namespace)".into(), key: namespace(prefix, "segments") },
+            KeyInfo { role: "initialized marker (namespace = key)".into(), key: namespace(prefix, "$inited") },
+            KeyInfo {
+                role: "Big Segments metadata (namespace = key)".into(),
+                key: namespace(prefix, "big_segments_metadata"),
+            },
+        ]
+    }
+
+    fn item_size_limit(&self) -> Option<usize> {
+        Some(ITEM_SIZE_LIMIT)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // A keys-only read of the marker needs only the permissions the SDKs need.
+        self.get_row(&namespace("", "$inited"), "$inited").await.map(|_| ())
+    }
+
+    async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
+        let ns = namespace(prefix, kind.namespace());
+        self.query_namespace(&ns, false, &mut |row| {
+            let Some(key) = row_string(&row, ATTR_KEY) else { return Ok(()) };
+            let json = row_string(&row, ATTR_ITEM).unwrap_or_default();
+            visit(entry(kind, &key, json))
+        })
+        .await
+    }
+
+    async fn get(&self, prefix: &str, kind: Kind, key: &str) -> Result<Option<Item>, StoreError> {
+        let ns = namespace(prefix, kind.namespace());
+        match self.get_row(&ns, key).await? {
+            None => Ok(None),
+            Some(row) => {
+                let json = row_string(&row, ATTR_ITEM).unwrap_or_default();
+                entry(kind, key, json).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
+            }
+        }
+    }
+
+    async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError> {
+        let m = namespace(prefix, "$inited");
+        Ok(self.get_row(&m, &m).await?.is_some())
+    }
+
+    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+        let mut report = InitReport::default();
+        progress.message("reading existing keys");
+        let mut old: HashMap<Kind, HashSet<String>> = HashMap::new();
+        for kind in Kind::INIT_ORDER {
+            old.insert(kind, self.existing_keys(&namespace(prefix, kind.namespace())).await?);
+        }
+        let stale: usize = Kind::INIT_ORDER
+            .iter()
+            .map(|k| old[k].iter().filter(|key| !data.items(*k).contains_key(*key)).count())
+            .sum();
+        progress.set_total((data.len() + stale) as u64);
+        progress.message("writing");
+        // Segments before flags (each kind fully written before the next starts), prerequisites
+        // before dependants within flags.
+        for kind in Kind::INIT_ORDER {
+            let ns = namespace(prefix, kind.namespace());
+            let mut puts = Vec::new();
+            for item in data.write_order(kind) {
+                if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
+                    report.skipped.push(SkippedItem {
+                        kind,
+                        key: item.key.clone(),
+                        reason: too_large_message(&ns, &item.key),
+                    });
+                    progress.advance(1);
+                    continue;
+                }
+                report.items_written += 1;
+                report.bytes_written += item.json.len();
+                let put = PutRequest::builder()
+                    .set_item(Some(Self::item_map(&ns, item)))
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                puts.push(WriteRequest::builder().put_request(put).build());
+            }
+            self.write_all(puts, progress).await?;
+        }
+        // Then remove keys the new data no longer has. A key whose new item was too large keeps its
+        // old stored version: nothing stored is lost because of a skipped item.
+        let mut deletes = Vec::new();
+        for kind in Kind::INIT_ORDER {
+            let ns = namespace(prefix, kind.namespace());
+            let mut keys: Vec<&String> = old[&kind].iter().filter(|k| !data.items(kind).contains_key(*k)).collect();
+            keys.sort();
+            for key in keys {
+                let del = DeleteRequest::builder()
+                    .set_key(Some(Self::key_map(&ns, key)))
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                deletes.push(WriteRequest::builder().delete_request(del).build());
+            }
+        }
+        self.write_all(deletes, progress).await?;
+        // The marker strictly last, only after every other write has succeeded.
+        progress.message("writing the $inited marker");
+        self.put_marker(prefix).await?;
+        Ok(report)
+    }
+
+    async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+        let ns = namespace(prefix, kind.namespace());
+        if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
+            return Err(StoreError::Command {
+                store: BACKEND,
+                during: "PutItem".into(),
+                reason: too_large_message(&ns, &item.key),
+            });
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::item_map(&ns, item)))
+            .condition_expression(
+                "attribute_not_exists(#namespace) or attribute_not_exists(#key) or :version > #version",
+            )
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .expression_attribute_names("#key", ATTR_KEY)
+            .expression_attribute_names("#version", ATTR_VERSION)
+            .expression_attribute_values(":version", AttributeValue::N(item.version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Upserted::Applied),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                let stored_version = self.get_row(&ns, &item.key).await?.as_ref().and_then(row_version).unwrap_or(0);
+                Ok(Upserted::Stale { stored_version })
+            }
+            Err(e) => Err(self.err(e, "PutItem")),
+        }
+    }
+
+    async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = BTreeSet::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .projection_expression("#namespace")
+                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+                .select(Select::SpecificAttributes)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "Scan"))?;
+            for row in page.items.unwrap_or_default() {
+                if let Some(p) = row_string(&row, ATTR_NAMESPACE).and_then(|ns| prefix_of_namespace(&ns)) {
+                    out.insert(p);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
+        let m = namespace(prefix, "big_segments_metadata");
+        Ok(self.get_row(&m, &m).await?.and_then(|row| match row.get("synchronizedOn") {
+            Some(AttributeValue::N(n)) => n.parse().ok(),
+            _ => None,
+        }))
+    }
+}
+
+pub async fn open(cfg: &DynamoDbConfig) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(DynamoStore::connect(cfg).await?))
+}
+
+/// What `create-table` asks for besides the key schema.
+#[derive(Debug, Clone, Default)]
+pub struct NewTable {
+    /// Provisioned (read, write) capacity; `None` = on-demand.
+    pub provisioned: Option<(i64, i64)>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The facts `check-table` shows about a table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableFacts {
+    pub table: String,
+    pub schema_ok: bool,
+    /// What is wrong with the key schema, when it is wrong.
+    pub schema_problem: Option<String>,
+    pub status: String,
+    pub billing_mode: String,
+    pub read_capacity: Option<i64>,
+    pub write_capacity: Option<i64>,
+    /// DynamoDB's item count and size (refreshed by AWS about every six hours).
+    pub item_count: Option<i64>,
+    pub size_bytes: Option<i64>,
+}
+
+impl TableFacts {
+    pub fn of(t: &TableDescription) -> TableFacts {
+        let problem = schema_problem(t);
+        let pt = t.provisioned_throughput();
+        let billing = t
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str().to_string())
+            // A table created without a billing mode is provisioned.
+            .unwrap_or_else(|| "PROVISIONED".into());
+        let provisioned = billing == "PROVISIONED";
+        TableFacts {
+            table: t.table_name().unwrap_or("").to_string(),
+            schema_ok: problem.is_none(),
+            schema_problem: problem,
+            status: t.table_status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()),
+            billing_mode: billing,
+            read_capacity: pt.and_then(|p| p.read_capacity_units()).filter(|_| provisioned),
+            write_capacity: pt.and_then(|p| p.write_capacity_units()).filter(|_| provisioned),
+            item_count: t.item_count(),
+            size_bytes: t.table_size_bytes(),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// `DescribeTable`, with `None` when the table does not exist.
+    pub async fn describe_if_exists(&self) -> Result<Option<TableDescription>, StoreError> {
+        match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(out) => Ok(out.table),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
+            Err(e) => Err(self.err(e, "DescribeTable")),
+        }
+    }
+
+    /// `CreateTable` with the LaunchDarkly key schema. Returns false when the table already exists
+    /// (created meanwhile by someone else).
+    pub async fn create_table(&self, spec: &NewTable) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType,
+            Tag,
+        };
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string());
+        let mut req = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(ATTR_NAMESPACE)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(built)?,
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(ATTR_KEY)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(built)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(ATTR_NAMESPACE)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(built)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder().attribute_name(ATTR_KEY).key_type(KeyType::Range).build().map_err(built)?,
+            );
+        req = match spec.provisioned {
+            None => req.billing_mode(BillingMode::PayPerRequest),
+            Some((r, w)) => req.billing_mode(BillingMode::Provisioned).provisioned_throughput(
+                ProvisionedThroughput::builder()
+                    .read_capacity_units(r)
+                    .write_capacity_units(w)
+                    .build()
+                    .map_err(built)?,
+            ),
+        };
+        for (k, v) in &spec.tags {
+            req = req.tags(Tag::builder().key(k).value(v).build().map_err(built)?);
+        }
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(false),
+            Err(e) => Err(self.err(e, "CreateTable")),
+        }
+    }
+}
+
+/// The key schema every LaunchDarkly table must have.
+pub const REQUIRED_SCHEMA: &str = "partition key \"namespace\" (S, HASH) and sort key \"key\" (S, RANGE)";
+
+/// What is wrong with a table's key schema, or `None` when it is right.
+pub fn schema_problem(t: &TableDescription) -> Option<String> {
+    use aws_sdk_dynamodb::types::KeyType;
+    let attr_type = |name: &str| {
+        t.attribute_definitions()
+            .iter()
+            .find(|a| a.attribute_name() == name)
+            .map(|a| a.attribute_type().as_str().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let hash = t.key_schema().iter().find(|k| *k.key_type() == KeyType::Hash);
+    let range = t.key_schema().iter().find(|k| *k.key_type() == KeyType::Range);
+    let actual = {
+        let h = hash.map_or("no partition key".to_string(), |k| {
+            format!("partition key \"{}\" ({})", k.attribute_name(), attr_type(k.attribute_name()))
+        });
+        let r = range.map_or("no sort key".to_string(), |k| {
+            format!("sort key \"{}\" ({})", k.attribute_name(), attr_type(k.attribute_name()))
+        });
+        format!("{h} and {r}")
+    };
+    let ok = hash.is_some_and(|k| k.attribute_name() == ATTR_NAMESPACE)
+        && range.is_some_and(|k| k.attribute_name() == ATTR_KEY)
+        && attr_type(ATTR_NAMESPACE) == "S"
+        && attr_type(ATTR_KEY) == "S";
+    if ok {
+        None
+    } else {
+        let name = t.table_name().unwrap_or("?");
+        Some(format!("table \"{name}\" has {actual}; it must have {REQUIRED_SCHEMA}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_and_prefixes() {
+        assert_eq!(namespace("", "features"), "features");
+        assert_eq!(namespace("p", "$inited"), "p:$inited");
+        assert_eq!(prefix_of_namespace("features"), Some(String::new()));
+        assert_eq!(prefix_of_namespace("prod:segments"), Some("prod".into()));
+        assert_eq!(prefix_of_namespace("a:b:$inited"), Some("a:b".into()));
+        assert_eq!(prefix_of_namespace("prod:big_segments_user"), None);
+        assert_eq!(prefix_of_namespace("xfeatures"), None);
+        assert_eq!(prefix_of_namespace(":features"), None);
+    }
+
+    #[test]
+    fn size_estimate_matches_the_sdks() {
+        // 100 + "namespace"+"p:features" + "key"+"k" + "version"+"12" + "item"+"{}"
+        assert_eq!(estimated_size("p:features", "k", 12, "{}"), 100 + 9 + 10 + 3 + 1 + 7 + 2 + 4 + 2);
+    }
 }

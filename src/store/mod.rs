@@ -38,6 +38,12 @@ impl StoreError {
     /// A hint for the user, where one helps.
     pub fn hint(&self) -> Option<String> {
         match self {
+            StoreError::Unreachable { store: "DynamoDB", .. } => Some(
+                "check the endpoint (--dynamodb-endpoint, DYNAMODB_URL) or the region (--region, AWS_REGION)".into(),
+            ),
+            StoreError::Denied { store: "DynamoDB", .. } => Some(
+                "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO login) and their permissions on the table".into(),
+            ),
             StoreError::Unreachable { store, .. } => Some(format!(
                 "check that {store} is running and reachable from here, and the address (e.g. --redis host:port)"
             )),
