@@ -4,6 +4,7 @@ pub mod docs;
 pub mod dump;
 pub mod inspect;
 pub mod sync;
+pub mod sync_envs;
 
 use std::io::IsTerminal;
 
