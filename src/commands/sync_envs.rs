@@ -265,9 +265,6 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     let outcome: Result<()> = async {
         let source: Box<dyn Source> =
             if args.ld.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
-        let data = source.fetch().await?;
-        r.flags = data.flags.len();
-        r.segments = data.segments.len();
         let store = store::open(&store_cfg).await?;
         r.address = store.address();
         let mut prefix = store.effective_prefix(env.prefix.as_deref().or(sel.prefix.as_deref()));
@@ -277,6 +274,10 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
             prefix = format!("{prefix}/{f}");
         }
         r.prefix = prefix.clone();
+        // The whole data set is read and checked before the store is written.
+        let data = source.fetch().await?;
+        r.flags = data.flags.len();
+        r.segments = data.segments.len();
         if args.dry_run {
             let current = current_contents(store.as_ref(), &prefix).await?;
             r.plan = Some(plan_changes(&current, &data));
@@ -341,7 +342,12 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
     let mut t = table(&["Environment", "SDK key", "Store", "Prefix", "Flags", "Segments", "Result"]);
     for r in results {
         let result = match (&r.error, &r.plan) {
-            (Some(e), _) => format!("error: {e}"),
+            (Some(e), _) => {
+                // The full message is on stderr; keep the table readable.
+                let short: String = e.chars().take(90).collect();
+                let more = if short.len() < e.len() { "…" } else { "" };
+                format!("error (exit {}): {short}{more}", r.code)
+            }
             (None, Some(p)) => format!(
                 "dry run: {} added, {} updated, {} removed, {} unchanged",
                 p.added.len(),
@@ -359,8 +365,8 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
             r.key.clone(),
             format!("{} {}", r.backend, r.address),
             r.prefix.clone(),
-            r.flags.to_string(),
-            r.segments.to_string(),
+            if r.error.is_some() { "-".into() } else { r.flags.to_string() },
+            if r.error.is_some() { "-".into() } else { r.segments.to_string() },
             secrets::mask(&result),
         ]);
     }

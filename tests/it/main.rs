@@ -5,4 +5,5 @@
 mod support;
 
 mod cli;
+mod ld_sync;
 mod redis_store;
