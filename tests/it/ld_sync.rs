@@ -444,3 +444,33 @@ fn redis_to_redis_copy_is_byte_identical() {
         );
     }
 }
+
+#[test]
+fn python_sdk_evaluates_the_synced_prefix_like_the_flag_file() {
+    let server = LdServer::start();
+    server.env(KEY, &fixture());
+    let prefix = unique_prefix("interop");
+    let o = run(ldstore().args([
+        "sync",
+        "--stream",
+        "--sdk-key",
+        KEY,
+        "--stream-uri",
+        &server.uri,
+        "--redis",
+        &redis_addr(),
+        "--prefix",
+        &prefix,
+    ]));
+    assert_code(&o, 0);
+    let o = std::process::Command::new("python3")
+        .arg(repo_path("tests/interop/redis_ld_interop.py"))
+        .arg(format!("redis://{}", redis_addr()))
+        .arg(&prefix)
+        .arg(repo_path("tests/fixtures/ld_flags.json"))
+        .output()
+        .expect("python3 must be installed (scripts/test installs the SDK from tests/interop/requirements.txt)");
+    let out = stdout(&o);
+    assert!(o.status.success(), "interop failed\n--- stdout\n{out}\n--- stderr\n{}", stderr(&o));
+    assert!(out.contains(r#""compared": 45, "different": 0"#), "{out}");
+}
