@@ -474,3 +474,28 @@ fn python_sdk_evaluates_the_synced_prefix_like_the_flag_file() {
     assert!(o.status.success(), "interop failed\n--- stdout\n{out}\n--- stderr\n{}", stderr(&o));
     assert!(out.contains(r#""compared": 45, "different": 0"#), "{out}");
 }
+
+#[test]
+fn broken_streams_are_reconnected_until_a_put_arrives() {
+    let server = LdServer::start();
+    server.env(KEY, &fixture());
+    // A stream that closes mid-way, then one that ends with no event at all.
+    server.faults(&[Fault::Truncate, Fault::Malformed]);
+    let prefix = unique_prefix("stream-flaky");
+    let o = run(ldstore().args([
+        "sync",
+        "--stream",
+        "--sdk-key",
+        KEY,
+        "--stream-uri",
+        &server.uri,
+        "--redis",
+        &redis_addr(),
+        "--prefix",
+        &prefix,
+    ]));
+    assert_code(&o, 0);
+    assert_eq!(server.requests().len(), 3);
+    assert!(server.requests().iter().all(|r| r.path == "/all"));
+    assert_holds_fixture(&prefix);
+}
