@@ -139,8 +139,10 @@ pub struct SyncArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "from")]
     pub from_file: Option<PathBuf>,
 
-    /// Where to read from: a file path or file:PATH, or a store URL
-    /// (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
+    /// Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or
+    /// file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P,
+    /// consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name>
+    /// variables), every configured environment is synced into its own prefix.
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
 

@@ -5,6 +5,7 @@ pub mod dump;
 pub mod dynamodb;
 pub mod inspect;
 pub mod sync;
+pub mod sync_envs;
 
 use std::io::IsTerminal;
 

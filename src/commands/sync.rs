@@ -11,17 +11,23 @@ use crate::cli::SyncArgs;
 use crate::config;
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::exit::{self, UsageError};
+use crate::relayconf::RelayConfig;
 use crate::source::{self, Source, file::FileSource};
 use crate::store::{self, Entry, Store};
 
 /// Build the source a sync reads from.
-pub fn source_for(args: &SyncArgs, ctx: &Ctx) -> Result<Box<dyn Source>> {
+pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
     if let Some(p) = &args.from_file {
         return Ok(Box::new(FileSource { path: p.clone() }));
     }
+    // With an SDK key and no other source, the source is LaunchDarkly.
+    let has_key = args.ld.sdk_key.is_some() || ctx.env.var("LD_SDK_KEY").is_some();
+    if args.from.as_deref().is_none_or(|f| f == "ld" || f == "launchdarkly") && has_key {
+        return source::open_ld(&args.ld, ctx.env.as_ref(), relay);
+    }
     let Some(spec) = &args.from else {
         return Err(UsageError::new("no source given")
-            .hint("use --from-file PATH (or --from SOURCE: a file, redis://…?prefix=P, dynamodb://…, consul://…)")
+            .hint("use --sdk-key (or LD_SDK_KEY) for LaunchDarkly, --from-file PATH, or --from SOURCE (a file, redis://…?prefix=P, dynamodb://…, consul://…)")
             .into());
     };
     let spec = source::parse_spec(spec, &args.store, ctx.env.as_ref())?;
@@ -48,8 +54,11 @@ pub async fn current_contents(store: &dyn Store, prefix: &str) -> Result<HashMap
 }
 
 pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
+    if let Some(code) = super::sync_envs::run_if_many(&args, ctx).await? {
+        return Ok(code);
+    }
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
-    let source = source_for(&args, ctx)?;
+    let source = source_for(&args, ctx, sel.relay.as_ref())?;
     // Read and check the whole source before touching the store: bad input leaves it unchanged.
     let data = source.fetch().await?;
     let store = store::open(&sel.store).await?;

@@ -2,6 +2,9 @@
 //! source; one syntax (`--from`, and `diff`'s operands) parsed here.
 
 pub mod file;
+pub mod ld;
+pub mod poll;
+pub mod stream;
 
 use async_trait::async_trait;
 
@@ -170,14 +173,22 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
 
 /// Build the source a parsed operand names. `ld` carries how to reach LaunchDarkly.
 pub fn open(spec: SourceSpec, ld: &LdArgs, env: &dyn Env) -> anyhow::Result<Box<dyn Source>> {
-    let _ = (ld, env);
     match spec {
         SourceSpec::File(path) => Ok(Box::new(file::FileSource { path })),
         SourceSpec::Store { store, prefix } => Ok(Box::new(StoreSource { store, prefix })),
-        SourceSpec::LaunchDarkly => {
-            Err(UsageError::new("reading from LaunchDarkly is not available in this build").into())
-        }
+        SourceSpec::LaunchDarkly => open_ld(ld, env, None),
     }
+}
+
+/// The LaunchDarkly source (polling, or the first `put` of the stream with `--stream`); endpoints
+/// may come from a Relay config's `[Main]`.
+pub fn open_ld(
+    ld: &LdArgs,
+    env: &dyn Env,
+    relay: Option<&crate::relayconf::RelayConfig>,
+) -> anyhow::Result<Box<dyn Source>> {
+    let cfg = ld::LdConfig::resolve(ld, env, relay)?;
+    Ok(if ld.stream { Box::new(stream::StreamSource { cfg }) } else { Box::new(poll::PollSource::new(cfg)) })
 }
 
 /// A store read as a source.

@@ -101,3 +101,4 @@ pub fn temp_file(name: &str, content: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&p, content).expect("write temp file");
     (dir, p)
 }
+pub mod ld_server;

@@ -1,0 +1,321 @@
+//! LaunchDarkly streaming: `GET {stream}/all` (Server-Sent Events).
+//!
+//! A small SSE parser over reqwest's byte stream rather than `eventsource-client`: one-shot use
+//! needs the first `put` only, with our own headers, retry policy, status classification and time
+//! bound, and the same parser and typed events serve a long-running consumer (`ldstore relay`),
+//! which drives [`EventReader`] and its own reconnect loop.
+
+use anyhow::Result;
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::ld::{self, Failure, LdConfig};
+use super::{Source, SourceError, file};
+use crate::data::{DataSet, Item, Kind, minify_json};
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SseEvent {
+    /// The event name (`message` when none was given).
+    pub event: String,
+    pub data: String,
+    pub id: Option<String>,
+}
+
+/// Incremental SSE parser: feed it bytes as they arrive, get complete events back. Comment lines
+/// (`:` heartbeats) are ignored.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    buf: Vec<u8>,
+    event: String,
+    data: String,
+    has_data: bool,
+    id: Option<String>,
+}
+
+impl SseParser {
+    pub fn new() -> SseParser {
+        SseParser::default()
+    }
+
+    /// Feed a chunk; returns the events it completed.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
+        self.buf.extend_from_slice(chunk);
+        let mut out = Vec::new();
+        let mut start = 0;
+        while let Some(pos) = self.buf[start..].iter().position(|&b| b == b'\n') {
+            let end = start + pos;
+            let mut line = &self.buf[start..end];
+            if line.last() == Some(&b'\r') {
+                line = &line[..line.len() - 1];
+            }
+            let line = String::from_utf8_lossy(line).into_owned();
+            start = end + 1;
+            if let Some(ev) = self.line(&line) {
+                out.push(ev);
+            }
+        }
+        self.buf.drain(..start);
+        out
+    }
+
+    fn line(&mut self, line: &str) -> Option<SseEvent> {
+        if line.is_empty() {
+            if !self.has_data {
+                self.event.clear();
+                return None;
+            }
+            let event = if self.event.is_empty() { "message".to_string() } else { std::mem::take(&mut self.event) };
+            let ev = SseEvent { event, data: std::mem::take(&mut self.data), id: self.id.clone() };
+            self.has_data = false;
+            return Some(ev);
+        }
+        if line.starts_with(':') {
+            return None;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => self.event = value.to_string(),
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "id" => self.id = Some(value.to_string()),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// A LaunchDarkly stream event, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LdEvent {
+    /// Replace the whole data set.
+    Put(DataSet),
+    /// Upsert one item (apply only if its version is newer).
+    Patch { kind: Kind, item: Item },
+    /// Write a tombstone (apply only if the version is newer).
+    Delete { kind: Kind, key: String, version: u64 },
+    /// An event name or path ldstore does not handle (ignored, logged).
+    Unknown { event: String, path: Option<String> },
+}
+
+/// `/flags/<key>` or `/segments/<key>`.
+pub fn kind_and_key(path: &str) -> Option<(Kind, String)> {
+    for kind in Kind::ALL {
+        let pre = format!("/{}/", kind.payload_name());
+        if let Some(key) = path.strip_prefix(&pre)
+            && !key.is_empty()
+        {
+            return Some((kind, key.to_string()));
+        }
+    }
+    None
+}
+
+#[derive(Deserialize)]
+struct PutBody {
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    data: Option<Box<RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    path: String,
+    data: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    path: String,
+    version: u64,
+}
+
+/// Interpret one SSE event. `Err` means malformed JSON (the stream should be treated as broken).
+pub fn parse_event(ev: &SseEvent) -> std::result::Result<LdEvent, String> {
+    match ev.event.as_str() {
+        "put" => {
+            let b: PutBody = serde_json::from_str(&ev.data).map_err(|e| format!("invalid put event: {e}"))?;
+            let path = b.path.unwrap_or_default();
+            if !(path.is_empty() || path == "/") {
+                return Ok(LdEvent::Unknown { event: "put".into(), path: Some(path) });
+            }
+            let data = match &b.data {
+                Some(raw) => file::parse_json(raw.get()).map_err(|e| format!("invalid put event: {e}"))?,
+                None => return Err("invalid put event: no \"data\"".into()),
+            };
+            Ok(LdEvent::Put(data))
+        }
+        "patch" => {
+            let b: PatchBody = serde_json::from_str(&ev.data).map_err(|e| format!("invalid patch event: {e}"))?;
+            let Some((kind, key)) = kind_and_key(&b.path) else {
+                return Ok(LdEvent::Unknown { event: "patch".into(), path: Some(b.path) });
+            };
+            let item =
+                Item::parse(kind, &key, minify_json(b.data.get())).map_err(|e| format!("invalid patch event: {e}"))?;
+            Ok(LdEvent::Patch { kind, item })
+        }
+        "delete" => {
+            let b: DeleteBody = serde_json::from_str(&ev.data).map_err(|e| format!("invalid delete event: {e}"))?;
+            let Some((kind, key)) = kind_and_key(&b.path) else {
+                return Ok(LdEvent::Unknown { event: "delete".into(), path: Some(b.path) });
+            };
+            Ok(LdEvent::Delete { kind, key, version: b.version })
+        }
+        other => Ok(LdEvent::Unknown { event: other.to_string(), path: None }),
+    }
+}
+
+/// Why reading a stream stopped.
+#[derive(Debug)]
+pub enum StreamEnd {
+    /// The connection closed or failed (reconnect).
+    Broken(String),
+    /// An event was not valid JSON (reconnect and expect a fresh `put`).
+    Malformed(String),
+}
+
+/// Reads typed events from an open stream response.
+pub struct EventReader {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    parser: SseParser,
+    pending: std::collections::VecDeque<SseEvent>,
+}
+
+impl EventReader {
+    pub fn new(resp: reqwest::Response) -> EventReader {
+        EventReader { body: resp.bytes_stream().boxed(), parser: SseParser::new(), pending: Default::default() }
+    }
+
+    /// The next event; heartbeats are consumed silently.
+    pub async fn next(&mut self) -> std::result::Result<LdEvent, StreamEnd> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return parse_event(&ev).map_err(StreamEnd::Malformed);
+            }
+            match self.body.next().await {
+                Some(Ok(chunk)) => self.pending.extend(self.parser.push(&chunk)),
+                Some(Err(e)) => {
+                    let Failure::Retry(why) = ld::network_failure(&e) else { unreachable!() };
+                    return Err(StreamEnd::Broken(why));
+                }
+                None => return Err(StreamEnd::Broken("the stream closed".into())),
+            }
+        }
+    }
+}
+
+/// The streaming endpoint as a one-shot source: the first `put`.
+pub struct StreamSource {
+    pub cfg: LdConfig,
+}
+
+impl StreamSource {
+    fn name(&self) -> String {
+        format!("LaunchDarkly streaming {}", self.cfg.stream_uri)
+    }
+
+    /// Open `{stream}/all` once (no retries): the response, or how it failed.
+    pub async fn connect(&self) -> std::result::Result<reqwest::Response, Failure> {
+        let url = self.cfg.url(&self.cfg.stream_uri, "/all").map_err(Failure::Fatal)?;
+        let resp = ld::request(&self.cfg, url)
+            .map_err(Failure::Fatal)?
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| ld::network_failure(&e))?;
+        if !resp.status().is_success() {
+            return Err(ld::classify_status(resp.status().as_u16(), &self.name()));
+        }
+        Ok(resp)
+    }
+
+    /// Connect (retrying) and read until the first `put`.
+    pub async fn first_put(&self) -> Result<DataSet> {
+        let name = self.name();
+        ld::with_retries(self.cfg.timeout, &name, || async {
+            let mut reader = EventReader::new(self.connect().await?);
+            loop {
+                match reader.next().await {
+                    Ok(LdEvent::Put(d)) => return Ok(d),
+                    Ok(other) => tracing::debug!("{name}: ignoring {other:?} before the first put"),
+                    Err(StreamEnd::Broken(why)) => return Err(Failure::Retry(why)),
+                    Err(StreamEnd::Malformed(reason)) => {
+                        return Err(Failure::Fatal(
+                            SourceError::Malformed { source_name: name.clone(), reason }.into(),
+                        ));
+                    }
+                }
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Source for StreamSource {
+    fn describe(&self) -> String {
+        let filter = self.cfg.filter.as_deref().map(|f| format!(" filter {f}")).unwrap_or_default();
+        format!("LaunchDarkly ({} via stream {}{filter})", self.cfg.masked_key(), self.cfg.stream_uri)
+    }
+
+    async fn fetch(&self) -> Result<DataSet> {
+        self.first_put().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_events_across_chunks_and_ignores_heartbeats() {
+        let mut p = SseParser::new();
+        let mut evs = p.push(b":heartbeat\n\nevent: put\ndata: {\"path\":\"/\",");
+        assert!(evs.is_empty());
+        evs.extend(p.push(b"\"data\":{\"flags\":{}}}\r\n\r\n: hb\n\nevent:patch\ndata:{\"path\":\"/flags/a\",\"data\":{\"key\":\"a\",\"version\":2, \"x\" : 1}}\n\n"));
+        evs.extend(
+            p.push(b"event: delete\ndata: {\"path\":\"/segments/s\",\"version\":7}\n\nevent: weird\ndata: 1\n\n"),
+        );
+        let typed: Vec<LdEvent> = evs.iter().map(|e| parse_event(e).unwrap()).collect();
+        assert_eq!(typed.len(), 4);
+        assert_eq!(typed[0], LdEvent::Put(DataSet::default()));
+        match &typed[1] {
+            LdEvent::Patch { kind: Kind::Flags, item } => {
+                assert_eq!(item.json, r#"{"key":"a","version":2,"x":1}"#);
+                assert_eq!(item.version, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(typed[2], LdEvent::Delete { kind: Kind::Segments, key: "s".into(), version: 7 });
+        assert!(matches!(typed[3], LdEvent::Unknown { .. }));
+    }
+
+    #[test]
+    fn tolerant_put_and_bad_events() {
+        let ev = |event: &str, data: &str| SseEvent { event: event.into(), data: data.into(), id: None };
+        // Missing path and missing segments.
+        match parse_event(&ev("put", r#"{"data":{"flags":{"f":{"key":"f","version":1}}}}"#)).unwrap() {
+            LdEvent::Put(d) => assert_eq!((d.flags.len(), d.segments.len()), (1, 0)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_event(&ev("put", r#"{"path":"","data":{}}"#)).unwrap(), LdEvent::Put(_)));
+        assert!(parse_event(&ev("put", "{not json")).is_err());
+        assert!(matches!(
+            parse_event(&ev("patch", r#"{"path":"/other/x","data":{}}"#)).unwrap(),
+            LdEvent::Unknown { .. }
+        ));
+        assert_eq!(kind_and_key("/segments/a/b"), Some((Kind::Segments, "a/b".into())));
+        assert_eq!(kind_and_key("/flags/"), None);
+    }
+}
