@@ -1,9 +1,12 @@
 //! One module per subcommand, plus what they share: output format and progress display.
 
+pub mod diff;
 pub mod docs;
 pub mod dump;
+pub mod eval;
 pub mod inspect;
 pub mod sync;
+pub mod validate;
 
 use std::io::IsTerminal;
 

@@ -1,0 +1,1 @@
+//! Structural checks of flags and segments.
