@@ -6,3 +6,4 @@ mod support;
 
 mod cli;
 mod redis_store;
+mod diff_validate;
