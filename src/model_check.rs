@@ -286,7 +286,9 @@ pub fn check_items(flags: &BTreeMap<String, Item>, segments: &BTreeMap<String, I
                         Some(kind),
                         Some(key),
                         "missing-prerequisite",
-                        format!("prerequisite flag \"{p}\" {why}: the prerequisite always fails (off variation served)"),
+                        format!(
+                            "prerequisite flag \"{p}\" {why}: the prerequisite always fails (off variation served)"
+                        ),
                     ));
                 }
             }

@@ -363,7 +363,11 @@ mod tests {
         let d = compare_items(Kind::Flags, &a, &b).unwrap();
         let paths: Vec<&str> = d.fields.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["fallthrough.variation", "rules[0].clauses[1].values"]);
-        let c = item(Kind::Flags, "f", r#"{ "version" : 1.0, "key":"f", "rules":[{"clauses":[{"op":"in"},{"values":["a"]}]}], "fallthrough":{"variation":0} }"#);
+        let c = item(
+            Kind::Flags,
+            "f",
+            r#"{ "version" : 1.0, "key":"f", "rules":[{"clauses":[{"op":"in"},{"values":["a"]}]}], "fallthrough":{"variation":0} }"#,
+        );
         assert!(compare_items(Kind::Flags, &a, &c).is_none());
     }
 

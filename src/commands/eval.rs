@@ -62,7 +62,13 @@ fn segment_matches(v: &Value) -> Vec<String> {
     for r in v.get("rules").and_then(Value::as_array).into_iter().flatten() {
         for c in r.get("clauses").and_then(Value::as_array).into_iter().flatten() {
             if c.get("op").and_then(Value::as_str) == Some("segmentMatch") {
-                out.extend(c.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)));
+                out.extend(
+                    c.get("values")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_str().map(str::to_string)),
+                );
             }
         }
     }

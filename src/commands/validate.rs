@@ -65,7 +65,9 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
                         }
                         map.insert(item.key.clone(), item);
                     }
-                    Err(bad) => found.push(Finding::error(Some(kind), Some(&bad.key), "bad-item", bad.error.to_string())),
+                    Err(bad) => {
+                        found.push(Finding::error(Some(kind), Some(&bad.key), "bad-item", bad.error.to_string()))
+                    }
                 }
                 Ok(())
             })
@@ -82,7 +84,10 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
             Some(m.kind),
             Some(&m.key),
             "version-mismatch",
-            format!("the store's version attribute ({}) disagrees with the JSON's version {}", m.attribute, m.json_version),
+            format!(
+                "the store's version attribute ({}) disagrees with the JSON's version {}",
+                m.attribute, m.json_version
+            ),
         ));
     }
     for k in store.unknown_keys(prefix).await? {
@@ -94,7 +99,13 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
         ));
     }
     out.sort_by(|a, b| {
-        (a.kind.is_some(), a.kind, &a.key, a.severity, a.check).cmp(&(b.kind.is_some(), b.kind, &b.key, b.severity, b.check))
+        (a.kind.is_some(), a.kind, &a.key, a.severity, a.check).cmp(&(
+            b.kind.is_some(),
+            b.kind,
+            &b.key,
+            b.severity,
+            b.check,
+        ))
     });
     Ok(out)
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 fn json_out(o: &std::process::Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
 }
 
 const A: &str = r#"{"flags": {
@@ -102,9 +103,12 @@ fn diff_crafted_pairs_exact_json() {
 
 #[test]
 fn diff_identical_reformatted_and_errors() {
-    let (_da, a) = temp_file("a.json", r#"{"flags":{"f":{"key":"f","version":2,"on":true,"variations":[1,2]}},"segments":{}}"#);
-    let (_db, b) =
-        temp_file("b.json", "{\n  \"segments\": {},\n  \"flags\": {\"f\": {\"variations\": [ 1, 2 ], \"on\": true, \"version\": 2, \"key\": \"f\"}}\n}\n");
+    let (_da, a) =
+        temp_file("a.json", r#"{"flags":{"f":{"key":"f","version":2,"on":true,"variations":[1,2]}},"segments":{}}"#);
+    let (_db, b) = temp_file(
+        "b.json",
+        "{\n  \"segments\": {},\n  \"flags\": {\"f\": {\"variations\": [ 1, 2 ], \"on\": true, \"version\": 2, \"key\": \"f\"}}\n}\n",
+    );
     let o = run(ldstore().args(["diff"]).arg(&a).arg(&b));
     assert_code(&o, 0);
     assert!(stdout(&o).ends_with("no differences (1 items compared)\n"), "{}", stdout(&o));
@@ -119,7 +123,8 @@ fn diff_identical_reformatted_and_errors() {
 }
 
 fn sync(file: &str, prefix: &str) {
-    let o = run(ldstore().args(["sync", "--redis", &redis_addr(), "--prefix", prefix, "--from-file"]).arg(repo_path(file)));
+    let o =
+        run(ldstore().args(["sync", "--redis", &redis_addr(), "--prefix", prefix, "--from-file"]).arg(repo_path(file)));
     assert_code(&o, 0);
 }
 
@@ -134,7 +139,10 @@ fn diff_file_against_redis() {
     assert_eq!(json_out(&o)["summary"]["unchanged"], json!(15));
     // Another writer changes one flag in the store (a different JSON layout, a new value).
     redis_cli(&["HSET", &format!("{p}:features"), "simple-bool", r#"{"version":4,"key":"simple-bool","on":false}"#]);
-    let o = run(ldstore().args(["diff", "--output", "json", "--kind", "flags", "--key", "simple-bool"]).arg(&file).arg(&url));
+    let o = run(ldstore()
+        .args(["diff", "--output", "json", "--kind", "flags", "--key", "simple-bool"])
+        .arg(&file)
+        .arg(&url));
     assert_code(&o, 1);
     let d = &json_out(&o)["differences"][0];
     assert_eq!(d["from"], json!({"version": 3, "deleted": false}));
@@ -255,7 +263,9 @@ fn eval_matches_python_sdk() {
     let mut compared = 0;
     let mut seen_reasons = std::collections::BTreeSet::new();
     for (i, c) in list.iter().enumerate() {
-        let o = run(ldstore().args(["eval", "--all", "--output", "json", "--redis", &redis_addr(), "--prefix", &p, "--context"]).arg(c.to_string()));
+        let o = run(ldstore()
+            .args(["eval", "--all", "--output", "json", "--redis", &redis_addr(), "--prefix", &p, "--context"])
+            .arg(c.to_string()));
         assert_code(&o, 0);
         for r in json_out(&o)["results"].as_array().unwrap() {
             let flag = r["flag"].as_str().unwrap().to_string();

@@ -5,5 +5,5 @@
 mod support;
 
 mod cli;
-mod redis_store;
 mod diff_validate;
+mod redis_store;
