@@ -65,6 +65,18 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Dynamodb(DynamodbArgs),
 
+    /// Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Diff(DiffArgs),
+
+    /// Check a prefix for data that would make SDKs misbehave.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Validate(ValidateArgs),
+
+    /// Evaluate flags for a context from a store's data, as a daemon-mode SDK would.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Eval(EvalArgs),
+
     /// Print a shell completion script for ldstore.
     Completions(CompletionsArgs),
 
@@ -313,4 +325,115 @@ pub struct CreateTableArgs {
 pub struct CheckTableArgs {
     #[command(flatten)]
     pub table: TableArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first ("from") side: a file path or file:PATH, ld, or a store URL
+    /// (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
+    #[arg(value_name = "A")]
+    pub a: String,
+
+    /// The second ("to") side, in the same syntax.
+    #[arg(value_name = "B")]
+    pub b: String,
+
+    /// Print the old and new value of every changed field.
+    #[arg(long)]
+    pub show_values: bool,
+
+    /// Only this kind of item.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+
+    /// Only the item(s) with this key.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+
+    #[command(flatten)]
+    pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: SourceStoreArgs,
+}
+
+/// Store options that apply to store URLs given as sources (`diff` operands).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Store")]
+pub struct SourceStoreArgs {
+    /// PEM file of CA certificates to trust for Redis TLS (added to the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+
+    /// DynamoDB endpoint URL for dynamodb:// sources without endpoint= (DynamoDB Local and similar).
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+
+    /// AWS region for dynamodb:// sources without region= (default: the standard AWS chain).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// PEM file of CA certificates to trust for Consul over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub consul_ca_file: Option<PathBuf>,
+
+    /// Connection and command timeout for the stores.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub store_timeout: std::time::Duration,
+}
+
+impl SourceStoreArgs {
+    /// As the defaults `source::parse_spec` takes.
+    pub fn to_store_args(&self) -> StoreArgs {
+        StoreArgs {
+            redis_ca_file: self.redis_ca_file.clone(),
+            dynamodb_endpoint: self.dynamodb_endpoint.clone(),
+            region: self.region.clone(),
+            consul_ca_file: self.consul_ca_file.clone(),
+            store_timeout: self.store_timeout,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check every LaunchDarkly prefix in the store, not just --prefix.
+    #[arg(long, conflicts_with = "prefix")]
+    pub all_prefixes: bool,
+
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["flag", "all"])))]
+pub struct EvalArgs {
+    /// The flag to evaluate.
+    #[arg(long, value_name = "KEY")]
+    pub flag: Option<String>,
+
+    /// Evaluate every flag (tombstones excluded).
+    #[arg(long)]
+    pub all: bool,
+
+    /// The evaluation context as JSON, e.g. '{"kind":"user","key":"u1"}' (a multi-context:
+    /// '{"kind":"multi","user":{"key":"u1"},"org":{"key":"o1"}}'), or @FILE to read it from a file.
+    #[arg(long, value_name = "JSON")]
+    pub context: String,
+
+    /// Read flags and segments from this source instead of the store (a file, file:PATH, ld, or a
+    /// store URL such as redis://host:port?prefix=P).
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+
+    #[command(flatten)]
+    pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }

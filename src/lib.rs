@@ -5,6 +5,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod exit;
+pub mod model_check;
 pub mod relayconf;
 pub mod secrets;
 pub mod source;
@@ -54,6 +55,9 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
         Command::Inspect(a) => commands::inspect::run(a, ctx).await,
         Command::Dump(a) => commands::dump::run(a, ctx).await,
         Command::Dynamodb(a) => commands::dynamodb::run(a, ctx).await,
+        Command::Diff(a) => commands::diff::run(a, ctx).await,
+        Command::Validate(a) => commands::validate::run(a, ctx).await,
+        Command::Eval(a) => commands::eval::run(a, ctx).await,
         Command::Completions(a) => commands::docs::completions(a),
         Command::Man(a) => commands::docs::man(a),
     }

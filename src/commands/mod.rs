@@ -1,11 +1,14 @@
 //! One module per subcommand, plus what they share: output format and progress display.
 
+pub mod diff;
 pub mod docs;
 pub mod dump;
 pub mod dynamodb;
+pub mod eval;
 pub mod inspect;
 pub mod sync;
 pub mod sync_envs;
+pub mod validate;
 
 use std::io::IsTerminal;
 

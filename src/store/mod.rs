@@ -142,6 +142,16 @@ pub enum Upserted {
     Stale { stored_version: u64 },
 }
 
+/// An item whose store-level version attribute disagrees with its JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionMismatch {
+    pub kind: Kind,
+    pub key: String,
+    /// The attribute as stored (text, since it may not even be a number).
+    pub attribute: String,
+    pub json_version: u64,
+}
+
 /// A stored value that is not a usable item (not JSON, not an object, bad version).
 #[derive(Debug, Clone)]
 pub struct BadItem {
@@ -221,6 +231,18 @@ pub trait Store: Send + Sync {
 
     /// Every LaunchDarkly prefix present in the store.
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Keys under the prefix that are neither LaunchDarkly data nor SDK/Relay bookkeeping (for
+    /// `validate`). Default: not checked (none reported).
+    async fn unknown_keys(&self, _prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// Items whose store-level version (DynamoDB's `version` attribute) disagrees with the version
+    /// in their JSON (for `validate`). Default: none (stores without such an attribute).
+    async fn version_mismatches(&self, _prefix: &str) -> Result<Vec<VersionMismatch>, StoreError> {
+        Ok(Vec::new())
+    }
 
     /// Backend-specific extra facts about a prefix (Big Segments sync time...).
     async fn big_segments_synced_on(&self, _prefix: &str) -> Result<Option<i64>, StoreError> {

@@ -388,6 +388,36 @@ impl Store for RedisStore {
         Ok(out.into_iter().collect())
     }
 
+    async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn.clone();
+        let pattern = format!("{}:*", glob_escape(prefix));
+        let mut out = BTreeSet::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+                .map_err(|e| self.err(e, "SCAN"))?;
+            for k in keys {
+                if let Some(rest) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix(':'))
+                    && !is_known_redis_key(rest)
+                {
+                    out.insert(k);
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        Ok(out.into_iter().collect())
+    }
+
     async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
         let mut c = self.conn.clone();
         let v: Option<String> = redis::cmd("GET")
@@ -397,4 +427,25 @@ impl Store for RedisStore {
             .map_err(|e| self.err(e, "GET"))?;
         Ok(v.and_then(|s| s.trim().parse().ok()))
     }
+}
+
+/// Escape Redis glob metacharacters.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Whether `rest` (a key with `<prefix>:` removed) is LaunchDarkly data or bookkeeping, of this
+/// prefix or of a longer prefix nested under it (`ld` and `ld:prod`).
+fn is_known_redis_key(rest: &str) -> bool {
+    const NAMES: [&str; 6] =
+        ["features", "segments", "$inited", "big_segments_synchronized_on", "big_segments_cursor", "big_segments_lock"];
+    let last = |r: &str| NAMES.iter().any(|n| r == *n || r.ends_with(&format!(":{n}")));
+    last(rest) || rest.contains("big_segment_include:") || rest.contains("big_segment_exclude:")
 }

@@ -1,0 +1,177 @@
+//! `ldstore validate`: everything in a prefix that would make SDKs misbehave.
+//!
+//! JSON output (`--output json`):
+//! ```text
+//! {"store": "Redis", "address": "…", "prefixes": ["…"], "strict": bool, "ok": bool,
+//!  "errors": N, "warnings": N,
+//!  "findings": [{"prefix": "…", "severity": "error"|"warning", "kind": "flags"|"segments"|null,
+//!                "key": "…"|null, "check": "<rule id>", "reason": "<one line>"}]}
+//! ```
+//! Rule ids: errors `not-initialized`, `bad-item`, `unparseable`, `variation-out-of-range`,
+//! `no-variation-or-rollout`, `missing-prerequisite`, `prerequisite-cycle`, `missing-segment`,
+//! `segment-cycle`, `empty-attribute`, `big-segment-without-generation`, `version-mismatch`,
+//! `too-large`; warnings `rollout-weights`, `near-size-limit`, `unknown-key`, `empty-variations`.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::{Ctx, print_json, table};
+use crate::cli::ValidateArgs;
+use crate::config;
+use crate::data::{Item, Kind};
+use crate::exit;
+use crate::model_check::{self, Finding, Severity};
+use crate::store::{self, Entry, Store};
+
+/// All findings for one prefix.
+pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    if !store.is_initialized(prefix).await? {
+        out.push(Finding::error(
+            None,
+            None,
+            "not-initialized",
+            "the $inited marker is missing: SDKs consider the store not initialized".into(),
+        ));
+    }
+    let limit = store.item_size_limit();
+    let mut items: BTreeMap<Kind, BTreeMap<String, Item>> = BTreeMap::new();
+    for kind in Kind::ALL {
+        let map = items.entry(kind).or_default();
+        let found = &mut out;
+        store
+            .read_all(prefix, kind, &mut |e: Entry| {
+                match e {
+                    Ok(item) => {
+                        if let Some(limit) = limit {
+                            let n = item.json.len();
+                            if n > limit {
+                                found.push(Finding::error(
+                                    Some(kind),
+                                    Some(&item.key),
+                                    "too-large",
+                                    format!("{n} bytes is over the store's item size limit of {limit} bytes"),
+                                ));
+                            } else if n * 10 > limit * 9 {
+                                found.push(Finding::warning(
+                                    Some(kind),
+                                    Some(&item.key),
+                                    "near-size-limit",
+                                    format!("{n} bytes is above 90 % of the store's item size limit of {limit} bytes"),
+                                ));
+                            }
+                        }
+                        map.insert(item.key.clone(), item);
+                    }
+                    Err(bad) => {
+                        found.push(Finding::error(Some(kind), Some(&bad.key), "bad-item", bad.error.to_string()))
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    let empty = BTreeMap::new();
+    out.extend(model_check::check_items(
+        items.get(&Kind::Flags).unwrap_or(&empty),
+        items.get(&Kind::Segments).unwrap_or(&empty),
+    ));
+    drop(items);
+    for m in store.version_mismatches(prefix).await? {
+        out.push(Finding::error(
+            Some(m.kind),
+            Some(&m.key),
+            "version-mismatch",
+            format!(
+                "the store's version attribute ({}) disagrees with the JSON's version {}",
+                m.attribute, m.json_version
+            ),
+        ));
+    }
+    for k in store.unknown_keys(prefix).await? {
+        out.push(Finding::warning(
+            None,
+            Some(&k),
+            "unknown-key",
+            format!("key \"{k}\" under the prefix is not LaunchDarkly data"),
+        ));
+    }
+    out.sort_by(|a, b| {
+        (a.kind.is_some(), a.kind, &a.key, a.severity, a.check).cmp(&(
+            b.kind.is_some(),
+            b.kind,
+            &b.key,
+            b.severity,
+            b.check,
+        ))
+    });
+    Ok(out)
+}
+
+pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<i32> {
+    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+    let store = store::open(&sel.store).await?;
+    let prefixes = if args.all_prefixes {
+        store.list_prefixes().await?
+    } else {
+        vec![store.effective_prefix(sel.prefix.as_deref())]
+    };
+    let mut findings: Vec<(String, Finding)> = Vec::new();
+    for p in &prefixes {
+        let started = std::time::Instant::now();
+        findings.extend(validate_prefix(store.as_ref(), p).await?.into_iter().map(|f| (p.clone(), f)));
+        tracing::info!("validated prefix \"{p}\" in {:.2} s", started.elapsed().as_secs_f64());
+    }
+    let errors = findings.iter().filter(|(_, f)| f.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    if ctx.json() {
+        let list: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|(p, f)| {
+                json!({"prefix": p, "severity": f.severity, "kind": f.kind, "key": f.key, "check": f.check, "reason": f.reason})
+            })
+            .collect();
+        print_json(&json!({
+            "store": store.backend(),
+            "address": store.address(),
+            "prefixes": prefixes,
+            "strict": args.strict,
+            "ok": !failed,
+            "errors": errors,
+            "warnings": warnings,
+            "findings": list,
+        }));
+    } else {
+        if prefixes.is_empty() {
+            ctx.note(&format!("no LaunchDarkly prefixes found in {} {}", store.backend(), store.address()));
+        }
+        if !findings.is_empty() {
+            let mut t = table(&["prefix", "severity", "kind", "key", "check", "reason"]);
+            for (p, f) in &findings {
+                t.add_row(vec![
+                    p.clone(),
+                    format!("{:?}", f.severity).to_lowercase(),
+                    f.kind.map_or("-".into(), |k| k.to_string()),
+                    f.key.clone().unwrap_or_else(|| "-".into()),
+                    f.check.to_string(),
+                    f.reason.clone(),
+                ]);
+            }
+            println!("{t}");
+        }
+        println!(
+            "{} {}: {} prefix{} checked, {errors} error{}, {warnings} warning{}{}",
+            store.backend(),
+            store.address(),
+            prefixes.len(),
+            if prefixes.len() == 1 { "" } else { "es" },
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+            if failed { "" } else { " — OK" },
+        );
+    }
+    Ok(if failed { exit::NO } else { exit::SUCCESS })
+}
