@@ -33,6 +33,10 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Write flags and segments from a source into a store prefix, replacing what is there')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)')
+            [CompletionResult]::new('dynamodb', 'dynamodb', [CompletionResultType]::ParameterValue, 'Create or check the DynamoDB table LaunchDarkly data lives in')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -40,7 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
         }
         'ldstore;sync' {
             [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output)')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Where to read from: a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P)')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name> variables), every configured environment is synced into its own prefix')
             [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
             [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
             [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')
@@ -128,6 +132,162 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ldstore;dynamodb' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create-table', 'create-table', [CompletionResultType]::ParameterValue, 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)')
+            [CompletionResult]::new('check-table', 'check-table', [CompletionResultType]::ParameterValue, 'Check an existing table: key schema, status, billing mode, item count, size, prefixes')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'ldstore;dynamodb;create-table' {
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the standard AWS chain)')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Timeout for each request to DynamoDB')
+            [CompletionResult]::new('--billing', '--billing', [CompletionResultType]::ParameterName, 'Billing mode')
+            [CompletionResult]::new('--read-capacity', '--read-capacity', [CompletionResultType]::ParameterName, 'Read capacity units (with --billing provisioned)')
+            [CompletionResult]::new('--write-capacity', '--write-capacity', [CompletionResultType]::ParameterName, 'Write capacity units (with --billing provisioned)')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag for the table as KEY=VALUE (repeatable)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--if-not-exists', '--if-not-exists', [CompletionResultType]::ParameterName, 'Succeed when the table already exists with the right key schema')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Return as soon as DynamoDB accepted the request, without waiting for the table to be ACTIVE')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ldstore;dynamodb;check-table' {
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the standard AWS chain)')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Timeout for each request to DynamoDB')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ldstore;dynamodb;help' {
+            [CompletionResult]::new('create-table', 'create-table', [CompletionResultType]::ParameterValue, 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)')
+            [CompletionResult]::new('check-table', 'check-table', [CompletionResultType]::ParameterValue, 'Check an existing table: key schema, status, billing mode, item count, size, prefixes')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'ldstore;dynamodb;help;create-table' {
+            break
+        }
+        'ldstore;dynamodb;help;check-table' {
+            break
+        }
+        'ldstore;dynamodb;help;help' {
+            break
+        }
+        'ldstore;diff' {
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only this kind of item')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only the item(s) with this key')
+            [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
+            [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
+            [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Payload filter key')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL for dynamodb:// sources without endpoint= (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for dynamodb:// sources without region= (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the stores')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--show-values', '--show-values', [CompletionResultType]::ParameterName, 'Print the old and new value of every changed field')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Take the first `put` of the streaming endpoint instead of polling')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ldstore;validate' {
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for DynamoDB (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul', '--consul', [CompletionResultType]::ParameterName, 'Consul: host:port or http(s)://host:port')
+            [CompletionResult]::new('--consul-token', '--consul-token', [CompletionResultType]::ParameterName, 'Consul ACL token')
+            [CompletionResult]::new('--consul-token-file', '--consul-token-file', [CompletionResultType]::ParameterName, 'File holding the Consul ACL token')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--all-prefixes', '--all-prefixes', [CompletionResultType]::ParameterName, 'Check every LaunchDarkly prefix in the store, not just --prefix')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail (exit 1) on warnings too')
+            [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ldstore;eval' {
+            [CompletionResult]::new('--flag', '--flag', [CompletionResultType]::ParameterName, 'The flag to evaluate')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The evaluation context as JSON, e.g. ''{"kind":"user","key":"u1"}'' (a multi-context: ''{"kind":"multi","user":{"key":"u1"},"org":{"key":"o1"}}''), or @FILE to read it from a file')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read flags and segments from this source instead of the store (a file, file:PATH, ld, or a store URL such as redis://host:port?prefix=P)')
+            [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
+            [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
+            [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Payload filter key')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for DynamoDB (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul', '--consul', [CompletionResultType]::ParameterName, 'Consul: host:port or http(s)://host:port')
+            [CompletionResult]::new('--consul-token', '--consul-token', [CompletionResultType]::ParameterName, 'Consul ACL token')
+            [CompletionResult]::new('--consul-token-file', '--consul-token-file', [CompletionResultType]::ParameterName, 'File holding the Consul ACL token')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Evaluate every flag (tombstones excluded)')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Take the first `put` of the streaming endpoint instead of polling')
+            [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ldstore;completions' {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
@@ -157,6 +317,10 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Write flags and segments from a source into a store prefix, replacing what is there')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)')
+            [CompletionResult]::new('dynamodb', 'dynamodb', [CompletionResultType]::ParameterValue, 'Create or check the DynamoDB table LaunchDarkly data lives in')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -169,6 +333,26 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             break
         }
         'ldstore;help;dump' {
+            break
+        }
+        'ldstore;help;dynamodb' {
+            [CompletionResult]::new('create-table', 'create-table', [CompletionResultType]::ParameterValue, 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)')
+            [CompletionResult]::new('check-table', 'check-table', [CompletionResultType]::ParameterValue, 'Check an existing table: key schema, status, billing mode, item count, size, prefixes')
+            break
+        }
+        'ldstore;help;dynamodb;create-table' {
+            break
+        }
+        'ldstore;help;dynamodb;check-table' {
+            break
+        }
+        'ldstore;help;diff' {
+            break
+        }
+        'ldstore;help;validate' {
+            break
+        }
+        'ldstore;help;eval' {
             break
         }
         'ldstore;help;completions' {

@@ -30,13 +30,17 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand sync 'Write flags and segments from a source into a store prefix, replacing what is there'
             cand inspect 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
             cand dump 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+            cand dynamodb 'Create or check the DynamoDB table LaunchDarkly data lives in'
+            cand diff 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
+            cand validate 'Check a prefix for data that would make SDKs misbehave'
+            cand eval 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would'
             cand completions 'Print a shell completion script for ldstore'
             cand man 'Write man pages (ldstore.1 and one per subcommand)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ldstore;sync'= {
             cand --from-file 'Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output)'
-            cand --from 'Where to read from: a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P)'
+            cand --from 'Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name> variables), every configured environment is synced into its own prefix'
             cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
             cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
             cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'
@@ -121,6 +125,152 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ldstore;dynamodb'= {
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create-table 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+            cand check-table 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ldstore;dynamodb;create-table'= {
+            cand --table 'Table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)'
+            cand --region 'AWS region (default: the standard AWS chain)'
+            cand --store-timeout 'Timeout for each request to DynamoDB'
+            cand --billing 'Billing mode'
+            cand --read-capacity 'Read capacity units (with --billing provisioned)'
+            cand --write-capacity 'Write capacity units (with --billing provisioned)'
+            cand --tag 'A tag for the table as KEY=VALUE (repeatable)'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --if-not-exists 'Succeed when the table already exists with the right key schema'
+            cand --no-wait 'Return as soon as DynamoDB accepted the request, without waiting for the table to be ACTIVE'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;dynamodb;check-table'= {
+            cand --table 'Table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)'
+            cand --region 'AWS region (default: the standard AWS chain)'
+            cand --store-timeout 'Timeout for each request to DynamoDB'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;dynamodb;help'= {
+            cand create-table 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+            cand check-table 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ldstore;dynamodb;help;create-table'= {
+        }
+        &'ldstore;dynamodb;help;check-table'= {
+        }
+        &'ldstore;dynamodb;help;help'= {
+        }
+        &'ldstore;diff'= {
+            cand --kind 'Only this kind of item'
+            cand --key 'Only the item(s) with this key'
+            cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
+            cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
+            cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'
+            cand --filter 'Payload filter key'
+            cand --timeout 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL for dynamodb:// sources without endpoint= (DynamoDB Local and similar)'
+            cand --region 'AWS region for dynamodb:// sources without region= (default: the standard AWS chain)'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --store-timeout 'Connection and command timeout for the stores'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --show-values 'Print the old and new value of every changed field'
+            cand --stream 'Take the first `put` of the streaming endpoint instead of polling'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;validate'= {
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --all-prefixes 'Check every LaunchDarkly prefix in the store, not just --prefix'
+            cand --strict 'Fail (exit 1) on warnings too'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;eval'= {
+            cand --flag 'The flag to evaluate'
+            cand --context 'The evaluation context as JSON, e.g. ''{"kind":"user","key":"u1"}'' (a multi-context: ''{"kind":"multi","user":{"key":"u1"},"org":{"key":"o1"}}''), or @FILE to read it from a file'
+            cand --from 'Read flags and segments from this source instead of the store (a file, file:PATH, ld, or a store URL such as redis://host:port?prefix=P)'
+            cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
+            cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
+            cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'
+            cand --filter 'Payload filter key'
+            cand --timeout 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)'
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --all 'Evaluate every flag (tombstones excluded)'
+            cand --stream 'Take the first `put` of the streaming endpoint instead of polling'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ldstore;completions'= {
             cand --output 'Output format: a table for people, JSON for scripts'
             cand -v 'Log more (repeat for more detail); logs go to stderr'
@@ -148,6 +298,10 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand sync 'Write flags and segments from a source into a store prefix, replacing what is there'
             cand inspect 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
             cand dump 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+            cand dynamodb 'Create or check the DynamoDB table LaunchDarkly data lives in'
+            cand diff 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
+            cand validate 'Check a prefix for data that would make SDKs misbehave'
+            cand eval 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would'
             cand completions 'Print a shell completion script for ldstore'
             cand man 'Write man pages (ldstore.1 and one per subcommand)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -157,6 +311,20 @@ set edit:completion:arg-completer[ldstore] = {|@words|
         &'ldstore;help;inspect'= {
         }
         &'ldstore;help;dump'= {
+        }
+        &'ldstore;help;dynamodb'= {
+            cand create-table 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+            cand check-table 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
+        }
+        &'ldstore;help;dynamodb;create-table'= {
+        }
+        &'ldstore;help;dynamodb;check-table'= {
+        }
+        &'ldstore;help;diff'= {
+        }
+        &'ldstore;help;validate'= {
+        }
+        &'ldstore;help;eval'= {
         }
         &'ldstore;help;completions'= {
         }

@@ -33,11 +33,15 @@ complete -c ldstore -n "__fish_ldstore_needs_command" -s V -l version -d 'Print 
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "sync" -d 'Write flags and segments from a source into a store prefix, replacing what is there'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "inspect" -d 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "dump" -d 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "dynamodb" -d 'Create or check the DynamoDB table LaunchDarkly data lives in'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "diff" -d 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "validate" -d 'Check a prefix for data that would make SDKs misbehave'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "eval" -d 'Evaluate flags for a context from a store\'s data, as a daemon-mode SDK would'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "completions" -d 'Print a shell completion script for ldstore'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from-file -d 'Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output)' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from -d 'Where to read from: a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from -d 'Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name> variables), every configured environment is synced into its own prefix' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
@@ -108,6 +112,116 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s v -l verbose -d
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -f -a "create-table" -d 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -f -a "check-table" -d 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and not __fish_seen_subcommand_from create-table check-table help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l table -d 'Table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l region -d 'AWS region (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l store-timeout -d 'Timeout for each request to DynamoDB' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l billing -d 'Billing mode' -r -f -a "on-demand\t'Pay per request (no capacity to plan)'
+provisioned\t'Provisioned read and write capacity (give --read-capacity and --write-capacity)'"
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l read-capacity -d 'Read capacity units (with --billing provisioned)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l write-capacity -d 'Write capacity units (with --billing provisioned)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l tag -d 'A tag for the table as KEY=VALUE (repeatable)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l if-not-exists -d 'Succeed when the table already exists with the right key schema'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -l no-wait -d 'Return as soon as DynamoDB accepted the request, without waiting for the table to be ACTIVE'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from create-table" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -l table -d 'Table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar; env DYNAMODB_URL)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -l region -d 'AWS region (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -l store-timeout -d 'Timeout for each request to DynamoDB' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from check-table" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from help" -f -a "create-table" -d 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from help" -f -a "check-table" -d 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dynamodb; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l kind -d 'Only this kind of item' -r -f -a "flags\t'Feature flags (`features` in store layouts, `flags` in payloads)'
+segments\t'Segments'"
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l key -d 'Only the item(s) with this key' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l filter -d 'Payload filter key' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l timeout -d 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l dynamodb-endpoint -d 'DynamoDB endpoint URL for dynamodb:// sources without endpoint= (DynamoDB Local and similar)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l region -d 'AWS region for dynamodb:// sources without region= (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l store-timeout -d 'Connection and command timeout for the stores' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l show-values -d 'Print the old and new value of every changed field'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l dynamodb -d 'DynamoDB table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l region -d 'AWS region for DynamoDB (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul -d 'Consul: host:port or http(s)://host:port' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul-token -d 'Consul ACL token' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul-token-file -d 'File holding the Consul ACL token' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l all-prefixes -d 'Check every LaunchDarkly prefix in the store, not just --prefix'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l strict -d 'Fail (exit 1) on warnings too'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l flag -d 'The flag to evaluate' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l context -d 'The evaluation context as JSON, e.g. \'{"kind":"user","key":"u1"}\' (a multi-context: \'{"kind":"multi","user":{"key":"u1"},"org":{"key":"o1"}}\'), or @FILE to read it from a file' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l from -d 'Read flags and segments from this source instead of the store (a file, file:PATH, ld, or a store URL such as redis://host:port?prefix=P)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l filter -d 'Payload filter key' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l timeout -d 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l dynamodb -d 'DynamoDB table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l region -d 'AWS region for DynamoDB (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul -d 'Consul: host:port or http(s)://host:port' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul-token -d 'Consul ACL token' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul-token-file -d 'File holding the Consul ACL token' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l all -d 'Evaluate every flag (tombstones excluded)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s V -l version -d 'Print version'
 complete -c ldstore -n "__fish_ldstore_using_subcommand completions" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand completions" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
@@ -121,9 +235,15 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s v -l verbose -d 
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "sync" -d 'Write flags and segments from a source into a store prefix, replacing what is there'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "inspect" -d 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "dump" -d 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "completions" -d 'Print a shell completion script for ldstore'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "sync" -d 'Write flags and segments from a source into a store prefix, replacing what is there'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "inspect" -d 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "dump" -d 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "dynamodb" -d 'Create or check the DynamoDB table LaunchDarkly data lives in'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "diff" -d 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "validate" -d 'Check a prefix for data that would make SDKs misbehave'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "eval" -d 'Evaluate flags for a context from a store\'s data, as a daemon-mode SDK would'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "completions" -d 'Print a shell completion script for ldstore'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and __fish_seen_subcommand_from dynamodb" -f -a "create-table" -d 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and __fish_seen_subcommand_from dynamodb" -f -a "check-table" -d 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'
