@@ -132,31 +132,17 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                 timeout,
             })
         }
-        "consul" => {
+        "consul" | "consuls" | "consul+https" => {
             unknown(&["token"])?;
+            let (http, default_port) = if scheme == "consul" { ("http", 8500) } else { ("https", 8501) };
             let host = url.host_str().unwrap_or("localhost");
-            let port = url.port().unwrap_or(8500);
+            let port = url.port().unwrap_or(default_port);
             let token = get("token").or_else(|| env.var("CONSUL_TOKEN")).or_else(|| env.var("CONSUL_HTTP_TOKEN"));
             if let Some(t) = &token {
                 secrets::register(t);
             }
             StoreConfig::Consul(config::ConsulConfig {
-                address: format!("http://{host}:{port}"),
-                token,
-                ca_file: defaults.consul_ca_file.clone(),
-                timeout,
-            })
-        }
-        "consuls" | "consul+https" => {
-            unknown(&["token"])?;
-            let host = url.host_str().unwrap_or("localhost");
-            let port = url.port().unwrap_or(8501);
-            let token = get("token").or_else(|| env.var("CONSUL_TOKEN")).or_else(|| env.var("CONSUL_HTTP_TOKEN"));
-            if let Some(t) = &token {
-                secrets::register(t);
-            }
-            StoreConfig::Consul(config::ConsulConfig {
-                address: format!("https://{host}:{port}"),
+                address: format!("{http}://{host}:{port}"),
                 token,
                 ca_file: defaults.consul_ca_file.clone(),
                 timeout,

@@ -44,9 +44,10 @@ impl StoreError {
             StoreError::Denied { store: "DynamoDB", .. } => Some(
                 "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO login) and their permissions on the table".into(),
             ),
-            StoreError::Unreachable { store, .. } => Some(format!(
-                "check that {store} is running and reachable from here, and the address (e.g. --redis host:port)"
-            )),
+            StoreError::Unreachable { store, .. } => {
+                let example = if *store == "Consul" { "--consul host:8500" } else { "--redis host:6379" };
+                Some(format!("check that {store} is running and reachable from here, and the address (e.g. {example})"))
+            }
             StoreError::Denied { store: "Redis", .. } => Some(
                 "give the password in the URL (redis://user:pass@host:port) or REDIS_PASSWORD".into(),
             ),
@@ -297,6 +298,14 @@ pub trait Store: Send + Sync {
             .await?;
         }
         Ok(data)
+    }
+}
+
+/// The requested prefix, or `default` when none (or an empty one) was asked for.
+pub fn prefix_or(requested: Option<&str>, default: &str) -> String {
+    match requested {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => default.to_string(),
     }
 }
 

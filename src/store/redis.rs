@@ -230,10 +230,7 @@ impl Store for RedisStore {
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {
-        match requested {
-            Some(p) if !p.is_empty() => p.to_string(),
-            _ => DEFAULT_PREFIX.to_string(),
-        }
+        super::prefix_or(requested, DEFAULT_PREFIX)
     }
 
     fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
