@@ -405,3 +405,14 @@ fn official_python_sdk_interop() {
     assert_eq!(dumped["flags"], ex["flags"]);
     assert_eq!(dumped["segments"], ex["segments"]);
 }
+
+/// The bundled examples are what SDKs can evaluate: validate finds nothing wrong with them.
+#[test]
+fn bundled_examples_validate_clean() {
+    let p = unique_prefix("examples");
+    assert_code(&sync_file(&examples(), &p), 0);
+    let o = run(ldstore().args(["validate", "--strict", "--output", "json", "--redis", &redis_addr(), "--prefix", &p]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]));
+}
