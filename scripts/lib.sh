@@ -37,6 +37,8 @@ ensure_redis() {
     log "installing redis-server and redis-tools (apt)"
     apt_install redis-server redis-tools
   fi
+  # The TLS test makes its own CA and certificates.
+  command -v openssl >/dev/null || apt_install openssl
 }
 
 # Start a throwaway redis-server; sets LDSTORE_TEST_REDIS=127.0.0.1:PORT and REDIS_PORT_USED.
