@@ -27,3 +27,23 @@ fn usage_errors_exit_2() {
         stderr(&o)
     );
 }
+
+#[test]
+fn sigint_exits_130() {
+    // A server that accepts connections and never answers: ldstore waits until interrupted.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let child = ldstore()
+        .args(["inspect", "--redis", &format!("127.0.0.1:{port}"), "--store-timeout", "60s"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _conn = listener.accept().unwrap();
+    // Let it settle into waiting (the signal handler is installed by then).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 130);
+    assert!(stderr(&o).contains("ldstore: error: interrupted"), "{}", stderr(&o));
+}
