@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, TableDescription, WriteRequest};
 use futures::StreamExt;
 
-use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry};
+use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch, Visitor, entry};
 use crate::config::DynamoDbConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
@@ -610,6 +610,38 @@ impl Store for DynamoStore {
             }
         }
         Ok(out.into_iter().collect())
+    }
+
+    /// Rows whose `version` attribute (what the SDKs' conditional writes compare) disagrees with the
+    /// `version` inside the item's JSON, or is missing or not a number.
+    async fn version_mismatches(&self, prefix: &str) -> Result<Vec<VersionMismatch>, StoreError> {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            let ns = namespace(prefix, kind.namespace());
+            self.query_namespace(&ns, false, &mut |row| {
+                let Some(key) = row_string(&row, ATTR_KEY) else { return Ok(()) };
+                let json = row_string(&row, ATTR_ITEM).unwrap_or_default();
+                // Items whose JSON has no usable version are reported by the JSON checks instead.
+                let Some(json_version) = crate::data::facts(kind, &key, &json).ok().and_then(|f| f.version) else {
+                    return Ok(());
+                };
+                let attribute = match row.get(ATTR_VERSION) {
+                    Some(AttributeValue::N(n)) if n.parse::<u64>().ok() == Some(json_version) => return Ok(()),
+                    Some(AttributeValue::N(n)) => n.clone(),
+                    Some(AttributeValue::S(s)) => format!("\"{s}\" (a string)"),
+                    Some(other) => format!("{other:?}"),
+                    None => "(missing)".to_string(),
+                };
+                out.push(VersionMismatch { kind, key, attribute, json_version });
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e.downcast::<StoreError>() {
+                Ok(s) => s,
+                Err(e) => StoreError::Other(e.to_string()),
+            })?;
+        }
+        Ok(out)
     }
 
     async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {

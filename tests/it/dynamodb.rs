@@ -644,3 +644,27 @@ mod fake {
         assert_eq!(err.lines().count(), 2, "{err}");
     }
 }
+
+#[test]
+fn validate_finds_version_attribute_mismatches_and_items_near_the_size_limit() {
+    let t = new_table("validate");
+    let flags =
+        vec![flag("ok", 1, json!({})), flag("near-limit", 1, json!({"variations": ["x".repeat(370 * 1024), "y"]}))];
+    assert_code(&sync(&t, Some("v"), &data(&flags, &[])), 0);
+    // A row whose `version` attribute disagrees with its JSON (SDK conditional writes compare the attribute).
+    put(&t, &row("v:features", "drifted", 3, &flag("drifted", 4, json!({})).to_string()));
+    let o = run(&mut ld_table(&t, &["validate", "--prefix", "v", "--output", "json"]));
+    assert_code(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let of = |check: &str| findings.iter().filter(|f| f["check"] == check).collect::<Vec<_>>();
+    let mismatch = of("version-mismatch");
+    assert_eq!(mismatch.len(), 1, "{findings:?}");
+    assert_eq!(mismatch[0]["key"], "drifted");
+    assert_eq!(mismatch[0]["severity"], "error");
+    let near = of("near-size-limit");
+    assert_eq!(near.len(), 1, "{findings:?}");
+    assert_eq!(near[0]["key"], "near-limit");
+    assert_eq!(near[0]["severity"], "warning");
+    assert_eq!(findings.len(), 2, "{findings:?}");
+}
