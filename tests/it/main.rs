@@ -11,3 +11,4 @@ mod docs;
 mod dynamodb;
 mod ld_sync;
 mod redis_store;
+mod relay;
