@@ -260,12 +260,7 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
         });
         log.info(
             &env.name,
-            &format!(
-                "starting: LaunchDarkly {} ({}), store {}",
-                p.ld.stream_uri,
-                env.masked_key,
-                p.store.backend()
-            ),
+            &format!("starting: LaunchDarkly {} ({}), store {}", p.ld.stream_uri, env.masked_key, p.store.backend()),
         );
         let (tx, rx) = mpsc::unbounded_channel();
         readers.spawn(reader(env.clone(), p.ld, tx, args.read_timeout, args.exit_on_error, stop_rx.clone()));
@@ -715,17 +710,12 @@ fn metrics_text(envs: &[Arc<Env>]) -> String {
             let _ = writeln!(m, "{n}{{env=\"{}\"}} {up}", label(&e.name));
         }
     });
-    family(
-        "ldstore_relay_stream_connected",
-        "gauge",
-        "1 when the stream is connected and has data.",
-        &mut |m, n| {
-            for e in envs {
-                let up = u8::from(e.st().conn_state == "VALID");
-                let _ = writeln!(m, "{n}{{env=\"{}\"}} {up}", label(&e.name));
-            }
-        },
-    );
+    family("ldstore_relay_stream_connected", "gauge", "1 when the stream is connected and has data.", &mut |m, n| {
+        for e in envs {
+            let up = u8::from(e.st().conn_state == "VALID");
+            let _ = writeln!(m, "{n}{{env=\"{}\"}} {up}", label(&e.name));
+        }
+    });
     m
 }
 

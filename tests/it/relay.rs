@@ -24,7 +24,9 @@ fn body(flags: &[(&str, u64)]) -> String {
 fn patch(key: &str, version: u64) -> String {
     sse(
         "patch",
-        &format!(r#"{{"path":"/flags/{key}","data":{{"key":"{key}","version":{version},"on":false,"variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}}}"#),
+        &format!(
+            r#"{{"path":"/flags/{key}","data":{{"key":"{key}","version":{version},"on":false,"variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}}}"#
+        ),
     )
 }
 
@@ -138,10 +140,21 @@ fn put_patch_delete_unknown_status_and_metrics() {
     let prefix = unique_prefix("relay");
     let port = free_port();
     let relay = Relay::start(
-        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &format!("127.0.0.1:{port}")],
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &redis,
+            "--prefix",
+            &prefix,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
         &[("LD_SDK_KEY", KEY)],
     );
-    relay.wait_for("the put in the store", || inited(&redis, &prefix) && stored_version(&redis, &prefix, "b") == Some(1));
+    relay.wait_for("the put in the store", || {
+        inited(&redis, &prefix) && stored_version(&redis, &prefix, "b") == Some(1)
+    });
     // put → store equals data.
     let o = run(ldstore().args(["dump", "--redis", &redis, "--prefix", &prefix]));
     assert_code(&o, 0);
