@@ -422,3 +422,68 @@ fn two_relays_on_one_prefix_converge_on_the_newest_versions() {
     assert_eq!(stored_version(&redis, &prefix, "b"), Some(40));
     drop(r2);
 }
+
+/// Measurement, not a check (run by scripts/bench-relay): patch-to-store latency over 1,000
+/// patches (from the push on the test server to Redis's keyspace notification of the write) and
+/// the relay's RSS with 10,000 flags. LDSTORE_BENCH_BIN picks the binary (the release build).
+#[test]
+#[ignore]
+fn bench_relay_latency_and_rss() {
+    let redis = redis_addr();
+    let bin = std::env::var("LDSTORE_BENCH_BIN").unwrap_or_else(|_| bin().display().to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("flags.json");
+    let ok = Command::new("python3")
+        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
+        .status()
+        .expect("python3");
+    assert!(ok.success());
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
+    let prefix = unique_prefix("relay-bench");
+    let log = dir.path().join("relay.log");
+    let mut child = Command::new(&bin)
+        .args(["relay", "--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix])
+        .env("LD_SDK_KEY", KEY)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(60);
+    while !inited(&redis, &prefix) {
+        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap()
+        .to_string();
+
+    let client = redis::Client::open(format!("redis://{redis}")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("Kh").query(&mut con).unwrap();
+    let mut sub_con = client.get_connection().unwrap();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe(format!("__keyspace@0__:{prefix}:features")).unwrap();
+    let mut lat = Vec::new();
+    for i in 0..1000u64 {
+        let p = patch("flag-000001", 1_000 + i);
+        let t0 = Instant::now();
+        server.push(&p);
+        let _msg = sub.get_message().unwrap();
+        lat.push(t0.elapsed());
+    }
+    lat.sort();
+    let pct = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+    assert_eq!(stored_version(&redis, &prefix, "flag-000001"), Some(1_999));
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!(
+        "relay bench ({bin}): patch-to-store latency over 1000 patches: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {rss} with 10,000 flags",
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
+}
