@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -288,6 +289,42 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ldstore;relay' {
+            [CompletionResult]::new('--check-interval', '--check-interval', [CompletionResultType]::ParameterName, 'How often to check that each prefix''s `$inited` marker is still there (a wiped store is repopulated from memory at once)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Reconnect when the stream sends nothing (not even a heartbeat) for this long')
+            [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
+            [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
+            [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Payload filter key')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for DynamoDB (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul', '--consul', [CompletionResultType]::ParameterName, 'Consul: host:port or http(s)://host:port')
+            [CompletionResult]::new('--consul-token', '--consul-token', [CompletionResultType]::ParameterName, 'Consul ACL token')
+            [CompletionResult]::new('--consul-token-file', '--consul-token-file', [CompletionResultType]::ParameterName, 'File holding the Consul ACL token')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--exit-on-error', '--exit-on-error', [CompletionResultType]::ParameterName, 'Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Take the first `put` of the streaming endpoint instead of polling')
+            [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ldstore;completions' {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
@@ -321,6 +358,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -353,6 +391,9 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             break
         }
         'ldstore;help;eval' {
+            break
+        }
+        'ldstore;help;relay' {
             break
         }
         'ldstore;help;completions' {

@@ -77,6 +77,10 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Eval(EvalArgs),
 
+    /// Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Relay(RelayArgs),
+
     /// Print a shell completion script for ldstore.
     Completions(CompletionsArgs),
 
@@ -430,6 +434,43 @@ pub struct EvalArgs {
     /// store URL such as redis://host:port?prefix=P).
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
+
+    #[command(flatten)]
+    pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// How often to check that each prefix's `$inited` marker is still there (a wiped store is
+    /// repopulated from memory at once).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub check_interval: std::time::Duration,
+
+    /// Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly.
+    #[arg(long)]
+    pub exit_on_error: bool,
+
+    /// Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds
+    /// to loopback).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Reconnect when the stream sends nothing (not even a heartbeat) for this long.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, hide = true)]
+    pub read_timeout: std::time::Duration,
 
     #[command(flatten)]
     pub ld: LdArgs,

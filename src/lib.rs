@@ -36,6 +36,10 @@ pub fn run() -> i32 {
     };
     let ctx = Ctx::new(cli.global.output, cli.global.quiet);
     let result = runtime.block_on(async {
+        // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
+        if matches!(cli.command, Command::Relay(_)) {
+            return dispatch(cli.command, &ctx).await;
+        }
         tokio::select! {
             r = dispatch(cli.command, &ctx) => r,
             _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(exit::Interrupted)),
@@ -58,6 +62,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
         Command::Diff(a) => commands::diff::run(a, ctx).await,
         Command::Validate(a) => commands::validate::run(a, ctx).await,
         Command::Eval(a) => commands::eval::run(a, ctx).await,
+        Command::Relay(a) => commands::relay::run(a, ctx).await,
         Command::Completions(a) => commands::docs::completions(a),
         Command::Man(a) => commands::docs::man(a),
     }

@@ -8,8 +8,8 @@ use futures::StreamExt;
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json, sync::current_contents, table};
-use crate::cli::SyncArgs;
-use crate::config::{self, StoreConfig, StoreSelection};
+use crate::cli::{LdArgs, StoreArgs, SyncArgs};
+use crate::config::{self, Env, StoreConfig, StoreSelection};
 use crate::data::{ChangeSummary, plan_changes};
 use crate::exit::{self, UsageError};
 use crate::relayconf::{self, EnvironmentSection, RelayConfig};
@@ -184,7 +184,30 @@ pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<i32>> {
     if args.from.is_some() || args.from_file.is_some() || args.ld.sdk_key.is_some() {
         return Ok(None);
     }
-    let relay = match &args.store.config {
+    let Some(Resolved { envs, sel, base }) = resolve(&args.store, &args.ld, ctx.env.as_ref())? else {
+        return Ok(None);
+    };
+    let results: Vec<EnvResult> = futures::stream::iter(envs.iter().map(|e| sync_one(e, &base, &sel, args, ctx)))
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
+    report(&results, args.dry_run, ctx);
+    let worst = results.iter().map(|r| r.code).max_by_key(|c| severity(*c)).unwrap_or(exit::SUCCESS);
+    Ok(Some(worst))
+}
+
+/// The configured environments with the store they go to and the LaunchDarkly endpoints (shared
+/// by multi-environment `sync` and `relay`).
+pub struct Resolved {
+    pub envs: Vec<EnvSpec>,
+    pub sel: StoreSelection,
+    pub base: LdConfig,
+}
+
+/// Resolve the environments of a Relay config (`--config`) and `LD_ENV_<name>` variables, validated
+/// as the Relay Proxy does, with their store. `None`: no environments are configured.
+pub fn resolve(store: &StoreArgs, ld: &LdArgs, env: &dyn Env) -> Result<Option<Resolved>> {
+    let relay = match &store.config {
         Some(p) => Some(relayconf::load(p)?),
         None => None,
     };
@@ -198,43 +221,61 @@ pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<i32>> {
             secrets::register(k);
         }
     }
-    if envs.len() > 1 && args.store.prefix.is_some() {
+    if envs.len() > 1 && store.prefix.is_some() {
         return Err(UsageError::new("--prefix cannot be used when several environments are configured")
             .hint("each environment's prefix comes from its `prefix` (LD_PREFIX_<name>) setting")
             .into());
     }
     let dynamo_on = relay.as_ref().is_some_and(|r| r.dynamodb.enabled == Some(true))
-        || args.store.dynamodb.is_some()
-        || ctx.env.var("USE_DYNAMODB").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
-    let global_table = args
-        .store
+        || store.dynamodb.is_some()
+        || env.var("USE_DYNAMODB").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    let global_table = store
         .dynamodb
         .clone()
-        .or_else(|| ctx.env.var("DYNAMODB_TABLE"))
+        .or_else(|| env.var("DYNAMODB_TABLE"))
         .or_else(|| relay.as_ref().and_then(|r| r.dynamodb.table_name.clone()));
-    let store_selected = args.store.redis.is_some() || args.store.consul.is_some() || args.store.dynamodb.is_some();
-    let is_dynamodb = if store_selected { args.store.dynamodb.is_some() } else { dynamo_on };
+    let store_selected = store.redis.is_some() || store.consul.is_some() || store.dynamodb.is_some();
+    let is_dynamodb = if store_selected { store.dynamodb.is_some() } else { dynamo_on };
     for w in validate(&envs, global_table.as_deref(), is_dynamodb)? {
         tracing::warn!("{w}");
     }
     // Per-environment tables without a global one: resolve the store with the first as a stand-in.
-    let mut store_args = args.store.clone();
+    let mut store_args = store.clone();
     if is_dynamodb && global_table.is_none() && !store_selected {
         store_args.dynamodb = envs[0].table.clone();
         store_args.dynamodb_endpoint = store_args
             .dynamodb_endpoint
-            .or_else(|| ctx.env.var("DYNAMODB_URL"))
+            .or_else(|| env.var("DYNAMODB_URL"))
             .or_else(|| relay.as_ref().and_then(|r| r.dynamodb.url.clone()));
     }
-    let sel = config::resolve_store(&store_args, ctx.env.as_ref())?;
-    let base = LdConfig::endpoints(&args.ld, ctx.env.as_ref(), relay.as_ref());
-    let results: Vec<EnvResult> = futures::stream::iter(envs.iter().map(|e| sync_one(e, &base, &sel, args, ctx)))
-        .buffered(CONCURRENCY)
-        .collect()
-        .await;
-    report(&results, args.dry_run, ctx);
-    let worst = results.iter().map(|r| r.code).max_by_key(|c| severity(*c)).unwrap_or(exit::SUCCESS);
-    Ok(Some(worst))
+    let sel = config::resolve_store(&store_args, env)?;
+    let base = LdConfig::endpoints(ld, env, relay.as_ref());
+    Ok(Some(Resolved { envs, sel, base }))
+}
+
+/// The LaunchDarkly configuration, store configuration and requested prefix of one environment
+/// (the prefix gets `/<filter>` for filter environments once the store's default is applied).
+pub fn env_target(e: &EnvSpec, base: &LdConfig, sel: &StoreSelection) -> (LdConfig, StoreConfig) {
+    let mut store_cfg = sel.store.clone();
+    if let (StoreConfig::DynamoDb(d), Some(t)) = (&mut store_cfg, &e.table) {
+        d.table = t.clone();
+    }
+    let mut cfg = base.clone().with_key(e.sdk_key.clone().unwrap_or_default());
+    if e.filter.is_some() {
+        cfg.filter = e.filter.clone();
+    }
+    (cfg, store_cfg)
+}
+
+/// The effective prefix of an environment in an opened store.
+pub fn env_prefix(e: &EnvSpec, sel: &StoreSelection, store: &dyn store::Store) -> String {
+    let mut prefix = store.effective_prefix(e.prefix.as_deref().or(sel.prefix.as_deref()));
+    if e.filter_suffix
+        && let Some(f) = &e.filter
+    {
+        prefix = format!("{prefix}/{f}");
+    }
+    prefix
 }
 
 async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &SyncArgs, ctx: &Ctx) -> EnvResult {

@@ -12,3 +12,4 @@ mod dynamodb;
 mod ld_sync;
 mod redis_store;
 mod redis_tls_upsert;
+mod relay;

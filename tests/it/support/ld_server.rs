@@ -48,6 +48,17 @@ struct State {
     before_put: String,
     after_put: String,
     requests: Vec<Recorded>,
+    /// Open `/all` streams (for pushing events or closing them).
+    streams: Vec<tokio::sync::mpsc::UnboundedSender<StreamCmd>>,
+    /// How long a stream stays open after the put (default 30 s).
+    hold: Option<Duration>,
+}
+
+/// A command for the open streams.
+#[derive(Debug, Clone)]
+enum StreamCmd {
+    Send(String),
+    Close,
 }
 
 pub struct LdServer {
@@ -109,6 +120,34 @@ impl LdServer {
     pub fn after_put(&self, sse: &str) -> &Self {
         self.state.lock().unwrap().after_put = sse.to_string();
         self
+    }
+
+    /// Keep streams open this long after the put (default 30 s).
+    pub fn hold_streams(&self, d: Duration) -> &Self {
+        self.state.lock().unwrap().hold = Some(d);
+        self
+    }
+
+    /// Send raw SSE text on every open stream; returns how many streams got it.
+    pub fn push(&self, sse: &str) -> usize {
+        let mut s = self.state.lock().unwrap();
+        s.streams.retain(|t| t.send(StreamCmd::Send(sse.to_string())).is_ok());
+        s.streams.len()
+    }
+
+    /// Close every open stream (clients see the stream end).
+    pub fn close_streams(&self) {
+        let mut s = self.state.lock().unwrap();
+        for t in s.streams.drain(..) {
+            let _ = t.send(StreamCmd::Close);
+        }
+    }
+
+    /// How many streams are open (and have been sent their put).
+    pub fn open_streams(&self) -> usize {
+        let mut s = self.state.lock().unwrap();
+        s.streams.retain(|t| !t.is_closed());
+        s.streams.len()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -190,6 +229,13 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
             .await
         }
         "/all" => {
+            // Registered before the put is sent: once a client has the put, pushes reach it.
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let hold = {
+                let mut s = st.lock().unwrap();
+                s.streams.push(tx);
+                s.hold.unwrap_or(Duration::from_secs(30))
+            };
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
             sock.write_all(head.as_bytes()).await?;
             sock.write_all(before.as_bytes()).await?;
@@ -204,9 +250,22 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
             sock.write_all(after.as_bytes()).await?;
             sock.write_all(b":heartbeat\n\n").await?;
             sock.flush().await?;
-            // Keep the stream open a while, as the service does.
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            Ok(())
+            // Keep the stream open a while, as the service does, sending what tests push.
+            let deadline = tokio::time::sleep(hold);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    cmd = rx.recv() => match cmd {
+                        Some(StreamCmd::Send(text)) => {
+                            sock.write_all(text.as_bytes()).await?;
+                            sock.flush().await?;
+                        }
+                        Some(StreamCmd::Close) | None => break,
+                    },
+                    _ = &mut deadline => break,
+                }
+            }
+            sock.shutdown().await
         }
         _ => respond(&mut sock, 404, &[], "").await,
     }

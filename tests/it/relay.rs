@@ -1,0 +1,489 @@
+//! `ldstore relay` run as a child process against the in-process LaunchDarkly test server and a
+//! real redis-server (the shared one, or one of the test's own for the outage test).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::ld_server::{LdServer, sse};
+use crate::support::*;
+
+const KEY: &str = "sdk-11111111-2222-3333-4444-5555555500r1";
+const BAD_KEY: &str = "sdk-99999999-2222-3333-4444-55555555dead";
+
+/// A `/sdk/latest-all` body with these flags (key, version) and one segment.
+fn body(flags: &[(&str, u64)]) -> String {
+    let f: Vec<String> = flags
+        .iter()
+        .map(|(k, v)| format!(r#""{k}":{{"key":"{k}","version":{v},"on":true,"variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}"#))
+        .collect();
+    format!(r#"{{"flags":{{{}}},"segments":{{"seg":{{"key":"seg","version":1,"included":["u1"]}}}}}}"#, f.join(","))
+}
+
+fn patch(key: &str, version: u64) -> String {
+    sse(
+        "patch",
+        &format!(
+            r#"{{"path":"/flags/{key}","data":{{"key":"{key}","version":{version},"on":false,"variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}}}"#
+        ),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Relay {
+    child: Child,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Relay {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Relay {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("relay.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let mut cmd = ldstore();
+        cmd.arg("relay").args(args).stdout(Stdio::null()).stderr(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Relay { child: cmd.spawn().expect("spawn relay"), log, _dir: dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill {sig}");
+    }
+
+    /// Wait (bounded) for the process to exit.
+    fn wait_exit(&mut self, secs: u64) -> ExitStatus {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < end, "relay did not exit within {secs} s\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[track_caller]
+    fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let end = Instant::now() + Duration::from_secs(20);
+        while !cond() {
+            assert!(Instant::now() < end, "timed out waiting for {what}\n--- relay log\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// redis-cli against any server.
+fn cli_at(addr: &str, args: &[&str]) -> Option<String> {
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let o = Command::new("redis-cli").args(["-h", host, "-p", port, "--raw"]).args(args).output().ok()?;
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    (o.status.success() && !out.starts_with("Could not connect")).then_some(out)
+}
+
+/// The stored flag's version (None when absent or unreadable).
+fn stored_version(addr: &str, prefix: &str, key: &str) -> Option<u64> {
+    let json = cli_at(addr, &["hget", &format!("{prefix}:features"), key])?;
+    let v: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
+    v["version"].as_u64()
+}
+
+fn inited(addr: &str, prefix: &str) -> bool {
+    cli_at(addr, &["exists", &format!("{prefix}:$inited")]).is_some_and(|o| o.trim() == "1")
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to --listen");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    out.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+fn status(port: u16) -> serde_json::Value {
+    serde_json::from_str(&http_get(port, "/status")).expect("status JSON")
+}
+
+fn metric(text: &str, line_start: &str) -> Option<f64> {
+    text.lines().find(|l| l.starts_with(line_start)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+fn server(flags: &[(&str, u64)]) -> LdServer {
+    let s = LdServer::start();
+    s.env(KEY, &body(flags)).hold_streams(Duration::from_secs(600));
+    s
+}
+
+#[test]
+fn put_patch_delete_unknown_status_and_metrics() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = unique_prefix("relay");
+    let port = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &redis,
+            "--prefix",
+            &prefix,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put in the store", || {
+        inited(&redis, &prefix) && stored_version(&redis, &prefix, "b") == Some(1)
+    });
+    // put → store equals data.
+    let o = run(ldstore().args(["dump", "--redis", &redis, "--prefix", &prefix]));
+    assert_code(&o, 0);
+    let dumped: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(dumped, serde_json::from_str::<serde_json::Value>(&body(&[("a", 1), ("b", 1)])).unwrap());
+
+    // Newer patch applied; older one ignored (a later sentinel shows it was processed).
+    assert_eq!(server.push(&patch("a", 3)), 1);
+    relay.wait_for("a v3", || stored_version(&redis, &prefix, "a") == Some(3));
+    server.push(&patch("a", 2));
+    server.push(&patch("b", 2));
+    relay.wait_for("b v2", || stored_version(&redis, &prefix, "b") == Some(2));
+    assert_eq!(stored_version(&redis, &prefix, "a"), Some(3));
+
+    // delete → tombstone.
+    server.push(&sse("delete", r#"{"path":"/flags/b","version":5}"#));
+    relay.wait_for("b tombstone", || stored_version(&redis, &prefix, "b") == Some(5));
+    let tomb = redis_cli(&["hget", &format!("{prefix}:features"), "b"]);
+    assert!(tomb.contains(r#""deleted":true"#), "{tomb}");
+
+    // Unknown events and paths are ignored; the stream keeps going.
+    server.push(&sse("weird-event", r#"{"x":1}"#));
+    server.push(&sse("patch", r#"{"path":"/other/x","data":{"key":"x","version":1}}"#));
+    server.push(&patch("c", 1));
+    relay.wait_for("c v1", || stored_version(&redis, &prefix, "c") == Some(1));
+    assert_eq!(server.requests().iter().filter(|r| r.path == "/all").count(), 1, "no reconnect");
+    assert!(relay.log().contains("ignoring event \"weird-event\""), "{}", relay.log());
+
+    // /status in the Relay Proxy's shape, key masked.
+    let st = status(port);
+    assert_eq!(st["status"], "healthy", "{st}");
+    assert_eq!(st["version"], env!("CARGO_PKG_VERSION"));
+    let e = &st["environments"]["default"];
+    assert_eq!(e["sdkKey"], "sdk-…00r1");
+    assert_eq!(e["status"], "connected");
+    assert_eq!(e["connectionStatus"]["state"], "VALID");
+    assert!(e["connectionStatus"]["stateSince"].as_u64().unwrap() > 1_600_000_000_000);
+    assert_eq!(e["dataStoreStatus"]["state"], "VALID");
+    assert_eq!(e["dataStoreStatus"]["database"], "redis");
+    assert_eq!(e["dataStoreStatus"]["dbPrefix"], prefix.as_str());
+    assert!(e["dataStoreStatus"]["dbServer"].as_str().unwrap().contains(&redis), "{e}");
+    assert_eq!(e["flags"], 2, "a and c (b is deleted)");
+    assert!(e["lastEventTime"].as_u64().is_some());
+    let raw = http_get(port, "/status");
+    assert!(!raw.contains(KEY), "{raw}");
+
+    // /metrics in Prometheus text format.
+    let m = http_get(port, "/metrics");
+    assert!(m.contains("# TYPE ldstore_relay_events_total counter"), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="put"}"#), Some(1.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="patch"}"#), Some(4.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="delete"}"#), Some(1.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="unknown"}"#), Some(2.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="init"}"#), Some(1.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#), Some(4.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_up{env="default"}"#), Some(1.0), "{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_items{env="default",kind="flags"}"#), Some(2.0), "{m}");
+    assert!(metric(&m, r#"ldstore_relay_seconds_since_last_event{env="default"}"#).is_some(), "{m}");
+    assert!(!m.contains(KEY));
+    assert!(!relay.log().contains(KEY), "{}", relay.log());
+}
+
+#[test]
+fn malformed_event_and_closed_stream_reconnect_to_a_fresh_put() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-reconnect");
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--log-format", "json"],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    server.env(KEY, &body(&[("a", 10), ("n", 1)]));
+    server.push("event: patch\ndata: {oops\n\n");
+    relay.wait_for("the fresh put after the malformed event", || {
+        stored_version(&redis, &prefix, "a") == Some(10) && stored_version(&redis, &prefix, "n") == Some(1)
+    });
+    server.env(KEY, &body(&[("a", 20)]));
+    server.close_streams();
+    relay.wait_for("the put after the server closed the stream", || {
+        stored_version(&redis, &prefix, "a") == Some(20) && stored_version(&redis, &prefix, "n").is_none()
+    });
+    assert_eq!(server.requests().iter().filter(|r| r.path == "/all").count(), 3);
+    let log = relay.log();
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).expect("JSON log lines");
+    assert!(first["time"].is_string() && first["level"] == "INFO", "{first}");
+    assert!(log.contains("malformed event"), "{log}");
+}
+
+#[test]
+fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-401");
+    let seeded = redis_cli(&["hset", &format!("{prefix}:features"), "old", r#"{"key":"old","version":4}"#]);
+    assert_eq!(seeded.trim(), "1");
+    let port = free_port();
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &port.to_string()],
+        &[("LD_SDK_KEY", BAD_KEY)],
+    );
+    relay.wait_for("status OFF", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && status(port)["environments"]["default"]["connectionStatus"]["state"] == "OFF"
+    });
+    let st = status(port);
+    assert_eq!(st["status"], "degraded");
+    let e = &st["environments"]["default"];
+    assert_eq!(e["status"], "disconnected");
+    assert_eq!(e["sdkKey"], "sdk-…dead");
+    assert!(e["connectionStatus"]["lastError"]["message"].as_str().unwrap().contains("401"), "{e}");
+    assert!(relay.log().contains("rejected the SDK key (401)"), "{}", relay.log());
+    assert!(relay.log().contains("retrying in 2m") || relay.log().contains("retrying in"), "{}", relay.log());
+    assert_eq!(redis_cli(&["hkeys", &format!("{prefix}:features")]).trim(), "old");
+    assert!(!inited(&redis, &prefix));
+
+    // --exit-on-error: exit 4 instead.
+    let o = run(ldstore()
+        .args(["relay", "--exit-on-error", "--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix])
+        .env("LD_SDK_KEY", BAD_KEY));
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("rejected the SDK key"), "{}", stderr(&o));
+    assert_eq!(redis_cli(&["hkeys", &format!("{prefix}:features")]).trim(), "old");
+}
+
+#[test]
+fn wiped_prefix_is_repopulated_within_the_check_interval() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-wipe");
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--check-interval", "1s"],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    server.push(&patch("a", 2));
+    relay.wait_for("a v2", || stored_version(&redis, &prefix, "a") == Some(2));
+    let keys = [format!("{prefix}:features"), format!("{prefix}:segments"), format!("{prefix}:$inited")];
+    let deleted = redis_cli(&["del", &keys[0], &keys[1], &keys[2]]);
+    assert_eq!(deleted.trim(), "3");
+    relay.wait_for("repopulated", || inited(&redis, &prefix) && stored_version(&redis, &prefix, "a") == Some(2));
+    assert!(redis_cli(&["hget", &keys[1], "seg"]).contains("\"seg\""));
+    assert!(relay.log().contains("lost its $inited marker"), "{}", relay.log());
+}
+
+/// A redis-server of this test's own (the shared one must not be stopped).
+fn own_redis(port: u16) -> Child {
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed");
+    let end = Instant::now() + Duration::from_secs(10);
+    while cli_at(&format!("127.0.0.1:{port}"), &["ping"]).is_none_or(|o| o.trim() != "PONG") {
+        assert!(Instant::now() < end, "own redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+#[test]
+fn store_outage_keeps_updates_in_memory_and_writes_them_back() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut redis = own_redis(port);
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = "outage";
+    let mport = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &addr,
+            "--prefix",
+            prefix,
+            "--store-timeout",
+            "1s",
+            "--listen",
+            &mport.to_string(),
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&addr, prefix, "a") == Some(1));
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    server.push(&patch("a", 5));
+    relay.wait_for("the store marked down", || {
+        status(mport)["environments"]["default"]["dataStoreStatus"]["state"] == "INTERRUPTED"
+    });
+    assert_eq!(status(mport)["status"], "degraded");
+    server.push(&patch("a", 6));
+    server.push(&sse("delete", r#"{"path":"/flags/b","version":9}"#));
+    server.push(&patch("c", 1));
+    relay.wait_for("events received while down", || {
+        metric(&http_get(mport, "/metrics"), r#"ldstore_relay_events_total{env="default",type="patch"}"#) == Some(3.0)
+    });
+    // Restarted without persistence: empty. The relay writes all of memory back.
+    let mut redis = own_redis(port);
+    relay.wait_for("newest data written back", || {
+        inited(&addr, prefix)
+            && stored_version(&addr, prefix, "a") == Some(6)
+            && stored_version(&addr, prefix, "b") == Some(9)
+            && stored_version(&addr, prefix, "c") == Some(1)
+    });
+    assert!(cli_at(&addr, &["hget", "outage:segments", "seg"]).unwrap().contains("seg"));
+    let m = http_get(mport, "/metrics");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_up{env="default"}"#), Some(1.0), "{m}");
+    assert!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#).unwrap() >= 1.0, "{m}");
+    assert!(relay.log().contains("store is back"), "{}", relay.log());
+    drop(relay);
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
+
+#[test]
+fn sigterm_exits_zero_with_every_received_event_written() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-term");
+    let port = free_port();
+    let mut relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &port.to_string()],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    let mut all = String::new();
+    for i in 0..300 {
+        all.push_str(&patch(&format!("f{i}"), 1));
+    }
+    all.push_str(&patch("a", 2));
+    server.push(&all);
+    relay.wait_for("all events received", || {
+        metric(&http_get(port, "/metrics"), r#"ldstore_relay_events_total{env="default",type="patch"}"#) == Some(301.0)
+    });
+    relay.signal("-TERM");
+    let st = relay.wait_exit(10);
+    assert_eq!(st.code(), Some(0), "{}", relay.log());
+    assert_eq!(redis_cli(&["hlen", &format!("{prefix}:features")]).trim(), "301");
+    assert_eq!(stored_version(&redis, &prefix, "a"), Some(2));
+    assert!(relay.log().contains("SIGTERM"), "{}", relay.log());
+}
+
+#[test]
+fn two_relays_on_one_prefix_converge_on_the_newest_versions() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = unique_prefix("relay-two");
+    let args = ["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix];
+    let r1 = Relay::start(&args, &[("LD_SDK_KEY", KEY)]);
+    let r2 = Relay::start(&args, &[("LD_SDK_KEY", KEY)]);
+    r1.wait_for("both connected", || server.open_streams() == 2);
+    r1.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    let mut all = String::new();
+    for v in 2..=40 {
+        all.push_str(&patch("a", v));
+        all.push_str(&patch("b", 42 - v));
+    }
+    server.push(&all);
+    server.push(&patch("done", 1));
+    r1.wait_for("newest versions", || {
+        stored_version(&redis, &prefix, "a") == Some(40) && stored_version(&redis, &prefix, "done") == Some(1)
+    });
+    // b: 40 arrived first, then older ones: all ignored.
+    assert_eq!(stored_version(&redis, &prefix, "b"), Some(40));
+    drop(r2);
+}
+
+/// Measurement, not a check (run by scripts/bench-relay): patch-to-store latency over 1,000
+/// patches (from the push on the test server to Redis's keyspace notification of the write) and
+/// the relay's RSS with 10,000 flags. LDSTORE_BENCH_BIN picks the binary (the release build).
+#[test]
+#[ignore]
+fn bench_relay_latency_and_rss() {
+    let redis = redis_addr();
+    let bin = std::env::var("LDSTORE_BENCH_BIN").unwrap_or_else(|_| bin().display().to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("flags.json");
+    let ok = Command::new("python3")
+        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
+        .status()
+        .expect("python3");
+    assert!(ok.success());
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
+    let prefix = unique_prefix("relay-bench");
+    let log = dir.path().join("relay.log");
+    let mut child = Command::new(&bin)
+        .args(["relay", "--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix])
+        .env("LD_SDK_KEY", KEY)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(60);
+    while !inited(&redis, &prefix) {
+        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap()
+        .to_string();
+
+    let client = redis::Client::open(format!("redis://{redis}")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("Kh").query(&mut con).unwrap();
+    let mut sub_con = client.get_connection().unwrap();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe(format!("__keyspace@0__:{prefix}:features")).unwrap();
+    let mut lat = Vec::new();
+    for i in 0..1000u64 {
+        let p = patch("flag-000001", 1_000 + i);
+        let t0 = Instant::now();
+        server.push(&p);
+        let _msg = sub.get_message().unwrap();
+        lat.push(t0.elapsed());
+    }
+    lat.sort();
+    let pct = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+    assert_eq!(stored_version(&redis, &prefix, "flag-000001"), Some(1_999));
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!(
+        "relay bench ({bin}): patch-to-store latency over 1000 patches: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {rss} with 10,000 flags",
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
+}
