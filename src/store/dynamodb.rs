@@ -276,10 +276,7 @@ impl DynamoStore {
             Ok(())
         })
         .await
-        .map_err(|e| match e.downcast::<StoreError>() {
-            Ok(s) => s,
-            Err(e) => StoreError::Other(e.to_string()),
-        })?;
+        .map_err(into_store_error)?;
         Ok(keys)
     }
 
@@ -394,6 +391,15 @@ impl DynamoStore {
 
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+}
+
+/// Back from the visitor-shaped `anyhow` result of [`DynamoStore::query_namespace`] to the
+/// store's typed error.
+fn into_store_error(e: anyhow::Error) -> StoreError {
+    match e.downcast::<StoreError>() {
+        Ok(s) => s,
+        Err(e) => StoreError::Other(e.to_string()),
     }
 }
 
@@ -636,10 +642,7 @@ impl Store for DynamoStore {
                 Ok(())
             })
             .await
-            .map_err(|e| match e.downcast::<StoreError>() {
-                Ok(s) => s,
-                Err(e) => StoreError::Other(e.to_string()),
-            })?;
+            .map_err(into_store_error)?;
         }
         Ok(out)
     }

@@ -113,6 +113,26 @@ impl RedisStore {
         Ok(guard)
     }
 
+    /// Every key in the database (or matching `pattern`), by SCAN pages; each passed to `visit`.
+    async fn scan_keys(&self, pattern: Option<&str>, visit: &mut (dyn FnMut(String) + Send)) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let mut cursor: u64 = 0;
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor);
+            if let Some(p) = pattern {
+                cmd.arg("MATCH").arg(p);
+            }
+            let (next, keys): (u64, Vec<String>) =
+                cmd.arg("COUNT").arg(1000).query_async(&mut c).await.map_err(|e| self.err(e, "SCAN"))?;
+            keys.into_iter().for_each(&mut *visit);
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
     async fn init_on(
         &self,
         conn: &mut MultiplexedConnection,
@@ -343,28 +363,15 @@ impl Store for RedisStore {
         let mut c = self.conn.clone();
         let suffixes = [":features", ":segments", ":$inited", ":big_segments_synchronized_on"];
         let mut candidates: Vec<(String, String)> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut c)
-                .await
-                .map_err(|e| self.err(e, "SCAN"))?;
-            for k in keys {
-                if let Some(sfx) = suffixes.iter().find(|s| k.ends_with(*s)) {
-                    let prefix = k[..k.len() - sfx.len()].to_string();
-                    if !prefix.is_empty() {
-                        candidates.push((prefix, k));
-                    }
+        self.scan_keys(None, &mut |k| {
+            if let Some(sfx) = suffixes.iter().find(|s| k.ends_with(*s)) {
+                let prefix = k[..k.len() - sfx.len()].to_string();
+                if !prefix.is_empty() {
+                    candidates.push((prefix, k));
                 }
             }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        })
+        .await?;
         // Only count a features/segments key if it is a hash (other tools may use similar names).
         let mut pipe = redis::pipe();
         for (_, k) in &candidates {
@@ -386,32 +393,16 @@ impl Store for RedisStore {
     }
 
     async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let mut c = self.conn.clone();
         let pattern = format!("{}:*", glob_escape(prefix));
         let mut out = BTreeSet::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut c)
-                .await
-                .map_err(|e| self.err(e, "SCAN"))?;
-            for k in keys {
-                if let Some(rest) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix(':'))
-                    && !is_known_redis_key(rest)
-                {
-                    out.insert(k);
-                }
+        self.scan_keys(Some(&pattern), &mut |k| {
+            if let Some(rest) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix(':'))
+                && !is_known_redis_key(rest)
+            {
+                out.insert(k);
             }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        })
+        .await?;
         Ok(out.into_iter().collect())
     }
 
