@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmarks for ldstore (run through scripts/bench, which starts the servers).
+"""Side-by-side benchmarks for ldstore (run through scripts/bench, which builds release and starts
+redis-server and DynamoDB Local).
 
 Each comparison runs its two sides alternately in one invocation so machine noise cancels out,
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
+
+Env: BENCH_RUNS (default 5), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
+comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,cold (default: all).
 """
 import json
 import os
-import resource
+import re
 import statistics
 import subprocess
 import sys
@@ -19,20 +23,75 @@ REDIS = os.environ["LDSTORE_TEST_REDIS"]
 HOST, PORT = REDIS.rsplit(":", 1)
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+SKIP_SDK = os.environ.get("BENCH_SKIP_SDK") == "1"
+RESULTS = []
+
+
+def want(part):
+    return not ONLY or part in ONLY
 
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, **kw)
 
 
-def timed(cmd, stdin=None):
-    """Wall time and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
+def timed(cmd, stdin=None, ok=(0,)):
+    """Wall time (s) and peak RSS (KiB) of one child process. RSS comes from /usr/bin/time: a child
+    forked straight from this Python process would inherit its high-water mark in ru_maxrss."""
+    rss_file = tempfile.NamedTemporaryFile(delete=False)
+    rss_file.close()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as inp:
-        subprocess.run(cmd, check=True, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    dt = time.perf_counter() - t0
-    return dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss or before
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file.name, *cmd], stdin=inp,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        dt = time.perf_counter() - t0
+    rss = int(open(rss_file.name).read().split()[-1] or 0)
+    os.unlink(rss_file.name)
+    if p.returncode not in ok:
+        sys.exit(f"benchmark command failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode(errors='replace')}")
+    return dt, rss
+
+
+def row(label, a_name, a, b_name, b, extra=None):
+    r = {"comparison": label, "a": a_name, "a_median_s": round(a, 4), "b": b_name, "b_median_s": round(b, 4),
+         "ratio_a_over_b": round(a / b, 3), "runs": RUNS}
+    r.update(extra or {})
+    RESULTS.append(r)
+    print(f"{label:<46} {a_name:<16} {a:8.3f}s  {b_name:<28} {b:8.3f}s  ratio {a / b:6.2f}", flush=True)
+
+
+def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a_ok=(0,), data_mb=None):
+    a_t, b_t, a_rss = [], [], []
+    for _ in range(RUNS):
+        t, rss = timed(a_cmd, a_stdin, a_ok)
+        a_t.append(t)
+        a_rss.append(rss)
+        b_t.append(timed(b_cmd, b_stdin)[0])
+    extra = {"a_peak_rss_kib": max(a_rss)}
+    if data_mb:
+        extra["data_mb"] = round(data_mb, 1)
+        extra["a_rss_over_data"] = round(max(a_rss) / 1024 / data_mb, 2)
+    row(label, a_name, statistics.median(a_t), b_name, statistics.median(b_t), extra)
+    if data_mb:
+        print(f"{'':<46} peak RSS {max(a_rss) / 1024:.0f} MiB = {extra['a_rss_over_data']}x the data ({data_mb:.0f} MB)")
+
+
+def single(label, cmd, ok=(0,), data_mb=None):
+    ts, rss = [], []
+    for _ in range(RUNS):
+        t, r = timed(cmd, ok=ok)
+        ts.append(t)
+        rss.append(r)
+    m = statistics.median(ts)
+    r = {"measure": label, "median_s": round(m, 4), "peak_rss_kib": max(rss), "runs": RUNS}
+    line = f"{label:<46} {m:8.3f}s  peak RSS {max(rss) / 1024:.0f} MiB"
+    if data_mb:
+        r["data_mb"] = round(data_mb, 1)
+        r["rss_over_data"] = round(max(rss) / 1024 / data_mb, 2)
+        line += f" = {r['rss_over_data']}x the data"
+    RESULTS.append(r)
+    print(line, flush=True)
 
 
 def resp(*args):
@@ -60,59 +119,150 @@ def raw_pipe_file(data, prefix, path):
         f.write(resp("EXEC"))
 
 
-def alternate(label, a_name, a_cmd, b_name, b_cmd, results, a_stdin=None, b_stdin=None):
-    a_times, b_times = [], []
-    for _ in range(RUNS):
-        a_times.append(timed(a_cmd, a_stdin)[0])
-        b_times.append(timed(b_cmd, b_stdin)[0])
-    a, b = statistics.median(a_times), statistics.median(b_times)
-    results.append({"comparison": label, "a": a_name, "a_median_s": round(a, 4), "b": b_name,
-                    "b_median_s": round(b, 4), "ratio_a_over_b": round(a / b, 3), "runs": RUNS})
-    print(f"{label:<44} {a_name:<22} {a:8.3f}s  {b_name:<26} {b:8.3f}s  ratio {a / b:6.2f}", flush=True)
+def gen(tmp, n, big=0):
+    path = os.path.join(tmp, f"flags-{n}-{big}.json")
+    args = [sys.executable, os.path.join(ROOT, "scripts", "gen-flags.py"), str(n), path]
+    if big:
+        args += ["--big", str(big)]
+    sh(args)
+    return path, json.load(open(path)), os.path.getsize(path) / 1e6
+
+
+def sync_cmd(path, prefix):
+    return [BIN, "-q", "sync", "--from-file", path, "--redis", REDIS, "--prefix", prefix]
+
+
+def redis_sync_vs_raw(tmp, n, big=0):
+    path, data, mb = gen(tmp, n, big)
+    what = f"{n} flags" + (f" + {big} x 300 KB" if big else "")
+    print(f"\n{what} + {len(data['segments'])} segments, {mb:.1f} MB")
+    pipe = os.path.join(tmp, f"raw-{n}-{big}.resp")
+    raw_pipe_file(data, "bench:raw", pipe)
+    alternate(f"1. sync {what} into Redis vs raw limit", "ldstore sync", sync_cmd(path, "bench:ld"),
+              "redis-cli --pipe (same bytes)", ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"], b_stdin=pipe)
+    return path, data, mb
+
+
+def redis_vs_sdk(path):
+    sdk = os.path.join(os.path.dirname(path), "sdk_init.py")
+    with open(sdk, "w") as f:
+        f.write("import json,sys\n"
+                "from ldclient.integrations import Redis\n"
+                "from ldclient.versioned_data_kind import FEATURES, SEGMENTS\n"
+                "d=json.load(open(sys.argv[1]))\n"
+                f"s=Redis.new_feature_store(url='redis://{REDIS}/0', prefix='bench:py')\n"
+                "s.init({FEATURES: d['flags'], SEGMENTS: d['segments']})\n")
+    alternate("2. sync 10000 flags into Redis vs Python SDK", "ldstore sync", sync_cmd(path, "bench:ld"),
+              "Python SDK store init()", [sys.executable, sdk, path])
+
+
+def reads(tmp, n, mb):
+    """5. dump / inspect / validate of the prefix synced last (bench:ld)."""
+    out = os.path.join(tmp, "out.json")
+    hgetall = ["sh", "-c", f"redis-cli -h {HOST} -p {PORT} --raw HGETALL bench:ld:features > {out}.raw"]
+    redis = ["--redis", REDIS, "--prefix", "bench:ld"]
+    alternate(f"5. dump {n} flags vs HGETALL", "ldstore dump", [BIN, "dump", *redis, "-o", out],
+              "redis-cli --raw HGETALL", hgetall, data_mb=mb)
+    alternate(f"5. inspect {n} flags vs HGETALL", "ldstore inspect", [BIN, "inspect", *redis, "--output", "json"],
+              "redis-cli --raw HGETALL", hgetall, data_mb=mb)
+    alternate(f"5. validate {n} flags vs HGETALL", "ldstore validate", [BIN, "validate", *redis, "--output", "json"],
+              "redis-cli --raw HGETALL", hgetall, a_ok=(0, 1), data_mb=mb)
+
+
+def diff(tmp, n, path, data, mb):
+    """6. Two prefixes that differ in 1 % of their flags (a changed rule value and a new version)."""
+    other = os.path.join(tmp, f"flags-{n}-changed.json")
+    keys = sorted(data["flags"])
+    for k in keys[::100]:
+        f = data["flags"][k]
+        f["version"] += 1
+        if f["rules"]:
+            f["rules"][0]["clauses"][0]["values"].append("bench-changed")
+        else:
+            f["on"] = not f["on"]
+    json.dump(data, open(other, "w"), separators=(",", ":"))
+    sh(sync_cmd(path, "bench:diff-a"))
+    sh(sync_cmd(other, "bench:diff-b"))
+    a = f"redis://{REDIS}?prefix=bench:diff-a"
+    b = f"redis://{REDIS}?prefix=bench:diff-b"
+    single(f"6. diff two {n}-flag prefixes, 1 % differ", [BIN, "diff", a, b, "--output", "json"], ok=(1,),
+           data_mb=2 * mb)
+
+
+def dynamodb():
+    out = subprocess.run([os.path.join(ROOT, "scripts", "bench-dynamodb")], check=True, capture_output=True,
+                         env={**os.environ, "BENCH_RUNS": str(RUNS), "BENCH_FLAGS": "10000"})
+    r = json.loads(out.stdout)
+    row("3. sync 10000 flags into DynamoDB Local vs SDK", "ldstore sync", r["ldstore_median"],
+        "Python SDK store init()", r["python_sdk_median"])
+
+
+def cargo_measure(test, env=None):
+    out = subprocess.run(["cargo", "test", "--quiet", "--locked", "--test", "it", test, "--", "--ignored",
+                          "--nocapture", "--exact"], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "LDSTORE_BENCH_BIN": BIN, **(env or {})})
+    if out.returncode != 0:
+        sys.exit(f"{test} failed:\n{out.stdout}\n{out.stderr}")
+    return out.stdout + out.stderr
+
+
+def consul():
+    text = cargo_measure("consul::measure_sync_of_10000_flags")
+    for line in text.splitlines():
+        m = re.search(r"^(first sync|re-sync \(same data\)): 10,000 flags .*?: ([\d.]+) s, (\d+) transactions, "
+                      r"ops/txn min (\d+) max (\d+) mean ([\d.]+), body max (\d+) bytes", line)
+        if m:
+            RESULTS.append({"measure": f"4. Consul test server: {m[1]}, 10000 flags", "seconds": float(m[2]),
+                            "transactions": int(m[3]), "ops_per_txn_mean": float(m[6]), "ops_per_txn_max": int(m[5]),
+                            "txn_body_max_bytes": int(m[7])})
+            print(f"4. Consul {m[1]:<20} {float(m[2]):8.3f}s  {m[3]} transactions, {m[6]} ops/txn "
+                  f"(max {m[5]}), largest body {int(m[7]) // 1024} KiB", flush=True)
+
+
+def relay():
+    text = cargo_measure("relay::bench_relay_latency_and_rss")
+    m = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms; VmRSS:\s+(\d+) kB", text)
+    if not m:
+        sys.exit("relay measurement printed nothing:\n" + text)
+    RESULTS.append({"measure": "7. relay patch-to-store latency, 1000 patches, 10000 flags loaded",
+                    "p50_ms": float(m[1]), "p99_ms": float(m[2]), "max_ms": float(m[3]), "rss_kib": int(m[4])})
+    print(f"7. relay patch->store p50 {m[1]} ms  p99 {m[2]} ms  max {m[3]} ms; RSS {int(m[4]) // 1024} MiB "
+          "with 10000 flags", flush=True)
+
+
+def cold():
+    single("8. cold start: ldstore --version", [BIN, "--version"])
+    single("8. cold start: ldstore inspect (empty store)",
+           [BIN, "inspect", "--redis", REDIS, "--prefix", "bench:empty", "--output", "json"])
 
 
 def main():
-    results = []
     tmp = tempfile.mkdtemp(prefix="ldstore-bench-")
-    print(f"machine: {os.cpu_count()} cores; runs per side: {RUNS}")
+    print(f"machine: {os.cpu_count()} cores; {RUNS} runs per side, medians")
     for n in SIZES:
-        path = os.path.join(tmp, f"flags-{n}.json")
-        sh([sys.executable, os.path.join(ROOT, "scripts", "gen-flags.py"), str(n), path])
-        data = json.load(open(path))
-        mb = os.path.getsize(path) / 1e6
-        print(f"\n{n} flags + {len(data['segments'])} segments, {mb:.1f} MB")
-        pipe = os.path.join(tmp, f"raw-{n}.resp")
-        raw_pipe_file(data, "bench:raw", pipe)
-        alternate(f"sync {n} flags into Redis vs raw limit",
-                  "ldstore sync", [BIN, "-q", "sync", "--from-file", path, "--redis", REDIS, "--prefix", "bench:ld"],
-                  "redis-cli --pipe (same bytes)", ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"],
-                  results, b_stdin=pipe)
-        if n <= 10000 and os.environ.get("BENCH_SKIP_SDK") != "1":
-            sdk = os.path.join(tmp, "sdk_init.py")
-            with open(sdk, "w") as f:
-                f.write(
-                    "import json,sys\n"
-                    "from ldclient.integrations import Redis\n"
-                    "from ldclient.versioned_data_kind import FEATURES, SEGMENTS\n"
-                    "d=json.load(open(sys.argv[1]))\n"
-                    f"s=Redis.new_feature_store(url='redis://{REDIS}/0', prefix='bench:py')\n"
-                    "s.init({FEATURES: d['flags'], SEGMENTS: d['segments']})\n")
-            alternate(f"sync {n} flags into Redis vs Python SDK",
-                      "ldstore sync", [BIN, "-q", "sync", "--from-file", path, "--redis", REDIS, "--prefix", "bench:ld"],
-                      "Python SDK store init()", [sys.executable, sdk, path], results)
-        # Reads: dump vs redis-cli HGETALL of the same hash to a file.
-        out = os.path.join(tmp, "out.json")
-        alternate(f"dump {n} flags vs redis-cli HGETALL",
-                  "ldstore dump", [BIN, "dump", "--redis", REDIS, "--prefix", "bench:ld", "-o", out],
-                  "redis-cli --raw HGETALL", ["sh", "-c", f"redis-cli -h {HOST} -p {PORT} --raw HGETALL bench:ld:features > {out}"],
-                  results)
-        for cmd_name, cmd in (("dump", [BIN, "dump", "--redis", REDIS, "--prefix", "bench:ld", "-o", out]),
-                              ("inspect", [BIN, "inspect", "--redis", REDIS, "--prefix", "bench:ld"])):
-            rss = sh(["/usr/bin/time", "-f", "%M", *cmd]).stderr.decode().strip().splitlines()[-1]
-            results.append({"measure": f"{cmd_name} {n} flags peak RSS", "kib": int(rss), "data_mb": round(mb, 1)})
-            print(f"{cmd_name} {n} flags: peak RSS {int(rss) / 1024:.0f} MiB (data {mb:.0f} MB)")
+        if not (want("redis") or want("reads") or want("diff") or (n <= 10000 and want("sdk"))):
+            continue
+        path, data, mb = redis_sync_vs_raw(tmp, n)
+        if n <= 10000 and want("sdk") and not SKIP_SDK:
+            redis_vs_sdk(path)
+        if want("reads"):
+            reads(tmp, n, mb)
+        if n >= 100000 and want("diff"):
+            diff(tmp, n, path, data, mb)
+    if want("big"):
+        redis_sync_vs_raw(tmp, 10000, big=5)
+    print()
+    if want("dynamodb") and not SKIP_SDK:
+        dynamodb()
+    if want("consul"):
+        consul()
+    if want("relay"):
+        relay()
+    if want("cold"):
+        cold()
     with open(os.path.join(ROOT, "bench-results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+        json.dump({"machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[2:5])}, "runs": RUNS,
+                   "results": RESULTS}, f, indent=2)
     print("\nwrote bench-results.json")
 
 

@@ -562,7 +562,7 @@ fn measure_sync_of_10000_flags() {
         // CPU time and memory of the ldstore process via /usr/bin/time, where it exists.
         let o = if std::path::Path::new("/usr/bin/time").exists() {
             let mut c = std::process::Command::new("/usr/bin/time");
-            c.args(["-f", "ldstore: %e s elapsed, %U s user, %S s sys, %M KB max RSS"]).arg(bin());
+            c.args(["-f", "ldstore: %e s elapsed, %U s user, %S s sys, %M KB max RSS"]).arg(bench_bin());
             c.args(["sync", "--from-file", file.to_str().unwrap(), "--prefix", "measure", "--consul", &t.url]);
             run(&mut c)
         } else {

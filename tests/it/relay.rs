@@ -430,7 +430,7 @@ fn two_relays_on_one_prefix_converge_on_the_newest_versions() {
 #[ignore]
 fn bench_relay_latency_and_rss() {
     let redis = redis_addr();
-    let bin = std::env::var("LDSTORE_BENCH_BIN").unwrap_or_else(|_| bin().display().to_string());
+    let bin = bench_bin().display().to_string();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("flags.json");
     let ok = Command::new("python3")

@@ -16,6 +16,12 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ldstore"))
 }
 
+/// The binary a measurement (an ignored test run by `scripts/bench`) times: `LDSTORE_BENCH_BIN`
+/// (the release build) when set, else the test build.
+pub fn bench_bin() -> PathBuf {
+    std::env::var_os("LDSTORE_BENCH_BIN").map(PathBuf::from).unwrap_or_else(bin)
+}
+
 /// A command for the binary with a clean environment (no Relay variables leak in from the host).
 pub fn ldstore() -> Command {
     let mut c = Command::new(bin());
