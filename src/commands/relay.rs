@@ -335,21 +335,20 @@ async fn reader(
                 log.info(&name, "stream connected");
                 slow.reset();
                 let connected_at = Instant::now();
-                let mut events = EventReader::new(resp);
+                let mut events = EventReader::new(resp).with_read_timeout(read_timeout);
                 let why = loop {
                     let next = tokio::select! {
-                        r = tokio::time::timeout(read_timeout, events.next()) => r,
+                        r = events.next() => r,
                         _ = stopped(&mut stop) => return Ok(()),
                     };
                     match next {
-                        Err(_) => break format!("no data for {}", humantime::format_duration(read_timeout)),
-                        Ok(Err(StreamEnd::Broken(why))) => break why,
-                        Ok(Err(StreamEnd::Malformed(why))) => {
+                        Err(StreamEnd::Broken(why)) => break why,
+                        Err(StreamEnd::Malformed(why)) => {
                             env.count_event("malformed");
                             log.warn(&name, &format!("malformed event ({why}); reconnecting for a fresh put"));
                             break why;
                         }
-                        Ok(Ok(ev)) => apply(&env, ev, &tx),
+                        Ok(ev) => apply(&env, ev, &tx),
                     }
                 };
                 env.st().reconnects += 1;

@@ -190,20 +190,41 @@ pub struct EventReader {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     parser: SseParser,
     pending: std::collections::VecDeque<SseEvent>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl EventReader {
     pub fn new(resp: reqwest::Response) -> EventReader {
-        EventReader { body: resp.bytes_stream().boxed(), parser: SseParser::new(), pending: Default::default() }
+        EventReader {
+            body: resp.bytes_stream().boxed(),
+            parser: SseParser::new(),
+            pending: Default::default(),
+            read_timeout: None,
+        }
     }
 
-    /// The next event; heartbeats are consumed silently.
+    /// End the stream as broken when no bytes at all (not even a heartbeat) arrive for `d`.
+    pub fn with_read_timeout(mut self, d: std::time::Duration) -> EventReader {
+        self.read_timeout = Some(d);
+        self
+    }
+
+    /// The next event; heartbeats are consumed silently but count as data for the read timeout.
     pub async fn next(&mut self) -> std::result::Result<LdEvent, StreamEnd> {
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return parse_event(&ev).map_err(StreamEnd::Malformed);
             }
-            match self.body.next().await {
+            let chunk = match self.read_timeout {
+                Some(d) => match tokio::time::timeout(d, self.body.next()).await {
+                    Ok(c) => c,
+                    Err(_) => {
+                        return Err(StreamEnd::Broken(format!("no data for {}", humantime::format_duration(d))));
+                    }
+                },
+                None => self.body.next().await,
+            };
+            match chunk {
                 Some(Ok(chunk)) => self.pending.extend(self.parser.push(&chunk)),
                 Some(Err(e)) => {
                     let Failure::Retry(why) = ld::network_failure(&e) else { unreachable!() };

@@ -487,3 +487,27 @@ fn bench_relay_latency_and_rss() {
         pct(1.0)
     );
 }
+
+/// The read timeout counts bytes, not events: heartbeats keep a quiet stream open, and a stream
+/// that sends nothing at all is dropped and reconnected.
+#[test]
+fn heartbeats_keep_the_stream_open_and_silence_reconnects() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-heartbeat");
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--read-timeout", "1s"],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put in the store", || inited(&redis, &prefix));
+    let all = || server.requests().iter().filter(|r| r.path == "/all").count();
+    // 3 s of heartbeats only, every 300 ms: three read timeouts' worth, and no reconnect.
+    for _ in 0..10 {
+        assert_eq!(server.push(":heartbeat\n\n"), 1);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(all(), 1, "heartbeats must reset the read timeout: {}", relay.log());
+    // Now silence: the relay gives up on the stream after 1 s and connects again.
+    relay.wait_for("a reconnect after silence", || all() >= 2);
+    assert!(relay.log().contains("no data for 1s"), "{}", relay.log());
+}
