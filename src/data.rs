@@ -242,6 +242,26 @@ impl DataSet {
         out
     }
 
+    /// Items of one kind in dependency levels, for stores that write many items at once with no
+    /// ordering between them (DynamoDB's parallel batches): every item's prerequisites are in an
+    /// earlier level, so writing level after level keeps "prerequisites before dependants" while
+    /// each level is written in parallel. Segments are one level. Cycles and missing prerequisites
+    /// are tolerated as in [`DataSet::write_order`].
+    pub fn write_levels(&self, kind: Kind) -> Vec<Vec<&Item>> {
+        let mut level: HashMap<&str, usize> = HashMap::new();
+        let mut levels: Vec<Vec<&Item>> = Vec::new();
+        for item in self.write_order(kind) {
+            // write_order puts every orderable prerequisite before its dependant.
+            let l = item.prerequisites.iter().filter_map(|p| level.get(p.as_str())).map(|l| l + 1).max().unwrap_or(0);
+            level.insert(item.key.as_str(), l);
+            if levels.len() <= l {
+                levels.resize_with(l + 1, Vec::new);
+            }
+            levels[l].push(item);
+        }
+        levels
+    }
+
     /// Both kinds in write order: segments first, then flags, dependencies first.
     pub fn all_in_write_order(&self) -> Vec<(Kind, &Item)> {
         let mut v = Vec::with_capacity(self.len());
@@ -361,6 +381,13 @@ mod tests {
         assert_eq!(order.len(), 5);
         let pos = |k| order.iter().position(|o| *o == k).unwrap();
         assert!(pos("b") < pos("c") && pos("c") < pos("a"));
+        // Levels: every prerequisite is in an earlier level than its dependant; all items once.
+        let levels: Vec<Vec<&str>> =
+            d.write_levels(Kind::Flags).iter().map(|l| l.iter().map(|i| i.key.as_str()).collect()).collect();
+        let at = |k: &str| levels.iter().position(|l| l.contains(&k)).unwrap();
+        assert_eq!(levels.iter().map(Vec::len).sum::<usize>(), 5);
+        assert!(at("b") < at("c") && at("c") < at("a"), "{levels:?}");
+        assert_eq!(at("b"), 0);
     }
 
     #[test]

@@ -514,26 +514,29 @@ impl Store for DynamoStore {
         // before dependants within flags.
         for kind in Kind::INIT_ORDER {
             let ns = namespace(prefix, kind.namespace());
-            let mut puts = Vec::new();
-            for item in data.write_order(kind) {
-                if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
-                    report.skipped.push(SkippedItem {
-                        kind,
-                        key: item.key.clone(),
-                        reason: too_large_message(&ns, &item.key),
-                    });
-                    progress.advance(1);
-                    continue;
+            // Level by level (prerequisites in an earlier level), each level in parallel batches.
+            for level in data.write_levels(kind) {
+                let mut puts = Vec::new();
+                for item in level {
+                    if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
+                        report.skipped.push(SkippedItem {
+                            kind,
+                            key: item.key.clone(),
+                            reason: too_large_message(&ns, &item.key),
+                        });
+                        progress.advance(1);
+                        continue;
+                    }
+                    report.items_written += 1;
+                    report.bytes_written += item.json.len();
+                    let put = PutRequest::builder()
+                        .set_item(Some(Self::item_map(&ns, item)))
+                        .build()
+                        .map_err(|e| StoreError::Other(e.to_string()))?;
+                    puts.push(WriteRequest::builder().put_request(put).build());
                 }
-                report.items_written += 1;
-                report.bytes_written += item.json.len();
-                let put = PutRequest::builder()
-                    .set_item(Some(Self::item_map(&ns, item)))
-                    .build()
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
-                puts.push(WriteRequest::builder().put_request(put).build());
+                self.write_all(puts, progress).await?;
             }
-            self.write_all(puts, progress).await?;
         }
         // Then remove keys the new data no longer has. A key whose new item was too large keeps its
         // old stored version: nothing stored is lost because of a skipped item.

@@ -551,6 +551,44 @@ mod fake {
     }
 
     #[test]
+    fn parallel_batches_write_prerequisites_before_dependants() {
+        // 100 base flags and 100 flags depending on them: 8 batches. Each batch is acknowledged
+        // after 50 ms; a batch holding a dependant must not arrive before every base is acknowledged.
+        let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let early: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (a2, e2) = (acked.clone(), early.clone());
+        let fake = FakeDynamo::start(move |c, _| match c.op.as_str() {
+            "Query" => (200, json!({"Items": [], "Count": 0, "ScannedCount": 0})),
+            "BatchWriteItem" => {
+                let keys: Vec<String> = requests(c)
+                    .iter()
+                    .map(|r| r["PutRequest"]["Item"]["key"]["S"].as_str().unwrap().to_string())
+                    .collect();
+                if keys.iter().any(|k| k.starts_with("dep-")) {
+                    let acked = a2.lock().unwrap();
+                    let missing = (0..100).filter(|i| !acked.contains(&format!("base-{i:03}"))).count();
+                    if missing > 0 {
+                        e2.lock().unwrap().push(format!("{} sent with {missing} bases unacknowledged", keys[0]));
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                a2.lock().unwrap().extend(keys);
+                (200, json!({"UnprocessedItems": {}}))
+            }
+            "PutItem" => (200, json!({})),
+            other => (400, error("ValidationException", &format!("unexpected {other}"))),
+        });
+        let mut flags: Vec<Value> = (0..100).map(|i| flag(&format!("base-{i:03}"), 1, json!({}))).collect();
+        flags.extend((0..100).map(|i| {
+            flag(&format!("dep-{i:03}"), 1, json!({"prerequisites": [{"key": format!("base-{i:03}"), "variation": 0}]}))
+        }));
+        assert_code(&sync_into(&fake, &data(&flags, &[])), 0);
+        assert_eq!(acked.lock().unwrap().len(), 200);
+        let early = early.lock().unwrap();
+        assert!(early.is_empty(), "dependants written before their prerequisites: {early:?}");
+    }
+
+    #[test]
     fn unprocessed_items_are_resent_until_none_remain_and_the_marker_is_last() {
         // Every BatchWriteItem leaves (about) half of its requests unprocessed, for the first 12 calls.
         let done: Arc<Mutex<HashSet<String>>> = Arc::default();
