@@ -551,6 +551,36 @@ mod fake {
     }
 
     #[test]
+    fn create_table_sends_the_tags() {
+        // DynamoDB Local does not support tagging, so the request itself is checked here.
+        let table = json!({"TableName": "tagged", "TableStatus": "CREATING", "KeySchema": [
+            {"AttributeName": "namespace", "KeyType": "HASH"}, {"AttributeName": "key", "KeyType": "RANGE"}]});
+        let fake = FakeDynamo::start(move |c, before| match c.op.as_str() {
+            "CreateTable" => (200, json!({"TableDescription": table})),
+            "DescribeTable" if before.iter().any(|b| b.op == "CreateTable") => (200, json!({"Table": table})),
+            "DescribeTable" => (400, error("ResourceNotFoundException", "Requested resource not found")),
+            other => (400, error("ValidationException", &format!("unexpected {other}"))),
+        });
+        let o = run(ld().args([
+            "dynamodb",
+            "create-table",
+            "--table",
+            "tagged",
+            "--dynamodb-endpoint",
+            &fake.endpoint,
+            "--tag",
+            "team=web",
+            "--tag",
+            "env=test",
+            "--no-wait",
+        ]));
+        assert_code(&o, 0);
+        let calls = fake.calls();
+        let create = calls.iter().find(|c| c.op == "CreateTable").expect("CreateTable sent");
+        assert_eq!(create.body["Tags"], json!([{"Key": "team", "Value": "web"}, {"Key": "env", "Value": "test"}]));
+    }
+
+    #[test]
     fn parallel_batches_write_prerequisites_before_dependants() {
         // 100 base flags and 100 flags depending on them: 8 batches. Each batch is acknowledged
         // after 50 ms; a batch holding a dependant must not arrive before every base is acknowledged.
