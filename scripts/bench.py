@@ -208,15 +208,19 @@ def cargo_measure(test, env=None):
 
 def consul():
     text = cargo_measure("consul::measure_sync_of_10000_flags")
+    found = 0
     for line in text.splitlines():
         m = re.search(r"^(first sync|re-sync \(same data\)): 10,000 flags .*?: ([\d.]+) s, (\d+) transactions, "
                       r"ops/txn min (\d+) max (\d+) mean ([\d.]+), body max (\d+) bytes", line)
         if m:
+            found += 1
             RESULTS.append({"measure": f"4. Consul test server: {m[1]}, 10000 flags", "seconds": float(m[2]),
                             "transactions": int(m[3]), "ops_per_txn_mean": float(m[6]), "ops_per_txn_max": int(m[5]),
                             "txn_body_max_bytes": int(m[7])})
             print(f"4. Consul {m[1]:<20} {float(m[2]):8.3f}s  {m[3]} transactions, {m[6]} ops/txn "
                   f"(max {m[5]}), largest body {int(m[7]) // 1024} KiB", flush=True)
+    if found != 2:
+        sys.exit("Consul measurement printed no first-sync and re-sync lines:\n" + text)
 
 
 def relay():
