@@ -14,6 +14,8 @@ pub const STORE: i32 = 3;
 pub const SOURCE: i32 = 4;
 /// Partial success: some items could not be stored and were named.
 pub const PARTIAL: i32 = 5;
+/// Internal error: a bug in ldstore (a panic), reported in one line instead of a backtrace.
+pub const INTERNAL: i32 = 70;
 /// Interrupted (SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
@@ -25,6 +27,7 @@ Exit codes:
   3    store error (unreachable, denied, wrong schema, write failed)
   4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
   5    partial success (some items could not be stored; they are named)
+  70   internal error (a bug in ldstore; please report it)
   130  interrupted";
 
 /// A usage or configuration error (exit 2), with an optional hint.
@@ -116,4 +119,25 @@ pub fn report(err: &anyhow::Error) -> i32 {
         eprintln!("hint: {}", secrets::mask(&h));
     }
     code_for(err)
+}
+
+/// Print panics as one `ldstore: error: internal error: ...` line (secrets masked) with a hint,
+/// instead of Rust's message; `RUST_BACKTRACE=1` adds the backtrace for a bug report.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
+        eprintln!("ldstore: error: internal error: {}{at}", secrets::mask(&msg).replace('\n', " "));
+        eprintln!(
+            "hint: this is a bug in ldstore; please report it with the command you ran (RUST_BACKTRACE=1 shows where it happened)"
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
 }

@@ -17,7 +17,17 @@ use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
 
 /// Parse the command line, run the command, print any error once; returns the exit code.
+/// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`].
 pub fn run() -> i32 {
+    exit::install_panic_hook();
+    std::panic::catch_unwind(run_command).unwrap_or(exit::INTERNAL)
+}
+
+fn run_command() -> i32 {
+    // Test hook for the crash path (tests/it/cli.rs): a panic must still be one clear line.
+    if std::env::var_os("LDSTORE_DEBUG_PANIC").is_some() {
+        panic!("LDSTORE_DEBUG_PANIC is set");
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

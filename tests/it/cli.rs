@@ -7,7 +7,13 @@ fn help_documents_exit_codes() {
     let o = run(ldstore().arg("--help"));
     assert_code(&o, 0);
     let out = stdout(&o);
-    for line in ["0    success", "2    usage or configuration error", "5    partial success", "130  interrupted"] {
+    for line in [
+        "0    success",
+        "2    usage or configuration error",
+        "5    partial success",
+        "70   internal error",
+        "130  interrupted",
+    ] {
         assert!(out.contains(line), "missing {line:?} in --help:\n{out}");
     }
 }
@@ -46,4 +52,32 @@ fn sigint_exits_130() {
     let o = child.wait_with_output().unwrap();
     assert_code(&o, 130);
     assert!(stderr(&o).contains("ldstore: error: interrupted"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_panic_is_one_error_line_and_exit_70() {
+    let o = run(ldstore()
+        .args(["inspect", "--redis", "localhost:1"])
+        .env("LDSTORE_DEBUG_PANIC", "1")
+        .env_remove("RUST_BACKTRACE"));
+    assert_code(&o, 70);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("ldstore: error: internal error: LDSTORE_DEBUG_PANIC is set (at src/"), "{err}");
+    assert!(lines[1].starts_with("hint: this is a bug in ldstore"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE=full"), "{err}");
+}
+
+#[test]
+fn a_malformed_redis_address_never_prints_its_password() {
+    for addr in
+        ["redis://admin:s3cr3t-pw-value@[bad:1", "admin:s3cr3t-pw-value@[bad", "redis://admin:s3cr3t-pw-value@:1"]
+    {
+        let o = run(ldstore().args(["inspect", "--redis", addr]));
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(err.starts_with("ldstore: error: invalid Redis address"), "{addr}: {err}");
+        assert!(!err.contains("s3cr3t") && err.contains("****"), "{addr}: {err}");
+    }
 }
