@@ -99,17 +99,22 @@ fn is_true(v: Option<String>) -> bool {
 /// without credentials plus any username/password it held.
 pub fn parse_redis_addr(addr: &str, force_tls: bool) -> Result<(String, Option<String>, Option<String>)> {
     let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("redis://{addr}") };
-    let mut url = url::Url::parse(&with_scheme)
-        .map_err(|e| UsageError::new(format!("invalid Redis address \"{}\": {e}", secrets::redact_url(addr))))?;
+    let mut url = url::Url::parse(&with_scheme).map_err(|e| {
+        UsageError::new(format!("invalid Redis address \"{}\": {e}", secrets::redact_url(&with_scheme)))
+    })?;
     if !matches!(url.scheme(), "redis" | "rediss") {
         return Err(UsageError::new(format!(
             "invalid Redis address \"{}\": the scheme must be redis:// or rediss://",
-            secrets::redact_url(addr)
+            secrets::redact_url(&with_scheme)
         ))
         .into());
     }
     if url.host_str().is_none_or(|h| h.is_empty()) {
-        return Err(UsageError::new(format!("invalid Redis address \"{addr}\": no host")).into());
+        return Err(UsageError::new(format!(
+            "invalid Redis address \"{}\": no host",
+            secrets::redact_url(&with_scheme)
+        ))
+        .into());
     }
     if force_tls && url.scheme() == "redis" {
         let rest = url.as_str()["redis".len()..].to_string();
@@ -158,11 +163,13 @@ fn percent_decode(s: &str) -> String {
 /// Normalize a Consul address to a base URL.
 pub fn parse_consul_addr(addr: &str) -> Result<String> {
     let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
-    let url = url::Url::parse(&with_scheme)
-        .map_err(|e| UsageError::new(format!("invalid Consul address \"{addr}\": {e}")))?;
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        UsageError::new(format!("invalid Consul address \"{}\": {e}", secrets::redact_url(&with_scheme)))
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(UsageError::new(format!(
-            "invalid Consul address \"{addr}\": the scheme must be http:// or https://"
+            "invalid Consul address \"{}\": the scheme must be http:// or https://",
+            secrets::redact_url(&with_scheme)
         ))
         .into());
     }
@@ -436,6 +443,26 @@ mod tests {
         assert_eq!((u.as_str(), user.as_deref(), pass.as_deref()), ("redis://h:7000/2", Some("bob"), Some("p@ss")));
         assert!(parse_redis_addr("http://h:1", false).is_err());
         assert!(parse_redis_addr("redis://h:1/x", false).is_err());
+    }
+
+    #[test]
+    fn bad_addresses_never_print_the_password() {
+        for bad in [
+            "redis://u:pa55word-x@[bad:1",
+            "u:pa55word-x@[bad",
+            "redis://u:pa55word-x@:6379",
+            "http://u:pa55word-x@h:1",
+            "redis://u:pa55word-x@h:1/notanumber",
+            "redis://u:pa55word-x@h:notaport",
+        ] {
+            let e = parse_redis_addr(bad, false).unwrap_err().to_string();
+            assert!(e.starts_with("invalid Redis"), "{bad}: {e}");
+            assert!(!e.contains("pa55word"), "{bad}: {e}");
+        }
+        for bad in ["ftp://u:pa55word-x@h:1", "http://u:pa55word-x@[bad"] {
+            let e = parse_consul_addr(bad).unwrap_err().to_string();
+            assert!(!e.contains("pa55word"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub fn mask(text: &str) -> String {
 /// A URL with its password (and token-like query values) replaced by a mask.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
+        // `user:pass@host` without a scheme parses as scheme `user`: treat it as unparsed.
+        Ok(u) if u.cannot_be_a_base() => mask(&redact_userinfo(raw)),
         Ok(mut u) => {
             if u.password().is_some() {
                 let _ = u.set_password(Some("****"));
@@ -67,7 +69,20 @@ pub fn redact_url(raw: &str) -> String {
             }
             u.to_string()
         }
-        Err(_) => mask(raw),
+        Err(_) => mask(&redact_userinfo(raw)),
+    }
+}
+
+/// For text that does not parse as a URL: mask the password in a `user:password@` part, found
+/// by hand (everything between the first `:` after the scheme and the last `@`).
+fn redact_userinfo(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let Some(at) = raw.rfind('@').filter(|&at| at >= start) else {
+        return raw.to_string();
+    };
+    match raw[start..at].find(':') {
+        Some(colon) => format!("{}:****{}", &raw[..start + colon], &raw[at..]),
+        None => raw.to_string(),
     }
 }
 
@@ -82,5 +97,9 @@ mod tests {
         register("s3cr3t-password-value");
         assert_eq!(mask("auth failed for s3cr3t-password-value!"), "auth failed for …alue!");
         assert_eq!(redact_url("redis://u:pw@h:1/0"), "redis://u:****@h:1/0");
+        // Addresses that do not parse still lose their password.
+        assert_eq!(redact_url("redis://u:p@ss:w/rd@[bad:1"), "redis://u:****@[bad:1");
+        assert_eq!(redact_url("u:hunter22@host:x"), "u:****@host:x");
+        assert_eq!(redact_url("host:6379"), "host:6379");
     }
 }
