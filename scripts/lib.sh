@@ -87,7 +87,7 @@ start_dynamodb() {
 }
 
 ensure_python_deps() {
-  if ! python3 -c 'import ldclient, redis, boto3, consul' 2>/dev/null; then
+  if ! python3 -c 'import ldclient, redis, boto3, consul, yaml' 2>/dev/null; then
     log "installing the official LaunchDarkly Python SDK and store clients (pip)"
     python3 -m pip install -q --disable-pip-version-check -r tests/interop/requirements.txt >&2
   fi

@@ -14,6 +14,7 @@ import json
 import sys
 
 import ldclient
+import yaml
 from ldclient.config import Config
 from ldclient.context import Context
 from ldclient.integrations import Files, Redis
@@ -47,7 +48,7 @@ def evaluate(client, flag_keys):
 def main():
     mode, url, prefix, path = sys.argv[1:5]
     with open(path) as f:
-        data = json.load(f)
+        data = yaml.safe_load(f) if path.endswith((".yaml", ".yml")) else json.load(f)
     flag_keys = sorted(data.get("flags", {}).keys()) + sorted(data.get("flagValues", {}).keys())
     if mode == "write":
         store = Redis.new_feature_store(url=url, prefix=prefix)

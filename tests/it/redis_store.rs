@@ -406,6 +406,75 @@ fn official_python_sdk_interop() {
     assert_eq!(dumped["segments"], ex["segments"]);
 }
 
+/// A YAML flag file with `flags`, `segments` and `flagValues`, synced by the binary: the official
+/// SDK in daemon mode serves exactly what its own file data source serves from the same YAML.
+#[test]
+fn yaml_file_with_flag_values_is_served_like_the_sdk_file_source() {
+    let p = unique_prefix("yaml");
+    let yaml = repo_path("tests/fixtures/flags.yaml");
+    let o = sync_file(&yaml, &p);
+    assert_code(&o, 0);
+    let dumped: Value = serde_json::from_str(&dump(&p, &[])).unwrap();
+    let keys: Vec<&String> = dumped["flags"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "yaml-off",
+            "yaml-prereq",
+            "yaml-rollout",
+            "yaml-simple-bool",
+            "yaml-simple-number",
+            "yaml-simple-object",
+            "yaml-simple-string"
+        ]
+    );
+    assert_eq!(
+        dumped["flags"]["yaml-simple-object"]["variations"],
+        serde_json::json!([{"theme":"dark","limits":[1,2]}])
+    );
+    assert_eq!(dumped["flags"]["yaml-simple-object"]["on"], true);
+    assert_eq!(dumped["flags"]["yaml-rollout"]["version"], 3);
+    assert_eq!(dumped["segments"]["yaml-beta"]["included"], serde_json::json!(["user-42"]));
+    let url = format!("redis://{}/0", redis_addr());
+    let o = std::process::Command::new("python3")
+        .arg(repo_path("tests/interop/sdk_redis.py"))
+        .args(["evaluate", &url, &p])
+        .arg(&yaml)
+        .output()
+        .expect("python3 must be installed");
+    assert!(o.status.success(), "SDK evaluation differs:\n{}\n{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!((v["comparisons"].as_u64(), v["mismatches"].as_u64()), (Some(7 * 7), Some(0)));
+}
+
+/// A hash over the HGETALL limit (5,000 fields) is read with HSCAN pages: dump, inspect and
+/// validate still see every flag exactly once.
+#[test]
+fn large_hashes_are_read_with_hscan() {
+    let p = unique_prefix("hscan");
+    let n = 6_200;
+    let flags: Vec<String> = (0..n)
+        .map(|i| format!(r#""f{i:05}":{{"key":"f{i:05}","version":{v},"on":true,"targets":[],"rules":[],"prerequisites":[],"salt":"s","variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}"#, v = i + 1))
+        .collect();
+    let (_d, f) = temp_file("big.json", &format!(r#"{{"flags":{{{}}},"segments":{{}}}}"#, flags.join(",")));
+    assert_code(&sync_file(&f, &p), 0);
+    assert_eq!(redis_cli(&["HLEN", &format!("{p}:features")]).trim(), n.to_string());
+    let dumped: Value = serde_json::from_str(&dump(&p, &[])).unwrap();
+    let got = dumped["flags"].as_object().unwrap();
+    assert_eq!(got.len(), n);
+    assert_eq!(got["f06199"]["version"], 6_200);
+    assert_eq!(got["f00000"]["version"], 1);
+    let o = run(ldstore().args(["inspect", "--output", "json", "--redis", &redis_addr(), "--prefix", &p]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stats"]["flags"], n, "{v}");
+    assert_eq!(v["stats"]["highest_version"], 6_200, "{v}");
+    let o = run(ldstore().args(["validate", "--output", "json", "--redis", &redis_addr(), "--prefix", &p]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]), "{v}");
+}
+
 /// The bundled examples are what SDKs can evaluate: validate finds nothing wrong with them.
 #[test]
 fn bundled_examples_validate_clean() {
