@@ -185,3 +185,82 @@ async fn redis_upsert_is_version_guarded() {
     }
     assert_eq!(s.get(&p, Kind::Flags, "f").await.unwrap().unwrap().version, 26);
 }
+
+/// A TCP proxy in front of the real Redis that, just before forwarding each EXEC, changes the
+/// watched hash through another connection: every WATCH/MULTI/EXEC round is aborted. Returns the
+/// proxy's address and the number of EXECs it saw.
+async fn interfering_proxy(hash: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let execs = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = execs.clone();
+    tokio::spawn(async move {
+        loop {
+            let (client, _) = listener.accept().await.unwrap();
+            let upstream = tokio::net::TcpStream::connect(redis_addr()).await.unwrap();
+            let (mut cr, mut cw) = client.into_split();
+            let (mut ur, mut uw) = upstream.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut ur, &mut cw).await });
+            let (hash, count) = (hash.clone(), count.clone());
+            tokio::spawn(async move {
+                let intruder = redis::Client::open(format!("redis://{}", redis_addr())).unwrap();
+                let mut intruder = intruder.get_multiplexed_async_connection().await.unwrap();
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if buf[..n].windows(10).any(|w| w == b"$4\r\nEXEC\r\n") {
+                        let round = count.fetch_add(1, Ordering::SeqCst);
+                        let _: () = redis::cmd("HSET")
+                            .arg(&hash)
+                            .arg("intruder")
+                            .arg(round)
+                            .query_async(&mut intruder)
+                            .await
+                            .unwrap();
+                    }
+                    if uw.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, execs)
+}
+
+/// Other writers changing the hash on every attempt: the upsert gives up after its bounded number
+/// of WATCH retries with a contention error (exit 3 in a command), and writes nothing.
+#[tokio::test]
+async fn redis_upsert_gives_up_after_bounded_watch_retries() {
+    use ldstore::data::{Item, Kind};
+    use ldstore::store::{self, StoreError};
+    let p = unique_prefix("contention");
+    let hash = format!("{p}:features");
+    let (addr, execs) = interfering_proxy(hash.clone()).await;
+    let (url, _, _) = ldstore::config::parse_redis_addr(&addr, false).unwrap();
+    let cfg = ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
+        url,
+        username: None,
+        password: None,
+        ca_file: None,
+        timeout: std::time::Duration::from_secs(5),
+    });
+    let s = store::open(&cfg).await.unwrap();
+    let item = Item::parse(Kind::Flags, "f", r#"{"key":"f","version":3}"#.to_string()).unwrap();
+    let err = s.upsert(&p, Kind::Flags, &item).await.unwrap_err();
+    assert!(matches!(err, StoreError::Contention { attempts: 10, .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("Redis could not apply the change after 10 attempts: other writers kept changing {hash}")
+    );
+    assert_eq!(execs.load(std::sync::atomic::Ordering::SeqCst), 10);
+    assert_eq!(ldstore::exit::code_for(&anyhow::Error::new(err)), ldstore::exit::STORE);
+    // Nothing of ours was written; the other writer's field is there.
+    assert_eq!(redis_cli(&["HEXISTS", &hash, "f"]).trim(), "0");
+    assert_eq!(redis_cli(&["HGET", &hash, "intruder"]).trim(), "9");
+}
