@@ -85,8 +85,18 @@ fn members(raw: &str, what: &str) -> Result<Vec<(String, Box<RawValue>)>, String
     serde_json::from_str::<Members>(raw).map(|m| m.0).map_err(|e| format!("{what}: {e}"))
 }
 
-/// Parse JSON flag-file text.
+/// Parse JSON flag-file text: an item without `version` gets version 1 (the SDK file rule).
 pub fn parse_json(text: &str) -> Result<DataSet, String> {
+    parse_items(text, false)
+}
+
+/// Parse a LaunchDarkly payload (`/sdk/latest-all`, a stream `put`): the same shape, but every
+/// item must carry its `version` (LaunchDarkly always sends one; without it nothing can be ordered).
+pub fn parse_payload(text: &str) -> Result<DataSet, String> {
+    parse_items(text, true)
+}
+
+fn parse_items(text: &str, require_version: bool) -> Result<DataSet, String> {
     let top = members(text, "invalid JSON")?;
     let mut data = DataSet::default();
     for (name, value) in top {
@@ -95,7 +105,12 @@ pub fn parse_json(text: &str) -> Result<DataSet, String> {
                 let kind = if name == "flags" { Kind::Flags } else { Kind::Segments };
                 for (key, raw) in members(value.get(), &format!("\"{name}\""))? {
                     let json = minify_json(raw.get());
-                    let item = Item::parse_defaulting_version(kind, &key, json).map_err(|e| e.to_string())?;
+                    let item = if require_version {
+                        Item::parse(kind, &key, json)
+                    } else {
+                        Item::parse_defaulting_version(kind, &key, json)
+                    }
+                    .map_err(|e| e.to_string())?;
                     data.items_mut(kind).insert(key, item);
                 }
             }
@@ -153,6 +168,15 @@ mod tests {
         assert!(parse_json(r#"{"flags":{"a":{"version":1}}"#).is_err());
         let e = parse_yaml("flags:\n  a:\n    version: 1\n  a:\n    version: 2\n").unwrap_err();
         assert!(e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn launchdarkly_payloads_need_versions() {
+        let e = parse_payload(r#"{"flags":{"a":{"key":"a","on":true}},"segments":{}}"#).unwrap_err();
+        assert!(e.contains("version"), "{e}");
+        let e = parse_payload(r#"{"flags":{},"segments":{"s":{"key":"s"}}}"#).unwrap_err();
+        assert!(e.contains("version"), "{e}");
+        assert_eq!(parse_payload(r#"{"flags":{"a":{"key":"a","version":4}}}"#).unwrap().flags["a"].version, 4);
     }
 
     #[test]

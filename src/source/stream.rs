@@ -151,7 +151,7 @@ pub fn parse_event(ev: &SseEvent) -> std::result::Result<LdEvent, String> {
                 return Ok(LdEvent::Unknown { event: "put".into(), path: Some(path) });
             }
             let data = match &b.data {
-                Some(raw) => file::parse_json(raw.get()).map_err(|e| format!("invalid put event: {e}"))?,
+                Some(raw) => file::parse_payload(raw.get()).map_err(|e| format!("invalid put event: {e}"))?,
                 None => return Err("invalid put event: no \"data\"".into()),
             };
             Ok(LdEvent::Put(data))

@@ -433,6 +433,10 @@ fn sync_from_dynamodb_into_redis() {
     assert_code(&o, 0);
     let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(got, d);
+    // Byte-identical: the Redis dump is the DynamoDB dump.
+    let o2 = run(ld().args(["dump", "--dynamodb", &t, "--dynamodb-endpoint", &endpoint(), "--prefix", "src"]));
+    assert_code(&o2, 0);
+    assert_eq!(stdout(&o), stdout(&o2));
 }
 
 /// Upsert is not reachable from a command yet: check the backend's version guard directly.

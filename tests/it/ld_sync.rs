@@ -147,11 +147,15 @@ fn wrong_key_is_rejected_at_once_and_masked() {
     server.env(KEY, &fixture());
     for extra in [&[][..], &["--stream"][..]] {
         let prefix = unique_prefix("badkey");
+        let started = std::time::Instant::now();
         let o = run(ldstore()
             .args(["sync", "--sdk-key", BAD_KEY, "--base-uri", &server.uri, "--stream-uri", &server.uri])
-            .args(["--redis", &redis_addr(), "--prefix", &prefix])
+            .args(["--redis", &redis_addr(), "--prefix", &prefix, "--timeout", "30s"])
             .args(extra));
         assert_code(&o, 4);
+        // Not retried (the first retry alone would wait a second): the issue's "within a second".
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(1), "{extra:?}: took {took:?}");
         let err = stderr(&o);
         assert!(err.contains("LaunchDarkly rejected the SDK key (401)"), "{err}");
         assert!(!err.contains(BAD_KEY) && !stdout(&o).contains(BAD_KEY), "{err}");
@@ -260,6 +264,33 @@ fn malformed_payload_leaves_the_store_untouched() {
     assert_code(&o, 4);
     assert!(stderr(&o).contains("malformed data"), "{}", stderr(&o));
     assert_eq!(dump(&prefix), before);
+}
+
+/// The flag-file rule (no `version` means 1) is not applied to LaunchDarkly's own payloads: an
+/// item without a version there is malformed data (exit 4) and the store keeps what it had.
+#[test]
+fn launchdarkly_item_without_a_version_is_malformed() {
+    let server = LdServer::start();
+    server.env(KEY, r#"{"flags":{"ok":{"key":"ok","version":3,"on":true},"no-version":{"key":"no-version","on":true}},"segments":{}}"#);
+    let prefix = unique_prefix("noversion");
+    let o = run(ldstore().args(["sync", "--from-file"]).arg(repo_path("tests/fixtures/ld_flags.json")).args([
+        "--redis",
+        &redis_addr(),
+        "--prefix",
+        &prefix,
+    ]));
+    assert_code(&o, 0);
+    let before = dump(&prefix);
+    for extra in [&[][..], &["--stream"][..]] {
+        let o = run(ldstore()
+            .args(["sync", "--sdk-key", KEY, "--base-uri", &server.uri, "--stream-uri", &server.uri])
+            .args(["--redis", &redis_addr(), "--prefix", &prefix, "--timeout", "3s"])
+            .args(extra));
+        assert_code(&o, 4);
+        let err = stderr(&o);
+        assert!(err.contains("malformed data") && err.contains("no-version"), "{extra:?}: {err}");
+        assert_eq!(dump(&prefix), before);
+    }
 }
 
 #[test]
