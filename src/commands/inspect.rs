@@ -35,6 +35,12 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<i32> {
     }
 }
 
+/// What an empty answer means for this store: for Consul, a list the token may not read comes back
+/// empty rather than denied, so "empty" could also be "no permission".
+fn nothing_found(store: &dyn Store) -> String {
+    format!("no LaunchDarkly data found{}", store.empty_listing_note())
+}
+
 async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
@@ -42,16 +48,20 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
         rows.push(store.stats(p).await?);
     }
     if ctx.json() {
-        print_json(&json!({
+        let mut v = json!({
             "store": store.backend(),
             "address": store.address(),
             "default_prefix": store.effective_prefix(None),
             "prefixes": rows,
-        }));
+        });
+        if rows.is_empty() {
+            v["note"] = json!(nothing_found(store));
+        }
+        print_json(&v);
         return Ok(exit::SUCCESS);
     }
     if rows.is_empty() {
-        println!("{} {}: no LaunchDarkly data found{}", store.backend(), store.address(), store.empty_listing_note());
+        println!("{} {}: {}", store.backend(), store.address(), nothing_found(store));
         return Ok(exit::SUCCESS);
     }
     let mut t = table(&[
@@ -91,14 +101,19 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
 async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
     let s = store.stats(prefix).await?;
     let keys = store.keys(prefix);
+    let empty = !s.initialized && s.flags == 0 && s.segments == 0 && s.tombstones == 0 && s.unreadable.is_empty();
     if ctx.json() {
-        print_json(&json!({
+        let mut v = json!({
             "store": store.backend(),
             "address": store.address(),
             "prefix": prefix,
             "keys": keys,
             "stats": s,
-        }));
+        });
+        if empty {
+            v["note"] = json!(format!("{} under this prefix", nothing_found(store)));
+        }
+        print_json(&v);
         return Ok(exit::SUCCESS);
     }
     let mut t = table(&["", ""]);
@@ -122,5 +137,8 @@ async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
         t.add_row(vec!["unreadable items".to_string(), s.unreadable.join(", ")]);
     }
     println!("{t}");
+    if empty {
+        println!("{} under this prefix", nothing_found(store));
+    }
     Ok(exit::SUCCESS)
 }

@@ -334,6 +334,106 @@ fn token_missing_or_wrong_exits_3_and_is_masked() {
     let o = run(ldstore().args(["inspect", "--consul", &server.url(), "--consul-token", token]));
     assert_code(&o, 0);
     assert!(stdout(&o).contains(&p), "{}", stdout(&o));
+    // One prefix: reading its marker without a token is denied outright (exit 3).
+    let o = run(ldstore().args(["inspect", "--consul", &server.url(), "--prefix", &p]));
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("refused the credentials"), "{}", stderr(&o));
+    // A prefix that shows nothing is "no data or no permission", in the table and in JSON.
+    let note = "no LaunchDarkly data found (or no permission to read it: check the Consul token) under this prefix";
+    let empty = unique_prefix("acl-empty");
+    let o = run(ldstore().args(["inspect", "--consul", &server.url(), "--prefix", &empty, "--consul-token", token]));
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains(note), "{}", stdout(&o));
+    let o = run(ldstore().args([
+        "--output",
+        "json",
+        "inspect",
+        "--consul",
+        &server.url(),
+        "--prefix",
+        &empty,
+        "--consul-token",
+        token,
+    ]));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["note"], note, "{v}");
+    let o = run(ldstore().args(["--output", "json", "inspect", "--consul", &server.url()]));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["prefixes"], json!([]));
+    assert!(v["note"].as_str().unwrap().contains("no permission"), "{v}");
+    // With the token, the same prefix has data and no note.
+    let o = run(ldstore().args([
+        "--output",
+        "json",
+        "inspect",
+        "--consul",
+        &server.url(),
+        "--prefix",
+        &p,
+        "--consul-token",
+        token,
+    ]));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((v["stats"]["flags"].as_u64(), v.get("note")), (Some(1), None), "{v}");
+
+    // The token from CONSUL_TOKEN_FILE, and from a Relay config's [Consul] tokenFile.
+    let q = unique_prefix("acl-file");
+    let o = run(ldstore()
+        .args(["sync", "--from-file", file.to_str().unwrap(), "--prefix", &q, "--consul", &server.url()])
+        .env("CONSUL_TOKEN_FILE", &tf));
+    assert_code(&o, 0);
+    assert!(server.snapshot().contains_key(&format!("{q}/$inited")));
+    let conf = format!("[Consul]\nhost = {}\ntokenFile = {}\n", server.url(), tf.display());
+    let (_c, conf) = temp_file("relay.conf", &conf);
+    let r = unique_prefix("acl-conf");
+    let o = run(ldstore().args(["sync", "--from-file", file.to_str().unwrap(), "--prefix", &r, "--config"]).arg(&conf));
+    assert_code(&o, 0);
+    assert!(server.snapshot().contains_key(&format!("{r}/$inited")));
+    // A token file that cannot be read is a configuration error naming the file.
+    let o = run(ldstore().args(["inspect", "--consul", &server.url()]).env("CONSUL_TOKEN_FILE", "/nonexistent/token"));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("cannot read Consul token file /nonexistent/token"), "{}", stderr(&o));
+}
+
+/// HTTPS to Consul: a private CA given with --consul-ca-file is trusted; without it the system
+/// roots refuse the server (exit 3, one line).
+#[test]
+fn consul_over_tls_with_a_private_ca() {
+    let certs = crate::support::tls::make_certs();
+    let server = ConsulServer::start();
+    let proxy = crate::support::tls::TlsProxy::start(&certs, &server.addr);
+    let url = format!("https://localhost:{}", proxy.port);
+    let p = unique_prefix("tls");
+    let (_d, file) = flag_file(&[flag("a", 1, &[], 0)], &[segment("s", 1)]);
+    let ca = certs.ca.to_str().unwrap();
+    let o = run(ldstore().args([
+        "sync",
+        "--from-file",
+        file.to_str().unwrap(),
+        "--prefix",
+        &p,
+        "--consul",
+        &url,
+        "--consul-ca-file",
+        ca,
+    ]));
+    assert_code(&o, 0);
+    assert!(server.snapshot().contains_key(&format!("{p}/$inited")));
+    let o =
+        run(ldstore().args(["--output", "json", "inspect", "--prefix", &p, "--consul", &url, "--consul-ca-file", ca]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stats"]["flags"], 1);
+    // CONSUL_HTTP_ADDR with https:// works the same way.
+    let o = run(ldstore().args(["dump", "--prefix", &p, "--consul-ca-file", ca]).env("CONSUL_HTTP_ADDR", &url));
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains(r#""a":{"#), "{}", stdout(&o));
+    // Without the CA: not trusted.
+    let o = run(ldstore().args(["inspect", "--consul", &url, "--store-timeout", "5s"]));
+    assert_code(&o, 3);
+    let err = stderr(&o);
+    assert_eq!(err.lines().filter(|l| l.starts_with("ldstore: error:")).count(), 1, "{err}");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
 }
 
 #[test]
