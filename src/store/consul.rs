@@ -489,6 +489,26 @@ impl Store for ConsulStore {
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
     }
 
+    /// Keys under `<p>/` that are neither items (`features/…`, `segments/…`) nor the marker.
+    async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let dir = format!("{prefix}/");
+        let mut out: Vec<String> = self
+            .list_keys(&dir)
+            .await?
+            .into_iter()
+            .filter(|k| {
+                let rest = k.strip_prefix(&dir).unwrap_or(k);
+                // Everything under features/ and segments/ is read as an item (as the SDKs do).
+                let item = |ns: &str| rest.strip_prefix(ns).is_some_and(|key| !key.is_empty());
+                // A nested prefix's data (`<p>/sub/features/…`) belongs to that prefix.
+                let nested = rest.ends_with("/$inited") || rest.contains("/features/") || rest.contains("/segments/");
+                !(rest == "$inited" || item("features/") || item("segments/") || nested)
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
         let keys = self.get_json::<Vec<String>>("", "keys", "listing keys").await?.unwrap_or_default();
         let mut out = BTreeSet::new();

@@ -621,6 +621,52 @@ impl Store for DynamoStore {
         Ok(out.into_iter().collect())
     }
 
+    /// Rows of the prefix's namespaces (`<p>:…`, or those without `:` for no prefix) that are not
+    /// LaunchDarkly data: anything but items, the marker and the Big Segments rows. One Scan.
+    async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        const KNOWN: [&str; 5] = ["features", "segments", "$inited", "big_segments_metadata", "big_segments_user"];
+        let mut out = BTreeSet::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut scan = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .projection_expression("#namespace, #key")
+                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+                .expression_attribute_names("#key", ATTR_KEY)
+                .set_exclusive_start_key(start.take());
+            if !prefix.is_empty() {
+                scan = scan
+                    .filter_expression("begins_with(#namespace, :p)")
+                    .expression_attribute_values(":p", AttributeValue::S(format!("{prefix}:")));
+            }
+            let page = scan.send().await.map_err(|e| self.err(e, "Scan"))?;
+            for row in page.items.unwrap_or_default() {
+                let ns = row_string(&row, ATTR_NAMESPACE).unwrap_or_default();
+                let rest = if prefix.is_empty() {
+                    if ns.contains(':') {
+                        continue;
+                    }
+                    ns.as_str()
+                } else {
+                    ns.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')).unwrap_or(&ns)
+                };
+                // A longer prefix's data (`<p>:sub:features`) belongs to that prefix.
+                let nested = prefix_of_namespace(&ns).is_some_and(|other| other != prefix);
+                if !KNOWN.contains(&rest) && !nested {
+                    out.insert(format!("{ns} / {}", row_string(&row, ATTR_KEY).unwrap_or_default()));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Rows whose `version` attribute (what the SDKs' conditional writes compare) disagrees with the
     /// `version` inside the item's JSON, or is missing or not a number.
     async fn version_mismatches(&self, prefix: &str) -> Result<Vec<VersionMismatch>, StoreError> {

@@ -2,7 +2,7 @@
 """Low-level DynamoDB helper for ldstore's integration tests (boto3, DynamoDB Local).
 
   ddb_tool.py scan TABLE                 every item, typed ({"S": ..}/{"N": ..}), as a JSON list
-  ddb_tool.py put TABLE ITEM_JSON        put one typed item
+  ddb_tool.py put TABLE ITEM_JSON        put one typed item (ITEM_JSON "-": read it from stdin)
   ddb_tool.py create-hash-only TABLE     a table with the classic mistake: hash key `key` only
 
 The endpoint comes from LDSTORE_TEST_DYNAMODB.
@@ -41,7 +41,7 @@ def main():
         items.sort(key=lambda i: (i["namespace"]["S"], i["key"]["S"]))
         print(json.dumps(items))
     elif cmd == "put":
-        c.put_item(TableName=table, Item=json.loads(sys.argv[3]))
+        c.put_item(TableName=table, Item=json.loads(sys.stdin.read() if sys.argv[3] == "-" else sys.argv[3]))
     elif cmd == "create-hash-only":
         c.create_table(
             TableName=table,

@@ -775,3 +775,31 @@ fn consul_to_redis_copy_is_byte_identical() {
         assert_eq!(stdout(&run(&mut t.cmd(&["dump", "--prefix", &back]))), consul_dump, "{}", t.name());
     }
 }
+
+/// validate on Consul: keys under `<p>/` that are not LaunchDarkly data are warnings; a nested
+/// prefix's keys are not.
+#[test]
+fn validate_reports_unknown_consul_keys() {
+    for t in targets() {
+        let p = unique_prefix("validate");
+        let (_d, file) = flag_file(&[flag("a", 2, &[], 0)], &[segment("s", 1)]);
+        assert_code(&sync(&t, &p, &file), 0);
+        t.put(&format!("{p}/stray"), "x");
+        t.put(&format!("{p}/sub/features/b"), &flag("b", 1, &[], 0).to_string());
+        t.put(&format!("{p}/sub/$inited"), "");
+        let o = run(&mut t.cmd(&["--output", "json", "validate", "--prefix", &p]));
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let keys: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                assert_eq!((&f["check"], &f["severity"]), (&json!("unknown-key"), &json!("warning")), "{f}");
+                f["key"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(keys, [format!("{p}/stray")], "{}", t.name());
+        assert_code(&run(&mut t.cmd(&["validate", "--strict", "--prefix", &p])), 1);
+    }
+}

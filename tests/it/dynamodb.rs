@@ -725,6 +725,12 @@ fn validate_finds_version_attribute_mismatches_and_items_near_the_size_limit() {
     assert_code(&sync(&t, Some("v"), &data(&flags, &[])), 0);
     // A row whose `version` attribute disagrees with its JSON (SDK conditional writes compare the attribute).
     put(&t, &row("v:features", "drifted", 3, &flag("drifted", 4, json!({})).to_string()));
+    // Over the SDKs' 400,000-byte estimate, yet under DynamoDB's own 400 KiB: it exists, SDKs drop it.
+    let big = flag("too-big", 1, json!({"variations": ["x".repeat(401_000), "y"]})).to_string();
+    put(&t, &row("v:features", "too-big", 1, &big));
+    // A row that is not LaunchDarkly data, and a longer prefix's data (not "unknown" to `v`).
+    put(&t, &json!({"namespace": {"S": "v:notes"}, "key": {"S": "n1"}}));
+    put(&t, &row("v:sub:features", "other", 1, &flag("other", 1, json!({})).to_string()));
     let o = run(&mut ld_table(&t, &["validate", "--prefix", "v", "--output", "json"]));
     assert_code(&o, 1);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -738,5 +744,14 @@ fn validate_finds_version_attribute_mismatches_and_items_near_the_size_limit() {
     assert_eq!(near.len(), 1, "{findings:?}");
     assert_eq!(near[0]["key"], "near-limit");
     assert_eq!(near[0]["severity"], "warning");
-    assert_eq!(findings.len(), 2, "{findings:?}");
+    let large = of("too-large");
+    assert_eq!(
+        (large.len(), &large[0]["key"], &large[0]["severity"]),
+        (1, &json!("too-big"), &json!("error")),
+        "{findings:?}"
+    );
+    let unknown = of("unknown-key");
+    assert_eq!(unknown.len(), 1, "{findings:?}");
+    assert_eq!(unknown[0]["key"], "v:notes / n1");
+    assert_eq!(findings.len(), 4, "{findings:?}");
 }

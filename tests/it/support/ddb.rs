@@ -63,10 +63,21 @@ pub fn scan(table: &str) -> Vec<Value> {
     serde_json::from_str(&tool(&["scan", table])).expect("scan output is JSON")
 }
 
-/// Put one typed item with boto3.
+/// Put one typed item with boto3 (through stdin: items can be larger than one argument may be).
 #[track_caller]
 pub fn put(table: &str, item: &Value) {
-    tool(&["put", table, &item.to_string()]);
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg(repo_path("tests/interop/ddb_tool.py"))
+        .args(["put", table, "-"])
+        .env("LDSTORE_TEST_DYNAMODB", endpoint())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed");
+    child.stdin.take().unwrap().write_all(item.to_string().as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "ddb_tool.py put: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// A typed flag/segment row.
