@@ -268,6 +268,25 @@ pub fn check_items(flags: &BTreeMap<String, Item>, segments: &BTreeMap<String, I
             }
         }
     }
+    // Tombstones older than every live item of their kind: versions only grow, so a deletion
+    // below the lowest live version predates all current data (a leftover a restore or a
+    // non-replacing writer kept); it still blocks a re-created item until its version passes it.
+    for (kind, items) in [(Kind::Flags, flags), (Kind::Segments, segments)] {
+        let Some(oldest_live) = items.values().filter(|i| !i.deleted).map(|i| i.version).min() else { continue };
+        for (key, item) in items.iter().filter(|(_, i)| i.deleted && i.version < oldest_live) {
+            out.push(Finding::warning(
+                Some(kind),
+                Some(key),
+                "old-tombstone",
+                format!(
+                    "tombstone at version {} is older than every live {} (lowest live version {oldest_live}): a leftover that blocks a re-created \"{key}\" until its version passes {}",
+                    item.version,
+                    if kind == Kind::Flags { "flag" } else { "segment" },
+                    item.version
+                ),
+            ));
+        }
+    }
     let missing = |items: &BTreeMap<String, Item>, k: &str| -> Option<String> {
         match items.get(k) {
             None => Some("does not exist".to_string()),

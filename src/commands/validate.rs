@@ -10,7 +10,8 @@
 //! Rule ids: errors `not-initialized`, `bad-item`, `unparseable`, `variation-out-of-range`,
 //! `no-variation-or-rollout`, `missing-prerequisite`, `prerequisite-cycle`, `missing-segment`,
 //! `segment-cycle`, `empty-attribute`, `big-segment-without-generation`, `version-mismatch`,
-//! `too-large`; warnings `rollout-weights`, `near-size-limit`, `unknown-key`, `empty-variations`.
+//! `too-large`; warnings `rollout-weights`, `near-size-limit`, `unknown-key`, `old-tombstone`,
+//! `empty-variations`.
 
 use std::collections::BTreeMap;
 

@@ -170,6 +170,9 @@ fn validate_finds_every_defect_once() {
     redis_cli(&["HSET", &format!("{p}:features"), "not-object", "[1,2]"]);
     redis_cli(&["DEL", &format!("{p}:$inited")]);
     redis_cli(&["SET", &format!("{p}:stray"), "x"]);
+    // A tombstone older than every live flag (they are all at version 5), and one that is not.
+    redis_cli(&["HSET", &format!("{p}:features"), "old-deleted", &ldstore::data::Kind::Flags.tombstone_json(3)]);
+    redis_cli(&["HSET", &format!("{p}:features"), "new-deleted", &ldstore::data::Kind::Flags.tombstone_json(9)]);
     let o = run(ldstore().args(["validate", "--output", "json", "--redis", &redis_addr(), "--prefix", &p]));
     assert_code(&o, 1);
     let mut got = findings(&o);
@@ -180,6 +183,10 @@ fn validate_finds_every_defect_once() {
         ("error", "bad-item", "flags", "not-object"),
         ("error", "unparseable", "flags", "unparseable"),
         ("error", "variation-out-of-range", "flags", "bad-index"),
+        ("error", "variation-out-of-range", "flags", "bad-off-index"),
+        ("error", "variation-out-of-range", "flags", "bad-target-index"),
+        ("error", "variation-out-of-range", "flags", "bad-rule-index"),
+        ("error", "variation-out-of-range", "flags", "bad-rollout-index"),
         ("error", "no-variation-or-rollout", "flags", "no-variation"),
         ("error", "missing-prerequisite", "flags", "missing-prereq"),
         ("error", "prerequisite-cycle", "flags", "cycle-a"),
@@ -190,6 +197,7 @@ fn validate_finds_every_defect_once() {
         ("warning", "rollout-weights", "flags", "bad-weights"),
         ("warning", "empty-variations", "flags", "no-variations"),
         ("warning", "unknown-key", "-", stray.as_str()),
+        ("warning", "old-tombstone", "flags", "old-deleted"),
     ]
     .iter()
     .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
@@ -197,7 +205,7 @@ fn validate_finds_every_defect_once() {
     want.sort();
     assert_eq!(got, want, "{}", stdout(&o));
     let v = json_out(&o);
-    assert_eq!((v["errors"].clone(), v["warnings"].clone(), v["ok"].clone()), (json!(11), json!(3), json!(false)));
+    assert_eq!((v["errors"].clone(), v["warnings"].clone(), v["ok"].clone()), (json!(15), json!(4), json!(false)));
     // Every finding has a one-line reason.
     for f in v["findings"].as_array().unwrap() {
         let r = f["reason"].as_str().unwrap();
@@ -206,7 +214,7 @@ fn validate_finds_every_defect_once() {
     // The table view names the same problems.
     let o = run(ldstore().args(["validate", "--redis", &redis_addr(), "--prefix", &p]));
     assert_code(&o, 1);
-    assert!(stdout(&o).contains("11 errors, 3 warnings"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("15 errors, 4 warnings"), "{}", stdout(&o));
 }
 
 #[test]
