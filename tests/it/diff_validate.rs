@@ -240,19 +240,12 @@ fn validate_clean_store_and_strict_warnings() {
     assert_code(&run(ldstore().args(args).arg("--strict")), 1);
 }
 
-#[test]
-fn eval_matches_python_sdk() {
+/// `eval --all` for every flag of `fixture` and each context equals the official Python SDK's
+/// `variation_detail`; returns the reason kinds seen.
+fn eval_against_python_sdk(fixture_rel: &str, contexts: &Value) -> std::collections::BTreeSet<String> {
     let p = unique_prefix("eval");
-    let fixture = repo_path("tests/fixtures/eval-flags.json");
-    sync("tests/fixtures/eval-flags.json", &p);
-    let contexts = json!([
-        {"kind": "user", "key": "u1", "email": "a@example.com", "country": "fr", "age": 40, "name": "alice"},
-        {"kind": "user", "key": "u2"},
-        {"kind": "user", "key": "u3", "email": "x@beta.io", "age": 25, "version": "2.1.0", "createdAt": 1600000000000i64},
-        {"kind": "user", "key": "u5", "name": "alice", "country": "it", "age": 31},
-        {"kind": "org", "key": "o1", "tier": "gold"},
-        {"kind": "multi", "user": {"key": "u4", "country": "de", "age": 17, "version": "1.9.9"}, "org": {"key": "o2", "tier": "silver"}}
-    ]);
+    let fixture = repo_path(fixture_rel);
+    sync(fixture_rel, &p);
     let (_d, ctx_file) = temp_file("contexts.json", &contexts.to_string());
     let py = Command::new("python3")
         .arg(repo_path("tests/interop/eval_interop.py"))
@@ -268,6 +261,8 @@ fn eval_matches_python_sdk() {
         let i = list.iter().position(|c| *c == r["context"]).expect("context echoed");
         expected.insert((i, r["flag"].as_str().unwrap().to_string()), r);
     }
+    let flags: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    assert_eq!(expected.len(), flags["flags"].as_object().unwrap().len() * list.len(), "every flag, every context");
     let mut compared = 0;
     let mut seen_reasons = std::collections::BTreeSet::new();
     for (i, c) in list.iter().enumerate() {
@@ -284,16 +279,135 @@ fn eval_matches_python_sdk() {
             if want_reason.as_object_mut().unwrap().remove("bigSegmentsStatus").is_some() {
                 assert_eq!(r["bigSegments"], json!("NOT_EVALUATED"), "{flag} for {c}");
             }
-            assert_eq!(r["value"], want["value"], "value of {flag} for {c}");
-            assert_eq!(r["variationIndex"], want["variationIndex"], "variation of {flag} for {c}");
-            assert_eq!(r["reason"], want_reason, "reason of {flag} for {c}");
+            assert_eq!(r["value"], want["value"], "value of {flag} for {c} ({fixture_rel})");
+            assert_eq!(r["variationIndex"], want["variationIndex"], "variation of {flag} for {c} ({fixture_rel})");
+            assert_eq!(r["reason"], want_reason, "reason of {flag} for {c} ({fixture_rel})");
             seen_reasons.insert(want_reason["kind"].as_str().unwrap().to_string());
             compared += 1;
         }
     }
     assert_eq!(compared, expected.len());
+    seen_reasons
+}
+
+#[test]
+fn eval_matches_python_sdk() {
+    let contexts = json!([
+        {"kind": "user", "key": "u1", "email": "a@example.com", "country": "fr", "age": 40, "name": "alice"},
+        {"kind": "user", "key": "u2"},
+        {"kind": "user", "key": "u3", "email": "x@beta.io", "age": 25, "version": "2.1.0", "createdAt": 1600000000000i64},
+        {"kind": "user", "key": "u5", "name": "alice", "country": "it", "age": 31},
+        {"kind": "org", "key": "o1", "tier": "gold"},
+        {"kind": "multi", "user": {"key": "u4", "country": "de", "age": 17, "version": "1.9.9"}, "org": {"key": "o2", "tier": "silver"}}
+    ]);
+    let seen_reasons = eval_against_python_sdk("tests/fixtures/eval-flags.json", &contexts);
     // The fixture exercises every kind of reason but errors.
     for k in ["OFF", "TARGET_MATCH", "RULE_MATCH", "PREREQUISITE_FAILED", "FALLTHROUGH"] {
         assert!(seen_reasons.contains(k), "no {k} among {seen_reasons:?}");
     }
+}
+
+/// Every flag of the bundled examples, for contexts that hit their targets, rules and rollouts.
+#[test]
+fn eval_of_the_examples_matches_python_sdk() {
+    let contexts = json!([
+        {"kind": "user", "key": "user-1", "email": "a@example.com", "country": "US", "plan": "pro", "age": 30},
+        {"kind": "user", "key": "user-13", "email": "b@other.org", "country": "DE", "platform": "ios", "age": 17},
+        {"kind": "user", "key": "user-42", "country": "GB", "tier": "gold", "appVersion": "2.4.1", "sessions": 150},
+        {"kind": "user", "key": "qa+1@example.com", "email": "qa+1@example.com", "name": "test user", "platform": "android"},
+        {"kind": "organization", "key": "org-acme", "plan": "enterprise"},
+        {"kind": "multi", "user": {"key": "user-3", "country": "FR"}, "organization": {"key": "org-globex"}},
+        {"kind": "device", "key": "dev-1", "os": "linux"}
+    ]);
+    let seen = eval_against_python_sdk("examples/flags.json", &contexts);
+    assert!(seen.len() >= 3, "the examples should exercise several reasons: {seen:?}");
+}
+
+/// diff between every kind of operand holding the same examples: Consul vs DynamoDB, Redis vs
+/// LaunchDarkly (`ld`); a change in one store is found against LaunchDarkly.
+#[test]
+fn diff_between_consul_dynamodb_redis_and_launchdarkly() {
+    use crate::support::consul_server::ConsulServer;
+    use crate::support::ddb::{endpoint, ld, new_table};
+    use crate::support::ld_server::LdServer;
+    const KEY: &str = "sdk-11111111-2222-3333-4444-55555555diff";
+    let examples = repo_path("examples/flags.json");
+    let consul = ConsulServer::start();
+    let table = new_table("diff");
+    let r = unique_prefix("diff-any");
+    sync("examples/flags.json", &r);
+    let o =
+        run(ldstore().args(["sync", "--from-file"]).arg(&examples).args(["--consul", &consul.url(), "--prefix", "c"]));
+    assert_code(&o, 0);
+    let o = run(ld().args(["sync", "--from-file"]).arg(&examples).args([
+        "--dynamodb",
+        &table,
+        "--dynamodb-endpoint",
+        &endpoint(),
+        "--prefix",
+        "d",
+    ]));
+    assert_code(&o, 0);
+    let consul_url = format!("consul://{}?prefix=c", consul.addr);
+    let ddb_url = format!("dynamodb://{table}?prefix=d&endpoint={}", endpoint());
+    let o = run(ld().args(["diff", "--output", "json", &consul_url, &ddb_url]));
+    assert_code(&o, 0);
+    let v = json_out(&o);
+    assert_eq!((v["identical"].clone(), v["summary"]["unchanged"].clone()), (json!(true), json!(37 + 6)), "{v}");
+
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(&examples).unwrap());
+    let redis_url = format!("redis://{}?prefix={r}", redis_addr());
+    let lda = ["--sdk-key", KEY, "--base-uri", &server.uri];
+    let o = run(ldstore().args(["diff", "--output", "json", &redis_url, "ld"]).args(lda));
+    assert_code(&o, 0);
+    // Another writer bumps one flag in Redis: the diff against LaunchDarkly names it, key masked.
+    let stored = redis_cli(&["HGET", &format!("{r}:features"), "new-checkout"]);
+    let mut f: Value = serde_json::from_str(stored.trim()).expect("examples have new-checkout");
+    f["version"] = json!(f["version"].as_u64().unwrap() + 1);
+    f["on"] = json!(!f["on"].as_bool().unwrap());
+    redis_cli(&["HSET", &format!("{r}:features"), "new-checkout", &f.to_string()]);
+    let o = run(ldstore().args(["diff", "--output", "json", &redis_url, "ld"]).args(lda));
+    assert_code(&o, 1);
+    let v = json_out(&o);
+    assert_eq!(v["summary"]["changed"], 1, "{v}");
+    assert_eq!(v["differences"][0]["key"], "new-checkout");
+    assert_eq!(v["differences"][0]["fields"][0]["path"], "on");
+    assert!(v["b"].as_str().unwrap().contains("sdk-…diff") && !stdout(&o).contains(KEY), "{v}");
+}
+
+/// `validate --all-prefixes` checks every prefix the store holds, each finding naming its prefix.
+#[test]
+fn validate_all_prefixes() {
+    use crate::support::consul_server::ConsulServer;
+    let consul = ConsulServer::start();
+    let examples = repo_path("examples/flags.json");
+    for p in ["clean", "broken"] {
+        let o = run(ldstore().args(["sync", "--from-file"]).arg(&examples).args([
+            "--consul",
+            &consul.url(),
+            "--prefix",
+            p,
+        ]));
+        assert_code(&o, 0);
+    }
+    // "broken" loses its marker and gains a stray key.
+    let (status, _) = crate::support::consul_server::http(&consul.url(), "DELETE", "/v1/kv/broken/$inited", b"", None);
+    assert_eq!(status, 200);
+    consul.put("broken/stray", b"x");
+    let o = run(ldstore().args(["--output", "json", "validate", "--all-prefixes", "--consul", &consul.url()]));
+    assert_code(&o, 1);
+    let v = json_out(&o);
+    assert_eq!(v["prefixes"], json!(["broken", "clean"]), "{v}");
+    let got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["prefix"].as_str().unwrap().to_string(), f["check"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(got, [("broken".to_string(), "not-initialized".to_string()), ("broken".into(), "unknown-key".into())]);
+    // The table view covers both prefixes too.
+    let o = run(ldstore().args(["validate", "--all-prefixes", "--consul", &consul.url()]));
+    assert_code(&o, 1);
+    assert!(stdout(&o).contains("2 prefixes checked, 1 error, 1 warning"), "{}", stdout(&o));
 }
