@@ -339,41 +339,23 @@ fn token_missing_or_wrong_exits_3_and_is_masked() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("refused the credentials"), "{}", stderr(&o));
     // A prefix that shows nothing is "no data or no permission", in the table and in JSON.
+    let inspect_json = |extra: &[&str]| -> Value {
+        let o = run(ldstore().args(["--output", "json", "inspect", "--consul", &server.url()]).args(extra));
+        assert_code(&o, 0);
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
     let note = "no LaunchDarkly data found (or no permission to read it: check the Consul token) under this prefix";
     let empty = unique_prefix("acl-empty");
     let o = run(ldstore().args(["inspect", "--consul", &server.url(), "--prefix", &empty, "--consul-token", token]));
     assert_code(&o, 0);
     assert!(stdout(&o).contains(note), "{}", stdout(&o));
-    let o = run(ldstore().args([
-        "--output",
-        "json",
-        "inspect",
-        "--consul",
-        &server.url(),
-        "--prefix",
-        &empty,
-        "--consul-token",
-        token,
-    ]));
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = inspect_json(&["--prefix", &empty, "--consul-token", token]);
     assert_eq!(v["note"], note, "{v}");
-    let o = run(ldstore().args(["--output", "json", "inspect", "--consul", &server.url()]));
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = inspect_json(&[]);
     assert_eq!(v["prefixes"], json!([]));
     assert!(v["note"].as_str().unwrap().contains("no permission"), "{v}");
     // With the token, the same prefix has data and no note.
-    let o = run(ldstore().args([
-        "--output",
-        "json",
-        "inspect",
-        "--consul",
-        &server.url(),
-        "--prefix",
-        &p,
-        "--consul-token",
-        token,
-    ]));
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = inspect_json(&["--prefix", &p, "--consul-token", token]);
     assert_eq!((v["stats"]["flags"].as_u64(), v.get("note")), (Some(1), None), "{v}");
 
     // The token from CONSUL_TOKEN_FILE, and from a Relay config's [Consul] tokenFile.

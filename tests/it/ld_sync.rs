@@ -34,6 +34,17 @@ fn assert_holds_fixture(prefix: &str) {
     assert!(d.contains(r#""_segmentExtra":[1,2,3]"#), "{d}");
 }
 
+/// Sync the LaunchDarkly fixture into a Redis prefix from its file.
+fn sync_fixture(prefix: &str) {
+    let o = run(ldstore().args(["sync", "--from-file"]).arg(repo_path("tests/fixtures/ld_flags.json")).args([
+        "--redis",
+        &redis_addr(),
+        "--prefix",
+        prefix,
+    ]));
+    assert_code(&o, 0);
+}
+
 fn redis_keys(prefix: &str) -> String {
     redis_cli(&["--scan", "--pattern", &format!("{prefix}:*")])
 }
@@ -240,14 +251,7 @@ fn malformed_payload_leaves_the_store_untouched() {
     let server = LdServer::start();
     server.env(KEY, &fixture());
     let prefix = unique_prefix("malformed");
-    let fixture_path = repo_path("tests/fixtures/ld_flags.json");
-    let o = run(ldstore().args(["sync", "--from-file"]).arg(&fixture_path).args([
-        "--redis",
-        &redis_addr(),
-        "--prefix",
-        &prefix,
-    ]));
-    assert_code(&o, 0);
+    sync_fixture(&prefix);
     let before = dump(&prefix);
     server.faults(&[Fault::Malformed]);
     let o = run(ldstore().args([
@@ -273,13 +277,7 @@ fn launchdarkly_item_without_a_version_is_malformed() {
     let server = LdServer::start();
     server.env(KEY, r#"{"flags":{"ok":{"key":"ok","version":3,"on":true},"no-version":{"key":"no-version","on":true}},"segments":{}}"#);
     let prefix = unique_prefix("noversion");
-    let o = run(ldstore().args(["sync", "--from-file"]).arg(repo_path("tests/fixtures/ld_flags.json")).args([
-        "--redis",
-        &redis_addr(),
-        "--prefix",
-        &prefix,
-    ]));
-    assert_code(&o, 0);
+    sync_fixture(&prefix);
     let before = dump(&prefix);
     for extra in [&[][..], &["--stream"][..]] {
         let o = run(ldstore()
@@ -447,13 +445,7 @@ fn relay_validation_errors() {
 fn redis_to_redis_copy_is_byte_identical() {
     let src = unique_prefix("copy-src");
     let dst = unique_prefix("copy-dst");
-    let o = run(ldstore().args(["sync", "--from-file"]).arg(repo_path("tests/fixtures/ld_flags.json")).args([
-        "--redis",
-        &redis_addr(),
-        "--prefix",
-        &src,
-    ]));
-    assert_code(&o, 0);
+    sync_fixture(&src);
     let o = run(ldstore().args([
         "sync",
         "--from",

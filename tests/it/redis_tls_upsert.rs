@@ -81,18 +81,23 @@ fn rediss_with_a_private_ca() {
     assert_code(&o, 0);
 }
 
-#[tokio::test]
-async fn redis_upsert_is_version_guarded() {
-    use ldstore::data::{Item, Kind};
-    use ldstore::store::{self, Upserted};
-    let (url, _, _) = ldstore::config::parse_redis_addr(&redis_addr(), false).unwrap();
-    let cfg = ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
+/// The store-layer configuration for a plain Redis at `addr`.
+fn redis_config(addr: &str) -> ldstore::config::StoreConfig {
+    let (url, _, _) = ldstore::config::parse_redis_addr(addr, false).unwrap();
+    ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
         url,
         username: None,
         password: None,
         ca_file: None,
         timeout: std::time::Duration::from_secs(5),
-    });
+    })
+}
+
+#[tokio::test]
+async fn redis_upsert_is_version_guarded() {
+    use ldstore::data::{Item, Kind};
+    use ldstore::store::{self, Upserted};
+    let cfg = redis_config(&redis_addr());
     let s = store::open(&cfg).await.unwrap();
     let p = unique_prefix("upsert");
     let v = |n: u64| Item::parse(Kind::Flags, "f", format!(r#"{{"key":"f","version":{n},"on":true}}"#)).unwrap();
@@ -183,14 +188,7 @@ async fn redis_upsert_gives_up_after_bounded_watch_retries() {
     let p = unique_prefix("contention");
     let hash = format!("{p}:features");
     let (addr, execs) = interfering_proxy(hash.clone()).await;
-    let (url, _, _) = ldstore::config::parse_redis_addr(&addr, false).unwrap();
-    let cfg = ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
-        url,
-        username: None,
-        password: None,
-        ca_file: None,
-        timeout: std::time::Duration::from_secs(5),
-    });
+    let cfg = redis_config(&addr);
     let s = store::open(&cfg).await.unwrap();
     let item = Item::parse(Kind::Flags, "f", r#"{"key":"f","version":3}"#.to_string()).unwrap();
     let err = s.upsert(&p, Kind::Flags, &item).await.unwrap_err();
