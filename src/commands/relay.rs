@@ -319,10 +319,7 @@ async fn reader(
     mut stop: watch::Receiver<bool>,
 ) -> Result<()> {
     let source = StreamSource { cfg };
-    let mut backoff = Backoff::default();
-    let mut slow = Backoff::default();
-    slow.initial = Duration::from_secs(300);
-    slow.max = Duration::from_secs(3600);
+    let mut schedule = Reconnect::default();
     let log = env.log;
     let name = env.name.clone();
     loop {
@@ -333,7 +330,7 @@ async fn reader(
         let delay = match attempt {
             Ok(resp) => {
                 log.info(&name, "stream connected");
-                slow.reset();
+                schedule.connected();
                 let connected_at = Instant::now();
                 let mut events = EventReader::new(resp).with_read_timeout(read_timeout);
                 let why = loop {
@@ -353,17 +350,14 @@ async fn reader(
                 };
                 env.st().reconnects += 1;
                 env.set_conn("INTERRUPTED", Some(("NETWORK_ERROR", why.clone())));
-                if connected_at.elapsed() >= HEALTHY_RESET {
-                    backoff.reset();
-                }
-                let d = backoff.next_delay();
+                let d = schedule.after_stream(connected_at.elapsed());
                 log.warn(&name, &format!("stream interrupted: {why}; reconnecting in {:.1} s", d.as_secs_f64()));
                 d
             }
             Err(Failure::Retry(why)) => {
                 let state = if env.mem().is_some() { "INTERRUPTED" } else { "INITIALIZING" };
                 env.set_conn(state, Some(("NETWORK_ERROR", why.clone())));
-                let d = backoff.next_delay();
+                let d = schedule.after_failure();
                 log.warn(&name, &format!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64()));
                 d
             }
@@ -374,7 +368,7 @@ async fn reader(
                     log.error(&name, &format!("{msg}; exiting (--exit-on-error)"));
                     return Err(e.context(format!("environment \"{name}\"")));
                 }
-                let d = slow.next_delay();
+                let d = schedule.after_rejection();
                 log.error(
                     &name,
                     &format!(
@@ -389,6 +383,47 @@ async fn reader(
             _ = tokio::time::sleep(delay) => {}
             _ = stopped(&mut stop) => return Ok(()),
         }
+    }
+}
+
+/// The reader's reconnect schedule (protocol reference): recoverable failures and broken streams
+/// on the normal backoff (1 s doubling to 30 s, jitter), which starts over once a connection stayed
+/// good for [`HEALTHY_RESET`]; a rejected SDK key (401/403) on the slow one (5 min doubling to 1 h),
+/// which starts over once a connection succeeds.
+#[derive(Debug, Clone)]
+struct Reconnect {
+    normal: Backoff,
+    slow: Backoff,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        let mut slow = Backoff::default();
+        slow.initial = Duration::from_secs(300);
+        slow.max = Duration::from_secs(3600);
+        Reconnect { normal: Backoff::default(), slow }
+    }
+}
+
+impl Reconnect {
+    /// The stream answered 200.
+    fn connected(&mut self) {
+        self.slow.reset();
+    }
+    /// A stream that was connected for `lasted` ended (or broke).
+    fn after_stream(&mut self, lasted: Duration) -> Duration {
+        if lasted >= HEALTHY_RESET {
+            self.normal.reset();
+        }
+        self.normal.next_delay()
+    }
+    /// A connection attempt failed recoverably (network error, 5xx...).
+    fn after_failure(&mut self) -> Duration {
+        self.normal.next_delay()
+    }
+    /// LaunchDarkly rejected the SDK key.
+    fn after_rejection(&mut self) -> Duration {
+        self.slow.next_delay()
     }
 }
 
@@ -764,5 +799,70 @@ async fn serve(listener: tokio::net::TcpListener, envs: Arc<Vec<Arc<Env>>>) {
             let _ = sock.write_all(resp.as_bytes()).await;
             let _ = sock.shutdown().await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every delay is the schedule's base minus at most 50 % jitter (the protocol reference).
+    #[track_caller]
+    fn assert_jittered(d: Duration, base_secs: f64) {
+        let d = d.as_secs_f64();
+        assert!(d <= base_secs && d >= base_secs * 0.5, "{d} s is not within [{}, {base_secs}] s", base_secs * 0.5);
+    }
+
+    #[test]
+    fn reconnects_double_from_1s_to_30s_minus_up_to_half_jitter() {
+        let bases = [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0];
+        let mut fractions = Vec::new();
+        for _ in 0..200 {
+            let mut r = Reconnect::default();
+            for base in bases {
+                let d = r.after_failure();
+                assert_jittered(d, base);
+                fractions.push(1.0 - d.as_secs_f64() / base);
+            }
+        }
+        // The jitter is random and spans its range (1,600 draws: the chance of missing either end
+        // by chance is below 1e-150).
+        let lo = fractions.iter().copied().fold(f64::MAX, f64::min);
+        let hi = fractions.iter().copied().fold(f64::MIN, f64::max);
+        assert!(lo < 0.1 && hi > 0.4, "jitter fractions from {lo} to {hi}");
+    }
+
+    #[test]
+    fn broken_streams_continue_the_schedule_until_a_connection_stayed_good_for_60s() {
+        let mut r = Reconnect::default();
+        assert_jittered(r.after_failure(), 1.0);
+        assert_jittered(r.after_failure(), 2.0);
+        // A stream that broke after a short while: no reset, the schedule goes on.
+        assert_jittered(r.after_stream(Duration::from_secs(5)), 4.0);
+        assert_jittered(r.after_stream(HEALTHY_RESET - Duration::from_millis(1)), 8.0);
+        // A stream that stayed good for 60 s: back to 1 s.
+        assert_eq!(HEALTHY_RESET, Duration::from_secs(60));
+        assert_jittered(r.after_stream(HEALTHY_RESET), 1.0);
+        assert_jittered(r.after_failure(), 2.0);
+        assert_jittered(r.after_stream(Duration::from_secs(3600)), 1.0);
+        // A successful connect alone does not reset the normal schedule (only staying up does).
+        r.connected();
+        assert_jittered(r.after_stream(Duration::ZERO), 2.0);
+    }
+
+    #[test]
+    fn rejected_keys_retry_from_5min_doubling_to_1h_and_start_over_after_a_connection() {
+        for _ in 0..50 {
+            let mut r = Reconnect::default();
+            for base in [300.0, 600.0, 1200.0, 2400.0, 3600.0, 3600.0, 3600.0] {
+                assert_jittered(r.after_rejection(), base);
+            }
+            // The slow schedule is separate from the normal one...
+            assert_jittered(r.after_failure(), 1.0);
+            // ...and starts over once LaunchDarkly accepts the key again.
+            r.connected();
+            assert_jittered(r.after_rejection(), 300.0);
+            assert_jittered(r.after_rejection(), 600.0);
+        }
     }
 }
