@@ -244,6 +244,18 @@ fn malformed_event_and_closed_stream_reconnect_to_a_fresh_put() {
     assert!(log.contains("malformed event"), "{log}");
 }
 
+/// The log announces the first retry of a rejected key on the slow schedule: 5 minutes minus at
+/// most 50 % jitter.
+#[track_caller]
+fn assert_slow_retry(log: &str) {
+    let retry = log
+        .lines()
+        .find_map(|l| l.split_once("left untouched; retrying in ").map(|(_, d)| d.trim().to_string()))
+        .unwrap_or_else(|| panic!("no retry announced:\n{log}"));
+    let d = humantime::parse_duration(&retry).unwrap_or_else(|e| panic!("\"{retry}\": {e}"));
+    assert!(d >= Duration::from_secs(150) && d <= Duration::from_secs(300), "retry in {retry}:\n{log}");
+}
+
 #[test]
 fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
     let redis = redis_addr();
@@ -252,7 +264,7 @@ fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
     let seeded = redis_cli(&["hset", &format!("{prefix}:features"), "old", r#"{"key":"old","version":4}"#]);
     assert_eq!(seeded.trim(), "1");
     let port = free_port();
-    let relay = Relay::start(
+    let mut relay = Relay::start(
         &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &port.to_string()],
         &[("LD_SDK_KEY", BAD_KEY)],
     );
@@ -267,9 +279,14 @@ fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
     assert_eq!(e["sdkKey"], "sdk-…dead");
     assert!(e["connectionStatus"]["lastError"]["message"].as_str().unwrap().contains("401"), "{e}");
     assert!(relay.log().contains("rejected the SDK key (401)"), "{}", relay.log());
-    assert!(relay.log().contains("retrying in 2m") || relay.log().contains("retrying in"), "{}", relay.log());
+    assert_slow_retry(&relay.log());
     assert_eq!(redis_cli(&["hkeys", &format!("{prefix}:features")]).trim(), "old");
     assert!(!inited(&redis, &prefix));
+    // Not retried quickly: the slow schedule starts at 5 minutes (minus jitter), so nothing comes
+    // within a few seconds (the normal schedule would have tried again after at most 1 s, then 2 s).
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(server.stream_requests(BAD_KEY), 1, "{}", relay.log());
+    assert!(relay.child.try_wait().unwrap().is_none(), "still running without --exit-on-error");
 
     // --exit-on-error: exit 4 instead.
     let o = run(ldstore()

@@ -48,8 +48,9 @@ struct State {
     before_put: String,
     after_put: String,
     requests: Vec<Recorded>,
-    /// Open `/all` streams (for pushing events or closing them).
-    streams: Vec<tokio::sync::mpsc::UnboundedSender<StreamCmd>>,
+    /// Open `/all` streams with the SDK key they were opened with (for pushing events or closing
+    /// them).
+    streams: Vec<(String, tokio::sync::mpsc::UnboundedSender<StreamCmd>)>,
     /// How long a stream stays open after the put (default 30 s).
     hold: Option<Duration>,
 }
@@ -130,15 +131,24 @@ impl LdServer {
 
     /// Send raw SSE text on every open stream; returns how many streams got it.
     pub fn push(&self, sse: &str) -> usize {
+        self.push_where(sse, |_| true)
+    }
+
+    /// Send raw SSE text on the open streams of one SDK key; returns how many streams got it.
+    pub fn push_to(&self, sdk_key: &str, sse: &str) -> usize {
+        self.push_where(sse, |k| k == sdk_key)
+    }
+
+    fn push_where(&self, sse: &str, to: impl Fn(&str) -> bool) -> usize {
         let mut s = self.state.lock().unwrap();
-        s.streams.retain(|t| t.send(StreamCmd::Send(sse.to_string())).is_ok());
-        s.streams.len()
+        s.streams.retain(|(_, t)| !t.is_closed());
+        s.streams.iter().filter(|(k, t)| to(k) && t.send(StreamCmd::Send(sse.to_string())).is_ok()).count()
     }
 
     /// Close every open stream (clients see the stream end).
     pub fn close_streams(&self) {
         let mut s = self.state.lock().unwrap();
-        for t in s.streams.drain(..) {
+        for (_, t) in s.streams.drain(..) {
             let _ = t.send(StreamCmd::Close);
         }
     }
@@ -146,8 +156,14 @@ impl LdServer {
     /// How many streams are open (and have been sent their put).
     pub fn open_streams(&self) -> usize {
         let mut s = self.state.lock().unwrap();
-        s.streams.retain(|t| !t.is_closed());
+        s.streams.retain(|(_, t)| !t.is_closed());
         s.streams.len()
+    }
+
+    /// How many `/all` stream requests carried this SDK key (answered or rejected).
+    pub fn stream_requests(&self, sdk_key: &str) -> usize {
+        let s = self.state.lock().unwrap();
+        s.requests.iter().filter(|r| r.path == "/all" && r.header("authorization") == Some(sdk_key)).count()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -233,7 +249,7 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let hold = {
                 let mut s = st.lock().unwrap();
-                s.streams.push(tx);
+                s.streams.push((rec.header("authorization").unwrap_or_default().to_string(), tx));
                 s.hold.unwrap_or(Duration::from_secs(30))
             };
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
