@@ -387,11 +387,11 @@ fn store_outage_keeps_updates_in_memory_and_writes_them_back() {
     let _ = redis.wait();
 }
 
-#[test]
-fn sigterm_exits_zero_with_every_received_event_written() {
+/// Stop the relay with `sig` once it has received 301 patches: exit 0 promptly, all written.
+fn signal_exits_zero_with_every_received_event_written(sig: &str, name: &str) {
     let redis = redis_addr();
     let server = server(&[("a", 1)]);
-    let prefix = unique_prefix("relay-term");
+    let prefix = unique_prefix(&format!("relay-{name}"));
     let port = free_port();
     let mut relay = Relay::start(
         &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &port.to_string()],
@@ -407,12 +407,22 @@ fn sigterm_exits_zero_with_every_received_event_written() {
     relay.wait_for("all events received", || {
         metric(&http_get(port, "/metrics"), r#"ldstore_relay_events_total{env="default",type="patch"}"#) == Some(301.0)
     });
-    relay.signal("-TERM");
+    relay.signal(sig);
     let st = relay.wait_exit(10);
     assert_eq!(st.code(), Some(0), "{}", relay.log());
     assert_eq!(redis_cli(&["hlen", &format!("{prefix}:features")]).trim(), "301");
     assert_eq!(stored_version(&redis, &prefix, "a"), Some(2));
-    assert!(relay.log().contains("SIGTERM"), "{}", relay.log());
+    assert!(relay.log().contains(&format!("{name}: shutting down")), "{}", relay.log());
+}
+
+#[test]
+fn sigterm_exits_zero_with_every_received_event_written() {
+    signal_exits_zero_with_every_received_event_written("-TERM", "SIGTERM");
+}
+
+#[test]
+fn sigint_exits_zero_with_every_received_event_written() {
+    signal_exits_zero_with_every_received_event_written("-INT", "SIGINT");
 }
 
 #[test]
