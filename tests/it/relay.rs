@@ -1,11 +1,15 @@
 //! `ldstore relay` run as a child process against the in-process LaunchDarkly test server and a
-//! real redis-server (the shared one, or one of the test's own for the outage test).
+//! real redis-server (the shared one, or one of the test's own where the test stops or flushes
+//! it), DynamoDB Local and the in-process Consul test server.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::support::consul_server::{self, ConsulServer};
 use crate::support::ld_server::{LdServer, sse};
 use crate::support::*;
 
@@ -297,26 +301,6 @@ fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
     assert_eq!(redis_cli(&["hkeys", &format!("{prefix}:features")]).trim(), "old");
 }
 
-#[test]
-fn wiped_prefix_is_repopulated_within_the_check_interval() {
-    let redis = redis_addr();
-    let server = server(&[("a", 1)]);
-    let prefix = unique_prefix("relay-wipe");
-    let relay = Relay::start(
-        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--check-interval", "1s"],
-        &[("LD_SDK_KEY", KEY)],
-    );
-    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
-    server.push(&patch("a", 2));
-    relay.wait_for("a v2", || stored_version(&redis, &prefix, "a") == Some(2));
-    let keys = [format!("{prefix}:features"), format!("{prefix}:segments"), format!("{prefix}:$inited")];
-    let deleted = redis_cli(&["del", &keys[0], &keys[1], &keys[2]]);
-    assert_eq!(deleted.trim(), "3");
-    relay.wait_for("repopulated", || inited(&redis, &prefix) && stored_version(&redis, &prefix, "a") == Some(2));
-    assert!(redis_cli(&["hget", &keys[1], "seg"]).contains("\"seg\""));
-    assert!(relay.log().contains("lost its $inited marker"), "{}", relay.log());
-}
-
 /// A redis-server of this test's own (the shared one must not be stopped).
 fn own_redis(port: u16) -> Child {
     let child = Command::new("redis-server")
@@ -330,6 +314,253 @@ fn own_redis(port: u16) -> Child {
         std::thread::sleep(Duration::from_millis(50));
     }
     child
+}
+
+/// A store the relay writes to, read back natively (not through ldstore) for the assertions.
+/// Each test gets a store of its own, so wiping it disturbs no concurrent test.
+trait Backend {
+    /// The store arguments for ldstore (`--redis ADDR`, ...).
+    fn args(&self) -> Vec<String>;
+    /// Environment variables ldstore needs for this store.
+    fn env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// The stored item's JSON (`ns` is `features` or `segments`), None when absent.
+    fn item(&self, prefix: &str, ns: &str, key: &str) -> Option<serde_json::Value>;
+    /// Whether the prefix's `$inited` marker is there.
+    fn inited(&self, prefix: &str) -> bool;
+    /// Lose everything of the prefix, marker included, as a restarted or flushed store does.
+    fn wipe(&self, prefix: &str);
+}
+
+/// The version of a stored flag.
+fn version_in(b: &dyn Backend, prefix: &str, key: &str) -> Option<u64> {
+    b.item(prefix, "features", key)?["version"].as_u64()
+}
+
+/// Redis: a redis-server of the test's own, wiped with FLUSHDB.
+struct OwnRedis {
+    addr: String,
+    child: Child,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = free_port();
+        OwnRedis { addr: format!("127.0.0.1:{port}"), child: own_redis(port) }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Backend for OwnRedis {
+    fn args(&self) -> Vec<String> {
+        vec!["--redis".into(), self.addr.clone()]
+    }
+    fn item(&self, prefix: &str, ns: &str, key: &str) -> Option<serde_json::Value> {
+        let json = cli_at(&self.addr, &["hget", &format!("{prefix}:{ns}"), key])?;
+        serde_json::from_str(json.trim()).ok()
+    }
+    fn inited(&self, prefix: &str) -> bool {
+        inited(&self.addr, prefix)
+    }
+    fn wipe(&self, _prefix: &str) {
+        assert_eq!(cli_at(&self.addr, &["flushdb"]).expect("FLUSHDB").trim(), "OK");
+    }
+}
+
+/// DynamoDB Local: a table of the test's own, read and wiped with the AWS SDK.
+struct Dynamo {
+    endpoint: String,
+    table: String,
+    client: aws_sdk_dynamodb::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+/// The AWS settings ldstore gets (from the environment, else ones DynamoDB Local accepts).
+/// DynamoDB Local keeps one database per access key and region, so the test reads with the same.
+fn aws_env() -> Vec<(String, String)> {
+    [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")]
+        .into_iter()
+        .map(|(k, d)| (k.to_string(), std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.into())))
+        .collect()
+}
+
+impl Dynamo {
+    fn start() -> Dynamo {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let endpoint = crate::support::ddb::endpoint();
+        let table = crate::support::ddb::new_table("relay");
+        let env: std::collections::HashMap<_, _> = aws_env().into_iter().collect();
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&endpoint)
+            .region(Region::new(env["AWS_REGION"].clone()))
+            .credentials_provider(Credentials::new(
+                &env["AWS_ACCESS_KEY_ID"],
+                &env["AWS_SECRET_ACCESS_KEY"],
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Dynamo { endpoint, table, client: aws_sdk_dynamodb::Client::from_conf(conf), rt }
+    }
+
+    fn row(&self, namespace: &str, key: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
+        let out = self.rt.block_on(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("namespace", AttributeValue::S(namespace.into()))
+                .key("key", AttributeValue::S(key.into()))
+                .consistent_read(true)
+                .send(),
+        );
+        out.expect("GetItem on DynamoDB Local").item
+    }
+}
+
+impl Backend for Dynamo {
+    fn args(&self) -> Vec<String> {
+        vec!["--dynamodb".into(), self.table.clone(), "--dynamodb-endpoint".into(), self.endpoint.clone()]
+    }
+    fn env(&self) -> Vec<(String, String)> {
+        aws_env()
+    }
+    fn item(&self, prefix: &str, ns: &str, key: &str) -> Option<serde_json::Value> {
+        let row = self.row(&format!("{prefix}:{ns}"), key)?;
+        let json: serde_json::Value = serde_json::from_str(row["item"].as_s().expect("item is S")).unwrap();
+        // The version attribute SDKs compare on agrees with the JSON.
+        assert_eq!(
+            row["version"].as_n().expect("version is N").parse::<u64>().ok(),
+            json["version"].as_u64(),
+            "{json}"
+        );
+        Some(json)
+    }
+    fn inited(&self, prefix: &str) -> bool {
+        let m = format!("{prefix}:$inited");
+        self.row(&m, &m).is_some()
+    }
+    fn wipe(&self, _prefix: &str) {
+        self.rt.block_on(async {
+            let rows = self.client.scan().table_name(&self.table).consistent_read(true).send().await.unwrap();
+            assert!(rows.last_evaluated_key.is_none(), "one page holds the test's few items");
+            let mut rows = rows.items.unwrap_or_default();
+            assert!(!rows.is_empty());
+            // The marker last: a check that runs in the middle must not find it and see half a
+            // data set (then it would not repopulate).
+            rows.sort_by_key(|r| r["namespace"].as_s().is_ok_and(|n| n.ends_with("$inited")));
+            for r in rows {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("namespace", r["namespace"].clone())
+                    .key("key", r["key"].clone())
+                    .send()
+                    .await
+                    .expect("DeleteItem");
+            }
+        });
+    }
+}
+
+/// Consul: the in-process Consul KV test server, wiped with a recursive DELETE.
+struct Consul(ConsulServer);
+
+impl Backend for Consul {
+    fn args(&self) -> Vec<String> {
+        vec!["--consul".into(), self.0.url()]
+    }
+    fn item(&self, prefix: &str, ns: &str, key: &str) -> Option<serde_json::Value> {
+        let raw = consul_server::raw_value(&self.0.url(), &format!("{prefix}/{ns}/{key}"), None)?;
+        Some(serde_json::from_slice(&raw).expect("stored JSON"))
+    }
+    fn inited(&self, prefix: &str) -> bool {
+        consul_server::raw_value(&self.0.url(), &format!("{prefix}/$inited"), None).is_some()
+    }
+    fn wipe(&self, prefix: &str) {
+        let (code, body) =
+            consul_server::http(&self.0.url(), "DELETE", &format!("/v1/kv/{prefix}/?recurse"), b"", None);
+        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(String::from_utf8_lossy(&body).trim(), "true");
+    }
+}
+
+/// What the relay must do on every store: put → store equals data; a newer patch applied, an
+/// older one ignored; delete → tombstone; a wiped store repopulated within `--check-interval`.
+fn relay_keeps_the_store_current(b: &dyn Backend) {
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = unique_prefix("relay-store");
+    let mut args: Vec<String> = ["--stream-uri", &server.uri, "--prefix", &prefix, "--check-interval", "1s"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(b.args());
+    let mut env = b.env();
+    env.push(("LD_SDK_KEY".into(), KEY.into()));
+    let relay = Relay::start(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
+    );
+    relay.wait_for("the put in the store", || {
+        b.inited(&prefix) && version_in(b, &prefix, "a") == Some(1) && version_in(b, &prefix, "b") == Some(1)
+    });
+    // put → store equals data (read with ldstore dump too: what SDKs and tools see).
+    let mut dump = ldstore();
+    dump.arg("dump").args(b.args()).args(["--prefix", &prefix]).envs(b.env());
+    let o = run(&mut dump);
+    assert_code(&o, 0);
+    let dumped: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(dumped, serde_json::from_str::<serde_json::Value>(&body(&[("a", 1), ("b", 1)])).unwrap());
+    assert_eq!(b.item(&prefix, "segments", "seg").unwrap()["version"], 1);
+
+    // Newer patch applied; older one ignored (a later patch shows it was processed).
+    server.push(&patch("a", 3));
+    relay.wait_for("a v3", || version_in(b, &prefix, "a") == Some(3));
+    server.push(&patch("a", 2));
+    server.push(&patch("b", 2));
+    relay.wait_for("b v2", || version_in(b, &prefix, "b") == Some(2));
+    assert_eq!(version_in(b, &prefix, "a"), Some(3));
+    assert_eq!(b.item(&prefix, "features", "a").unwrap()["on"], false, "the v3 patch's content");
+
+    // delete → tombstone.
+    server.push(&sse("delete", r#"{"path":"/flags/b","version":5}"#));
+    relay.wait_for("b tombstone", || version_in(b, &prefix, "b") == Some(5));
+    assert_eq!(b.item(&prefix, "features", "b").unwrap()["deleted"], true);
+
+    // Wiped: repopulated from memory (newest data, tombstone included) within the check interval
+    // (1 s; the wait allows far more on a loaded machine).
+    b.wipe(&prefix);
+    relay.wait_for("repopulated after the wipe", || {
+        b.inited(&prefix) && version_in(b, &prefix, "a") == Some(3) && version_in(b, &prefix, "b") == Some(5)
+    });
+    assert_eq!(b.item(&prefix, "features", "b").unwrap()["deleted"], true);
+    assert_eq!(b.item(&prefix, "segments", "seg").unwrap()["version"], 1);
+    assert!(relay.log().contains("lost its $inited marker"), "{}", relay.log());
+    assert_eq!(server.stream_requests(KEY), 1, "no reconnect along the way");
+}
+
+#[test]
+fn relay_keeps_redis_current_and_repopulates_it_after_flushdb() {
+    relay_keeps_the_store_current(&OwnRedis::start());
+}
+
+#[test]
+fn relay_keeps_dynamodb_current_and_repopulates_a_wiped_table() {
+    relay_keeps_the_store_current(&Dynamo::start());
+}
+
+#[test]
+fn relay_keeps_consul_current_and_repopulates_a_wiped_prefix() {
+    relay_keeps_the_store_current(&Consul(ConsulServer::start()));
 }
 
 #[test]
