@@ -14,6 +14,7 @@ use crate::support::ld_server::{LdServer, sse};
 use crate::support::*;
 
 const KEY: &str = "sdk-11111111-2222-3333-4444-5555555500r1";
+const KEY2: &str = "sdk-22222222-2222-3333-4444-5555555500r2";
 const BAD_KEY: &str = "sdk-99999999-2222-3333-4444-55555555dead";
 
 /// A `/sdk/latest-all` body with these flags (key, version) and one segment.
@@ -299,6 +300,96 @@ fn rejected_key_leaves_the_store_untouched_and_shows_in_status() {
     assert_code(&o, 4);
     assert!(stderr(&o).contains("rejected the SDK key"), "{}", stderr(&o));
     assert_eq!(redis_cli(&["hkeys", &format!("{prefix}:features")]).trim(), "old");
+}
+
+/// Several environments in one process from a Relay Proxy config: each into its own prefix, each
+/// stream's events into its own environment only; a rejected key fails alone (store untouched,
+/// retried on the slow schedule only); /status shows every environment with its key masked.
+#[test]
+fn several_environments_from_a_relay_config_and_one_rejected_key_fails_alone() {
+    let redis = redis_addr();
+    let server = LdServer::start();
+    server.env(KEY, &body(&[("a", 1)])).env(KEY2, &body(&[("x", 7), ("y", 1)])).hold_streams(Duration::from_secs(600));
+    let (prod, staging, broken) =
+        (unique_prefix("env-prod"), unique_prefix("env-staging"), unique_prefix("env-broken"));
+    let seeded = redis_cli(&["hset", &format!("{broken}:features"), "old", r#"{"key":"old","version":4}"#]);
+    assert_eq!(seeded.trim(), "1");
+    let (host, rport) = redis.rsplit_once(':').unwrap();
+    let conf = format!(
+        "# as an existing Relay Proxy setup has it\n[Main]\nstreamUri = {uri}\n[Redis]\nhost = {host}\nport = {rport}\n\
+         [Environment \"Prod\"]\nsdkKey = {KEY}\nprefix = {prod}\n\
+         [Environment \"Staging Env\"]\nsdkKey = {KEY2}\nprefix = {staging}\n\
+         [Environment \"Broken\"]\nsdkKey = {BAD_KEY}\nprefix = {broken}\n",
+        uri = server.uri
+    );
+    let (_dir, path) = temp_file("relay.conf", &conf);
+    let path = path.to_str().unwrap();
+    let port = free_port();
+    let relay = Relay::start(&["--config", path, "--listen", &port.to_string()], &[]);
+    let env_state = |name: &str| status(port)["environments"][name]["connectionStatus"]["state"].clone();
+    relay.wait_for("both good environments in their prefixes, the bad one OFF", || {
+        stored_version(&redis, &prod, "a") == Some(1)
+            && stored_version(&redis, &staging, "x") == Some(7)
+            && inited(&redis, &prod)
+            && inited(&redis, &staging)
+            && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && env_state("Broken") == "OFF"
+    });
+    assert_eq!(stored_version(&redis, &prod, "x"), None, "Staging's data is not in Prod's prefix");
+    assert_eq!(stored_version(&redis, &staging, "a"), None, "Prod's data is not in Staging's prefix");
+
+    // Each stream's events reach its own environment only.
+    assert_eq!(server.push_to(KEY, &patch("a", 2)), 1);
+    assert_eq!(server.push_to(KEY2, &patch("y", 3)), 1);
+    relay.wait_for("the patches", || {
+        stored_version(&redis, &prod, "a") == Some(2) && stored_version(&redis, &staging, "y") == Some(3)
+    });
+    assert_eq!(stored_version(&redis, &prod, "y"), None);
+    assert_eq!(stored_version(&redis, &staging, "a"), None);
+
+    // /status: every environment; the rejected one disconnected; keys masked.
+    let st = status(port);
+    assert_eq!(st["status"], "degraded", "one environment is down: {st}");
+    let envs = st["environments"].as_object().unwrap();
+    assert_eq!(envs.len(), 3, "{st}");
+    for (name, key, prefix, flags) in [("Prod", "sdk-…00r1", &prod, 1), ("Staging Env", "sdk-…00r2", &staging, 2)] {
+        let e = &envs[name];
+        assert_eq!(e["status"], "connected", "{name}: {e}");
+        assert_eq!(e["connectionStatus"]["state"], "VALID", "{name}: {e}");
+        assert_eq!(e["dataStoreStatus"]["state"], "VALID", "{name}: {e}");
+        assert_eq!(e["dataStoreStatus"]["dbPrefix"], prefix.as_str(), "{name}: {e}");
+        assert_eq!(e["sdkKey"], key, "{name}: {e}");
+        assert_eq!(e["flags"], flags, "{name}: {e}");
+    }
+    let bad = &envs["Broken"];
+    assert_eq!(bad["status"], "disconnected", "{bad}");
+    assert_eq!(bad["connectionStatus"]["state"], "OFF", "{bad}");
+    assert_eq!(bad["connectionStatus"]["lastError"]["kind"], "ERROR_RESPONSE", "{bad}");
+    assert!(bad["connectionStatus"]["lastError"]["message"].as_str().unwrap().contains("401"), "{bad}");
+    assert_eq!(bad["dataStoreStatus"]["dbPrefix"], broken.as_str(), "{bad}");
+    assert_eq!(bad["sdkKey"], "sdk-…dead", "{bad}");
+    assert_eq!(bad["flags"], 0, "{bad}");
+    let raw = format!("{}{}", http_get(port, "/status"), http_get(port, "/metrics"));
+    let log = relay.log();
+    for k in [KEY, KEY2, BAD_KEY] {
+        assert!(!raw.contains(k) && !log.contains(k), "a whole SDK key is shown:\n{raw}\n{log}");
+    }
+    assert!(log.contains("[Broken] ") && log.contains("rejected the SDK key (401)"), "{log}");
+    assert_slow_retry(&log);
+
+    // The rejected environment's store is untouched and its key not retried quickly.
+    assert_eq!(redis_cli(&["hkeys", &format!("{broken}:features")]).trim(), "old");
+    assert!(!inited(&redis, &broken));
+    assert_eq!(server.stream_requests(BAD_KEY), 1, "{log}");
+    assert_eq!((server.stream_requests(KEY), server.stream_requests(KEY2)), (1, 1), "{log}");
+    drop(relay);
+
+    // --exit-on-error: the rejected key stops the whole process with exit 4.
+    let o = run(ldstore().args(["relay", "--exit-on-error", "--config", path]));
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("environment \"Broken\""), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(BAD_KEY), "{}", stderr(&o));
+    assert_eq!(redis_cli(&["hkeys", &format!("{broken}:features")]).trim(), "old");
 }
 
 /// A redis-server of this test's own (the shared one must not be stopped).
