@@ -108,8 +108,25 @@ pub struct Facts {
     pub prerequisites: Vec<String>,
 }
 
+impl Facts {
+    /// An item's facts from what [`crate::json_scan`] found at its top level.
+    pub(crate) fn from_raw(kind: Kind, raw: crate::json_scan::RawFacts) -> Facts {
+        let prerequisites = if raw.deleted || kind != Kind::Flags { Vec::new() } else { raw.prerequisites };
+        Facts { version: raw.version, deleted: raw.deleted, prerequisites }
+    }
+}
+
 /// Parse the routing facts out of an item's JSON.
 pub fn facts(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
+    // One validating pass for ordinary items; serde (below) for everything else, so results and
+    // error messages are serde's.
+    if let Some(raw) = crate::json_scan::item_facts(json) {
+        return Ok(Facts::from_raw(kind, raw));
+    }
+    facts_serde(kind, key, json)
+}
+
+pub(crate) fn facts_serde(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
     let trimmed = json.trim_start();
     if !trimmed.starts_with('{') {
         // Distinguish "not JSON" from "JSON but not an object".
@@ -145,6 +162,16 @@ impl Item {
     /// rule): `"version":1` is added as the object's first property.
     pub fn parse_defaulting_version(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
+        Item::with_facts_defaulting_version(kind, key, json, f)
+    }
+
+    /// [`Item::parse_defaulting_version`] with the facts of `json` already known.
+    pub(crate) fn with_facts_defaulting_version(
+        kind: Kind,
+        key: &str,
+        json: String,
+        f: Facts,
+    ) -> Result<Item, ItemError> {
         if let Some(version) = f.version {
             return Ok(Item {
                 key: key.to_string(),

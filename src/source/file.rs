@@ -87,6 +87,29 @@ fn members(raw: &str, what: &str) -> Result<Vec<(String, Box<RawValue>)>, String
 
 /// Parse JSON flag-file text.
 pub fn parse_json(text: &str) -> Result<DataSet, String> {
+    parse_json_fast(text).map_or_else(|| parse_json_serde(text), Ok)
+}
+
+/// One validating pass over an ordinary flag file (see [`crate::json_scan`]); `None` for anything
+/// else (invalid JSON, duplicate keys, `flagValues`, ...), which [`parse_json_serde`] then parses
+/// or reports exactly as before.
+pub(crate) fn parse_json_fast(text: &str) -> Option<DataSet> {
+    let (items, unknown) = crate::json_scan::flag_file(text)?;
+    let mut data = DataSet::default();
+    for it in items {
+        let facts = crate::data::Facts::from_raw(it.kind, it.facts);
+        let item = Item::with_facts_defaulting_version(it.kind, &it.key, it.json, facts).ok()?;
+        if data.items_mut(it.kind).insert(it.key, item).is_some() {
+            return None;
+        }
+    }
+    for name in unknown {
+        tracing::warn!("ignoring unknown top-level property \"{name}\" in flag file");
+    }
+    Some(data)
+}
+
+pub(crate) fn parse_json_serde(text: &str) -> Result<DataSet, String> {
     let top = members(text, "invalid JSON")?;
     let mut data = DataSet::default();
     for (name, value) in top {
