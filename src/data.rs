@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -82,7 +83,114 @@ pub struct Item {
     /// Keys of prerequisite flags (flags only; empty for tombstones and segments).
     pub prerequisites: Vec<String>,
     /// The item's JSON, byte for byte as read from the store or source.
-    pub json: String,
+    pub json: Json,
+}
+
+/// An item's JSON text: owned, or a range of a buffer that many items share (a flag file read in
+/// one piece, whose compact items are not copied out of it). Reads as a `&str`.
+#[derive(Clone)]
+pub struct Json(JsonRepr);
+
+#[derive(Clone)]
+enum JsonRepr {
+    Owned(String),
+    Shared { buf: Arc<String>, start: usize, end: usize },
+}
+
+impl Json {
+    /// `buf[start..end]` (a range on character boundaries), without copying it.
+    pub(crate) fn shared(buf: &Arc<String>, start: usize, end: usize) -> Json {
+        Json(JsonRepr::Shared { buf: Arc::clone(buf), start, end })
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            JsonRepr::Owned(s) => s,
+            JsonRepr::Shared { buf, start, end } => &buf[*start..*end],
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        match self.0 {
+            JsonRepr::Owned(s) => s,
+            JsonRepr::Shared { .. } => self.as_str().to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for Json {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Json {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json(JsonRepr::Owned(s))
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json(JsonRepr::Owned(s.to_string()))
+    }
+}
+
+impl fmt::Debug for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Json {
+    fn eq(&self, other: &Json) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Json {}
+
+impl PartialEq<str> for Json {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Json {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Json {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Json> for String {
+    fn eq(&self, other: &Json) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -156,21 +264,27 @@ impl Item {
     pub fn parse(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
         let version = f.version.ok_or_else(|| ItemError::MissingVersion { kind, key: key.to_string() })?;
-        Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json })
+        Ok(Item {
+            key: key.to_string(),
+            version,
+            deleted: f.deleted,
+            prerequisites: f.prerequisites,
+            json: json.into(),
+        })
     }
 
     /// Like [`Item::parse`], but an item without `version` gets version 1 (the SDK file-data-source
     /// rule): `"version":1` is added as the object's first property.
     pub fn parse_defaulting_version(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
-        Item::with_facts_defaulting_version(kind, key, json, f)
+        Item::with_facts_defaulting_version(kind, key, json.into(), f)
     }
 
     /// [`Item::parse_defaulting_version`] with the facts of `json` already known.
     pub(crate) fn with_facts_defaulting_version(
         kind: Kind,
         key: &str,
-        json: String,
+        json: Json,
         f: Facts,
     ) -> Result<Item, ItemError> {
         if let Some(version) = f.version {
@@ -189,7 +303,7 @@ impl Item {
         let rest = json.trim_start()[1..].trim_start();
         let sep = if rest.starts_with('}') { "" } else { "," };
         let json = format!("{{\"version\":1{sep}{rest}");
-        Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json })
+        Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json: json.into() })
     }
 
     /// A tombstone in the Go/Relay form.
@@ -199,7 +313,7 @@ impl Item {
             version,
             deleted: true,
             prerequisites: Vec::new(),
-            json: kind.tombstone_json(version),
+            json: kind.tombstone_json(version).into(),
         }
     }
 }
@@ -558,7 +672,7 @@ mod tests {
         let d = Item::parse_defaulting_version(Kind::Flags, "f", r#"{"key":"f"}"#.into()).unwrap();
         assert_eq!(d.json, r#"{"version":1,"key":"f"}"#);
         let t = Item::tombstone(Kind::Segments, "s", 9);
-        assert!(Item::parse(Kind::Segments, "s", t.json).unwrap().deleted);
+        assert!(Item::parse(Kind::Segments, "s", t.json.into_string()).unwrap().deleted);
     }
 
     #[test]

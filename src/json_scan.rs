@@ -408,12 +408,20 @@ pub(crate) fn item_facts(json: &str) -> Option<RawFacts> {
     s.at_end().then_some(f)
 }
 
-/// One item of a flag file: its key (unescaped), its JSON minified, its facts.
+/// One item of a flag file: its key (unescaped), its JSON, its facts.
 pub(crate) struct FileItem {
     pub kind: Kind,
     pub key: String,
-    pub json: String,
+    pub json: ItemText,
     pub facts: RawFacts,
+}
+
+/// Where an item's minified JSON is.
+pub(crate) enum ItemText {
+    /// `text[start..end]`: the item had no insignificant whitespace.
+    Span(usize, usize),
+    /// A minified copy.
+    Minified(String),
 }
 
 /// A flag file's `flags` and `segments`, in file order, plus the names of other top-level
@@ -478,7 +486,11 @@ pub(crate) fn flag_file(text: &str) -> Option<(Vec<FileItem>, Vec<String>)> {
                 let facts = s.item();
                 s.recording = false;
                 let facts = facts?;
-                let json = minified(text, from, s.i, &s.gaps[gaps..]);
+                let json = if s.gaps.len() == gaps {
+                    ItemText::Span(from, s.i)
+                } else {
+                    ItemText::Minified(minified(text, from, s.i, &s.gaps[gaps..]))
+                };
                 s.gaps.truncate(gaps);
                 items.push(FileItem { kind, key, json, facts });
                 if !s.next_member(b'}')? {
@@ -495,9 +507,6 @@ pub(crate) fn flag_file(text: &str) -> Option<(Vec<FileItem>, Vec<String>)> {
 
 /// `text[from..to]` without the whitespace runs `gaps` (sorted, inside the range).
 fn minified(text: &str, from: usize, to: usize, gaps: &[(usize, usize)]) -> String {
-    if gaps.is_empty() {
-        return text[from..to].to_string();
-    }
     let removed: usize = gaps.iter().map(|(a, b)| b - a).sum();
     let mut out = String::with_capacity(to - from - removed);
     let mut pos = from;
@@ -530,7 +539,7 @@ mod tests {
     }
 
     fn check_file(text: &str) {
-        if let Some(fast) = parse_json_fast(text) {
+        if let Some(fast) = parse_json_fast(text, None) {
             assert_eq!(Ok(fast), parse_json_serde(text), "{text:?}");
         }
     }
@@ -582,11 +591,11 @@ mod tests {
     #[test]
     fn flag_files_minify_like_serde_path() {
         let text = "{ \"flags\" : { \"a\\u00e9\" : { \"key\" : \"a b\" ,\n \"version\" : 2 , \"v\" : [ 1.50 , \"x  y\" ] } },\r\n\t\"segments\": {}, \"meta\": {\"n\": 1} }\n";
-        let d = parse_json_fast(text).unwrap();
+        let d = parse_json_fast(text, None).unwrap();
         assert_eq!(d.flags["a\u{e9}"].json, r#"{"key":"a b","version":2,"v":[1.50,"x  y"]}"#);
         check_file(text);
         for text in [r#"{"flags":{"a":{"version":1},"a":{"version":2}}}"#, r#"{"flagValues":{"a":true}}"#, "null"] {
-            assert!(parse_json_fast(text).is_none(), "{text}");
+            assert!(parse_json_fast(text, None).is_none(), "{text}");
         }
     }
 
@@ -759,7 +768,7 @@ mod tests {
             if i % 2 == 1 {
                 text = mutate(&mut r, &text);
             }
-            scanned += usize::from(parse_json_fast(&text).is_some());
+            scanned += usize::from(parse_json_fast(&text, None).is_some());
             check_file(&text);
         }
         assert!(scanned > 500, "{scanned}");
