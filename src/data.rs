@@ -1,8 +1,10 @@
 //! The data ldstore moves around: items kept as raw JSON, with just enough parsed to route them
 //! (version, deleted, prerequisites).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -81,7 +83,114 @@ pub struct Item {
     /// Keys of prerequisite flags (flags only; empty for tombstones and segments).
     pub prerequisites: Vec<String>,
     /// The item's JSON, byte for byte as read from the store or source.
-    pub json: String,
+    pub json: Json,
+}
+
+/// An item's JSON text: owned, or a range of a buffer that many items share (a flag file read in
+/// one piece, whose compact items are not copied out of it). Reads as a `&str`.
+#[derive(Clone)]
+pub struct Json(JsonRepr);
+
+#[derive(Clone)]
+enum JsonRepr {
+    Owned(String),
+    Shared { buf: Arc<String>, start: usize, end: usize },
+}
+
+impl Json {
+    /// `buf[start..end]` (a range on character boundaries), without copying it.
+    pub(crate) fn shared(buf: &Arc<String>, start: usize, end: usize) -> Json {
+        Json(JsonRepr::Shared { buf: Arc::clone(buf), start, end })
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            JsonRepr::Owned(s) => s,
+            JsonRepr::Shared { buf, start, end } => &buf[*start..*end],
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        match self.0 {
+            JsonRepr::Owned(s) => s,
+            JsonRepr::Shared { .. } => self.as_str().to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for Json {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Json {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json(JsonRepr::Owned(s))
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json(JsonRepr::Owned(s.to_string()))
+    }
+}
+
+impl fmt::Debug for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Json {
+    fn eq(&self, other: &Json) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Json {}
+
+impl PartialEq<str> for Json {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Json {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Json {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Json> for String {
+    fn eq(&self, other: &Json) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,8 +217,25 @@ pub struct Facts {
     pub prerequisites: Vec<String>,
 }
 
+impl Facts {
+    /// An item's facts from what [`crate::json_scan`] found at its top level.
+    pub(crate) fn from_raw(kind: Kind, raw: crate::json_scan::RawFacts) -> Facts {
+        let prerequisites = if raw.deleted || kind != Kind::Flags { Vec::new() } else { raw.prerequisites };
+        Facts { version: raw.version, deleted: raw.deleted, prerequisites }
+    }
+}
+
 /// Parse the routing facts out of an item's JSON.
 pub fn facts(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
+    // One validating pass for ordinary items; serde (below) for everything else, so results and
+    // error messages are serde's.
+    if let Some(raw) = crate::json_scan::item_facts(json) {
+        return Ok(Facts::from_raw(kind, raw));
+    }
+    facts_serde(kind, key, json)
+}
+
+pub(crate) fn facts_serde(kind: Kind, key: &str, json: &str) -> Result<Facts, ItemError> {
     let trimmed = json.trim_start();
     if !trimmed.starts_with('{') {
         // Distinguish "not JSON" from "JSON but not an object".
@@ -138,13 +264,29 @@ impl Item {
     pub fn parse(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
         let version = f.version.ok_or_else(|| ItemError::MissingVersion { kind, key: key.to_string() })?;
-        Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json })
+        Ok(Item {
+            key: key.to_string(),
+            version,
+            deleted: f.deleted,
+            prerequisites: f.prerequisites,
+            json: json.into(),
+        })
     }
 
     /// Like [`Item::parse`], but an item without `version` gets version 1 (the SDK file-data-source
     /// rule): `"version":1` is added as the object's first property.
     pub fn parse_defaulting_version(kind: Kind, key: &str, json: String) -> Result<Item, ItemError> {
         let f = facts(kind, key, &json)?;
+        Item::with_facts_defaulting_version(kind, key, json.into(), f)
+    }
+
+    /// [`Item::parse_defaulting_version`] with the facts of `json` already known.
+    pub(crate) fn with_facts_defaulting_version(
+        kind: Kind,
+        key: &str,
+        json: Json,
+        f: Facts,
+    ) -> Result<Item, ItemError> {
         if let Some(version) = f.version {
             return Ok(Item {
                 key: key.to_string(),
@@ -161,7 +303,7 @@ impl Item {
         let rest = json.trim_start()[1..].trim_start();
         let sep = if rest.starts_with('}') { "" } else { "," };
         let json = format!("{{\"version\":1{sep}{rest}");
-        Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json })
+        Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json: json.into() })
     }
 
     /// A tombstone in the Go/Relay form.
@@ -171,7 +313,7 @@ impl Item {
             version,
             deleted: true,
             prerequisites: Vec::new(),
-            json: kind.tombstone_json(version),
+            json: kind.tombstone_json(version).into(),
         }
     }
 }
@@ -229,17 +371,14 @@ impl DataSet {
     /// the flags that depend on them (cycles and missing prerequisites are tolerated: such flags
     /// are written in key order after what could be ordered).
     pub fn write_order(&self, kind: Kind) -> Vec<&Item> {
-        let items = self.items(kind);
+        let items: Vec<&Item> = self.items(kind).values().collect();
         if kind == Kind::Segments {
-            return items.values().collect();
+            return items;
         }
-        let mut out: Vec<&Item> = Vec::with_capacity(items.len());
-        let mut done: HashSet<&str> = HashSet::with_capacity(items.len());
-        let mut visiting: HashSet<&str> = HashSet::new();
-        for item in items.values() {
-            visit(item, items, &mut done, &mut visiting, &mut out);
+        if items.iter().all(|i| i.prerequisites.is_empty()) {
+            return items;
         }
-        out
+        flag_order(&items, &KeyIndex::new(&items)).into_iter().map(|i| items[i]).collect()
     }
 
     /// Items of one kind in dependency levels, for stores that write many items at once with no
@@ -248,16 +387,30 @@ impl DataSet {
     /// each level is written in parallel. Segments are one level. Cycles and missing prerequisites
     /// are tolerated as in [`DataSet::write_order`].
     pub fn write_levels(&self, kind: Kind) -> Vec<Vec<&Item>> {
-        let mut level: HashMap<&str, usize> = HashMap::new();
+        let items: Vec<&Item> = self.items(kind).values().collect();
+        if kind == Kind::Segments {
+            return if items.is_empty() { Vec::new() } else { vec![items] };
+        }
+        if items.iter().all(|i| i.prerequisites.is_empty()) {
+            return if items.is_empty() { Vec::new() } else { vec![items] };
+        }
+        let index = KeyIndex::new(&items);
+        let mut level: Vec<Option<usize>> = vec![None; items.len()];
         let mut levels: Vec<Vec<&Item>> = Vec::new();
-        for item in self.write_order(kind) {
-            // write_order puts every orderable prerequisite before its dependant.
-            let l = item.prerequisites.iter().filter_map(|p| level.get(p.as_str())).map(|l| l + 1).max().unwrap_or(0);
-            level.insert(item.key.as_str(), l);
+        for i in flag_order(&items, &index) {
+            // flag_order puts every orderable prerequisite before its dependant.
+            let l = items[i]
+                .prerequisites
+                .iter()
+                .filter_map(|p| index.get(p).and_then(|j| level[j]))
+                .map(|l| l + 1)
+                .max()
+                .unwrap_or(0);
+            level[i] = Some(l);
             if levels.len() <= l {
                 levels.resize_with(l + 1, Vec::new);
             }
-            levels[l].push(item);
+            levels[l].push(items[i]);
         }
         levels
     }
@@ -272,37 +425,85 @@ impl DataSet {
     }
 }
 
-fn visit<'a>(
-    item: &'a Item,
-    items: &'a BTreeMap<String, Item>,
-    done: &mut HashSet<&'a str>,
-    visiting: &mut HashSet<&'a str>,
-    out: &mut Vec<&'a Item>,
-) {
-    // Iterative depth-first search so long prerequisite chains cannot overflow the stack.
-    if done.contains(item.key.as_str()) {
-        return;
+/// Positions of items by key, for following prerequisites (a hash map: binary searches through
+/// 100,000 items cost a cache miss per comparison).
+struct KeyIndex<'a>(HashMap<&'a str, usize, BuildHasherDefault<Fnv>>);
+
+impl<'a> KeyIndex<'a> {
+    fn new(items: &[&'a Item]) -> KeyIndex<'a> {
+        let mut map = HashMap::with_capacity_and_hasher(items.len(), BuildHasherDefault::default());
+        map.extend(items.iter().enumerate().map(|(i, item)| (item.key.as_str(), i)));
+        KeyIndex(map)
     }
-    let mut stack: Vec<(&'a Item, usize)> = vec![(item, 0)];
-    visiting.insert(item.key.as_str());
-    while let Some((cur, idx)) = stack.pop() {
-        if idx < cur.prerequisites.len() {
-            stack.push((cur, idx + 1));
-            let pk = cur.prerequisites[idx].as_str();
-            if let Some(p) = items.get(pk)
-                && !done.contains(pk)
-                && !visiting.contains(pk)
-            {
-                visiting.insert(p.key.as_str());
-                stack.push((p, 0));
-            }
-        } else {
-            visiting.remove(cur.key.as_str());
-            if done.insert(cur.key.as_str()) {
-                out.push(cur);
+
+    fn get(&self, key: &str) -> Option<usize> {
+        self.0.get(key).copied()
+    }
+}
+
+/// FNV-1a: fast for short keys, and the keys here are not chosen by an attacker who could profit
+/// from collisions.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Indices of `items` (flags sorted by key) in write order: each flag in key order, after its
+/// not yet written prerequisites (depth first, in their listed order). An iterative depth-first
+/// search, so long prerequisite chains cannot overflow the stack; flags reached again through a
+/// cycle are skipped while they are being visited.
+fn flag_order(items: &[&Item], index: &KeyIndex) -> Vec<usize> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut done = vec![false; items.len()];
+    let mut visiting = vec![false; items.len()];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..items.len() {
+        if done[root] {
+            continue;
+        }
+        if items[root].prerequisites.is_empty() {
+            done[root] = true;
+            out.push(root);
+            continue;
+        }
+        visiting[root] = true;
+        stack.push((root, 0));
+        while let Some((cur, idx)) = stack.pop() {
+            if let Some(pk) = items[cur].prerequisites.get(idx) {
+                stack.push((cur, idx + 1));
+                if let Some(p) = index.get(pk)
+                    && !done[p]
+                    && !visiting[p]
+                {
+                    visiting[p] = true;
+                    stack.push((p, 0));
+                }
+            } else {
+                visiting[cur] = false;
+                if !done[cur] {
+                    done[cur] = true;
+                    out.push(cur);
+                }
             }
         }
     }
+    out
 }
 
 /// Remove insignificant whitespace from JSON text without touching anything else (string
@@ -390,6 +591,71 @@ mod tests {
         assert_eq!(at("b"), 0);
     }
 
+    /// The hash-set depth-first search `write_order` used before it worked on indices.
+    fn reference_order(items: &BTreeMap<String, Item>) -> Vec<&str> {
+        use std::collections::HashSet;
+        let mut out: Vec<&str> = Vec::new();
+        let mut done: HashSet<&str> = HashSet::new();
+        let mut visiting: HashSet<&str> = HashSet::new();
+        for item in items.values() {
+            if done.contains(item.key.as_str()) {
+                continue;
+            }
+            let mut stack: Vec<(&Item, usize)> = vec![(item, 0)];
+            visiting.insert(item.key.as_str());
+            while let Some((cur, idx)) = stack.pop() {
+                if idx < cur.prerequisites.len() {
+                    stack.push((cur, idx + 1));
+                    let pk = cur.prerequisites[idx].as_str();
+                    if let Some(p) = items.get(pk)
+                        && !done.contains(pk)
+                        && !visiting.contains(pk)
+                    {
+                        visiting.insert(p.key.as_str());
+                        stack.push((p, 0));
+                    }
+                } else {
+                    visiting.remove(cur.key.as_str());
+                    if done.insert(cur.key.as_str()) {
+                        out.push(cur.key.as_str());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn write_order_matches_the_reference_on_random_graphs() {
+        use rand::{Rng, SeedableRng};
+        let mut r = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..300 {
+            let n = r.random_range(1..40);
+            let mut d = DataSet::default();
+            for i in 0..n {
+                // Prerequisites anywhere (cycles, self-references, repeats) and some missing.
+                let p: Vec<String> =
+                    (0..r.random_range(0..4)).map(|_| format!("f{}", r.random_range(0..n + 3))).collect();
+                let p: Vec<&str> = p.iter().map(String::as_str).collect();
+                d.flags.insert(format!("f{i}"), flag(&format!("f{i}"), &p));
+            }
+            let order: Vec<&str> = d.write_order(Kind::Flags).iter().map(|i| i.key.as_str()).collect();
+            assert_eq!(order, reference_order(&d.flags));
+            let levels = d.write_levels(Kind::Flags);
+            assert_eq!(levels.iter().map(Vec::len).sum::<usize>(), n);
+            let at = |k: &str| levels.iter().position(|l| l.iter().any(|i| i.key == k));
+            for pos in 0..order.len() {
+                let item = &d.flags[order[pos]];
+                for p in &item.prerequisites {
+                    // A prerequisite written earlier is in an earlier level.
+                    if order[..pos].contains(&p.as_str()) {
+                        assert!(at(p) < at(&item.key), "{p} before {}", item.key);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn versions_and_tombstones() {
         let i = Item::parse(Kind::Flags, "f", r#"{"version":3,"deleted":true}"#.into()).unwrap();
@@ -406,7 +672,7 @@ mod tests {
         let d = Item::parse_defaulting_version(Kind::Flags, "f", r#"{"key":"f"}"#.into()).unwrap();
         assert_eq!(d.json, r#"{"version":1,"key":"f"}"#);
         let t = Item::tombstone(Kind::Segments, "s", 9);
-        assert!(Item::parse(Kind::Segments, "s", t.json).unwrap().deleted);
+        assert!(Item::parse(Kind::Segments, "s", t.json.into_string()).unwrap().deleted);
     }
 
     #[test]

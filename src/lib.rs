@@ -5,6 +5,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod exit;
+mod json_scan;
 pub mod model_check;
 pub mod relayconf;
 pub mod secrets;

@@ -3,14 +3,16 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{Source, SourceError};
-use crate::data::{DataSet, Item, Kind, minify_json};
+use crate::data::{DataSet, Item, Json, Kind, minify_json};
 use crate::exit::UsageError;
+use crate::json_scan::ItemText;
 
 pub struct FileSource {
     pub path: PathBuf,
@@ -39,7 +41,7 @@ pub fn load(path: &Path) -> anyhow::Result<DataSet> {
         "json" => false,
         _ => !text.trim_start().starts_with('{'),
     };
-    let parsed = if yaml { parse_yaml(&text) } else { parse_json(&text) };
+    let parsed = if yaml { parse_yaml(&text) } else { parse_json_owned(text) };
     parsed.map_err(|reason| SourceError::Malformed { source_name: name, reason }.into())
 }
 
@@ -93,10 +95,56 @@ pub fn parse_json(text: &str) -> Result<DataSet, String> {
 /// Parse a LaunchDarkly payload (`/sdk/latest-all`, a stream `put`): the same shape, but every
 /// item must carry its `version` (LaunchDarkly always sends one; without it nothing can be ordered).
 pub fn parse_payload(text: &str) -> Result<DataSet, String> {
-    parse_items(text, true)
+    parse_json_fast(text, None, true).map_or_else(|| parse_json_serde(text, true), Ok)
+}
+
+/// [`parse_payload`] of a body the data set may keep: compact items stay in it rather than being
+/// copied out one by one.
+pub fn parse_payload_owned(text: String) -> Result<DataSet, String> {
+    let buf = Arc::new(text);
+    parse_json_fast(&buf, Some(&buf), true).map_or_else(|| parse_json_serde(&buf, true), Ok)
+}
+
+/// [`parse_json`] of text the data set may keep: compact items stay in it rather than being
+/// copied out one by one.
+pub fn parse_json_owned(text: String) -> Result<DataSet, String> {
+    let buf = Arc::new(text);
+    parse_json_fast(&buf, Some(&buf), false).map_or_else(|| parse_json_serde(&buf, false), Ok)
 }
 
 fn parse_items(text: &str, require_version: bool) -> Result<DataSet, String> {
+    parse_json_fast(text, None, require_version).map_or_else(|| parse_json_serde(text, require_version), Ok)
+}
+
+/// One validating pass over an ordinary flag file (see [`crate::json_scan`]); `None` for anything
+/// else (invalid JSON, duplicate keys, `flagValues`, an item without the version a LaunchDarkly
+/// payload needs, ...), which [`parse_json_serde`] then parses or reports exactly as before. Items
+/// point into `shared` (which holds `text`) when given.
+pub(crate) fn parse_json_fast(text: &str, shared: Option<&Arc<String>>, require_version: bool) -> Option<DataSet> {
+    let (items, unknown) = crate::json_scan::flag_file(text)?;
+    let mut data = DataSet::default();
+    for it in items {
+        let facts = crate::data::Facts::from_raw(it.kind, it.facts);
+        if require_version && facts.version.is_none() {
+            return None;
+        }
+        let json = match (it.json, shared) {
+            (ItemText::Span(start, end), Some(buf)) => Json::shared(buf, start, end),
+            (ItemText::Span(start, end), None) => text[start..end].into(),
+            (ItemText::Minified(m), _) => m.into(),
+        };
+        let item = Item::with_facts_defaulting_version(it.kind, &it.key, json, facts).ok()?;
+        if data.items_mut(it.kind).insert(it.key, item).is_some() {
+            return None;
+        }
+    }
+    for name in unknown {
+        tracing::warn!("ignoring unknown top-level property \"{name}\" in flag file");
+    }
+    Some(data)
+}
+
+pub(crate) fn parse_json_serde(text: &str, require_version: bool) -> Result<DataSet, String> {
     let top = members(text, "invalid JSON")?;
     let mut data = DataSet::default();
     for (name, value) in top {
@@ -153,6 +201,10 @@ mod tests {
         .unwrap();
         assert_eq!(d.flags["a"].json, r#"{"key":"a","version":2,"zzz":[1.50,"x  y"],"on":true}"#);
         assert_eq!(d.flags["a"].version, 2);
+        // Items that stay in the file's buffer read the same as copied ones.
+        let text = r#"{"flags":{"a":{"key":"a","version":2},"b":{ "key":"b" }},"segments":{"s":{"version":1}}}"#;
+        assert_eq!(parse_json_owned(text.to_string()).unwrap(), parse_json(text).unwrap());
+        assert_eq!(parse_json_owned(text.to_string()).unwrap().flags["b"].json, r#"{"version":1,"key":"b"}"#);
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl DynamoStore {
     fn item_map(ns: &str, item: &Item) -> HashMap<String, AttributeValue> {
         let mut m = Self::key_map(ns, &item.key);
         m.insert(ATTR_VERSION.to_string(), AttributeValue::N(item.version.to_string()));
-        m.insert(ATTR_ITEM.to_string(), AttributeValue::S(item.json.clone()));
+        m.insert(ATTR_ITEM.to_string(), AttributeValue::S(item.json.to_string()));
         m
     }
 

@@ -171,9 +171,13 @@ pub type Visitor<'a> = dyn FnMut(Entry) -> anyhow::Result<()> + Send + 'a;
 pub fn entry(kind: Kind, key: &str, json: String) -> Entry {
     match crate::data::facts(kind, key, &json) {
         Ok(f) => match f.version {
-            Some(version) => {
-                Ok(Item { key: key.to_string(), version, deleted: f.deleted, prerequisites: f.prerequisites, json })
-            }
+            Some(version) => Ok(Item {
+                key: key.to_string(),
+                version,
+                deleted: f.deleted,
+                prerequisites: f.prerequisites,
+                json: json.into(),
+            }),
             None => Err(BadItem {
                 key: key.to_string(),
                 json,

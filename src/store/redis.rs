@@ -21,7 +21,7 @@ const HGETALL_MAX_FIELDS: usize = 5_000;
 const HSCAN_COUNT: usize = 1_000;
 /// Fields per HSET command and bytes per pipelined chunk during init.
 const HSET_MAX_FIELDS: usize = 1_000;
-const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+const CHUNK_BYTES: usize = 1024 * 1024;
 const UPSERT_ATTEMPTS: u32 = 10;
 
 pub const DEFAULT_PREFIX: &str = "launchdarkly";
@@ -140,39 +140,20 @@ impl RedisStore {
         data: &DataSet,
         progress: &dyn Progress,
     ) -> Result<InitReport, StoreError> {
-        let mut report = InitReport::default();
         progress.set_total(data.len() as u64);
         redis::cmd("MULTI").exec_async(conn).await.map_err(|e| self.err(e, "MULTI"))?;
-        let mut pipe = redis::pipe();
-        let mut pipe_bytes = 0usize;
-        let mut pipe_items = 0u64;
-        for kind in Kind::INIT_ORDER {
-            let key = Self::hash_key(prefix, kind);
-            pipe.cmd("DEL").arg(&key);
-            let items = data.write_order(kind);
-            for chunk in items.chunks(HSET_MAX_FIELDS) {
-                let mut cmd = redis::cmd("HSET");
-                cmd.arg(&key);
-                for item in chunk {
-                    cmd.arg(&item.key).arg(item.json.as_bytes());
-                    pipe_bytes += item.key.len() + item.json.len();
-                    report.bytes_written += item.json.len();
-                    report.items_written += 1;
-                }
-                pipe_items += chunk.len() as u64;
-                pipe.add_command(cmd);
-                if pipe_bytes >= CHUNK_BYTES {
-                    pipe.exec_async(conn).await.map_err(|e| self.err(e, "queueing HSET"))?;
-                    progress.advance(pipe_items);
-                    pipe = redis::pipe();
-                    pipe_bytes = 0;
-                    pipe_items = 0;
-                }
-            }
+        // Queued in pipelines of about CHUNK_BYTES. Each is sent only after Redis acknowledged the
+        // one before (the order inside the transaction is the write order), but the next one is
+        // encoded while Redis reads the current one.
+        let mut commands = InitCommands::new(prefix, data);
+        let mut next = commands.next_pipeline();
+        while let Some((pipe, items)) = next {
+            let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
+            sent.map_err(|e| self.err(e, "queueing HSET"))?;
+            progress.advance(items);
+            next = following;
         }
-        pipe.cmd("SET").arg(Self::inited_key(prefix)).arg("");
-        pipe.exec_async(conn).await.map_err(|e| self.err(e, "queueing HSET"))?;
-        progress.advance(pipe_items);
+        let report = commands.report;
         progress.message("committing");
         let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
         match result {
@@ -232,6 +213,74 @@ impl RedisStore {
             // EXEC returned nil: another writer touched the hash; read again and retry.
         }
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
+    }
+}
+
+/// The commands of a full init in order (per kind, segments first: `DEL` of the hash, then
+/// `HSET`s of at most HSET_MAX_FIELDS items in write order; then `SET` of the marker), grouped into
+/// pipelines of about CHUNK_BYTES.
+struct InitCommands<'a> {
+    prefix: &'a str,
+    kinds: Vec<(Kind, Vec<&'a Item>)>,
+    /// Index into `kinds` of the kind being queued; `kinds.len()` once only the marker is left.
+    kind: usize,
+    /// Items of that kind already queued; `None` before its `DEL`.
+    queued: Option<usize>,
+    finished: bool,
+    report: InitReport,
+}
+
+impl<'a> InitCommands<'a> {
+    fn new(prefix: &'a str, data: &'a DataSet) -> InitCommands<'a> {
+        let kinds = Kind::INIT_ORDER.iter().map(|k| (*k, data.write_order(*k))).collect();
+        InitCommands { prefix, kinds, kind: 0, queued: None, finished: false, report: InitReport::default() }
+    }
+
+    /// The next pipeline and the number of items it writes; `None` once everything is queued.
+    fn next_pipeline(&mut self) -> Option<(redis::Pipeline, u64)> {
+        if self.finished {
+            return None;
+        }
+        let mut pipe = redis::pipe();
+        let (mut bytes, mut items) = (0usize, 0u64);
+        while bytes < CHUNK_BYTES {
+            let Some((kind, list)) = self.kinds.get(self.kind) else {
+                pipe.cmd("SET").arg(RedisStore::inited_key(self.prefix)).arg("");
+                self.finished = true;
+                break;
+            };
+            let key = RedisStore::hash_key(self.prefix, *kind);
+            let from = match self.queued {
+                None => {
+                    pipe.cmd("DEL").arg(&key);
+                    self.queued = Some(0);
+                    continue;
+                }
+                Some(from) if from == list.len() => {
+                    self.kind += 1;
+                    self.queued = None;
+                    continue;
+                }
+                Some(from) => from,
+            };
+            let (mut to, mut size) = (from, 0);
+            while to < list.len() && to - from < HSET_MAX_FIELDS && bytes + size < CHUNK_BYTES {
+                size += list[to].key.len() + list[to].json.len();
+                to += 1;
+            }
+            let mut cmd = redis::Cmd::with_capacity(2 + 2 * (to - from), 4 + key.len() + size);
+            cmd.arg("HSET").arg(&key);
+            for item in &list[from..to] {
+                cmd.arg(&item.key).arg(item.json.as_bytes());
+                self.report.bytes_written += item.json.len();
+            }
+            pipe.add_command(cmd);
+            self.report.items_written += to - from;
+            items += (to - from) as u64;
+            bytes += size;
+            self.queued = Some(to);
+        }
+        Some((pipe, items))
     }
 }
 
