@@ -4,11 +4,12 @@
 //! `launchdarkly-server-sdk-evaluation`. Used by `validate`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::{Item, Kind};
+use crate::data::{Item, Json, Kind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -239,101 +240,268 @@ pub fn cycles(graph: &BTreeMap<&str, Vec<&str>>) -> Vec<Vec<String>> {
     out
 }
 
+/// What one live item contributes on its own: its findings, and (when its JSON parses) the items
+/// it references, for [`CrossChecks`].
+#[derive(Debug, Default)]
+pub struct ItemChecks {
+    findings: Vec<Finding>,
+    refs: Option<Refs>,
+}
+
+/// The checks of one live (not deleted) item that need nothing but the item.
+pub fn check_item(kind: Kind, key: &str, json: &str) -> ItemChecks {
+    let mut findings = Vec::new();
+    if let Some(e) = model_parse_error(kind, json) {
+        findings.push(Finding::error(
+            Some(kind),
+            Some(key),
+            "unparseable",
+            format!("the SDK evaluator cannot parse it: {e}"),
+        ));
+    }
+    let refs = serde_json::from_str::<Value>(json).ok().map(|v| match kind {
+        Kind::Flags => check_flag(key, &v, &mut findings),
+        Kind::Segments => check_segment(key, &v, &mut findings),
+    });
+    ItemChecks { findings, refs }
+}
+
+/// Collects every item of a prefix (tombstones too) and the per-item results of the live ones, in
+/// any order, then adds what needs them all: references to missing or deleted items, and cycles.
+#[derive(Default)]
+pub struct CrossChecks {
+    /// Every item by key: whether it is a tombstone, and its version.
+    flags: HashMap<String, (bool, u64)>,
+    segments: HashMap<String, (bool, u64)>,
+    flag_refs: Vec<(String, Refs)>,
+    seg_refs: Vec<(String, Refs)>,
+    findings: Vec<Finding>,
+}
+
+impl CrossChecks {
+    /// An item of the prefix, live or deleted.
+    pub fn item(&mut self, kind: Kind, key: &str, deleted: bool, version: u64) {
+        let map = if kind == Kind::Flags { &mut self.flags } else { &mut self.segments };
+        map.insert(key.to_string(), (deleted, version));
+    }
+
+    /// The [`check_item`] results of a live item.
+    pub fn checked(&mut self, kind: Kind, key: String, c: ItemChecks) {
+        self.findings.extend(c.findings);
+        if let Some(r) = c.refs {
+            if kind == Kind::Flags { self.flag_refs.push((key, r)) } else { self.seg_refs.push((key, r)) }
+        }
+    }
+
+    /// Every finding, sorted by kind and key (for one key: in the order they were found).
+    pub fn finish(mut self) -> Vec<Finding> {
+        // Items come in any order: the stable sort at the end puts their findings in key order,
+        // and one item's findings (all found by one check_item) stay in the order they were found.
+        let mut out = std::mem::take(&mut self.findings);
+        self.flag_refs.sort_by(|a, b| a.0.cmp(&b.0));
+        self.seg_refs.sort_by(|a, b| a.0.cmp(&b.0));
+        let missing = |items: &HashMap<String, (bool, u64)>, k: &str| -> Option<String> {
+            match items.get(k) {
+                None => Some("does not exist".to_string()),
+                Some((true, version)) => Some(format!("is deleted (tombstone at version {version})")),
+                Some(_) => None,
+            }
+        };
+        for (kind, refs) in [(Kind::Flags, &self.flag_refs), (Kind::Segments, &self.seg_refs)] {
+            for (key, r) in refs {
+                let mut seen = BTreeSet::new();
+                for p in &r.prerequisites {
+                    if seen.insert(p.as_str())
+                        && let Some(why) = missing(&self.flags, p)
+                    {
+                        out.push(Finding::error(
+                            Some(kind),
+                            Some(key),
+                            "missing-prerequisite",
+                            format!(
+                                "prerequisite flag \"{p}\" {why}: the prerequisite always fails (off variation served)"
+                            ),
+                        ));
+                    }
+                }
+                let mut seen = BTreeSet::new();
+                for (s, path) in &r.segments {
+                    if seen.insert(s.as_str())
+                        && let Some(why) = missing(&self.segments, s)
+                    {
+                        out.push(Finding::error(
+                            Some(kind),
+                            Some(key),
+                            "missing-segment",
+                            format!(
+                                "{path}: segmentMatch names segment \"{s}\", which {why}: the clause never matches"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        // Only items that reference something can be on a cycle.
+        let graph: BTreeMap<&str, Vec<&str>> = self
+            .flag_refs
+            .iter()
+            .filter(|(_, r)| !r.prerequisites.is_empty())
+            .map(|(k, r)| (k.as_str(), r.prerequisites.iter().map(String::as_str).collect()))
+            .collect();
+        for c in cycles(&graph) {
+            out.push(Finding::error(
+                Some(Kind::Flags),
+                Some(&c[0]),
+                "prerequisite-cycle",
+                format!("prerequisite cycle among {}: SDKs return MALFORMED_FLAG", c.join(", ")),
+            ));
+        }
+        let graph: BTreeMap<&str, Vec<&str>> = self
+            .seg_refs
+            .iter()
+            .filter(|(_, r)| !r.segments.is_empty())
+            .map(|(k, r)| (k.as_str(), r.segments.iter().map(|(s, _)| s.as_str()).collect()))
+            .collect();
+        for c in cycles(&graph) {
+            out.push(Finding::error(
+                Some(Kind::Segments),
+                Some(&c[0]),
+                "segment-cycle",
+                format!("segment rules reference each other in a cycle ({}): SDKs fail the evaluation", c.join(", ")),
+            ));
+        }
+        out.sort_by(|a, b| (a.kind, &a.key, a.severity, a.check).cmp(&(b.kind, &b.key, b.severity, b.check)));
+        out
+    }
+}
+
+/// [`check_item`] on worker threads (one per core), fed while the items are still being read.
+pub struct CheckPool {
+    tx: Option<mpsc::Sender<Vec<(Kind, String, Json)>>>,
+    batch: Vec<(Kind, String, Json)>,
+    workers: Vec<std::thread::JoinHandle<Vec<(Kind, String, ItemChecks)>>>,
+    /// Results of checks done on the calling thread (when no worker could be started).
+    inline: Vec<(Kind, String, ItemChecks)>,
+}
+
+/// Items handed to a worker at once.
+const POOL_BATCH: usize = 64;
+
+impl CheckPool {
+    pub fn new() -> CheckPool {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let (tx, rx) = mpsc::channel::<Vec<(Kind, String, Json)>>();
+        let rx = Arc::new(Mutex::new(rx));
+        let workers: Vec<_> = (0..n)
+            .filter_map(|i| {
+                let rx = Arc::clone(&rx);
+                std::thread::Builder::new()
+                    .name(format!("check-{i}"))
+                    .spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let batch = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                            let Ok(batch) = batch else { return out };
+                            for (kind, key, json) in batch {
+                                let c = check_item(kind, &key, &json);
+                                out.push((kind, key, c));
+                            }
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        let tx = (!workers.is_empty()).then_some(tx);
+        CheckPool { tx, batch: Vec::with_capacity(POOL_BATCH), workers, inline: Vec::new() }
+    }
+
+    /// Check a live item.
+    pub fn push(&mut self, kind: Kind, key: String, json: Json) {
+        if self.tx.is_none() {
+            let c = check_item(kind, &key, &json);
+            self.inline.push((kind, key, c));
+            return;
+        }
+        self.batch.push((kind, key, json));
+        if self.batch.len() >= POOL_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(tx) = &self.tx
+            && !self.batch.is_empty()
+        {
+            // A worker only stops once the channel is closed, so this send cannot fail.
+            let _ = tx.send(std::mem::replace(&mut self.batch, Vec::with_capacity(POOL_BATCH)));
+        }
+    }
+
+    /// Wait for every check and hand the results to `cross`.
+    pub fn finish(mut self, cross: &mut CrossChecks) {
+        self.flush();
+        self.tx = None;
+        for (kind, key, c) in std::mem::take(&mut self.inline) {
+            cross.checked(kind, key, c);
+        }
+        for w in std::mem::take(&mut self.workers) {
+            match w.join() {
+                Ok(results) => {
+                    for (kind, key, c) in results {
+                        cross.checked(kind, key, c);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    }
+}
+
+impl Default for CheckPool {
+    fn default() -> CheckPool {
+        CheckPool::new()
+    }
+}
+
 /// Every structural finding for one prefix's items (live and tombstones), sorted by kind and key.
 pub fn check_items(flags: &BTreeMap<String, Item>, segments: &BTreeMap<String, Item>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut flag_refs: BTreeMap<&str, Refs> = BTreeMap::new();
-    let mut seg_refs: BTreeMap<&str, Refs> = BTreeMap::new();
+    let mut cross = CrossChecks::default();
     for (kind, items) in [(Kind::Flags, flags), (Kind::Segments, segments)] {
         for (key, item) in items {
-            if item.deleted {
-                continue;
-            }
-            if let Some(e) = model_parse_error(kind, &item.json) {
-                out.push(Finding::error(
-                    Some(kind),
-                    Some(key),
-                    "unparseable",
-                    format!("the SDK evaluator cannot parse it: {e}"),
-                ));
-            }
-            let Ok(v) = serde_json::from_str::<Value>(&item.json) else { continue };
-            match kind {
-                Kind::Flags => {
-                    flag_refs.insert(key, check_flag(key, &v, &mut out));
-                }
-                Kind::Segments => {
-                    seg_refs.insert(key, check_segment(key, &v, &mut out));
-                }
+            cross.item(kind, key, item.deleted, item.version);
+            if !item.deleted {
+                cross.checked(kind, key.clone(), check_item(kind, key, &item.json));
             }
         }
     }
-    let missing = |items: &BTreeMap<String, Item>, k: &str| -> Option<String> {
-        match items.get(k) {
-            None => Some("does not exist".to_string()),
-            Some(i) if i.deleted => Some(format!("is deleted (tombstone at version {})", i.version)),
-            Some(_) => None,
-        }
-    };
-    for (kind, refs) in [(Kind::Flags, &flag_refs), (Kind::Segments, &seg_refs)] {
-        for (key, r) in refs {
-            let mut seen = BTreeSet::new();
-            for p in &r.prerequisites {
-                if seen.insert(p.as_str())
-                    && let Some(why) = missing(flags, p)
-                {
-                    out.push(Finding::error(
-                        Some(kind),
-                        Some(key),
-                        "missing-prerequisite",
-                        format!(
-                            "prerequisite flag \"{p}\" {why}: the prerequisite always fails (off variation served)"
-                        ),
-                    ));
-                }
-            }
-            let mut seen = BTreeSet::new();
-            for (s, path) in &r.segments {
-                if seen.insert(s.as_str())
-                    && let Some(why) = missing(segments, s)
-                {
-                    out.push(Finding::error(
-                        Some(kind),
-                        Some(key),
-                        "missing-segment",
-                        format!("{path}: segmentMatch names segment \"{s}\", which {why}: the clause never matches"),
-                    ));
-                }
-            }
-        }
-    }
-    let graph: BTreeMap<&str, Vec<&str>> =
-        flag_refs.iter().map(|(k, r)| (*k, r.prerequisites.iter().map(String::as_str).collect())).collect();
-    for c in cycles(&graph) {
-        out.push(Finding::error(
-            Some(Kind::Flags),
-            Some(&c[0]),
-            "prerequisite-cycle",
-            format!("prerequisite cycle among {}: SDKs return MALFORMED_FLAG", c.join(", ")),
-        ));
-    }
-    let graph: BTreeMap<&str, Vec<&str>> =
-        seg_refs.iter().map(|(k, r)| (*k, r.segments.iter().map(|(s, _)| s.as_str()).collect())).collect();
-    for c in cycles(&graph) {
-        out.push(Finding::error(
-            Some(Kind::Segments),
-            Some(&c[0]),
-            "segment-cycle",
-            format!("segment rules reference each other in a cycle ({}): SDKs fail the evaluation", c.join(", ")),
-        ));
-    }
-    out.sort_by(|a, b| (a.kind, &a.key, a.severity, a.check).cmp(&(b.kind, &b.key, b.severity, b.check)));
-    out
+    cross.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooled_checks_in_any_order_find_what_check_items_finds() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/validate-defects.json"))
+                .unwrap();
+        let data = crate::source::file::parse_json(&text).unwrap();
+        let expected = check_items(&data.flags, &data.segments);
+        assert!(expected.len() > 10, "{expected:?}");
+        let mut pool = CheckPool::new();
+        let mut cross = CrossChecks::default();
+        for (kind, items) in [(Kind::Segments, &data.segments), (Kind::Flags, &data.flags)] {
+            for item in items.values().rev() {
+                cross.item(kind, &item.key, item.deleted, item.version);
+                if !item.deleted {
+                    pool.push(kind, item.key.clone(), item.json.clone());
+                }
+            }
+        }
+        pool.finish(&mut cross);
+        assert_eq!(cross.finish(), expected);
+    }
 
     #[test]
     fn finds_cycles() {
