@@ -1,4 +1,4 @@
-//! Structural checks of flags and segments, done on `serde_json::Value` so each finding names
+//! Structural checks of flags and segments, done on a JSON tree ([`Node`]) so each finding names
 //! exactly what is wrong (`rules[1].rollout.variations[0].variation 7 is out of range …`), plus
 //! the "can the official evaluator's model parse it" check with
 //! `launchdarkly-server-sdk-evaluation`. Used by `validate`.
@@ -7,7 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use serde::Serialize;
-use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
 
 use crate::data::{Item, Json, Kind};
 
@@ -55,7 +59,7 @@ impl ItemCheck<'_> {
     }
 
     /// A variation index at `path` must be an integer in 0..n.
-    fn index(&mut self, path: &str, v: &Value, n: usize) {
+    fn index(&mut self, path: &str, v: &Node<'_>, n: usize) {
         let ok = v.as_u64().is_some_and(|i| (i as usize) < n);
         if !ok && (v.is_i64() || v.is_u64()) {
             self.error(
@@ -66,12 +70,12 @@ impl ItemCheck<'_> {
     }
 
     /// A rule's or the fallthrough's `variation` / `rollout`.
-    fn variation_or_rollout(&mut self, path: &str, obj: &Value, n: usize) {
+    fn variation_or_rollout(&mut self, path: &str, obj: &Node<'_>, n: usize) {
         if let Some(v) = obj.get("variation").filter(|v| !v.is_null()) {
             self.index(&format!("{path}.variation"), v, n);
             return;
         }
-        let wvs = obj.get("rollout").and_then(|r| r.get("variations")).and_then(Value::as_array);
+        let wvs = obj.get("rollout").and_then(|r| r.get("variations")).and_then(Node::as_array);
         let Some(wvs) = wvs.filter(|w| !w.is_empty()) else {
             self.error(
                 "no-variation-or-rollout",
@@ -84,24 +88,24 @@ impl ItemCheck<'_> {
             if let Some(v) = wv.get("variation") {
                 self.index(&format!("{path}.rollout.variations[{i}].variation"), v, n);
             }
-            sum += wv.get("weight").and_then(Value::as_f64).unwrap_or(0.0);
+            sum += wv.get("weight").and_then(Node::as_f64).unwrap_or(0.0);
         }
         if sum != 100_000.0 {
             self.warning("rollout-weights", format!("{path}.rollout weights sum to {sum} instead of 100000"));
         }
     }
 
-    fn clauses(&mut self, path: &str, rule: &Value) {
-        let Some(clauses) = rule.get("clauses").and_then(Value::as_array) else { return };
+    fn clauses(&mut self, path: &str, rule: &Node<'_>) {
+        let Some(clauses) = rule.get("clauses").and_then(Node::as_array) else { return };
         for (j, c) in clauses.iter().enumerate() {
             let cpath = format!("{path}.clauses[{j}]");
-            if c.get("op").and_then(Value::as_str) == Some("segmentMatch") {
-                for s in c.get("values").and_then(Value::as_array).into_iter().flatten() {
+            if c.get("op").and_then(Node::as_str) == Some("segmentMatch") {
+                for s in c.get("values").and_then(Node::as_array).into_iter().flatten() {
                     if let Some(s) = s.as_str() {
                         self.segment_refs.push((s.to_string(), cpath.clone()));
                     }
                 }
-            } else if c.get("attribute").and_then(Value::as_str).is_some_and(str::is_empty) {
+            } else if c.get("attribute").and_then(Node::as_str).is_some_and(str::is_empty) {
                 self.error("empty-attribute", format!("{cpath} has an empty attribute (SDKs return MALFORMED_FLAG)"));
             }
         }
@@ -117,11 +121,11 @@ struct Refs {
     segments: Vec<(String, String)>,
 }
 
-fn check_flag(key: &str, v: &Value, out: &mut Vec<Finding>) -> Refs {
+fn check_flag(key: &str, v: &Node<'_>, out: &mut Vec<Finding>) -> Refs {
     let mut c = ItemCheck { kind: Kind::Flags, key, out, segment_refs: Vec::new() };
-    let variations = v.get("variations").and_then(Value::as_array);
+    let variations = v.get("variations").and_then(Node::as_array);
     let n = variations.map_or(0, Vec::len);
-    let arr = |name: &str| v.get(name).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let arr = |name: &str| v.get(name).and_then(Node::as_array).map(Vec::as_slice).unwrap_or(&[]);
     if variations.is_some_and(|x| x.is_empty()) {
         c.warning(
             "empty-variations",
@@ -149,22 +153,214 @@ fn check_flag(key: &str, v: &Value, out: &mut Vec<Finding>) -> Refs {
         c.clauses(&format!("rules[{i}]"), r);
     }
     let prerequisites =
-        arr("prerequisites").iter().filter_map(|p| p.get("key").and_then(Value::as_str).map(str::to_string)).collect();
+        arr("prerequisites").iter().filter_map(|p| p.get("key").and_then(Node::as_str).map(str::to_string)).collect();
     Refs { prerequisites, segments: c.segment_refs }
 }
 
-fn check_segment(key: &str, v: &Value, out: &mut Vec<Finding>) -> Refs {
+fn check_segment(key: &str, v: &Node<'_>, out: &mut Vec<Finding>) -> Refs {
     let mut c = ItemCheck { kind: Kind::Segments, key, out, segment_refs: Vec::new() };
-    if v.get("unbounded").and_then(Value::as_bool) == Some(true) && v.get("generation").is_none_or(Value::is_null) {
+    if v.get("unbounded").and_then(Node::as_bool) == Some(true) && v.get("generation").is_none_or(Node::is_null) {
         c.error(
             "big-segment-without-generation",
             "unbounded (Big) segment has no generation: SDKs report NOT_CONFIGURED and it never matches".into(),
         );
     }
-    for (i, r) in v.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, r) in v.get("rules").and_then(Node::as_array).into_iter().flatten().enumerate() {
         c.clauses(&format!("rules[{i}]"), r);
     }
     Refs { prerequisites: Vec::new(), segments: c.segment_refs }
+}
+
+/// A parsed JSON document for the checks: what `serde_json::Value` gives them (objects answer
+/// `get` with the last value of a repeated name, numbers are `serde_json::Number`s, the same texts
+/// fail to parse), at a fraction of the cost: strings borrowed from the text where possible, and
+/// objects as lists (no hashing).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+impl<'a> Node<'a> {
+    pub fn get(&self, name: &str) -> Option<&Node<'a>> {
+        match self {
+            Node::Object(members) => members.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    pub fn as_array(&self) -> Option<&Vec<Node<'a>>> {
+        match self {
+            Node::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Node::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Node::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Node::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+    pub fn is_i64(&self) -> bool {
+        matches!(self, Node::Number(n) if n.is_i64())
+    }
+    pub fn is_u64(&self) -> bool {
+        matches!(self, Node::Number(n) if n.is_u64())
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    fn into_owned(self) -> Node<'static> {
+        match self {
+            Node::Null => Node::Null,
+            Node::Bool(b) => Node::Bool(b),
+            Node::Number(n) => Node::Number(n),
+            Node::String(s) => Node::String(Cow::Owned(s.into_owned())),
+            Node::Array(a) => Node::Array(a.into_iter().map(Node::into_owned).collect()),
+            Node::Object(m) => {
+                Node::Object(m.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect())
+            }
+        }
+    }
+}
+
+/// As `serde_json::Value` shows itself: JSON (numbers are all the checks print).
+impl fmt::Display for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Null => f.write_str("null"),
+            Node::Bool(b) => write!(f, "{b}"),
+            Node::Number(n) => write!(f, "{n}"),
+            Node::String(s) => write!(f, "{}", serde_json::to_string(s.as_ref()).map_err(|_| fmt::Error)?),
+            Node::Array(a) => {
+                f.write_str("[")?;
+                for (i, v) in a.iter().enumerate() {
+                    write!(f, "{}{v}", if i > 0 { "," } else { "" })?;
+                }
+                f.write_str("]")
+            }
+            Node::Object(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    let k = serde_json::to_string(k.as_ref()).map_err(|_| fmt::Error)?;
+                    write!(f, "{}{k}:{v}", if i > 0 { "," } else { "" })?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Node<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node<'a>, D::Error> {
+        d.deserialize_any(NodeVisitor(std::marker::PhantomData))
+    }
+}
+
+struct NodeVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for NodeVisitor<'a> {
+    type Value = Node<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Node<'a>, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node<'a>, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node<'a>, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Node<'a>, E> {
+        Ok(Node::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Node<'a>, E> {
+        Ok(Node::Number(n.into()))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Node<'a>, E> {
+        Ok(Node::Number(n.into()))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Node<'a>, E> {
+        Ok(Number::from_f64(n).map_or(Node::Null, Node::Number))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'a>, E> {
+        Ok(Node::String(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Node<'a>, E> {
+        Ok(Node::String(Cow::Owned(s.to_string())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Node<'a>, E> {
+        Ok(Node::String(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'a>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Node::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'a>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Name(k)) = map.next_key()? {
+            // serde_json's Value reads an object whose first name is this token as the JSON text
+            // in its string value (serde_json's raw_value feature is on); so does this.
+            if out.is_empty() && k == "$serde_json::private::RawValue" {
+                let text: String = map.next_value()?;
+                return serde_json::from_str::<Node<'_>>(&text).map(Node::into_owned).map_err(de::Error::custom);
+            }
+            out.push((k, map.next_value()?));
+        }
+        Ok(Node::Object(out))
+    }
+}
+
+/// An object member's name, borrowed when it has no escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Name<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Name<'a>, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Name<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object member name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'a>, E> {
+                Ok(Name(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Name<'a>, E> {
+                Ok(Name(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Name<'a>, E> {
+                Ok(Name(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
 }
 
 /// Whether the official evaluator's model parses the item; the parse error otherwise.
@@ -259,7 +455,7 @@ pub fn check_item(kind: Kind, key: &str, json: &str) -> ItemChecks {
             format!("the SDK evaluator cannot parse it: {e}"),
         ));
     }
-    let refs = serde_json::from_str::<Value>(json).ok().map(|v| match kind {
+    let refs = serde_json::from_str::<Node<'_>>(json).ok().map(|v| match kind {
         Kind::Flags => check_flag(key, &v, &mut findings),
         Kind::Segments => check_segment(key, &v, &mut findings),
     });
@@ -501,6 +697,60 @@ mod tests {
         }
         pool.finish(&mut cross);
         assert_eq!(cross.finish(), expected);
+    }
+
+    /// `node` holds what `value` holds, as the checks see it.
+    fn same(value: &serde_json::Value, node: &Node<'_>) -> bool {
+        use serde_json::Value;
+        match (value, node) {
+            (Value::Null, Node::Null) => true,
+            (Value::Bool(a), Node::Bool(b)) => a == b,
+            (Value::Number(a), Node::Number(b)) => a == b && a.to_string() == node.to_string(),
+            (Value::String(a), Node::String(b)) => a == b,
+            (Value::Array(a), Node::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y)),
+            (Value::Object(a), Node::Object(b)) => {
+                let names: BTreeSet<&str> = b.iter().map(|(k, _)| k.as_ref()).collect();
+                a.len() == names.len() && a.iter().all(|(k, v)| node.get(k).is_some_and(|n| same(v, n)))
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn nodes_parse_what_values_parse() {
+        use rand::SeedableRng;
+        let mut r = rand::rngs::StdRng::seed_from_u64(11);
+        let fixed = [
+            r#"{"a":1,"a":[2,-3,4.5e1,18446744073709551615,-9223372036854775808]}"#,
+            r#"{"k\u0061":"\ud83d\ude00","":{"x":null}}"#,
+            r#"{"$serde_json::private::RawValue":"{\"offVariation\":7}"}"#,
+            r#"{"$serde_json::private::RawValue":5}"#,
+            "1e400",
+            "[1,]",
+        ];
+        let mut texts: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+        for i in 0..20_000 {
+            let mut t = String::new();
+            crate::json_scan::tests::value(&mut r, 0, &mut t);
+            if i % 2 == 1 {
+                t = crate::json_scan::tests::mutate(&mut r, &t);
+            }
+            texts.push(t);
+        }
+        let mut parsed = 0;
+        for t in &texts {
+            let v = serde_json::from_str::<serde_json::Value>(t);
+            let n = serde_json::from_str::<Node<'_>>(t);
+            match (&v, &n) {
+                (Ok(v), Ok(n)) => {
+                    assert!(same(v, n), "{t:?}: {v:?} vs {n:?}");
+                    parsed += 1;
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("{t:?}: {v:?} vs {n:?}"),
+            }
+        }
+        assert!(parsed > 5_000, "{parsed}");
     }
 
     #[test]
