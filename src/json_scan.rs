@@ -519,7 +519,7 @@ fn minified(text: &str, from: usize, to: usize, gaps: &[(usize, usize)]) -> Stri
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -603,7 +603,7 @@ mod tests {
 
     /// A random JSON-like text: mostly valid, with the properties the scanner looks at, odd numbers,
     /// strings, whitespace, and (in `mutate`) random damage.
-    fn value(r: &mut StdRng, depth: u32, out: &mut String) {
+    pub(crate) fn value(r: &mut StdRng, depth: u32, out: &mut String) {
         const KEYS: [&str; 12] = [
             "version",
             "deleted",
@@ -713,7 +713,7 @@ mod tests {
         ws(r, out);
     }
 
-    fn mutate(r: &mut StdRng, text: &str) -> String {
+    pub(crate) fn mutate(r: &mut StdRng, text: &str) -> String {
         let mut chars: Vec<char> = text.chars().collect();
         for _ in 0..r.random_range(0..3) {
             let at = r.random_range(0..=chars.len());

@@ -13,17 +13,15 @@
 //! `too-large`; warnings `rollout-weights`, `near-size-limit`, `unknown-key`, `old-tombstone`,
 //! `empty-variations`.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, print_json, table};
 use crate::cli::ValidateArgs;
 use crate::config;
-use crate::data::{Item, Kind};
+use crate::data::Kind;
 use crate::exit;
-use crate::model_check::{self, Finding, Severity};
+use crate::model_check::{CheckPool, CrossChecks, Finding, Severity};
 use crate::store::{self, Entry, Store};
 
 /// All findings for one prefix.
@@ -38,10 +36,12 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
         ));
     }
     let limit = store.item_size_limit();
-    let mut items: BTreeMap<Kind, BTreeMap<String, Item>> = BTreeMap::new();
+    // Live items are checked on worker threads while the rest is still being read.
+    let mut pool = CheckPool::new();
+    let mut cross = CrossChecks::default();
     for kind in Kind::ALL {
-        let map = items.entry(kind).or_default();
         let found = &mut out;
+        let (pool, cross) = (&mut pool, &mut cross);
         store
             .read_all(prefix, kind, &mut |e: Entry| {
                 match e {
@@ -64,7 +64,10 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
                                 ));
                             }
                         }
-                        map.insert(item.key.clone(), item);
+                        cross.item(kind, &item.key, item.deleted, item.version);
+                        if !item.deleted {
+                            pool.push(kind, item.key, item.json);
+                        }
                     }
                     Err(bad) => {
                         found.push(Finding::error(Some(kind), Some(&bad.key), "bad-item", bad.error.to_string()))
@@ -74,12 +77,8 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
             })
             .await?;
     }
-    let empty = BTreeMap::new();
-    out.extend(model_check::check_items(
-        items.get(&Kind::Flags).unwrap_or(&empty),
-        items.get(&Kind::Segments).unwrap_or(&empty),
-    ));
-    drop(items);
+    pool.finish(&mut cross);
+    out.extend(cross.finish());
     for m in store.version_mismatches(prefix).await? {
         out.push(Finding::error(
             Some(m.kind),
