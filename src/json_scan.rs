@@ -144,6 +144,18 @@ impl<'a> Scanner<'a> {
 
     /// At an opening quote: the string's content when it has no escapes.
     #[inline]
+    /// An object member's name and the `:` after it (with the whitespace around it).
+    fn member_name(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let name = self.plain_string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(name)
+    }
+
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
         if self.string()? {
@@ -301,13 +313,7 @@ impl<'a> Scanner<'a> {
         }
         let (mut version, mut deleted, mut prerequisites) = (false, false, false);
         loop {
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let name = self.plain_string()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
+            let name = self.member_name()?;
             match name {
                 "version" => {
                     if std::mem::replace(&mut version, true) {
@@ -367,13 +373,7 @@ impl<'a> Scanner<'a> {
             } else {
                 let mut key = false;
                 loop {
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    let name = self.plain_string()?;
-                    self.ws();
-                    self.eat(b':')?;
-                    self.ws();
+                    let name = self.member_name()?;
                     if name == "key" {
                         if std::mem::replace(&mut key, true) || self.peek()? != b'"' {
                             return None;
