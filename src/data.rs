@@ -300,9 +300,7 @@ impl Item {
             // A tombstone without a version can never be ordered against anything.
             return Err(ItemError::MissingVersion { kind, key: key.to_string() });
         }
-        let rest = json.trim_start()[1..].trim_start();
-        let sep = if rest.starts_with('}') { "" } else { "," };
-        let json = format!("{{\"version\":1{sep}{rest}");
+        let json = with_default_version(&json);
         Ok(Item { key: key.to_string(), version: 1, deleted: false, prerequisites: f.prerequisites, json: json.into() })
     }
 
@@ -316,6 +314,14 @@ impl Item {
             json: kind.tombstone_json(version).into(),
         }
     }
+}
+
+/// An item object's JSON with `"version":1` added as its first property (the SDK file-data-source
+/// rule for items without a version).
+pub(crate) fn with_default_version(json: &str) -> String {
+    let rest = json.trim_start()[1..].trim_start();
+    let sep = if rest.starts_with('}') { "" } else { "," };
+    format!("{{\"version\":1{sep}{rest}")
 }
 
 fn version_of(kind: Kind, key: &str, v: &serde_json::Value) -> Result<u64, ItemError> {

@@ -7,6 +7,8 @@
 //! serde path, which gives the same result or the same error as before. So this module only has
 //! to be right about what it accepts.
 
+use std::borrow::Cow;
+
 use crate::data::Kind;
 
 /// Facts at an item's top level, before the kind rules (tombstones and segments have no
@@ -409,9 +411,9 @@ pub(crate) fn item_facts(json: &str) -> Option<RawFacts> {
 }
 
 /// One item of a flag file: its key (unescaped), its JSON, its facts.
-pub(crate) struct FileItem {
+pub(crate) struct FileItem<'t> {
     pub kind: Kind,
-    pub key: String,
+    pub key: Cow<'t, str>,
     pub json: ItemText,
     pub facts: RawFacts,
 }
@@ -424,85 +426,303 @@ pub(crate) enum ItemText {
     Minified(String),
 }
 
-/// A flag file's `flags` and `segments`, in file order, plus the names of other top-level
-/// properties (ignored with a warning by the caller). `None` for anything but a valid JSON object
-/// whose `flags`/`segments` are objects of item objects (and without `flagValues`).
-pub(crate) fn flag_file(text: &str) -> Option<(Vec<FileItem>, Vec<String>)> {
-    let mut s = Scanner::new(text);
-    let mut items = Vec::new();
-    let mut unknown = Vec::new();
-    let (mut flags, mut segments) = (false, false);
-    s.ws();
-    s.eat(b'{')?;
-    s.ws();
-    if s.peek()? == b'}' {
-        s.i += 1;
-        return s.at_end().then_some((items, unknown));
+impl ItemText {
+    /// The JSON, given the text the item was read from.
+    pub fn in_text<'a>(&'a self, text: &'a str) -> &'a str {
+        match self {
+            ItemText::Span(start, end) => &text[*start..*end],
+            ItemText::Minified(m) => m,
+        }
     }
+}
+
+/// A flag file's `flags` and `segments`, each item passed to `visit` in file order as soon as it has
+/// been read (so a caller can act on it while the rest is still being read; `None` from `visit`
+/// stops the scan), and at the end the names of other top-level properties (ignored with a warning
+/// by the caller). `None` for anything but a valid JSON object whose `flags`/`segments` are objects
+/// of item objects (and without `flagValues`): items already passed say nothing about the rest.
+pub(crate) fn flag_file(text: &str, visit: &mut dyn FnMut(FileItem) -> Option<()>) -> Option<Vec<String>> {
+    let mut file = FlagFile::default();
+    let mut pos = 0;
+    while file.state != Top::End {
+        let step = file.step(&text[pos..]).ok()?;
+        let (consumed, item) = file.take(step);
+        if let Some(mut item) = item {
+            if let ItemText::Span(start, end) = item.json {
+                item.json = ItemText::Span(pos + start, pos + end);
+            }
+            visit(item)?;
+        }
+        pos += consumed;
+    }
+    text[pos..].bytes().all(is_ws).then_some(file.unknown)
+}
+
+/// The bytes of a reader read by [`flag_file_read`] at a time (the buffer grows when one item, or
+/// an ignored top-level property, is larger).
+const READ_BUFFER: usize = 4 << 20;
+
+/// [`flag_file`] of a reader, read a piece at a time into one reused buffer, so a file of any
+/// size is scanned without being held in memory whole. Each item is passed with the text its span
+/// is in (valid until `visit` returns). The same answers as `flag_file` of the whole text (also
+/// `Ok(None)` for text that is not UTF-8); an error only for a failed read.
+pub(crate) fn flag_file_read(
+    reader: &mut dyn std::io::Read,
+    visit: &mut dyn FnMut(&str, FileItem) -> Option<()>,
+) -> std::io::Result<Option<Vec<String>>> {
+    let mut input = Window { buf: vec![0; READ_BUFFER], start: 0, filled: 0, eof: false };
+    let mut file = FlagFile::default();
     loop {
-        if s.peek()? != b'"' {
-            return None;
-        }
-        let name = s.plain_string()?;
-        s.ws();
-        s.eat(b':')?;
-        s.ws();
-        let kind = match name {
-            "flags" if !std::mem::replace(&mut flags, true) => Kind::Flags,
-            "segments" if !std::mem::replace(&mut segments, true) => Kind::Segments,
-            "flags" | "segments" | "flagValues" => return None,
-            _ => {
-                if unknown.iter().any(|u| u == name) {
-                    return None;
+        input.refill(reader)?;
+        let Some(text) = input.text() else { return Ok(None) };
+        let mut pos = 0;
+        // Steps while the text holds them whole; then more text.
+        loop {
+            let rest = &text[pos..];
+            if file.state == Top::End {
+                if !rest.bytes().all(is_ws) {
+                    return Ok(None);
                 }
-                unknown.push(name.to_string());
-                s.value()?;
-                if !s.next_member(b'}')? {
-                    break;
+                if input.eof {
+                    return Ok(Some(file.unknown));
                 }
-                continue;
+                pos = text.len();
+                break;
             }
-        };
-        s.eat(b'{')?;
-        s.ws();
-        if s.peek()? == b'}' {
-            s.i += 1;
-        } else {
-            loop {
-                if s.peek()? != b'"' {
-                    return None;
+            match file.step(rest) {
+                Ok(step) => {
+                    let (consumed, item) = file.take(step);
+                    if let Some(item) = item
+                        && visit(rest, item).is_none()
+                    {
+                        return Ok(None);
+                    }
+                    pos += consumed;
                 }
-                let start = s.i;
-                let key = if s.string()? {
-                    serde_json::from_str::<String>(&text[start..s.i]).ok()?
-                } else {
-                    text[start + 1..s.i - 1].to_string()
-                };
-                s.ws();
-                s.eat(b':')?;
-                s.ws();
-                let (from, gaps) = (s.i, s.gaps.len());
-                s.recording = true;
-                let facts = s.item();
-                s.recording = false;
-                let facts = facts?;
-                let json = if s.gaps.len() == gaps {
-                    ItemText::Span(from, s.i)
-                } else {
-                    ItemText::Minified(minified(text, from, s.i, &s.gaps[gaps..]))
-                };
-                s.gaps.truncate(gaps);
-                items.push(FileItem { kind, key, json, facts });
-                if !s.next_member(b'}')? {
-                    break;
-                }
+                // A step that fails where more text could change it (the scanner looks at most a few
+                // bytes ahead) is tried again with more; anywhere else it fails for good.
+                Err(at) if !input.eof && at + LOOKAHEAD >= rest.len() => break,
+                Err(_) => return Ok(None),
             }
         }
-        if !s.next_member(b'}')? {
-            break;
+        input.start += pos;
+    }
+}
+/// Bytes past a failure that the scanner may have needed: it looks at most 8 bytes ahead.
+const LOOKAHEAD: usize = 16;
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\t' | b'\r')
+}
+
+/// Unread text of a reader, in a buffer reused as it is read.
+struct Window {
+    buf: Vec<u8>,
+    start: usize,
+    filled: usize,
+    eof: bool,
+}
+
+impl Window {
+    /// Keep the unread text, moved to the front, and read more after it (into a larger buffer when
+    /// the unread text fills it).
+    fn refill(&mut self, reader: &mut dyn std::io::Read) -> std::io::Result<()> {
+        if self.eof {
+            return Ok(());
+        }
+        self.buf.copy_within(self.start..self.filled, 0);
+        self.filled -= self.start;
+        self.start = 0;
+        if self.filled == self.buf.len() {
+            self.buf.resize(2 * self.buf.len(), 0);
+        }
+        loop {
+            match reader.read(&mut self.buf[self.filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            return Ok(());
         }
     }
-    s.at_end().then_some((items, unknown))
+
+    /// The unread text up to its last whole character; `None` when it is not UTF-8.
+    fn text(&self) -> Option<&str> {
+        let bytes = &self.buf[self.start..self.filled];
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            // A character cut by the end of what has been read so far.
+            Err(e) if e.error_len().is_none() && !self.eof => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok(),
+            Err(_) => None,
+        }
+    }
+}
+
+/// Where the scan of a flag file's top level is, between steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Top {
+    /// Before the opening `{`.
+    Start,
+    /// After the opening `{` (a `}` may follow) or after a `,` (a member must).
+    Member { first: bool },
+    /// After the `{` of `flags` or `segments` (a `}` may follow) or after a `,` (an item must).
+    Item { kind: Kind, first: bool },
+    /// After the closing `}`: only whitespace may follow.
+    End,
+}
+
+/// The scan of a flag file's top level, one step at a time: a step reads up to and including the
+/// punctuation that ends it, so a step read whole means the same whatever follows, and a step
+/// that ran out of text can be read again from its start with more.
+struct FlagFile {
+    state: Top,
+    flags: bool,
+    segments: bool,
+    unknown: Vec<String>,
+    /// Scratch space of the scanner, kept between steps.
+    stack: Vec<u8>,
+    gaps: Vec<(usize, usize)>,
+}
+
+impl Default for FlagFile {
+    fn default() -> FlagFile {
+        FlagFile {
+            state: Top::Start,
+            flags: false,
+            segments: false,
+            unknown: Vec::new(),
+            stack: Vec::new(),
+            gaps: Vec::new(),
+        }
+    }
+}
+
+/// What one step read (at the start of its text) and where it leaves the scan; nothing of it is
+/// applied before [`FlagFile::take`].
+struct Step<'t> {
+    consumed: usize,
+    next: Top,
+    item: Option<FileItem<'t>>,
+    /// A section whose `{` was read.
+    section: Option<Kind>,
+    /// A top-level property that is neither `flags` nor `segments`.
+    unknown: Option<&'t str>,
+}
+
+impl FlagFile {
+    /// Read one step at the start of `text`; where it failed, if it did.
+    fn step<'t>(&mut self, text: &'t str) -> Result<Step<'t>, usize> {
+        let mut s = Scanner::new(text);
+        s.stack = std::mem::take(&mut self.stack);
+        s.gaps = std::mem::take(&mut self.gaps);
+        let step = self.read_step(&mut s);
+        let at = s.i;
+        self.stack = std::mem::take(&mut s.stack);
+        self.stack.clear();
+        self.gaps = std::mem::take(&mut s.gaps);
+        self.gaps.clear();
+        step.ok_or(at)
+    }
+
+    /// Apply a step read whole: the new state; the bytes it read and the item among them, if any.
+    fn take<'t>(&mut self, step: Step<'t>) -> (usize, Option<FileItem<'t>>) {
+        self.state = step.next;
+        match step.section {
+            Some(Kind::Flags) => self.flags = true,
+            Some(Kind::Segments) => self.segments = true,
+            None => {}
+        }
+        if let Some(name) = step.unknown {
+            self.unknown.push(name.to_string());
+        }
+        (step.consumed, step.item)
+    }
+
+    fn read_step<'t>(&self, s: &mut Scanner<'t>) -> Option<Step<'t>> {
+        let mut step = Step { consumed: 0, next: self.state, item: None, section: None, unknown: None };
+        // Whitespace the step before could not see yet (a no-op on text read whole).
+        s.ws();
+        match self.state {
+            Top::Start => {
+                s.eat(b'{')?;
+                s.ws();
+                step.next = Top::Member { first: true };
+            }
+            Top::Member { first } => {
+                if first && s.peek()? == b'}' {
+                    s.i += 1;
+                    step.next = Top::End;
+                } else {
+                    if s.peek()? != b'"' {
+                        return None;
+                    }
+                    let name = s.plain_string()?;
+                    s.ws();
+                    s.eat(b':')?;
+                    s.ws();
+                    let kind = match name {
+                        "flags" if !self.flags => Kind::Flags,
+                        "segments" if !self.segments => Kind::Segments,
+                        "flags" | "segments" | "flagValues" => return None,
+                        _ => {
+                            if self.unknown.iter().any(|u| u == name) {
+                                return None;
+                            }
+                            s.value()?;
+                            step.unknown = Some(name);
+                            step.next = after_member(s)?;
+                            step.consumed = s.i;
+                            return Some(step);
+                        }
+                    };
+                    s.eat(b'{')?;
+                    s.ws();
+                    step.section = Some(kind);
+                    step.next = Top::Item { kind, first: true };
+                }
+            }
+            Top::Item { kind, first } => {
+                if first && s.peek()? == b'}' {
+                    s.i += 1;
+                    step.next = after_member(s)?;
+                } else {
+                    if s.peek()? != b'"' {
+                        return None;
+                    }
+                    let start = s.i;
+                    let key = if s.string()? {
+                        Cow::Owned(serde_json::from_str::<String>(&s.s[start..s.i]).ok()?)
+                    } else {
+                        Cow::Borrowed(&s.s[start + 1..s.i - 1])
+                    };
+                    s.ws();
+                    s.eat(b':')?;
+                    s.ws();
+                    let from = s.i;
+                    s.recording = true;
+                    let facts = s.item();
+                    s.recording = false;
+                    let facts = facts?;
+                    let json = if s.gaps.is_empty() {
+                        ItemText::Span(from, s.i)
+                    } else {
+                        ItemText::Minified(minified(s.s, from, s.i, &s.gaps))
+                    };
+                    step.item = Some(FileItem { kind, key, json, facts });
+                    step.next = if s.next_member(b'}')? { Top::Item { kind, first: false } } else { after_member(s)? };
+                }
+            }
+            Top::End => return None,
+        }
+        step.consumed = s.i;
+        Some(step)
+    }
+}
+
+/// After a top-level member: `,` (another member) or the closing `}`.
+fn after_member(s: &mut Scanner) -> Option<Top> {
+    Some(if s.next_member(b'}')? { Top::Member { first: false } } else { Top::End })
 }
 
 /// `text[from..to]` without the whitespace runs `gaps` (sorted, inside the range).
@@ -599,6 +819,96 @@ pub(crate) mod tests {
         for text in [r#"{"flags":{"a":{"version":1},"a":{"version":2}}}"#, r#"{"flagValues":{"a":true}}"#, "null"] {
             assert!(parse_json_fast(text, None, false).is_none(), "{text}");
         }
+    }
+
+    /// A reader giving out its text a few bytes at a time (sizes from `r`), to cut it anywhere.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        r: StdRng,
+        max: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.r.random_range(1..=self.max).min(buf.len()).min(self.text.len());
+            buf[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    /// What the scan of the whole text finds: the items (kind, key, JSON) and the unknown names.
+    type Scanned = (Vec<(Kind, String, String, RawFacts)>, Vec<String>);
+
+    fn scan_whole(text: &str) -> Option<Scanned> {
+        let mut items = Vec::new();
+        let unknown = flag_file(text, &mut |it| {
+            items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
+            Some(())
+        })?;
+        Some((items, unknown))
+    }
+
+    fn scan_read(bytes: &[u8], seed: u64, max: usize) -> Option<Scanned> {
+        let mut items = Vec::new();
+        let mut reader = Trickle { text: bytes, r: StdRng::seed_from_u64(seed), max };
+        let unknown = flag_file_read(&mut reader, &mut |text, it| {
+            items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
+            Some(())
+        })
+        .expect("reads from memory do not fail")?;
+        Some((items, unknown))
+    }
+
+    /// Read a piece at a time, cut anywhere (inside strings, numbers, escapes and multi-byte
+    /// characters), a flag file scans exactly as it does whole.
+    #[test]
+    fn reading_in_pieces_scans_like_the_whole_text() {
+        let mut r = StdRng::seed_from_u64(10);
+        let mut scanned = 0;
+        for i in 0..5_000 {
+            let mut text = String::from("{");
+            for (n, section) in ["flags", "segments", "other"].iter().enumerate() {
+                if r.random_bool(0.2) {
+                    continue;
+                }
+                if n > 0 && text.len() > 1 {
+                    text.push_str([",", " ,\n"][r.random_range(0..2)]);
+                }
+                text.push_str(&format!("\"{section}\":{{"));
+                for j in 0..r.random_range(0..5) {
+                    if j > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(["\"a\":", "\"b\" : ", "\"\\u0061\":", "\"\u{e9}\u{1f600}\":"][r.random_range(0..4)]);
+                    value(&mut r, 1, &mut text);
+                }
+                text.push('}');
+            }
+            text.push_str(["}", "} \n", "}", "}x", ""][r.random_range(0..5)]);
+            if i % 4 == 3 {
+                text = mutate(&mut r, &text);
+            }
+            let whole = scan_whole(&text);
+            scanned += usize::from(whole.is_some());
+            for (seed, max) in [(i, 1), (i + 1, 3), (i + 2, 40)] {
+                assert_eq!(scan_read(text.as_bytes(), seed, max), whole, "{text:?} in pieces of at most {max}");
+            }
+        }
+        assert!(scanned > 150, "{scanned}");
+        // Text that is not UTF-8 is left to serde, wherever the bad byte is.
+        let text = r#"{"flags":{"a":{"version":1,"x":"é"}}}"#.as_bytes();
+        assert!(scan_read(text, 1, 2).is_some());
+        for cut in [text.len() - 9, text.len() - 8] {
+            let mut bad = text.to_vec();
+            bad[cut] = 0xff;
+            assert_eq!(scan_read(&bad, 1, 2), None);
+            assert_eq!(scan_read(&bad, 1, 1000), None);
+        }
+        // Items larger than the buffer grow it.
+        let big = format!(r#"{{"flags":{{"a":{{"version":1,"x":"{}"}}}}}}"#, "y".repeat(READ_BUFFER + 10));
+        assert_eq!(scan_read(big.as_bytes(), 1, 1 << 20), scan_whole(&big));
+        assert!(scan_whole(&big).is_some());
     }
 
     /// A random JSON-like text: mostly valid, with the properties the scanner looks at, odd numbers,

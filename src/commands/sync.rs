@@ -1,6 +1,7 @@
 //! `ldstore sync`: replace a prefix's data with a source's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -12,8 +13,8 @@ use crate::config;
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::exit::{self, UsageError};
 use crate::relayconf::RelayConfig;
-use crate::source::{self, Source, file::FileSource};
-use crate::store::{self, Entry, Store};
+use crate::source::{self, Fetched, Source, file::FileSource};
+use crate::store::{self, Entry, FedCounts, Progress, Store};
 
 /// Build the source a sync reads from.
 pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
@@ -59,20 +60,39 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     }
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
     let source = source_for(&args, ctx, sel.relay.as_ref())?;
-    // Read and check the whole source before touching the store: bad input leaves it unchanged.
-    let data = source.fetch().await?;
-    let store = store::open(&sel.store).await?;
+    // Read and check the whole source before touching the store: bad input leaves it unchanged. A
+    // JSON flag file is read whole but parsed while it is written, by a store whose init is
+    // invisible until it commits (Redis); it is committed only once all of it has been read.
+    let fetched = if args.dry_run { Fetched::Data(source.fetch().await?) } else { source.fetch_feedable().await? };
+    let store = match store::open(&sel.store).await {
+        Ok(store) => store,
+        Err(e) => {
+            // What is wrong with the source is said first, as when it is parsed before connecting.
+            if let Fetched::File(file) = &fetched {
+                file.load()?;
+            }
+            return Err(e.into());
+        }
+    };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
-    if args.dry_run {
-        return dry_run(store.as_ref(), &prefix, &data, ctx).await;
+    if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
+        return dry_run(store.as_ref(), &prefix, data, ctx).await;
     }
     let started = Instant::now();
-    let progress = ctx.progress("writing");
-    let report = store.init(&prefix, &data, progress.as_ref()).await?;
+    let progress: Arc<dyn Progress> = ctx.progress("writing").into();
+    let (report, counts, data) = match fetched {
+        Fetched::Data(data) => (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data)),
+        Fetched::File(file) => match store.init_streamed(&prefix, file.feed()?, progress.clone()).await? {
+            Some((report, counts)) => (report, counts, None),
+            None => {
+                let data = file.load()?;
+                (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+            }
+        },
+    };
     drop(progress);
     let secs = started.elapsed().as_secs_f64();
-    let flags = data.flags.len();
-    let segments = data.segments.len();
+    let FedCounts { flags, segments } = counts;
     if ctx.json() {
         print_json(&json!({
             "store": store.backend(),
@@ -102,6 +122,10 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     // The process ends next: the OS reclaims the data set faster than freeing it item by item.
     std::mem::forget(data);
     Ok(if report.skipped.is_empty() { exit::SUCCESS } else { exit::PARTIAL })
+}
+
+fn counts_of(data: &DataSet) -> FedCounts {
+    FedCounts { flags: data.flags.len(), segments: data.segments.len() }
 }
 
 async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, ctx: &Ctx) -> Result<i32> {

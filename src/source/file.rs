@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Source, SourceError};
+use super::{Fetched, Source, SourceError};
 use crate::data::{DataSet, Item, Json, Kind, minify_json};
 use crate::exit::UsageError;
 use crate::json_scan::ItemText;
+use crate::store::{FedCounts, Feed};
 
 pub struct FileSource {
     pub path: PathBuf,
@@ -28,12 +29,46 @@ impl Source for FileSource {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || load(&path)).await?
     }
+
+    async fn fetch_feedable(&self) -> anyhow::Result<Fetched> {
+        if !is_json_name(&self.path) {
+            return Ok(Fetched::Data(self.fetch().await?));
+        }
+        let file = std::fs::File::open(&self.path).map_err(|e| cannot_read(&self.path, e))?;
+        Ok(Fetched::File(JsonFile { path: self.path.clone(), file }))
+    }
+}
+
+/// A `.json` flag file, open but not yet read: to feed to a store while it is read (see [`feed`]),
+/// or to [`load`].
+pub struct JsonFile {
+    pub path: PathBuf,
+    file: std::fs::File,
+}
+
+impl JsonFile {
+    /// A feed of the file's items (see [`feed`]).
+    pub fn feed(&self) -> anyhow::Result<Feed> {
+        Ok(feed(self.file.try_clone().map_err(|e| cannot_read(&self.path, e))?))
+    }
+
+    /// Read and parse it whole.
+    pub fn load(&self) -> anyhow::Result<DataSet> {
+        load(&self.path)
+    }
+}
+
+fn is_json_name(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
+    UsageError::new(format!("cannot read flag file {}: {e}", path.display())).into()
 }
 
 /// Read and parse a flag file.
 pub fn load(path: &Path) -> anyhow::Result<DataSet> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError::new(format!("cannot read flag file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, e))?;
     let name = path.display().to_string();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let yaml = match ext.as_str() {
@@ -121,9 +156,24 @@ fn parse_items(text: &str, require_version: bool) -> Result<DataSet, String> {
 /// payload needs, ...), which [`parse_json_serde`] then parses or reports exactly as before. Items
 /// point into `shared` (which holds `text`) when given.
 pub(crate) fn parse_json_fast(text: &str, shared: Option<&Arc<String>>, require_version: bool) -> Option<DataSet> {
-    let (items, unknown) = crate::json_scan::flag_file(text)?;
     let mut data = DataSet::default();
-    for it in items {
+    let unknown = fast_items(text, shared, require_version, &mut |kind, key, item| {
+        data.items_mut(kind).insert(key, item).is_none().then_some(())
+    })?;
+    warn_unknown(&unknown);
+    Some(data)
+}
+
+/// The items of [`parse_json_fast`] in file order, each with its key, passed to `visit` as they are
+/// read (`None` from `visit` stops); the names of unknown top-level properties, or `None` where
+/// `parse_json_fast` gives up. Duplicate keys are the caller's to find.
+fn fast_items(
+    text: &str,
+    shared: Option<&Arc<String>>,
+    require_version: bool,
+    visit: &mut dyn FnMut(Kind, String, Item) -> Option<()>,
+) -> Option<Vec<String>> {
+    crate::json_scan::flag_file(text, &mut |it| {
         let facts = crate::data::Facts::from_raw(it.kind, it.facts);
         if require_version && facts.version.is_none() {
             return None;
@@ -134,14 +184,64 @@ pub(crate) fn parse_json_fast(text: &str, shared: Option<&Arc<String>>, require_
             (ItemText::Minified(m), _) => m.into(),
         };
         let item = Item::with_facts_defaulting_version(it.kind, &it.key, json, facts).ok()?;
-        if data.items_mut(it.kind).insert(it.key, item).is_some() {
-            return None;
-        }
-    }
-    for name in unknown {
+        visit(it.kind, it.key.into_owned(), item)
+    })
+}
+
+fn warn_unknown(names: &[String]) {
+    for name in names {
         tracing::warn!("ignoring unknown top-level property \"{name}\" in flag file");
     }
-    Some(data)
+}
+
+/// A [`Feed`] of a JSON flag file: its items in file order, each handed to the store as soon as it
+/// has been read, with the file read a piece at a time (never held whole), exactly as
+/// [`parse_json_owned`] would read them. It gives up (`None`) wherever that leaves the file to
+/// serde (invalid JSON, duplicate keys, `flagValues`, ...) or the file cannot be read: the caller
+/// then reads the file whole, which reads the unusual file or reports what is wrong with it.
+pub fn feed(mut file: std::fs::File) -> Feed {
+    Box::new(move |sink| {
+        // Duplicate keys are found by hash once everything is read (nothing is committed before):
+        // a collision of two different keys only sends the file the ordinary way.
+        let mut hashes: [Vec<u64>; 2] = Default::default();
+        let mut counts = FedCounts::default();
+        let scanned = crate::json_scan::flag_file_read(&mut file, &mut |text, it| {
+            let facts = crate::data::Facts::from_raw(it.kind, it.facts);
+            let json = it.json.in_text(text);
+            let defaulted;
+            let json = match facts.version {
+                Some(_) => json,
+                None if facts.deleted => return None,
+                None => {
+                    defaulted = crate::data::with_default_version(json);
+                    defaulted.as_str()
+                }
+            };
+            let (seen, count) = match it.kind {
+                Kind::Flags => (&mut hashes[0], &mut counts.flags),
+                Kind::Segments => (&mut hashes[1], &mut counts.segments),
+            };
+            seen.push(key_hash(&it.key));
+            *count += 1;
+            sink.push(it.kind, &it.key, json).then_some(())
+        });
+        let unknown = scanned.ok()??;
+        for seen in &mut hashes {
+            seen.sort_unstable();
+            if seen.windows(2).any(|w| w[0] == w[1]) {
+                return None;
+            }
+        }
+        warn_unknown(&unknown);
+        Some(counts)
+    })
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 pub(crate) fn parse_json_serde(text: &str, require_version: bool) -> Result<DataSet, String> {

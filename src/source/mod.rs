@@ -49,6 +49,18 @@ pub trait Source: Send + Sync {
     fn describe(&self) -> String;
     /// Fetch every flag and segment.
     async fn fetch(&self) -> anyhow::Result<DataSet>;
+    /// Fetch for a sync that can write items while they are read: a JSON flag file, opened but not
+    /// read (see [`file::feed`]), or else what [`Source::fetch`] gives.
+    async fn fetch_feedable(&self) -> anyhow::Result<Fetched> {
+        Ok(Fetched::Data(self.fetch().await?))
+    }
+}
+
+/// What [`Source::fetch_feedable`] read.
+pub enum Fetched {
+    /// A JSON flag file, to feed or to load.
+    File(file::JsonFile),
+    Data(DataSet),
 }
 
 /// A parsed source operand.

@@ -5,6 +5,7 @@ pub mod consul;
 pub mod dynamodb;
 pub mod redis;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -86,6 +87,26 @@ pub trait Progress: Send + Sync {
 /// A progress sink that ignores everything.
 pub struct NoProgress;
 impl Progress for NoProgress {}
+
+/// Receives the items of a streamed init one by one (see [`Store::init_streamed`]).
+pub trait ItemSink {
+    /// Take one item: its key and JSON. `false` when the store can take no more (`init_streamed`
+    /// reports why): the feed should stop.
+    fn push(&mut self, kind: Kind, key: &str, json: &str) -> bool;
+}
+
+/// How many items of each kind a feed produced.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FedCounts {
+    pub flags: usize,
+    pub segments: usize,
+}
+
+/// A whole data set produced item by item into a sink, in source order, while it is read. `Some`
+/// when every item was produced and the data set is valid; `None` when the sink stopped it, or the
+/// source cannot be fed this way (the caller then reads it whole, which also reports what is wrong
+/// with it).
+pub type Feed = Box<dyn FnOnce(&mut dyn ItemSink) -> Option<FedCounts> + Send>;
 
 /// Per-prefix facts shown by `inspect`.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -230,6 +251,20 @@ pub trait Store: Send + Sync {
     /// Replace everything under the prefix with `data` (segments first, prerequisites before
     /// dependants, marker last). Atomic where the store allows it.
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError>;
+
+    /// [`Store::init`] of items fed while they are being written, for stores where nothing a full
+    /// init writes is visible before it commits (Redis: one MULTI/EXEC), so an invalid item late in
+    /// the source still leaves the store untouched. `Ok(None)`, with nothing written, when the store
+    /// cannot (the default) or the feed gave up: the caller then reads the source whole and calls
+    /// `init`.
+    async fn init_streamed(
+        &self,
+        _prefix: &str,
+        _feed: Feed,
+        _progress: Arc<dyn Progress>,
+    ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
+        Ok(None)
+    }
 
     /// Write one item (or tombstone) only if its version is newer than the stored one.
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError>;

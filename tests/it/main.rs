@@ -11,5 +11,6 @@ mod docs;
 mod dynamodb;
 mod ld_sync;
 mod redis_store;
+mod redis_streamed;
 mod redis_tls_upsert;
 mod relay;

@@ -2,6 +2,7 @@
 //! Go SDK, the Relay Proxy, and the Python and Node SDKs lay them out.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,7 +10,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Value};
 use tokio::sync::Mutex;
 
-use super::{InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry};
+mod streamed;
+
+use super::{FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry};
 use crate::config::RedisConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
@@ -396,6 +399,26 @@ impl Store for RedisStore {
             *guard = None;
         }
         result
+    }
+
+    async fn init_streamed(
+        &self,
+        prefix: &str,
+        feed: Feed,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
+        let client = self.client.clone();
+        let (display, timeout) = (self.display.clone(), self.timeout);
+        let prefix = prefix.to_string();
+        let task = tokio::task::spawn_blocking(move || {
+            let conn = client
+                .get_connection_with_timeout(timeout)
+                .and_then(|c| c.set_write_timeout(Some(timeout)).map(|_| c))
+                .and_then(|c| c.set_read_timeout(Some(timeout)).map(|_| c))
+                .map_err(|e| classify(e, &display, "connecting", timeout))?;
+            streamed::init(conn, &prefix, feed, progress, &|e, during| classify(e, &display, during, timeout))
+        });
+        task.await.map_err(|e| StoreError::Other(format!("streamed init failed: {e}")))?
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
