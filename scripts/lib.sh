@@ -78,6 +78,8 @@ start_dynamodb() {
   (cd "$DYNAMODB_LOCAL_DIR" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
     -inMemory -port "$port" >"$LDSTORE_CACHE/dynamodb-$port.log" 2>&1) &
   PIDS+=($!)
+  # The java process itself (the subshell execs it): scripts/bench reads its threads' CPU time.
+  export LDSTORE_TEST_DYNAMODB_PID=$!
   wait_port 127.0.0.1 "$port" 60
   export LDSTORE_TEST_DYNAMODB="http://127.0.0.1:$port"
   # DynamoDB Local accepts any credentials, but the AWS chain needs some and a region.
