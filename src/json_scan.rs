@@ -460,7 +460,7 @@ pub(crate) fn flag_file(text: &str, visit: &mut dyn FnMut(FileItem) -> Option<()
 
 /// The bytes of a reader read by [`flag_file_read`] at a time (the buffer grows when one item, or
 /// an ignored top-level property, is larger).
-const READ_BUFFER: usize = 4 << 20;
+const READ_BUFFER: usize = 1 << 20;
 
 /// [`flag_file`] of a reader, read a piece at a time into one reused buffer, so a file of any
 /// size is scanned without being held in memory whole. Each item is passed with the text its span

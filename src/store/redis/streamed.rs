@@ -14,12 +14,16 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use redis::{RedisError, Value};
 
-use super::{BACKEND, CHUNK_BYTES, HSET_MAX_FIELDS, RedisStore};
+use super::{BACKEND, HSET_MAX_FIELDS, RedisStore};
 use crate::data::Kind;
 use crate::store::{FedCounts, Feed, InitReport, ItemSink, Progress, StoreError};
 
-/// Encoded pieces waiting for the sending thread (each about CHUNK_BYTES): enough to keep it busy
-/// while the next is encoded, few enough to bound the memory.
+/// Bytes of items per `HSET` (at most HSET_MAX_FIELDS items): pieces this small stay in the
+/// processor's caches between encoding and sending, and a few buffers of this size are reused.
+const PIECE_BYTES: usize = 256 * 1024;
+
+/// Encoded pieces waiting for the sending thread: enough to keep it busy while the next is
+/// encoded, few enough to bound the memory.
 const IN_FLIGHT: usize = 4;
 
 /// Turns a Redis error into a store error, given what was being done.
@@ -151,7 +155,7 @@ impl Streamed {
 
     /// A buffer the sending thread is done with, or a new one.
     fn buffer(&self) -> Vec<u8> {
-        self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 2))
+        self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(PIECE_BYTES + PIECE_BYTES / 2))
     }
 
     /// Hand the pending `HSET` of one kind to the sending thread (after the commands before it).
@@ -197,7 +201,7 @@ impl ItemSink for Streamed {
         *n += 1;
         self.report.items_written += 1;
         self.report.bytes_written += json.len();
-        if *n >= HSET_MAX_FIELDS || fields.0.len() >= CHUNK_BYTES {
+        if *n >= HSET_MAX_FIELDS || fields.0.len() >= PIECE_BYTES {
             self.hset(k);
         }
         !self.stopped
