@@ -5,7 +5,7 @@ redis-server and DynamoDB Local).
 Each comparison runs its two sides alternately in one invocation so machine noise cancels out,
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
 
-Env: BENCH_RUNS (default 5), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
+Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
 comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,cold (default: all).
 """
 import json
@@ -57,18 +57,24 @@ def row(label, a_name, a, b_name, b, extra=None):
     r = {"comparison": label, "a": a_name, "a_median_s": round(a, 4), "b": b_name, "b_median_s": round(b, 4),
          "ratio_a_over_b": round(a / b, 3), "runs": RUNS}
     r.update(extra or {})
+    runs = r["runs"]
     RESULTS.append(r)
-    print(f"{label:<46} {a_name:<16} {a:8.3f}s  {b_name:<28} {b:8.3f}s  ratio {a / b:6.2f}", flush=True)
+    print(f"{label:<46} {a_name:<16} {a:8.3f}s  {b_name:<28} {b:8.3f}s  ratio {a / b:6.2f}  ({runs} runs)", flush=True)
 
 
 def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a_ok=(0,), data_mb=None):
+    """Both sides alternately, BENCH_RUNS times; sides that take well under a second get more runs
+    (up to about 2 s of each, at most 30 runs): one scheduling hiccup moves a 40 ms median a lot."""
     a_t, b_t, a_rss = [], [], []
-    for _ in range(RUNS):
+    while True:
         t, rss = timed(a_cmd, a_stdin, a_ok)
         a_t.append(t)
         a_rss.append(rss)
         b_t.append(timed(b_cmd, b_stdin)[0])
-    extra = {"a_peak_rss_kib": max(a_rss)}
+        wanted = max(RUNS, min(30, int(2.0 / max(statistics.median(a_t), statistics.median(b_t)))))
+        if len(a_t) >= wanted:
+            break
+    extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t)}
     if data_mb:
         extra["data_mb"] = round(data_mb, 1)
         extra["a_rss_over_data"] = round(max(a_rss) / 1024 / data_mb, 2)

@@ -39,11 +39,7 @@ impl Ctx {
             return Box::new(crate::store::NoProgress);
         }
         let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} items ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        bar.set_style(bar_style());
         bar.set_message(what.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Box::new(Bar(bar))
@@ -59,9 +55,22 @@ impl Ctx {
 
 struct Bar(indicatif::ProgressBar);
 
+fn bar_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} items ({elapsed})")
+        .expect("valid template")
+        .progress_chars("=> ")
+}
+
 impl Progress for Bar {
     fn set_total(&self, items: u64) {
+        self.0.set_style(bar_style());
         self.0.set_length(items);
+        self.0.set_position(0);
+    }
+    fn set_total_unknown(&self) {
+        self.0.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} items ({elapsed})").expect("valid template"),
+        );
     }
     fn advance(&self, items: u64) {
         self.0.inc(items);

@@ -61,8 +61,9 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
     let source = source_for(&args, ctx, sel.relay.as_ref())?;
     // Read and check the whole source before touching the store: bad input leaves it unchanged. A
-    // JSON flag file is read whole but parsed while it is written, by a store whose init is
-    // invisible until it commits (Redis); it is committed only once all of it has been read.
+    // JSON flag file is the exception, for a store whose init is invisible until it commits
+    // (Redis): it is read while it is written, and committed only once all of it has been read and
+    // checked.
     let fetched = if args.dry_run { Fetched::Data(source.fetch().await?) } else { source.fetch_feedable().await? };
     let store = match store::open(&sel.store).await {
         Ok(store) => store,

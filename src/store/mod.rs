@@ -79,7 +79,10 @@ pub struct SkippedItem {
 
 /// Receives progress from long store operations (a progress bar on a terminal, nothing otherwise).
 pub trait Progress: Send + Sync {
+    /// The items the operation will count (from none done).
     fn set_total(&self, _items: u64) {}
+    /// Items are counted as they come, with no total known ahead.
+    fn set_total_unknown(&self) {}
     fn advance(&self, _items: u64) {}
     fn message(&self, _msg: &str) {}
 }

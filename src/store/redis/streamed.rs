@@ -135,6 +135,7 @@ impl Streamed {
         progress: Arc<dyn Progress>,
     ) -> Streamed {
         let hashes = [RedisStore::hash_key(prefix, Kind::Flags), RedisStore::hash_key(prefix, Kind::Segments)];
+        progress.set_total_unknown();
         let mut head = Resp::default();
         head.command(&[b"MULTI"]);
         for hash in &hashes {
