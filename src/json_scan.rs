@@ -144,9 +144,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// At an opening quote: the string's content when it has no escapes.
-    #[inline]
     /// An object member's name and the `:` after it (with the whitespace around it).
+    #[inline]
     fn member_name(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
@@ -158,6 +157,7 @@ impl<'a> Scanner<'a> {
         Some(name)
     }
 
+    /// At an opening quote: the string's content when it has no escapes.
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
         if self.string()? {
@@ -508,6 +508,7 @@ pub(crate) fn flag_file_read(
         input.start += pos;
     }
 }
+
 /// Bytes past a failure that the scanner may have needed: it looks at most 8 bytes ahead.
 const LOOKAHEAD: usize = 16;
 
@@ -654,13 +655,7 @@ impl FlagFile {
                     s.i += 1;
                     step.next = Top::End;
                 } else {
-                    if s.peek()? != b'"' {
-                        return None;
-                    }
-                    let name = s.plain_string()?;
-                    s.ws();
-                    s.eat(b':')?;
-                    s.ws();
+                    let name = s.member_name()?;
                     let kind = match name {
                         "flags" if !self.flags => Kind::Flags,
                         "segments" if !self.segments => Kind::Segments,
@@ -821,6 +816,31 @@ pub(crate) mod tests {
         }
     }
 
+    /// The start of a random flag file: `{` and the sections `flags`, `segments` and `other` (each
+    /// now and then left out, separated by one of `separators`) of random values under member names
+    /// from `names` (each with its colon); the closing `}` is the caller's.
+    fn random_sections(r: &mut StdRng, names: &[&str], separators: &[&str]) -> String {
+        let mut text = String::from("{");
+        for (n, section) in ["flags", "segments", "other"].iter().enumerate() {
+            if r.random_bool(0.2) {
+                continue;
+            }
+            if n > 0 && text.len() > 1 {
+                text.push_str(separators[r.random_range(0..separators.len())]);
+            }
+            text.push_str(&format!("\"{section}\":{{"));
+            for j in 0..r.random_range(0..4) {
+                if j > 0 {
+                    text.push(',');
+                }
+                text.push_str(names[r.random_range(0..names.len())]);
+                value(r, 1, &mut text);
+            }
+            text.push('}');
+        }
+        text
+    }
+
     /// A reader giving out its text a few bytes at a time (sizes from `r`), to cut it anywhere.
     struct Trickle<'a> {
         text: &'a [u8],
@@ -867,24 +887,11 @@ pub(crate) mod tests {
         let mut r = StdRng::seed_from_u64(10);
         let mut scanned = 0;
         for i in 0..5_000 {
-            let mut text = String::from("{");
-            for (n, section) in ["flags", "segments", "other"].iter().enumerate() {
-                if r.random_bool(0.2) {
-                    continue;
-                }
-                if n > 0 && text.len() > 1 {
-                    text.push_str([",", " ,\n"][r.random_range(0..2)]);
-                }
-                text.push_str(&format!("\"{section}\":{{"));
-                for j in 0..r.random_range(0..5) {
-                    if j > 0 {
-                        text.push(',');
-                    }
-                    text.push_str(["\"a\":", "\"b\" : ", "\"\\u0061\":", "\"\u{e9}\u{1f600}\":"][r.random_range(0..4)]);
-                    value(&mut r, 1, &mut text);
-                }
-                text.push('}');
-            }
+            let mut text = random_sections(
+                &mut r,
+                &["\"a\":", "\"b\" : ", "\"\\u0061\":", "\"\u{e9}\u{1f600}\":"],
+                &[",", " ,\n"],
+            );
             text.push_str(["}", "} \n", "}", "}x", ""][r.random_range(0..5)]);
             if i % 4 == 3 {
                 text = mutate(&mut r, &text);
@@ -1058,24 +1065,7 @@ pub(crate) mod tests {
         let mut r = StdRng::seed_from_u64(9);
         let mut scanned = 0;
         for i in 0..20_000 {
-            let mut text = String::from("{");
-            for (n, section) in ["flags", "segments", "other"].iter().enumerate() {
-                if r.random_bool(0.2) {
-                    continue;
-                }
-                if n > 0 && text.len() > 1 {
-                    text.push(',');
-                }
-                text.push_str(&format!("\"{section}\":{{"));
-                for j in 0..r.random_range(0..4) {
-                    if j > 0 {
-                        text.push(',');
-                    }
-                    text.push_str(["\"a\":", "\"b\" : ", "\"\\u0061\":", "\"c\":"][r.random_range(0..4)]);
-                    value(&mut r, 1, &mut text);
-                }
-                text.push('}');
-            }
+            let mut text = random_sections(&mut r, &["\"a\":", "\"b\" : ", "\"\\u0061\":", "\"c\":"], &[","]);
             text.push('}');
             if i % 2 == 1 {
                 text = mutate(&mut r, &text);
