@@ -26,6 +26,14 @@ impl Kind {
     /// Both kinds in display order.
     pub const ALL: [Kind; 2] = [Kind::Flags, Kind::Segments];
 
+    /// This kind's position in [`Kind::ALL`], for per-kind arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Kind::Flags => 0,
+            Kind::Segments => 1,
+        }
+    }
+
     /// The store namespace: `features` or `segments`.
     pub fn namespace(self) -> &'static str {
         match self {

@@ -42,7 +42,7 @@ impl Source for FileSource {
 /// A `.json` flag file, open but not yet read: to feed to a store while it is read (see [`feed`]),
 /// or to [`load`].
 pub struct JsonFile {
-    pub path: PathBuf,
+    path: PathBuf,
     file: std::fs::File,
 }
 
@@ -157,23 +157,7 @@ fn parse_items(text: &str, require_version: bool) -> Result<DataSet, String> {
 /// point into `shared` (which holds `text`) when given.
 pub(crate) fn parse_json_fast(text: &str, shared: Option<&Arc<String>>, require_version: bool) -> Option<DataSet> {
     let mut data = DataSet::default();
-    let unknown = fast_items(text, shared, require_version, &mut |kind, key, item| {
-        data.items_mut(kind).insert(key, item).is_none().then_some(())
-    })?;
-    warn_unknown(&unknown);
-    Some(data)
-}
-
-/// The items of [`parse_json_fast`] in file order, each with its key, passed to `visit` as they are
-/// read (`None` from `visit` stops); the names of unknown top-level properties, or `None` where
-/// `parse_json_fast` gives up. Duplicate keys are the caller's to find.
-fn fast_items(
-    text: &str,
-    shared: Option<&Arc<String>>,
-    require_version: bool,
-    visit: &mut dyn FnMut(Kind, String, Item) -> Option<()>,
-) -> Option<Vec<String>> {
-    crate::json_scan::flag_file(text, &mut |it| {
+    let unknown = crate::json_scan::flag_file(text, &mut |it| {
         let facts = crate::data::Facts::from_raw(it.kind, it.facts);
         if require_version && facts.version.is_none() {
             return None;
@@ -184,8 +168,10 @@ fn fast_items(
             (ItemText::Minified(m), _) => m.into(),
         };
         let item = Item::with_facts_defaulting_version(it.kind, &it.key, json, facts).ok()?;
-        visit(it.kind, it.key.into_owned(), item)
-    })
+        data.items_mut(it.kind).insert(it.key.into_owned(), item).is_none().then_some(())
+    })?;
+    warn_unknown(&unknown);
+    Some(data)
 }
 
 fn warn_unknown(names: &[String]) {
@@ -203,26 +189,21 @@ pub fn feed(mut file: std::fs::File) -> Feed {
     Box::new(move |sink| {
         // Duplicate keys are found by hash once everything is read (nothing is committed before):
         // a collision of two different keys only sends the file the ordinary way.
+        // One hash per item of each kind, so also the counts.
         let mut hashes: [Vec<u64>; 2] = Default::default();
-        let mut counts = FedCounts::default();
         let scanned = crate::json_scan::flag_file_read(&mut file, &mut |text, it| {
-            let facts = crate::data::Facts::from_raw(it.kind, it.facts);
             let json = it.json.in_text(text);
             let defaulted;
-            let json = match facts.version {
-                Some(_) => json,
-                None if facts.deleted => return None,
-                None => {
+            let json = match (it.facts.version, it.facts.deleted) {
+                (Some(_), _) => json,
+                // A tombstone without a version is an error, which the whole-file path reports.
+                (None, true) => return None,
+                (None, false) => {
                     defaulted = crate::data::with_default_version(json);
                     defaulted.as_str()
                 }
             };
-            let (seen, count) = match it.kind {
-                Kind::Flags => (&mut hashes[0], &mut counts.flags),
-                Kind::Segments => (&mut hashes[1], &mut counts.segments),
-            };
-            seen.push(key_hash(&it.key));
-            *count += 1;
+            hashes[it.kind.index()].push(key_hash(&it.key));
             sink.push(it.kind, &it.key, json).then_some(())
         });
         let unknown = scanned.ok()??;
@@ -233,7 +214,7 @@ pub fn feed(mut file: std::fs::File) -> Feed {
             }
         }
         warn_unknown(&unknown);
-        Some(counts)
+        Some(FedCounts { flags: hashes[Kind::Flags.index()].len(), segments: hashes[Kind::Segments.index()].len() })
     })
 }
 

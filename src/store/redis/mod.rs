@@ -159,25 +159,7 @@ impl RedisStore {
         let report = commands.report;
         progress.message("committing");
         let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
-        match result {
-            Value::Array(replies) => {
-                if let Some(Value::ServerError(e)) = replies.iter().find(|r| matches!(r, Value::ServerError(_))) {
-                    return Err(StoreError::Command {
-                        store: BACKEND,
-                        during: "EXEC".into(),
-                        reason: format!("{e:?}"),
-                    });
-                }
-            }
-            Value::Nil => {
-                return Err(StoreError::Command {
-                    store: BACKEND,
-                    during: "EXEC".into(),
-                    reason: "transaction aborted".into(),
-                });
-            }
-            _ => {}
-        }
+        check_exec(result)?;
         Ok(report)
     }
 
@@ -217,6 +199,24 @@ impl RedisStore {
         }
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
     }
+}
+
+/// `EXEC`'s answer: an error for a transaction aborted (nil, or an error in place of the replies)
+/// or for any command in it that failed.
+fn check_exec(result: Value) -> Result<(), StoreError> {
+    match result {
+        Value::Array(replies) => match replies.into_iter().find(|r| matches!(r, Value::ServerError(_))) {
+            Some(Value::ServerError(e)) => Err(exec_failed(format!("{e:?}"))),
+            _ => Ok(()),
+        },
+        Value::Nil => Err(exec_failed("transaction aborted".into())),
+        Value::ServerError(e) => Err(exec_failed(format!("{e:?}"))),
+        _ => Ok(()),
+    }
+}
+
+fn exec_failed(reason: String) -> StoreError {
+    StoreError::Command { store: BACKEND, during: "EXEC".into(), reason }
 }
 
 /// The commands of a full init in order (per kind, segments first: `DEL` of the hash, then

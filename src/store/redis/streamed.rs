@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use redis::{RedisError, Value};
 
-use super::{BACKEND, HSET_MAX_FIELDS, RedisStore};
+use super::{HSET_MAX_FIELDS, RedisStore};
 use crate::data::Kind;
 use crate::store::{FedCounts, Feed, InitReport, ItemSink, Progress, StoreError};
 
@@ -80,7 +80,6 @@ fn send_all(
 /// Read `MULTI`'s OK, the answer to each of the `queued` commands, then `EXEC`'s: the first error
 /// fails the init (an error while queueing makes Redis abort the whole transaction).
 fn read_answers(conn: &mut redis::Connection, queued: usize, classify: Classify) -> Result<(), StoreError> {
-    let failed = |reason: String| StoreError::Command { store: BACKEND, during: "EXEC".into(), reason };
     let mut first_error = None;
     for _ in 0..=queued {
         if let Value::ServerError(e) = conn.recv_response().map_err(|e| classify(e, "queueing HSET"))? {
@@ -89,22 +88,14 @@ fn read_answers(conn: &mut redis::Connection, queued: usize, classify: Classify)
     }
     let result = conn.recv_response();
     if let Some(e) = first_error {
-        return Err(failed(e));
+        return Err(super::exec_failed(e));
     }
-    match result.map_err(|e| classify(e, "EXEC"))? {
-        Value::Array(replies) => match replies.into_iter().find(|r| matches!(r, Value::ServerError(_))) {
-            Some(Value::ServerError(e)) => Err(failed(format!("{e:?}"))),
-            _ => Ok(()),
-        },
-        Value::Nil => Err(failed("transaction aborted".into())),
-        Value::ServerError(e) => Err(failed(format!("{e:?}"))),
-        _ => Ok(()),
-    }
+    super::check_exec(result.map_err(|e| classify(e, "EXEC"))?)
 }
 
 /// The encoding side of a streamed init: the feed's sink.
 struct Streamed {
-    /// `<p>:features` and `<p>:segments` (see [`kind_index`]).
+    /// `<p>:features` and `<p>:segments` (indexed by [`Kind::index`]).
     hashes: [String; 2],
     /// The field/value pairs of each kind's pending `HSET`, encoded, and how many.
     pending: [(Resp, usize); 2],
@@ -120,13 +111,6 @@ struct Streamed {
     stopped: bool,
 }
 
-fn kind_index(kind: Kind) -> usize {
-    match kind {
-        Kind::Flags => 0,
-        Kind::Segments => 1,
-    }
-}
-
 impl Streamed {
     fn start(
         prefix: &str,
@@ -134,7 +118,7 @@ impl Streamed {
         spare: Receiver<Vec<u8>>,
         progress: Arc<dyn Progress>,
     ) -> Streamed {
-        let hashes = [RedisStore::hash_key(prefix, Kind::Flags), RedisStore::hash_key(prefix, Kind::Segments)];
+        let hashes = Kind::ALL.map(|kind| RedisStore::hash_key(prefix, kind));
         progress.set_total_unknown();
         let mut head = Resp::default();
         head.command(&[b"MULTI"]);
@@ -195,7 +179,7 @@ impl Streamed {
 
 impl ItemSink for Streamed {
     fn push(&mut self, kind: Kind, key: &str, json: &str) -> bool {
-        let k = kind_index(kind);
+        let k = kind.index();
         let (fields, n) = &mut self.pending[k];
         fields.bulk(key.as_bytes());
         fields.bulk(json.as_bytes());
