@@ -171,7 +171,13 @@ impl RedisStore {
         item: &Item,
     ) -> Result<Upserted, StoreError> {
         let key = Self::hash_key(prefix, kind);
-        for _ in 0..UPSERT_ATTEMPTS {
+        for attempt in 0..UPSERT_ATTEMPTS {
+            if attempt > 0 {
+                // Writers that keep aborting each other's transactions spread out: a random pause
+                // of up to 1 ms, doubling with each attempt (at most 64 ms).
+                let most = 1u64 << (attempt - 1).min(6);
+                tokio::time::sleep(Duration::from_micros(rand::random_range(0..=most * 1000))).await;
+            }
             redis::cmd("WATCH").arg(&key).exec_async(conn).await.map_err(|e| self.err(e, "WATCH"))?;
             let old: Option<String> =
                 redis::cmd("HGET").arg(&key).arg(&item.key).query_async(conn).await.map_err(|e| self.err(e, "HGET"))?;
@@ -195,7 +201,7 @@ impl RedisStore {
             if !matches!(result, Value::Nil) {
                 return Ok(Upserted::Applied);
             }
-            // EXEC returned nil: another writer touched the hash; read again and retry.
+            // EXEC returned nil: another writer touched the hash; read again and retry (after a pause).
         }
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
     }
