@@ -5,16 +5,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
+use futures::future::{self, Either};
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json};
 use crate::cli::SyncArgs;
-use crate::config;
+use crate::config::{self, StoreConfig};
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::exit::{self, UsageError};
 use crate::relayconf::RelayConfig;
 use crate::source::{self, Fetched, Source, file::FileSource};
-use crate::store::{self, Entry, FedCounts, Progress, Store};
+use crate::store::{self, Entry, FedCounts, Progress, Store, StoreError};
 
 /// Build the source a sync reads from.
 pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
@@ -64,8 +65,10 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     // JSON flag file is the exception, for a store whose init is invisible until it commits
     // (Redis): it is read while it is written, and committed only once all of it has been read and
     // checked.
-    let fetched = if args.dry_run { Fetched::Data(source.fetch().await?) } else { source.fetch_feedable().await? };
-    let store = match store::open(&sel.store).await {
+    let streamed = !args.dry_run && store::streams_init(&sel.store);
+    let read = async { if streamed { source.fetch_feedable().await } else { source.fetch().await.map(Fetched::Data) } };
+    let (fetched, opened) = read_while_opening(read, &sel.store).await?;
+    let store = match opened {
         Ok(store) => store,
         Err(e) => {
             // What is wrong with the source is said first, as when it is parsed before connecting.
@@ -123,6 +126,22 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     // The process ends next: the OS reclaims the data set faster than freeing it item by item.
     std::mem::forget(data);
     Ok(if report.skipped.is_empty() { exit::SUCCESS } else { exit::PARTIAL })
+}
+
+/// Read the source while the store is opened, since either may wait on the network (LaunchDarkly,
+/// a store's connection, AWS credentials) or the CPU (parsing a file). A problem with the source is
+/// returned at once, without waiting for the store; the store's outcome is returned for the caller
+/// to report, after the source has been read.
+async fn read_while_opening(
+    read: impl Future<Output = Result<Fetched>>,
+    cfg: &StoreConfig,
+) -> Result<(Fetched, Result<Box<dyn Store>, StoreError>)> {
+    let read = std::pin::pin!(read);
+    let opening = std::pin::pin!(store::open(cfg));
+    match future::select(read, opening).await {
+        Either::Left((fetched, opening)) => Ok((fetched?, opening.await)),
+        Either::Right((opened, read)) => Ok((read.await?, opened)),
+    }
 }
 
 fn counts_of(data: &DataSet) -> FedCounts {

@@ -81,3 +81,29 @@ fn a_malformed_redis_address_never_prints_its_password() {
         assert!(!err.contains("s3cr3t") && err.contains("****"), "{addr}: {err}");
     }
 }
+
+/// `sync` reads its source while the store connects. What is wrong with the source is reported at
+/// once, without waiting for a store that never answers, and ahead of a store that cannot be
+/// reached.
+#[test]
+fn a_bad_source_is_reported_without_waiting_for_the_store() {
+    let (_d, bad) = temp_file("bad.yaml", "flags:\n  a: {key: a, version: [1\n");
+    // Accepts connections (the kernel's backlog) and never replies.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    let o = run(ldstore().args(["sync", "--from-file"]).arg(&bad).args([
+        "--redis",
+        &format!("127.0.0.1:{port}"),
+        "--store-timeout",
+        "120s",
+    ]));
+    assert_code(&o, 4);
+    assert!(stderr(&o).starts_with("ldstore: error: malformed data in "), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "waited for the store: {:?}", started.elapsed());
+    drop(silent);
+    // Nothing listens on the port now: the source's problem still comes first.
+    let o = run(ldstore().args(["sync", "--from-file"]).arg(&bad).args(["--redis", &format!("127.0.0.1:{port}")]));
+    assert_code(&o, 4);
+    assert!(stderr(&o).starts_with("ldstore: error: malformed data in "), "{}", stderr(&o));
+}
