@@ -199,8 +199,9 @@ def dynamodb():
     out = subprocess.run([os.path.join(ROOT, "scripts", "bench-dynamodb")], check=True, capture_output=True,
                          env={**os.environ, "BENCH_RUNS": str(RUNS), "BENCH_FLAGS": "10000"})
     r = json.loads(out.stdout)
-    extra = {k: r[k] for k in ("server_storage_median", "ldstore_over_server_storage", "best_possible_sdk_over_client")
-             if k in r}
+    extra = {k: r[k] for k in ("server_storage_median", "ldstore_over_server_storage", "best_possible_sdk_over_client",
+                               "ldstore_cpu_median", "server_cpu_median", "all_cpu_over_cores_median",
+                               "ldstore_over_limit") if k in r}
     row("3. sync 10000 flags into DynamoDB Local vs SDK", "ldstore sync", r["ldstore_median"],
         "Python SDK store init()", r["python_sdk_median"], extra)
     if extra:
@@ -208,6 +209,9 @@ def dynamodb():
         print(f"{'':<46} server storage thread busy {extra['server_storage_median']:.3f}s per ldstore run: ldstore "
               f"{extra['ldstore_over_server_storage']}x of it; SDK time over it (best any client can do) "
               f"{extra['best_possible_sdk_over_client']}x", flush=True)
+        print(f"{'':<46} CPU per ldstore run: server {extra['server_cpu_median']:.3f}s, ldstore "
+              f"{extra['ldstore_cpu_median']:.3f}s, all over the cores {extra['all_cpu_over_cores_median']:.3f}s; "
+              f"ldstore {extra['ldstore_over_limit']}x of the larger limit", flush=True)
 
 
 def cargo_measure(test, env=None):
