@@ -196,8 +196,10 @@ def diff(tmp, n, path, data, mb):
 
 
 def dynamodb():
-    out = subprocess.run([os.path.join(ROOT, "scripts", "bench-dynamodb")], check=True, capture_output=True,
+    out = subprocess.run([os.path.join(ROOT, "scripts", "bench-dynamodb")], capture_output=True,
                          env={**os.environ, "BENCH_RUNS": str(RUNS), "BENCH_FLAGS": "10000"})
+    if out.returncode != 0:
+        sys.exit("scripts/bench-dynamodb failed:\n" + out.stderr.decode(errors="replace"))
     r = json.loads(out.stdout)
     extra = {k: r[k] for k in ("server_storage_median", "ldstore_over_server_storage", "best_possible_sdk_over_client",
                                "ldstore_cpu_median", "server_cpu_median", "all_cpu_over_cores_median",
