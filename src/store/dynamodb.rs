@@ -280,6 +280,26 @@ impl DynamoStore {
         Ok(keys)
     }
 
+    async fn existing_keys_owned(&self, ns: String) -> Result<HashSet<String>, StoreError> {
+        self.existing_keys(&ns).await
+    }
+
+    fn put_request(ns: &str, item: &Item) -> Result<WriteRequest, StoreError> {
+        let put = PutRequest::builder()
+            .set_item(Some(Self::item_map(ns, item)))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        Ok(WriteRequest::builder().put_request(put).build())
+    }
+
+    fn delete_request(ns: &str, key: &str) -> Result<WriteRequest, StoreError> {
+        let del = DeleteRequest::builder()
+            .set_key(Some(Self::key_map(ns, key)))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        Ok(WriteRequest::builder().delete_request(del).build())
+    }
+
     /// One `BatchWriteItem` of at most 25 requests, resending `UnprocessedItems` with backoff
     /// until none are left.
     async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
@@ -321,18 +341,26 @@ impl DynamoStore {
         }
     }
 
-    /// Send requests in batches of 25, several batches in flight; stops at the first error.
-    async fn write_all(&self, requests: Vec<WriteRequest>, progress: &dyn Progress) -> Result<(), StoreError> {
-        let mut batches: Vec<Vec<WriteRequest>> = Vec::with_capacity(requests.len().div_ceil(BATCH_SIZE));
-        let mut it = requests.into_iter().peekable();
-        while it.peek().is_some() {
-            batches.push(it.by_ref().take(BATCH_SIZE).collect());
-        }
-        let mut results = futures::stream::iter(batches.into_iter().map(|b| {
-            let n = b.len() as u64;
-            async move { self.write_batch(b).await.map(|_| n) }
-        }))
-        .buffer_unordered(BATCHES_IN_FLIGHT);
+    /// Send a request for each of `items` in batches of 25, several batches in flight; stops at the
+    /// first error. Each batch's requests are built only as the batch is sent, so the first batches
+    /// go out at once and no copy of every item is held.
+    async fn write_all<T: Sync>(
+        &self,
+        items: &[T],
+        request: impl Fn(&T) -> Result<WriteRequest, StoreError> + Sync,
+        progress: &dyn Progress,
+    ) -> Result<(), StoreError> {
+        let request = &request;
+        // The batches' futures, which do nothing until polled (collected first: a lazy iterator's
+        // closure here trips the compiler's check that the future is Send).
+        let batches: Vec<_> = items
+            .chunks(BATCH_SIZE)
+            .map(|batch| async move {
+                let requests = batch.iter().map(request).collect::<Result<Vec<_>, _>>()?;
+                self.write_batch(requests).await.map(|_| batch.len() as u64)
+            })
+            .collect();
+        let mut results = futures::stream::iter(batches).buffer_unordered(BATCHES_IN_FLIGHT);
         while let Some(r) = results.next().await {
             progress.advance(r?);
         }
@@ -500,15 +528,17 @@ impl Store for DynamoStore {
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
         let mut report = InitReport::default();
         progress.message("reading existing keys");
-        let mut old: HashMap<Kind, HashSet<String>> = HashMap::new();
-        for kind in Kind::INIT_ORDER {
-            old.insert(kind, self.existing_keys(&namespace(prefix, kind.namespace())).await?);
-        }
-        let stale: usize = Kind::INIT_ORDER
-            .iter()
-            .map(|k| old[k].iter().filter(|key| !data.items(*k).contains_key(*key)).count())
-            .sum();
-        progress.set_total((data.len() + stale) as u64);
+        let old: Vec<HashSet<String>> = futures::future::try_join_all(
+            Kind::INIT_ORDER.iter().map(|kind| self.existing_keys_owned(namespace(prefix, kind.namespace()))),
+        )
+        .await?;
+        let stale = |i: usize, kind: Kind| {
+            let mut keys: Vec<&String> = old[i].iter().filter(|k| !data.items(kind).contains_key(*k)).collect();
+            keys.sort();
+            keys
+        };
+        let stale_count: usize = Kind::INIT_ORDER.iter().enumerate().map(|(i, k)| stale(i, *k).len()).sum();
+        progress.set_total((data.len() + stale_count) as u64);
         progress.message("writing");
         // Segments before flags (each kind fully written before the next starts), prerequisites
         // before dependants within flags.
@@ -516,7 +546,7 @@ impl Store for DynamoStore {
             let ns = namespace(prefix, kind.namespace());
             // Level by level (prerequisites in an earlier level), each level in parallel batches.
             for level in data.write_levels(kind) {
-                let mut puts = Vec::new();
+                let mut puts = Vec::with_capacity(level.len());
                 for item in level {
                     if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
                         report.skipped.push(SkippedItem {
@@ -529,31 +559,22 @@ impl Store for DynamoStore {
                     }
                     report.items_written += 1;
                     report.bytes_written += item.json.len();
-                    let put = PutRequest::builder()
-                        .set_item(Some(Self::item_map(&ns, item)))
-                        .build()
-                        .map_err(|e| StoreError::Other(e.to_string()))?;
-                    puts.push(WriteRequest::builder().put_request(put).build());
+                    puts.push(item);
                 }
-                self.write_all(puts, progress).await?;
+                self.write_all(&puts, |item| Self::put_request(&ns, item), progress).await?;
             }
         }
         // Then remove keys the new data no longer has. A key whose new item was too large keeps its
         // old stored version: nothing stored is lost because of a skipped item.
-        let mut deletes = Vec::new();
-        for kind in Kind::INIT_ORDER {
-            let ns = namespace(prefix, kind.namespace());
-            let mut keys: Vec<&String> = old[&kind].iter().filter(|k| !data.items(kind).contains_key(*k)).collect();
-            keys.sort();
-            for key in keys {
-                let del = DeleteRequest::builder()
-                    .set_key(Some(Self::key_map(&ns, key)))
-                    .build()
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
-                deletes.push(WriteRequest::builder().delete_request(del).build());
-            }
-        }
-        self.write_all(deletes, progress).await?;
+        let deletes: Vec<(String, &String)> = Kind::INIT_ORDER
+            .iter()
+            .enumerate()
+            .flat_map(|(i, kind)| {
+                let ns = namespace(prefix, kind.namespace());
+                stale(i, *kind).into_iter().map(move |key| (ns.clone(), key))
+            })
+            .collect();
+        self.write_all(&deletes, |(ns, key)| Self::delete_request(ns, key), progress).await?;
         // The marker strictly last, only after every other write has succeeded.
         progress.message("writing the $inited marker");
         self.put_marker(prefix).await?;
