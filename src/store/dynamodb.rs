@@ -280,10 +280,6 @@ impl DynamoStore {
         Ok(keys)
     }
 
-    async fn existing_keys_owned(&self, ns: String) -> Result<HashSet<String>, StoreError> {
-        self.existing_keys(&ns).await
-    }
-
     fn put_request(ns: &str, item: &Item) -> Result<WriteRequest, StoreError> {
         let put = PutRequest::builder()
             .set_item(Some(Self::item_map(ns, item)))
@@ -528,31 +524,33 @@ impl Store for DynamoStore {
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
         let mut report = InitReport::default();
         progress.message("reading existing keys");
-        let old: Vec<HashSet<String>> = futures::future::try_join_all(
-            Kind::INIT_ORDER.iter().map(|kind| self.existing_keys_owned(namespace(prefix, kind.namespace()))),
-        )
-        .await?;
-        let stale = |i: usize, kind: Kind| {
-            let mut keys: Vec<&String> = old[i].iter().filter(|k| !data.items(kind).contains_key(*k)).collect();
-            keys.sort();
-            keys
-        };
-        let stale_count: usize = Kind::INIT_ORDER.iter().enumerate().map(|(i, k)| stale(i, *k).len()).sum();
-        progress.set_total((data.len() + stale_count) as u64);
+        let namespaces = Kind::INIT_ORDER.map(|kind| namespace(prefix, kind.namespace()));
+        let old: Vec<HashSet<String>> =
+            futures::future::try_join_all(namespaces.iter().map(|ns| self.existing_keys(ns))).await?;
+        // Per kind, the stored keys the new data no longer has, sorted.
+        let stale: Vec<Vec<&String>> = Kind::INIT_ORDER
+            .iter()
+            .zip(&old)
+            .map(|(kind, keys)| {
+                let mut keys: Vec<&String> = keys.iter().filter(|k| !data.items(*kind).contains_key(*k)).collect();
+                keys.sort();
+                keys
+            })
+            .collect();
+        progress.set_total((data.len() + stale.iter().map(Vec::len).sum::<usize>()) as u64);
         progress.message("writing");
         // Segments before flags (each kind fully written before the next starts), prerequisites
         // before dependants within flags.
-        for kind in Kind::INIT_ORDER {
-            let ns = namespace(prefix, kind.namespace());
+        for (kind, ns) in Kind::INIT_ORDER.into_iter().zip(&namespaces) {
             // Level by level (prerequisites in an earlier level), each level in parallel batches.
             for level in data.write_levels(kind) {
                 let mut puts = Vec::with_capacity(level.len());
                 for item in level {
-                    if estimated_size(&ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
+                    if estimated_size(ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
                         report.skipped.push(SkippedItem {
                             kind,
                             key: item.key.clone(),
-                            reason: too_large_message(&ns, &item.key),
+                            reason: too_large_message(ns, &item.key),
                         });
                         progress.advance(1);
                         continue;
@@ -561,19 +559,13 @@ impl Store for DynamoStore {
                     report.bytes_written += item.json.len();
                     puts.push(item);
                 }
-                self.write_all(&puts, |item| Self::put_request(&ns, item), progress).await?;
+                self.write_all(&puts, |item| Self::put_request(ns, item), progress).await?;
             }
         }
         // Then remove keys the new data no longer has. A key whose new item was too large keeps its
         // old stored version: nothing stored is lost because of a skipped item.
-        let deletes: Vec<(String, &String)> = Kind::INIT_ORDER
-            .iter()
-            .enumerate()
-            .flat_map(|(i, kind)| {
-                let ns = namespace(prefix, kind.namespace());
-                stale(i, *kind).into_iter().map(move |key| (ns.clone(), key))
-            })
-            .collect();
+        let deletes: Vec<(&String, &String)> =
+            namespaces.iter().zip(&stale).flat_map(|(ns, keys)| keys.iter().map(move |key| (ns, *key))).collect();
         self.write_all(&deletes, |(ns, key)| Self::delete_request(ns, key), progress).await?;
         // The marker strictly last, only after every other write has succeeded.
         progress.message("writing the $inited marker");

@@ -351,13 +351,13 @@ pub fn prefix_or(requested: Option<&str>, default: &str) -> String {
     }
 }
 
-/// Connect to the store a configuration names.
 /// Whether the store [`open`] gives for `cfg` takes a streamed init ([`Store::init_streamed`]), so
 /// a caller can read a source whole while it connects to any other.
 pub fn streams_init(cfg: &StoreConfig) -> bool {
     matches!(cfg, StoreConfig::Redis(_))
 }
 
+/// Connect to the store a configuration names.
 pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Store>, StoreError> {
     match cfg {
         StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::connect(r).await?)),
