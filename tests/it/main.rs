@@ -9,6 +9,7 @@ mod consul;
 mod diff_validate;
 mod docs;
 mod dynamodb;
+mod empty_source;
 mod ld_sync;
 mod redis_store;
 mod redis_streamed;

@@ -860,3 +860,61 @@ fn heartbeats_keep_the_stream_open_and_silence_reconnects() {
     relay.wait_for("a reconnect after silence", || all() >= 2);
     assert!(relay.log().contains("no data for 1s"), "{}", relay.log());
 }
+
+/// A `put` with no flags and no segments (an environment emptied by mistake, a broken upstream)
+/// never empties a prefix that holds items unless relay was given --allow-empty: the error names
+/// the prefix, the store status stays VALID, memory follows LaunchDarkly (later patches are
+/// written as usual).
+#[test]
+fn empty_put_over_a_full_prefix_is_not_written_without_allow_empty() {
+    let redis = redis_addr();
+    let server = LdServer::start();
+    server.env(KEY, r#"{"flags":{},"segments":{}}"#).hold_streams(Duration::from_secs(600));
+    let full = |name: &str| {
+        let p = unique_prefix(name);
+        let (_d, f) = temp_file("full.json", &body(&[("a", 1), ("b", 1)]));
+        assert_code(&run(ldstore().args(["sync", "--from-file"]).arg(&f).args(["--redis", &redis, "--prefix", &p])), 0);
+        p
+    };
+    let prefix = full("relay-empty-put");
+    let port = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &redis,
+            "--prefix",
+            &prefix,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    let refusal = format!(
+        "the source (LaunchDarkly stream put) holds no flags or segments; refusing to empty Redis prefix \"{prefix}\", which holds 2 flags and 1 segment"
+    );
+    relay.wait_for("the refusal in the log", || relay.log().contains(&refusal));
+    assert!(relay.log().lines().any(|l| l.contains(" ERROR ") && l.contains(&refusal)), "{}", relay.log());
+    assert_eq!((stored_version(&redis, &prefix, "a"), stored_version(&redis, &prefix, "b")), (Some(1), Some(1)));
+    let st = status(port);
+    let e = &st["environments"]["default"];
+    assert_eq!(e["dataStoreStatus"]["state"], "VALID", "{st}");
+    assert_eq!((e["flags"].clone(), e["segments"].clone()), (serde_json::json!(0), serde_json::json!(0)), "{st}");
+    // Memory follows LaunchDarkly: a new flag is written; the old ones stay.
+    server.push(&patch("c", 1));
+    relay.wait_for("c v1", || stored_version(&redis, &prefix, "c") == Some(1));
+    assert_eq!(stored_version(&redis, &prefix, "a"), Some(1));
+    assert_eq!(status(port)["environments"]["default"]["flags"], 1);
+    drop(relay);
+
+    // With --allow-empty the put empties the prefix.
+    let prefix = full("relay-empty-put-allowed");
+    let relay = Relay::start(
+        &["--allow-empty", "--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the emptied prefix", || stored_version(&redis, &prefix, "a").is_none() && inited(&redis, &prefix));
+    assert_eq!(redis_cli(&["EXISTS", &format!("{prefix}:segments")]).trim(), "0");
+    assert!(!relay.log().contains("refusing"), "{}", relay.log());
+}
