@@ -415,6 +415,14 @@ impl Store for ConsulStore {
         Ok(self.get_entry(&Self::inited_key(prefix)).await?.is_some())
     }
 
+    async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
+        // One level of keys (deeper ones are folded into one `…/` entry each), as read_all reads
+        // them: anything under the directory but the directory itself.
+        let dir = format!("{prefix}/{}/", kind.namespace());
+        let keys = self.get_json::<Vec<String>>(&dir, "keys&separator=/", "listing keys").await?.unwrap_or_default();
+        Ok(keys.iter().any(|k| k.len() > dir.len() && k.starts_with(&dir)))
+    }
+
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
         let mut report = InitReport::default();
         progress.set_total(data.len() as u64);

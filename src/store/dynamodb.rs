@@ -521,6 +521,24 @@ impl Store for DynamoStore {
         Ok(self.get_row(&m, &m).await?.is_some())
     }
 
+    async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
+        // One row is enough: a Query with no filter returns it when there is one.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#namespace = :namespace")
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .expression_attribute_values(":namespace", AttributeValue::S(namespace(prefix, kind.namespace())))
+            .projection_expression("#namespace")
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "Query"))?;
+        Ok(out.items.is_some_and(|i| !i.is_empty()))
+    }
+
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
         let mut report = InitReport::default();
         progress.message("reading existing keys");

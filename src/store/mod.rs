@@ -251,6 +251,10 @@ pub trait Store: Send + Sync {
     /// Whether the prefix's `$inited` marker exists.
     async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError>;
 
+    /// Whether any item of `kind` (a tombstone counts) is stored under the prefix, read cheaply
+    /// (one key's existence, one row, one listing), without reading the items.
+    async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError>;
+
     /// Replace everything under the prefix with `data` (segments first, prerequisites before
     /// dependants, marker last). Atomic where the store allows it.
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError>;
@@ -341,6 +345,23 @@ pub trait Store: Send + Sync {
         }
         Ok(data)
     }
+}
+
+/// Whether the prefix holds any item (flag, segment or tombstone).
+pub async fn holds_items(store: &dyn Store, prefix: &str) -> Result<bool, StoreError> {
+    for kind in Kind::ALL {
+        if store.has_items(prefix, kind).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether a prefix read as a source holds LaunchDarkly data: its `$inited` marker, or else flags
+/// (the Python SDK before 9.15 wrote no marker). A prefix without either is absent (a typo) or
+/// unreadable (Consul shows a token without read permission nothing).
+pub async fn holds_ld_data(store: &dyn Store, prefix: &str) -> Result<bool, StoreError> {
+    Ok(store.is_initialized(prefix).await? || store.has_items(prefix, Kind::Flags).await?)
 }
 
 /// The requested prefix, or `default` when none (or an empty one) was asked for.

@@ -395,6 +395,17 @@ impl Store for RedisStore {
         Ok(n > 0)
     }
 
+    async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
+        // Redis removes a hash with its last field: the key exists exactly when items do.
+        let mut c = self.conn.clone();
+        let n: i64 = redis::cmd("EXISTS")
+            .arg(Self::hash_key(prefix, kind))
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e, "EXISTS"))?;
+        Ok(n > 0)
+    }
+
     async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
