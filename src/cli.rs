@@ -162,9 +162,16 @@ pub struct SyncArgs {
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
 
-    /// Show what would change (added, updated, removed, unchanged) and write nothing.
+    /// Show what would change (added, updated, removed, unchanged) and whether the sync would be
+    /// refused (see --allow-empty); write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Let a source with no flags and no segments empty a prefix that holds items. Without it, such
+    /// a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the
+    /// prefix is left as it was.
+    #[arg(long)]
+    pub allow_empty: bool,
 
     #[command(flatten)]
     pub ld: LdArgs,
@@ -467,6 +474,11 @@ pub struct RelayArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Let a `put` with no flags and no segments empty a prefix that holds items. Without it such
+    /// a put is logged as an error and not written (memory still follows LaunchDarkly).
+    #[arg(long)]
+    pub allow_empty: bool,
 
     /// Reconnect when the stream sends nothing (not even a heartbeat) for this long.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, hide = true)]

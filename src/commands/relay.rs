@@ -114,6 +114,8 @@ struct Env {
     db_table: String,
     /// The newest data LaunchDarkly sent (None before the first `put`).
     mem: Mutex<Option<DataSet>>,
+    /// `--allow-empty`: memory with no items may replace a prefix that holds some.
+    allow_empty: bool,
     status: Mutex<Status>,
     log: Log,
 }
@@ -239,6 +241,7 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
             database: p.store.backend().to_ascii_lowercase(),
             db_table,
             mem: Mutex::new(None),
+            allow_empty: args.allow_empty,
             status: Mutex::new(Status {
                 conn_state: "INITIALIZING",
                 conn_since: now,
@@ -601,6 +604,16 @@ async fn recover(
 
 async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) -> Result<(), store::StoreError> {
     let Some(data) = env.mem().clone() else { return Ok(()) };
+    // Nothing from LaunchDarkly never replaces items in the store (unless --allow-empty): logged,
+    // not written, and not a store failure (the store is fine; memory keeps following the stream).
+    let source = if why == "put" { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
+    if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
+        if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
+            env.log.error(&env.name, &format!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT));
+            return Ok(());
+        }
+        return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
+    }
     let report = st.init(prefix, &data, &NoProgress).await?;
     env.count_write("init");
     env.log.info(

@@ -14,8 +14,9 @@ use crate::config::{self, StoreConfig};
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::exit::{self, UsageError};
 use crate::relayconf::RelayConfig;
+use crate::secrets;
 use crate::source::{self, Fetched, Source, file::FileSource};
-use crate::store::{self, Entry, FedCounts, Progress, Store, StoreError};
+use crate::store::{self, Entry, FedCounts, Feed, Progress, Store, StoreError};
 
 /// Build the source a sync reads from.
 pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
@@ -79,20 +80,28 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
         }
     };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
+    let from = source.describe();
     if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
-        return dry_run(store.as_ref(), &prefix, data, ctx).await;
+        let refusal = would_refuse(store.as_ref(), &prefix, data, &from, args.allow_empty).await?;
+        return dry_run(store.as_ref(), &prefix, data, refusal, ctx).await;
     }
     let started = Instant::now();
     let progress: Arc<dyn Progress> = ctx.progress("writing").into();
     let (report, counts, data) = match fetched {
-        Fetched::Data(data) => (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data)),
-        Fetched::File(file) => match store.init_streamed(&prefix, file.feed()?, progress.clone()).await? {
-            Some((report, counts)) => (report, counts, None),
-            None => {
-                let data = file.load()?;
-                (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+        Fetched::Data(data) => {
+            source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
+            (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+        }
+        Fetched::File(file) => {
+            match store.init_streamed(&prefix, unless_empty(file.feed()?), progress.clone()).await? {
+                Some((report, counts)) => (report, counts, None),
+                None => {
+                    let data = file.load()?;
+                    source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
+                    (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+                }
             }
-        },
+        }
     };
     drop(progress);
     let secs = started.elapsed().as_secs_f64();
@@ -102,7 +111,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
             "store": store.backend(),
             "address": store.address(),
             "prefix": prefix,
-            "source": source.describe(),
+            "source": from,
             "flags": flags,
             "segments": segments,
             "items_written": report.items_written,
@@ -118,7 +127,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
             "synced {flags} flags and {segments} segments ({} items, {}) from {} into {} {} prefix \"{prefix}\" in {secs:.2} s",
             report.items_written,
             human_bytes(report.bytes_written),
-            source.describe(),
+            from,
             store.backend(),
             store.address(),
         ));
@@ -144,11 +153,38 @@ async fn read_while_opening(
     }
 }
 
+/// A feed that gives up (so nothing is committed) when the file held no item at all: the caller
+/// then reads the file whole and applies the emptiness rule ([`source::refuse_to_empty`]) before
+/// writing. Nothing is added per item; a feed with items is untouched.
+fn unless_empty(feed: Feed) -> Feed {
+    Box::new(move |sink| feed(sink).filter(|c| c.flags + c.segments > 0))
+}
+
 fn counts_of(data: &DataSet) -> FedCounts {
     FedCounts { flags: data.flags.len(), segments: data.segments.len() }
 }
 
-async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, ctx: &Ctx) -> Result<i32> {
+/// For a dry run: the refusal a real run would meet ([`source::refuse_to_empty`]), as text.
+pub async fn would_refuse(
+    store: &dyn Store,
+    prefix: &str,
+    data: &DataSet,
+    from: &str,
+    allow_empty: bool,
+) -> Result<Option<String>> {
+    match source::refuse_to_empty(store, prefix, data, from, allow_empty).await {
+        Ok(()) => Ok(None),
+        Err(e) if matches!(e.downcast_ref(), Some(source::SourceError::Empty { .. })) => {
+            Ok(Some(secrets::mask(&e.to_string())))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What a sync would change. `refusal`: why the real run would be refused (an empty source over a
+/// prefix that holds items, without --allow-empty); the plan then shows what --allow-empty would
+/// remove. The dry run itself succeeds (exit 0): it did what it was asked.
+async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, refusal: Option<String>, ctx: &Ctx) -> Result<i32> {
     let current = current_contents(store, prefix).await?;
     let plan = plan_changes(&current, data);
     if ctx.json() {
@@ -161,6 +197,7 @@ async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, ctx: &Ctx) -> 
             "updated": plan.updated,
             "removed": plan.removed,
             "unchanged": plan.unchanged,
+            "refused": refusal,
         }));
     } else {
         println!(
@@ -175,6 +212,9 @@ async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, ctx: &Ctx) -> 
             for k in keys {
                 println!("  {label:<8} {k}");
             }
+        }
+        if let Some(r) = refusal {
+            println!("the real run would be refused: {r} ({})", source::ALLOW_EMPTY_HINT);
         }
     }
     Ok(exit::SUCCESS)

@@ -7,7 +7,8 @@ use anyhow::Result;
 use futures::StreamExt;
 use serde_json::json;
 
-use super::{Ctx, human_bytes, print_json, sync::current_contents, table};
+use super::sync::{current_contents, would_refuse};
+use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::{LdArgs, StoreArgs, SyncArgs};
 use crate::config::{self, Env, StoreConfig, StoreSelection};
 use crate::data::{ChangeSummary, plan_changes};
@@ -149,6 +150,8 @@ struct EnvResult {
     bytes_written: usize,
     skipped: usize,
     plan: Option<ChangeSummary>,
+    /// Dry run: why the real run would be refused (an empty environment over a full prefix).
+    refused: Option<String>,
     code: i32,
     error: Option<String>,
 }
@@ -296,6 +299,7 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         bytes_written: 0,
         skipped: 0,
         plan: None,
+        refused: None,
         code: exit::SUCCESS,
         error: None,
     };
@@ -322,8 +326,10 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         if args.dry_run {
             let current = current_contents(store.as_ref(), &prefix).await?;
             r.plan = Some(plan_changes(&current, &data));
+            r.refused = would_refuse(store.as_ref(), &prefix, &data, &source.describe(), args.allow_empty).await?;
             return Ok(());
         }
+        crate::source::refuse_to_empty(store.as_ref(), &prefix, &data, &source.describe(), args.allow_empty).await?;
         let report = store.init(&prefix, &data, &crate::store::NoProgress).await?;
         r.items_written = report.items_written;
         r.bytes_written = report.bytes_written;
@@ -373,6 +379,7 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
                 if let Some(p) = &r.plan {
                     v["dry_run"] =
                         json!({"added": p.added, "updated": p.updated, "removed": p.removed, "unchanged": p.unchanged});
+                    v["refused"] = json!(r.refused);
                 }
                 v
             })
@@ -390,11 +397,12 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
                 format!("error (exit {}): {short}{more}", r.code)
             }
             (None, Some(p)) => format!(
-                "dry run: {} added, {} updated, {} removed, {} unchanged",
+                "dry run: {} added, {} updated, {} removed, {} unchanged{}",
                 p.added.len(),
                 p.updated.len(),
                 p.removed.len(),
-                p.unchanged
+                p.unchanged,
+                if r.refused.is_some() { " (the real run would be refused: empty source; --allow-empty)" } else { "" }
             ),
             (None, None) if r.skipped > 0 => {
                 format!("partial: {} items written, {} skipped", r.items_written, r.skipped)

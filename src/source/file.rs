@@ -70,6 +70,14 @@ fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
 pub fn load(path: &Path) -> anyhow::Result<DataSet> {
     let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, e))?;
     let name = path.display().to_string();
+    // Nothing at all (a 0-byte file, /dev/null, a pipe from a command that printed nothing) is
+    // an empty data set whatever the name, said out loud: the sync then refuses to let it
+    // replace a prefix that holds items (see `source::refuse_to_empty`).
+    if text.trim().is_empty() {
+        let what = if text.is_empty() { "" } else { " (only whitespace)" };
+        tracing::warn!("flag file {name} is empty{what}: read as no flags and no segments");
+        return Ok(DataSet::default());
+    }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let yaml = match ext.as_str() {
         "yaml" | "yml" => true,
