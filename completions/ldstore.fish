@@ -62,7 +62,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l config -d 'Read
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l store-timeout -d 'Connection and command timeout for the store' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
-complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and write nothing'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l allow-empty -d 'Let a source with no flags and no segments empty a prefix that holds items. Without it, such a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the prefix is left as it was'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
@@ -248,6 +249,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l store-timeout 
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l exit-on-error -d 'Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly'
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l allow-empty -d 'Let a `put` with no flags and no segments empty a prefix that holds items. Without it such a put is logged as an error and not written (memory still follows LaunchDarkly)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
