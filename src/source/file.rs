@@ -298,6 +298,15 @@ mod tests {
         assert!(e.contains("not a JSON object"), "{e}");
         let e = parse_json(r#"{"flags":{"a":{"version":"x"}}}"#).unwrap_err();
         assert!(e.contains("invalid \"version\""), "{e}");
+        // null is an invalid version, not a missing one (no `"version":1` added before it).
+        for text in [r#"{"flags":{"a":{"key":"a","version":null}}}"#, "{\"segments\":{\"s\":{\"version\": null}}}"] {
+            let e = parse_json(text).unwrap_err();
+            assert!(e.contains("invalid \"version\" (null)"), "{e}");
+            let e = parse_json_owned(text.to_string()).unwrap_err();
+            assert!(e.contains("invalid \"version\" (null)"), "{e}");
+        }
+        let e = parse_yaml("flags:\n  a:\n    key: a\n    version: null\n").unwrap_err();
+        assert!(e.contains("invalid \"version\" (null)"), "{e}");
         assert!(parse_json(r#"{"flags":{"a":{"version":1}}"#).is_err());
         let e = parse_yaml("flags:\n  a:\n    version: 1\n  a:\n    version: 2\n").unwrap_err();
         assert!(e.contains("duplicate"), "{e}");
