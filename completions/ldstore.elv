@@ -61,6 +61,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --store-timeout 'Connection and command timeout for the store'
             cand --output 'Output format: a table for people, JSON for scripts'
             cand --dry-run 'Show what would change (added, updated, removed, unchanged) and write nothing'
+            cand --force 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
             cand --stream 'Take the first `put` of the streaming endpoint instead of polling'
             cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
             cand -v 'Log more (repeat for more detail); logs go to stderr'

@@ -63,6 +63,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l store-timeout -
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and write nothing'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l force -d 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'

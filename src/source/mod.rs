@@ -28,6 +28,8 @@ pub enum SourceError {
     TimedOut { source_name: String, secs: u64, last_error: String },
     #[error("malformed data in {source_name}: {reason}")]
     Malformed { source_name: String, reason: String },
+    #[error("{source_name} holds {count} item{} the SDKs cannot parse (named above); nothing was written", if *.count == 1 { "" } else { "s" })]
+    Unparseable { source_name: String, count: usize },
 }
 
 impl SourceError {
@@ -37,6 +39,9 @@ impl SourceError {
                 Some("check the SDK key (--sdk-key or LD_SDK_KEY) and that it is a server-side key (sdk-…)".into())
             }
             SourceError::Malformed { .. } => Some("nothing was written; fix the data and run again".into()),
+            SourceError::Unparseable { .. } => {
+                Some("fix them in the source, or write them as they are with --force".into())
+            }
             _ => None,
         }
     }

@@ -101,3 +101,197 @@ fn null_version_is_refused_and_the_consul_prefix_stays_readable() {
         assert!(stderr(&o).contains(r#"segments item "n" has an invalid "version" (null)"#), "{}", stderr(&o));
     }
 }
+
+fn fixture() -> std::path::PathBuf {
+    repo_path("tests/fixtures/sdk-unparseable.json")
+}
+
+/// The line `sync` prints for each item of the fixture the SDKs cannot parse (flags first, in key
+/// order).
+const REFUSED: [&str; 10] = [
+    r#"flags "dup-member": duplicate member "on""#,
+    r#"flags "dup-nested": duplicate member "values" (in rules[0].clauses[0])"#,
+    r#"flags "key-number": "key" is not a string"#,
+    r#"flags "lone-high": lone surrogate \ud800 in a string (at salt)"#,
+    r#"flags "no-key": no "key" (a live item needs one)"#,
+    r#"flags "out-of-range": number 1e400 is out of range (at variations[1])"#,
+    r#"flags "version-exp": "version" is written 1e2, not as an integer"#,
+    r#"flags "version-float": "version" is written 3.0, not as an integer"#,
+    r#"flags "version-neg-zero": "version" is written -0, not as an integer"#,
+    r#"segments "seg-lone-low": lone surrogate \udc00 in a string (at included[0])"#,
+];
+
+/// A refused sync: exit 4, each item named on its own line, one error line with a hint.
+#[track_caller]
+fn assert_refused(o: &Output, source: &str) {
+    assert_code(o, 4);
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().collect();
+    let want: Vec<String> = REFUSED.iter().map(|l| format!("ldstore: {l}")).collect();
+    assert_eq!(lines[..REFUSED.len()], want[..], "{err}");
+    assert!(
+        lines[REFUSED.len()].starts_with(&format!("ldstore: error: {source}"))
+            && lines[REFUSED.len()]
+                .ends_with("holds 10 items the SDKs cannot parse (named above); nothing was written"),
+        "{err}"
+    );
+    assert_eq!(lines[REFUSED.len() + 1], "hint: fix them in the source, or write them as they are with --force");
+    assert_eq!(lines.len(), REFUSED.len() + 2, "{err}");
+}
+
+/// `--force`: written, one warning per item.
+#[track_caller]
+fn assert_forced(o: &Output) {
+    assert_code(o, 0);
+    let err = stderr(o);
+    for l in REFUSED {
+        assert!(err.contains(&format!("ldstore: warning: writing anyway (--force): {l}\n")), "{l}: {err}");
+    }
+}
+
+#[test]
+fn sync_refuses_what_the_sdks_cannot_parse_into_redis() {
+    let p = unique_prefix("refused");
+    let (_d, good) = temp_file("good.json", GOOD);
+    assert_code(&redis_sync(&good, &p, &[]), 0);
+    let before = stdout(&redis_dump(&p));
+    // A .json file is streamed into Redis; the same text read whole (by content) is checked too,
+    // and so is a dry run.
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let (_d, as_txt) = temp_file("unparseable.txt", &text);
+    for (file, extra) in [(fixture(), &[][..]), (as_txt, &[][..]), (fixture(), &["--dry-run"][..])] {
+        let o = redis_sync(&file, &p, extra);
+        assert_refused(&o, &format!("file {}", file.display()));
+        assert_eq!(stdout(&redis_dump(&p)), before, "nothing was written");
+    }
+    // With --force they are written exactly as in the file (minified), and ldstore reads them back.
+    assert_forced(&redis_sync(&fixture(), &p, &["--force"]));
+    let stored = redis_cli(&["HGET", &format!("{p}:features"), "dup-member"]);
+    assert_eq!(
+        stored.trim_end(),
+        r#"{"key":"dup-member","version":1,"on":false,"variations":[true,false],"offVariation":1,"fallthrough":{"variation":0},"salt":"s","on":true}"#
+    );
+    assert_code(&redis_dump(&p), 0);
+    assert_code(&diff_code(&fixture(), &redis_source(&p)), 0);
+    // ... and validate says what the SDKs make of them.
+    let o = run(ldstore().args(["validate", "--redis", &redis_addr(), "--prefix", &p, "--output", "json"]));
+    assert_code(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let unparseable: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "unparseable")
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unparseable,
+        [
+            "dup-member",
+            "dup-nested",
+            "key-number",
+            "lone-high",
+            "no-key",
+            "out-of-range",
+            "version-exp",
+            "version-float",
+            "version-neg-zero",
+            "seg-lone-low"
+        ]
+    );
+    // A store holding them is a source like any other: refused unless --force.
+    let q = unique_prefix("refused-copy");
+    let o = run(ldstore().args(["sync", "--from", &redis_source(&p), "--redis", &redis_addr(), "--prefix", &q]));
+    assert_refused(&o, "Redis prefix");
+    assert_eq!(redis_cli(&["EXISTS", &format!("{q}:$inited")]).trim(), "0");
+    let o =
+        run(ldstore().args(["sync", "--from", &redis_source(&p), "--redis", &redis_addr(), "--prefix", &q, "--force"]));
+    assert_forced(&o);
+    assert_eq!(stdout(&redis_dump(&q)), stdout(&redis_dump(&p)));
+}
+
+#[test]
+fn sync_refuses_what_the_sdks_cannot_parse_into_consul() {
+    for t in crate::consul::targets() {
+        let p = unique_prefix("refused");
+        let (_d, good) = temp_file("good.json", GOOD);
+        assert_code(&consul_sync(&t, &good, &p, &[]), 0);
+        let before = stdout(&consul_dump(&t, &p));
+        assert_refused(&consul_sync(&t, &fixture(), &p, &[]), "file");
+        assert_eq!(stdout(&consul_dump(&t, &p)), before, "{}: nothing was written", t.name());
+        assert_forced(&consul_sync(&t, &fixture(), &p, &["--force"]));
+        assert_code(&consul_dump(&t, &p), 0);
+        assert_code(&diff_code(&fixture(), &consul_source(&t, &p)), 0);
+        let q = unique_prefix("refused-copy");
+        let o = run(&mut t.cmd(&["sync", "--from", &consul_source(&t, &p), "--prefix", &q]));
+        assert_refused(&o, "Consul prefix");
+        assert!(t.keys(&format!("{q}/")).is_empty(), "{}", t.name());
+    }
+}
+
+#[test]
+fn sync_from_launchdarkly_refuses_them_too() {
+    use crate::support::ld_server::LdServer;
+    const KEY: &str = "sdk-11111111-2222-3333-4444-555555550017";
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(fixture()).unwrap());
+    let p = unique_prefix("refused-ld");
+    let sync = |extra: &[&str]| {
+        run(ldstore()
+            .args(["sync", "--sdk-key", KEY, "--base-uri", &server.uri, "--redis", &redis_addr(), "--prefix", &p])
+            .args(extra))
+    };
+    assert_refused(&sync(&[]), "LaunchDarkly");
+    assert_eq!(redis_cli(&["EXISTS", &format!("{p}:$inited")]).trim(), "0");
+    assert_forced(&sync(&["--force"]));
+
+    // Many environments from a Relay config: the one with such items fails (exit 4, its items
+    // named after its name), the others are synced.
+    const GOOD_KEY: &str = "sdk-11111111-2222-3333-4444-555555550018";
+    server.env(GOOD_KEY, GOOD);
+    let (bad, good) = (unique_prefix("env-refused"), unique_prefix("env-good"));
+    let (host, port) = redis_addr().rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string())).unwrap();
+    let conf = format!(
+        "[Main]\nbaseUri = {uri}\n[Redis]\nhost = {host}\nport = {port}\n\
+         [Environment \"Bad\"]\nsdkKey = {KEY}\nprefix = {bad}\n\
+         [Environment \"Good\"]\nsdkKey = {GOOD_KEY}\nprefix = {good}\n",
+        uri = server.uri
+    );
+    let (_dir, path) = temp_file("relay.conf", &conf);
+    let o = run(ldstore().args(["sync", "--config"]).arg(&path));
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    for l in REFUSED {
+        assert!(err.contains(&format!("ldstore: environment \"Bad\": {l}\n")), "{l}: {err}");
+    }
+    assert!(err.contains("holds 10 items the SDKs cannot parse"), "{err}");
+    assert_eq!(redis_cli(&["EXISTS", &format!("{bad}:$inited")]).trim(), "0");
+    assert_eq!(redis_cli(&["EXISTS", &format!("{good}:$inited")]).trim(), "1");
+    let o = run(ldstore().args(["sync", "--force", "--config"]).arg(&path));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains(r#"ldstore: warning: environment "Bad": writing anyway (--force): flags "no-key""#));
+    assert_eq!(redis_cli(&["EXISTS", &format!("{bad}:$inited")]).trim(), "1");
+}
+
+/// Past ten items, the first ten are named and the rest counted; a tombstone needs no key.
+#[test]
+fn many_refused_items_are_counted() {
+    let flags: Vec<String> =
+        (0..13).map(|i| format!(r#""f{i:02}":{{"key":"f{i:02}","version":1,"on":1,"on":2}}"#)).collect();
+    let (_d, f) = temp_file(
+        "many.json",
+        &format!(r#"{{"flags":{{{},"gone":{{"version":3,"deleted":true}}}}}}"#, flags.join(",")),
+    );
+    let p = unique_prefix("many-refused");
+    let o = redis_sync(&f, &p, &[]);
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    let named = err.lines().filter(|l| l.ends_with(r#": duplicate member "on""#)).count();
+    assert_eq!(named, 10, "{err}");
+    assert!(err.contains("ldstore: … and 3 more\n"), "{err}");
+    assert!(err.contains("holds 13 items the SDKs cannot parse"), "{err}");
+    assert!(!err.contains("gone"), "{err}");
+    let (_d, f) =
+        temp_file("tomb.json", r#"{"flags":{"gone":{"version":3,"deleted":true},"a":{"key":"a","version":1}}}"#);
+    assert_code(&redis_sync(&f, &p, &[]), 0);
+}
