@@ -80,6 +80,9 @@ pub enum ItemError {
     BadVersion { kind: Kind, key: String, found: String },
     #[error("{kind} item \"{key}\" has no \"version\"")]
     MissingVersion { kind: Kind, key: String },
+    /// Stored bytes that are not UTF-8: the key (shown with the bad bytes escaped) or the JSON.
+    #[error("{kind} item \"{key}\": {what}")]
+    NotUtf8 { kind: Kind, key: String, what: String },
 }
 
 /// One flag or segment: its store address (`key`), a few parsed facts, and the JSON exactly as read.

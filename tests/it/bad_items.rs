@@ -295,3 +295,147 @@ fn many_refused_items_are_counted() {
         temp_file("tomb.json", r#"{"flags":{"gone":{"version":3,"deleted":true},"a":{"key":"a","version":1}}}"#);
     assert_code(&redis_sync(&f, &p, &[]), 0);
 }
+
+/// Write a hash field of any bytes, as another tool could.
+fn redis_hset_bytes(hash: &str, field: &[u8], value: &[u8]) {
+    let mut c = redis::Client::open(format!("redis://{}", redis_addr())).unwrap().get_connection().unwrap();
+    redis::cmd("HSET").arg(hash).arg(field).arg(value).exec(&mut c).unwrap();
+}
+
+/// `inspect --output json` of a prefix: its stats.
+fn inspect_stats(cmd: &mut std::process::Command) -> serde_json::Value {
+    let o = run(cmd.args(["--output", "json"]));
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["stats"].clone()
+}
+
+/// The `bad-item` findings of `validate --output json` (which exits 1): (key, reason), sorted.
+fn bad_item_findings(cmd: &mut std::process::Command) -> Vec<(String, String)> {
+    let o = run(cmd.args(["--output", "json"]));
+    assert_code(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut out: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "bad-item")
+        .map(|f| (f["key"].as_str().unwrap().to_string(), f["reason"].as_str().unwrap().to_string()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Hash fields `k\xff` and `k\xfe` were read as one `k\u{fffd}`: a flag disappeared from a backup
+/// with exit 0. Each is now an unusable item named with its bytes, on the HGETALL path and on the
+/// HSCAN path of large hashes alike.
+#[test]
+fn redis_fields_and_values_that_are_not_utf8_are_named_never_altered_or_lost() {
+    for fields in [150, 5_100] {
+        let p = unique_prefix("non-utf8");
+        let flags: Vec<String> = (0..fields).map(|i| format!(r#""f{i}":{{"key":"f{i}","version":1}}"#)).collect();
+        let (_d, file) = temp_file("f.json", &format!(r#"{{"flags":{{{}}}}}"#, flags.join(",")));
+        assert_code(&redis_sync(&file, &p, &[]), 0);
+        let hash = format!("{p}:features");
+        redis_hset_bytes(&hash, b"k\xff", br#"{"key":"k","version":1}"#);
+        redis_hset_bytes(&hash, b"k\xfe", br#"{"key":"k","version":2}"#);
+        let named = |err: &str| {
+            [r"\xff", r"\xfe"].iter().any(|b| {
+                err.contains(&format!(
+                    r#"Redis holds an unreadable item: flags item "k{b}": its key is not valid UTF-8 (invalid byte at offset 1)"#
+                ))
+            })
+        };
+        let o = redis_dump(&p);
+        assert_code(&o, 3);
+        assert!(named(&stderr(&o)), "{fields}: {}", stderr(&o));
+        let o = diff_code(&file, &redis_source(&p));
+        assert_code(&o, 3);
+        assert!(named(&stderr(&o)), "{}", stderr(&o));
+        let q = unique_prefix("non-utf8-copy");
+        let o = run(ldstore().args(["sync", "--from", &redis_source(&p), "--redis", &redis_addr(), "--prefix", &q]));
+        assert_code(&o, 3);
+        assert!(named(&stderr(&o)), "{}", stderr(&o));
+        assert_eq!(redis_cli(&["EXISTS", &format!("{q}:$inited")]).trim(), "0");
+        let stats = inspect_stats(ldstore().args(["inspect", "--redis", &redis_addr(), "--prefix", &p]));
+        assert_eq!(stats["flags"], fields, "{stats}");
+        let mut unreadable: Vec<String> =
+            stats["unreadable"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
+        unreadable.sort();
+        assert_eq!(unreadable, [r"flags/k\xfe", r"flags/k\xff"], "{fields}");
+        let found = bad_item_findings(ldstore().args(["validate", "--redis", &redis_addr(), "--prefix", &p]));
+        let want: Vec<(String, String)> = ["fe", "ff"]
+            .iter()
+            .map(|b| {
+                let key = format!(r"k\x{b}");
+                let reason = format!(r#"flags item "{key}": its key is not valid UTF-8 (invalid byte at offset 1)"#);
+                (key, reason)
+            })
+            .collect();
+        assert_eq!(found, want, "{fields}");
+    }
+    // A value that is not UTF-8, under a valid key; a key with a backslash is shown as it is.
+    let p = unique_prefix("non-utf8-value");
+    let (_d, good) = temp_file("good.json", GOOD);
+    assert_code(&redis_sync(&good, &p, &[]), 0);
+    redis_hset_bytes(&format!("{p}:segments"), br"s\2", b"{\"key\":\"s2\",\"version\":1,\"salt\":\"\xe9\"}");
+    let o = redis_dump(&p);
+    assert_code(&o, 3);
+    assert!(
+        stderr(&o).contains(r#"segments item "s\2": its JSON is not valid UTF-8 (invalid byte at offset 32)"#),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The same for Consul: a value that is not UTF-8 is named; keys that are not UTF-8, which Consul
+/// lists with U+FFFD for each invalid byte (two of them alike), are named, while a key that really
+/// holds U+FFFD is read as usual.
+#[test]
+fn consul_keys_and_values_that_are_not_utf8_are_named_never_altered_or_lost() {
+    let t = Target::local();
+    let server = t.server.as_ref().unwrap();
+    let p = unique_prefix("non-utf8");
+    let (_d, good) = temp_file("good.json", GOOD);
+    assert_code(&consul_sync(&t, &good, &p, &[]), 0);
+    let fffd = format!("{p}/features/g\u{fffd}");
+    server.put(&fffd, br#"{"key":"g\ufffd","version":1}"#);
+    let o = consul_dump(&t, &p);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("\"g\u{fffd}\":{\"key\""), "{}", stdout(&o));
+    // A value that is not UTF-8.
+    server.put(&format!("{p}/segments/s2"), b"{\"key\":\"s2\",\"version\":1,\"salt\":\"\xe9\"}");
+    let o = consul_dump(&t, &p);
+    assert_code(&o, 3);
+    let want = r#"Consul holds an unreadable item: segments item "s2": its JSON is not valid UTF-8 (invalid byte at offset 32)"#;
+    assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    let found = bad_item_findings(&mut t.cmd(&["validate", "--prefix", &p]));
+    assert_eq!(found.len(), 1, "{found:?}");
+    // Keys that are not UTF-8: one alone, and two listed alike.
+    let q = unique_prefix("non-utf8-keys");
+    assert_code(&consul_sync(&t, &good, &q, &[]), 0);
+    let key = |name: &[u8]| [format!("{q}/features/").as_bytes(), name].concat();
+    server.put_bytes(&key(b"one\xff"), br#"{"key":"one","version":1}"#);
+    server.put_bytes(&key(b"k\xff"), br#"{"key":"k","version":1}"#);
+    server.put_bytes(&key(b"k\xfe"), br#"{"key":"k","version":2}"#);
+    let one = r#"flags item "one\u{fffd}": its key is not valid UTF-8 (Consul lists each invalid byte as U+FFFD, shown here as \u{fffd})"#;
+    let two = r#"flags item "k\u{fffd}": Consul lists 2 keys as this one: keys that are not valid UTF-8 (each invalid byte listed as U+FFFD, shown here as \u{fffd})"#;
+    let o = consul_dump(&t, &q);
+    assert_code(&o, 3);
+    assert!([one, two].iter().any(|m| stderr(&o).contains(m)), "{}", stderr(&o));
+    assert_code(&diff_code(&good, &consul_source(&t, &q)), 3);
+    let r = unique_prefix("non-utf8-copy");
+    let o = run(&mut t.cmd(&["sync", "--from", &consul_source(&t, &q), "--prefix", &r]));
+    assert_code(&o, 3);
+    assert!([one, two].iter().any(|m| stderr(&o).contains(m)), "{}", stderr(&o));
+    assert!(t.keys(&format!("{r}/")).is_empty());
+    let stats = inspect_stats(&mut t.cmd(&["inspect", "--prefix", &q]));
+    assert_eq!(stats["flags"], 1, "{stats}");
+    let mut unreadable: Vec<String> =
+        stats["unreadable"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
+    unreadable.sort();
+    assert_eq!(unreadable, [r"flags/k\u{fffd}", r"flags/k\u{fffd}", r"flags/one\u{fffd}"]);
+    let found = bad_item_findings(&mut t.cmd(&["validate", "--prefix", &q]));
+    let found: Vec<(&str, &str)> = found.iter().map(|(k, r)| (k.as_str(), r.as_str())).collect();
+    assert_eq!(found, [(r"k\u{fffd}", two), (r"k\u{fffd}", two), (r"one\u{fffd}", one)]);
+}
