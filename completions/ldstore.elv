@@ -62,6 +62,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --output 'Output format: a table for people, JSON for scripts'
             cand --dry-run 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
             cand --allow-empty 'Let a source with no flags and no segments empty a prefix that holds items. Without it, such a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the prefix is left as it was'
+            cand --force 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
             cand --stream 'Take the first `put` of the streaming endpoint instead of polling'
             cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
             cand -v 'Log more (repeat for more detail); logs go to stderr'

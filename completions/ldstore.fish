@@ -64,6 +64,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l output -d 'Outp
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l allow-empty -d 'Let a source with no flags and no segments empty a prefix that holds items. Without it, such a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the prefix is left as it was'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l force -d 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'

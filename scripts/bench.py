@@ -74,11 +74,19 @@ def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a
         wanted = max(RUNS, min(30, int(2.0 / max(statistics.median(a_t), statistics.median(b_t)))))
         if len(a_t) >= wanted:
             break
-    extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t)}
+    # Each run's ratio (a over the b run next to it): its spread shows how noisy the machine was.
+    ratios = sorted(a / b for a, b in zip(a_t, b_t))
+    extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t), "a_min_s": round(min(a_t), 4),
+             "a_max_s": round(max(a_t), 4), "b_min_s": round(min(b_t), 4), "b_max_s": round(max(b_t), 4),
+             "run_ratio_min": round(ratios[0], 3), "run_ratio_median": round(statistics.median(ratios), 3),
+             "run_ratio_max": round(ratios[-1], 3)}
     if data_mb:
         extra["data_mb"] = round(data_mb, 1)
         extra["a_rss_over_data"] = round(max(a_rss) / 1024 / data_mb, 2)
     row(label, a_name, statistics.median(a_t), b_name, statistics.median(b_t), extra)
+    print(f"{'':<46} {a_name} min {min(a_t):.3f}s max {max(a_t):.3f}s; {b_name} min {min(b_t):.3f}s "
+          f"max {max(b_t):.3f}s; per-run ratio min {ratios[0]:.2f} median {statistics.median(ratios):.2f} "
+          f"max {ratios[-1]:.2f}", flush=True)
     if data_mb:
         print(f"{'':<46} peak RSS {max(a_rss) / 1024:.0f} MiB = {extra['a_rss_over_data']}x the data ({data_mb:.0f} MB)")
 

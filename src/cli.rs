@@ -173,6 +173,13 @@ pub struct SyncArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2`
+    /// or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\ud800`,
+    /// a live item without a string `key`) as they are, with a warning for each, instead of
+    /// refusing the whole source (exit 4, each named, nothing written).
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub ld: LdArgs,
 

@@ -80,6 +80,9 @@ pub enum ItemError {
     BadVersion { kind: Kind, key: String, found: String },
     #[error("{kind} item \"{key}\" has no \"version\"")]
     MissingVersion { kind: Kind, key: String },
+    /// Stored bytes that are not UTF-8: the key (shown with the bad bytes escaped) or the JSON.
+    #[error("{kind} item \"{key}\": {what}")]
+    NotUtf8 { kind: Kind, key: String, what: String },
 }
 
 /// One flag or segment: its store address (`key`), a few parsed facts, and the JSON exactly as read.
@@ -203,12 +206,19 @@ impl serde::Serialize for Json {
 
 #[derive(Deserialize)]
 struct Meta {
-    #[serde(default)]
+    /// `Some(Value::Null)` for `"version": null` (an invalid version), `None` only when absent.
+    #[serde(default, deserialize_with = "present")]
     version: Option<serde_json::Value>,
     #[serde(default)]
     deleted: Option<serde_json::Value>,
     #[serde(default)]
     prerequisites: Option<Vec<PrereqMeta>>,
+}
+
+/// A member that is present, whatever its value (`null` included): serde's `Option` would read
+/// `null` as absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -687,6 +697,26 @@ mod tests {
         assert_eq!(d.json, r#"{"version":1,"key":"f"}"#);
         let t = Item::tombstone(Kind::Segments, "s", 9);
         assert!(Item::parse(Kind::Segments, "s", t.json.into_string()).unwrap().deleted);
+    }
+
+    /// `"version": null` is an invalid version, never a missing one (which files default to 1).
+    #[test]
+    fn null_version_is_invalid_not_missing() {
+        for json in
+            [r#"{"key":"f","version":null}"#, r#"{"version" : null,"key":"f"}"#, r#"{"version":null,"deleted":true}"#]
+        {
+            for r in [
+                Item::parse(Kind::Flags, "f", json.into()),
+                Item::parse_defaulting_version(Kind::Flags, "f", json.into()),
+            ] {
+                match r {
+                    Err(ItemError::BadVersion { found, .. }) => assert_eq!(found, "null", "{json}"),
+                    other => panic!("{json}: {other:?}"),
+                }
+            }
+            let e = crate::store::entry(Kind::Segments, "s", json.into()).unwrap_err();
+            assert!(matches!(e.error, ItemError::BadVersion { .. }), "{json}: {:?}", e.error);
+        }
     }
 
     #[test]

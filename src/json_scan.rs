@@ -6,6 +6,15 @@
 //! names, a non-integer version, duplicate routing properties, ...): the caller then takes the
 //! serde path, which gives the same result or the same error as before. So this module only has
 //! to be right about what it accepts.
+//!
+//! What it accepts is also an item the SDKs can parse, as far as the text goes (see
+//! [`crate::defects`]): no object anywhere with two members of one name, no string with a lone
+//! UTF-16 surrogate escape, no number too large for a double, a `version` written as an integer,
+//! and a string `key` unless the item is a tombstone. These defects are rare, so they are only
+//! detected cheaply here (each member name hashed and checked against a bit per name of its object,
+//! its earlier names searched only when that bit is already set; `\u` escapes looked at only where
+//! they occur; an exponent parsed only where there is one) and left, with anything merely
+//! suspicious (two names with one hash, a number that might be out of range), to the precise check.
 
 use std::borrow::Cow;
 
@@ -33,6 +42,32 @@ static STRING_STOP: [bool; 256] = {
     t
 };
 
+/// The member names of the open objects, innermost last, as hashes of their texts: two equal
+/// hashes in one object are taken for a duplicate (the precise check then says whether they are),
+/// which for different names happens about once in four billion pairs.
+#[derive(Debug, Default)]
+struct Names {
+    hashes: Vec<u32>,
+    /// The innermost open object: where its names start in `hashes`, and one bit per name (chosen
+    /// by its hash), so a name whose bit is not set yet is known to be new without a search.
+    from: usize,
+    bits: u64,
+    /// The same for the objects it is in.
+    outer: Vec<(usize, u64)>,
+}
+
+impl Names {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.outer.clear();
+        (self.from, self.bits) = (0, 0);
+    }
+}
+
+/// The largest decimal exponent of a finite double is 308: a number whose integer digits plus
+/// exponent stay at or below it cannot be out of range.
+const MAX_MAGNITUDE: i64 = 308;
+
 struct Scanner<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -42,11 +77,51 @@ struct Scanner<'a> {
     /// Whitespace runs `(start, end)` skipped while `recording`.
     gaps: Vec<(usize, usize)>,
     recording: bool,
+    names: Names,
 }
 
 impl<'a> Scanner<'a> {
     fn new(s: &'a str) -> Scanner<'a> {
-        Scanner { s, b: s.as_bytes(), i: 0, stack: Vec::new(), gaps: Vec::new(), recording: false }
+        Scanner {
+            s,
+            b: s.as_bytes(),
+            i: 0,
+            stack: Vec::new(),
+            gaps: Vec::new(),
+            recording: false,
+            names: Names::default(),
+        }
+    }
+
+    /// An object opens: its member names are collected until [`Scanner::close_object`].
+    #[inline]
+    fn open_object(&mut self) {
+        let n = &mut self.names;
+        n.outer.push((n.from, n.bits));
+        (n.from, n.bits) = (n.hashes.len(), 0);
+    }
+
+    /// A member name (text without escapes, `start..end`) of the innermost open object: `None`
+    /// when the object already has a member of that name (or of a name with the same hash).
+    #[inline(always)]
+    fn record_name(&mut self, start: usize, end: usize) -> Option<()> {
+        let h = name_hash(self.b, start, end);
+        let n = &mut self.names;
+        let bit = 1u64 << (h & 63);
+        if n.bits & bit != 0 && n.hashes[n.from..].contains(&h) {
+            return None;
+        }
+        n.bits |= bit;
+        n.hashes.push(h);
+        Some(())
+    }
+
+    /// The innermost open object closes.
+    #[inline]
+    fn close_object(&mut self) {
+        let n = &mut self.names;
+        n.hashes.truncate(n.from);
+        (n.from, n.bits) = n.outer.pop().expect("an open object");
     }
 
     #[inline]
@@ -135,6 +210,22 @@ impl<'a> Scanner<'a> {
                                 return None;
                             }
                             self.i += 5;
+                            match surrogate(hex) {
+                                None => {}
+                                // A high surrogate must be followed at once by an escaped low one.
+                                Some(true) => {
+                                    let next = self.b.get(self.i..self.i + 6)?;
+                                    if next[0] != b'\\'
+                                        || next[1] != b'u'
+                                        || !next[2..].iter().all(u8::is_ascii_hexdigit)
+                                        || surrogate(&next[2..]) != Some(false)
+                                    {
+                                        return None;
+                                    }
+                                    self.i += 6;
+                                }
+                                Some(false) => return None,
+                            }
                         }
                         _ => return None,
                     }
@@ -157,6 +248,25 @@ impl<'a> Scanner<'a> {
         Some(name)
     }
 
+    /// An item's (or a prerequisite's) member name and the `:` after it, recorded as a member of
+    /// the innermost open object.
+    #[inline]
+    fn member(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        if self.string()? {
+            return None;
+        }
+        let end = self.i - 1;
+        self.record_name(start, end)?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(&self.s[start..end])
+    }
+
     /// At an opening quote: the string's content when it has no escapes.
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
@@ -174,48 +284,68 @@ impl<'a> Scanner<'a> {
         self.i - start
     }
 
-    /// The number grammar serde_json accepts.
+    /// The number grammar serde_json accepts, for a number that cannot be out of range for a
+    /// double (one that might be is left to the precise check).
     fn number(&mut self) -> Option<()> {
         if self.peek() == Some(b'-') {
             self.i += 1;
         }
-        match self.peek()? {
+        let integer_digits = match self.peek()? {
             b'0' => {
                 self.i += 1;
                 if let Some(b'0'..=b'9') = self.peek() {
                     return None;
                 }
+                1
             }
-            b'1'..=b'9' => {
-                self.digits();
-            }
+            b'1'..=b'9' => self.digits(),
             _ => return None,
-        }
+        };
         if self.peek() == Some(b'.') {
             self.i += 1;
             if self.digits() == 0 {
                 return None;
             }
         }
+        let mut magnitude = integer_digits as i64;
         if let Some(b'e' | b'E') = self.peek() {
             self.i += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.i += 1;
-            }
+            let negative = match self.peek() {
+                Some(b'+') => {
+                    self.i += 1;
+                    false
+                }
+                Some(b'-') => {
+                    self.i += 1;
+                    true
+                }
+                _ => false,
+            };
+            let start = self.i;
             if self.digits() == 0 {
                 return None;
             }
+            let exponent = self.b[start..self.i]
+                .iter()
+                .fold(0i64, |e, d| e.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+            magnitude = if negative { magnitude.saturating_sub(exponent) } else { magnitude.saturating_add(exponent) };
         }
-        Some(())
+        (magnitude <= MAX_MAGNITUDE).then_some(())
     }
 
-    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing.
+    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing; the name
+    /// (without escapes: names with escapes are left to serde) is recorded as a member of the
+    /// innermost open object.
     #[inline]
     fn skip_key(&mut self) -> Option<()> {
         if self.peek()? != b'"' {
             return None;
         }
-        self.string()?;
+        let start = self.i + 1;
+        if self.string()? {
+            return None;
+        }
+        self.record_name(start, self.i - 1)?;
         self.ws();
         self.eat(b':')?;
         self.ws();
@@ -234,6 +364,7 @@ impl<'a> Scanner<'a> {
                         self.i += 1;
                     } else {
                         self.stack.push(b'{');
+                        self.open_object();
                         self.skip_key()?;
                         continue;
                     }
@@ -281,7 +412,12 @@ impl<'a> Scanner<'a> {
                         }
                         break;
                     }
-                    (b'}', b'{') | (b']', b'[') => {
+                    (b'}', b'{') => {
+                        self.i += 1;
+                        self.stack.pop();
+                        self.close_object();
+                    }
+                    (b']', b'[') => {
                         self.i += 1;
                         self.stack.pop();
                     }
@@ -318,12 +454,13 @@ impl<'a> Scanner<'a> {
         self.ws();
         let mut f = RawFacts::default();
         if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(f);
+            // No key: the SDKs cannot parse it as a live item.
+            return None;
         }
-        let (mut version, mut deleted, mut prerequisites) = (false, false, false);
+        self.open_object();
+        let (mut version, mut deleted, mut prerequisites, mut key) = (false, false, false, false);
         loop {
-            let name = self.member_name()?;
+            let name = self.member()?;
             match name {
                 "version" => {
                     if std::mem::replace(&mut version, true) {
@@ -356,9 +493,21 @@ impl<'a> Scanner<'a> {
                     }
                     self.prerequisites(&mut f.prerequisites)?;
                 }
+                "key" => {
+                    // A string; a tombstone may have none, a live item must (see below).
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    self.string()?;
+                    key = true;
+                }
                 _ => self.value()?,
             }
             if !self.next_member(b'}')? {
+                if !key && !f.deleted {
+                    return None;
+                }
+                self.close_object();
                 return Some(f);
             }
         }
@@ -381,9 +530,10 @@ impl<'a> Scanner<'a> {
             if self.peek()? == b'}' {
                 self.i += 1;
             } else {
+                self.open_object();
                 let mut key = false;
                 loop {
-                    let name = self.member_name()?;
+                    let name = self.member()?;
                     if name == "key" {
                         if std::mem::replace(&mut key, true) || self.peek()? != b'"' {
                             return None;
@@ -396,6 +546,7 @@ impl<'a> Scanner<'a> {
                         break;
                     }
                 }
+                self.close_object();
             }
             if !self.next_member(b']')? {
                 return Some(());
@@ -408,6 +559,45 @@ impl<'a> Scanner<'a> {
         self.ws();
         self.i == self.b.len()
     }
+}
+
+/// Whether a `\uXXXX` escape's four hex digits are a UTF-16 surrogate: `Some(true)` for a high
+/// (leading) one, `Some(false)` for a low (trailing) one.
+#[inline]
+fn surrogate(hex: &[u8]) -> Option<bool> {
+    if hex[0] | 0x20 != b'd' {
+        return None;
+    }
+    let second = if hex[1] <= b'9' { hex[1] - b'0' } else { (hex[1] | 0x20) - b'a' + 10 };
+    (second >= 8).then_some(second < 12)
+}
+
+/// A hash of a member name's text `b[start..end]`, from words of eight bytes that together cover
+/// it (loaded past its end, then masked, where the text allows).
+#[inline(always)]
+fn name_hash(b: &[u8], start: usize, end: usize) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let len = end - start;
+    let word = |at: usize| -> u64 {
+        match b.get(at..at + 8) {
+            Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")),
+            None => b[at..].iter().rev().fold(0u64, |w, c| (w << 8) | u64::from(*c)),
+        }
+    };
+    let mut h = (len as u64).wrapping_mul(K);
+    if len <= 8 {
+        let mask = if len == 0 { 0 } else { u64::MAX >> (64 - 8 * len) };
+        h ^= word(start) & mask;
+    } else {
+        let mut at = start;
+        while at + 8 < end {
+            h = (h ^ word(at)).wrapping_mul(K).rotate_left(31);
+            at += 8;
+        }
+        // The last eight bytes (overlapping the word before when the length is not a multiple).
+        h ^= word(end - 8).rotate_left(17);
+    }
+    (h.wrapping_mul(K) >> 32) as u32
 }
 
 /// The routing facts of an item's whole JSON text, if it is a valid, ordinary item object.
@@ -592,6 +782,7 @@ struct FlagFile {
     /// Scratch space of the scanner, kept between steps.
     stack: Vec<u8>,
     gaps: Vec<(usize, usize)>,
+    names: Names,
 }
 
 impl Default for FlagFile {
@@ -603,6 +794,7 @@ impl Default for FlagFile {
             unknown: Vec::new(),
             stack: Vec::new(),
             gaps: Vec::new(),
+            names: Names::default(),
         }
     }
 }
@@ -625,12 +817,15 @@ impl FlagFile {
         let mut s = Scanner::new(text);
         s.stack = std::mem::take(&mut self.stack);
         s.gaps = std::mem::take(&mut self.gaps);
+        s.names = std::mem::take(&mut self.names);
         let step = self.read_step(&mut s);
         let at = s.i;
         self.stack = std::mem::take(&mut s.stack);
         self.stack.clear();
         self.gaps = std::mem::take(&mut s.gaps);
         self.gaps.clear();
+        self.names = std::mem::take(&mut s.names);
+        self.names.clear();
         step.ok_or(at)
     }
 
@@ -750,20 +945,109 @@ pub(crate) mod tests {
     use crate::data::{Facts, facts_serde};
     use crate::source::file::{parse_json_fast, parse_json_serde};
 
-    /// Whatever the scanner accepts, serde accepts with the same facts; what serde rejects, the
-    /// scanner leaves to serde.
-    fn check_item(json: &str) {
+    /// What serde_json (the SDKs' parser in the Rust evaluator, into typed structs) makes of a
+    /// text as far as the defects go: `Ok` for one JSON value with no two members of one name in
+    /// any object, no lone surrogate escape in any string, no number out of range for a double.
+    pub(crate) fn strict(json: &str) -> Result<(), String> {
+        use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+        struct Strict;
+        impl<'de> Deserialize<'de> for Strict {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+                d.deserialize_any(StrictVisitor)
+            }
+        }
+        struct StrictVisitor;
+        impl<'de> Visitor<'de> for StrictVisitor {
+            type Value = Strict;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_unit<E>(self) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+                while seq.next_element::<Strict>()?.is_some() {}
+                Ok(Strict)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if !seen.insert(name.clone()) {
+                        return Err(A::Error::custom(format!("duplicate member {name:?}")));
+                    }
+                    map.next_value::<Strict>()?;
+                }
+                Ok(Strict)
+            }
+        }
+        let mut d = serde_json::Deserializer::from_str(json);
+        Strict::deserialize(&mut d).and_then(|_| d.end()).map_err(|e| e.to_string())
+    }
+
+    /// Whether the SDKs can parse an item's text, as far as the defects go: [`strict`], an object,
+    /// a `version` (if any) that is not a number written otherwise than as an integer, a string
+    /// `key` unless it is a tombstone.
+    pub(crate) fn sdk_parseable(json: &str) -> bool {
+        use std::collections::BTreeMap;
+        if strict(json).is_err() {
+            return false;
+        }
+        let Ok(top) = serde_json::from_str::<BTreeMap<String, Box<serde_json::value::RawValue>>>(json) else {
+            return false;
+        };
+        let deleted = top.get("deleted").is_some_and(|d| d.get() == "true");
+        let version_ok = top.get("version").is_none_or(|v| {
+            let t = v.get();
+            !t.starts_with(|c: char| c == '-' || c.is_ascii_digit()) || t.bytes().all(|c| c.is_ascii_digit())
+        });
+        let key_ok = deleted || top.get("key").is_some_and(|k| k.get().starts_with('"'));
+        version_ok && key_ok
+    }
+
+    /// Whatever the scanner accepts, serde accepts with the same facts, and the SDKs can parse;
+    /// what serde rejects, the scanner leaves to serde. The precise check finds a defect in an item
+    /// exactly when the SDKs cannot parse it.
+    /// Whether the precise check found defects in an item that parses.
+    fn check_item(json: &str) -> bool {
+        let mut defective = false;
         for kind in Kind::ALL {
             let slow = facts_serde(kind, "k", json);
             if let Some(raw) = item_facts(json) {
                 assert_eq!(Ok(Facts::from_raw(kind, raw)), slow, "{json:?}");
+                assert!(sdk_parseable(json), "{json:?}");
+            }
+            if let Ok(f) = &slow
+                && f.version.is_some()
+            {
+                let found = crate::defects::text_defects(json, f.deleted);
+                assert_eq!(found.is_empty(), sdk_parseable(json), "{json:?}: {found:?}");
+                defective |= !found.is_empty();
             }
         }
+        defective
     }
 
     fn check_file(text: &str) {
         for require_version in [false, true] {
             if let Some(fast) = parse_json_fast(text, None, require_version) {
+                for item in fast.flags.values().chain(fast.segments.values()) {
+                    assert!(sdk_parseable(&item.json), "{text:?}: {item:?}");
+                }
                 assert_eq!(Ok(fast), parse_json_serde(text, require_version), "{text:?}");
             }
         }
@@ -774,7 +1058,74 @@ pub(crate) mod tests {
         let f = item_facts(r#" {"key":"a","version":7,"deleted":false,"prerequisites":[{"key":"b","variation":0},{}],"x":[1.5e-3,{"y":null}]} "#).unwrap();
         assert_eq!(f, RawFacts { version: Some(7), deleted: false, prerequisites: vec!["b".into()] });
         assert!(item_facts(r#"{"version":3,"deleted":true}"#).unwrap().deleted);
-        assert_eq!(item_facts("{}").unwrap(), RawFacts::default());
+        let f = item_facts(r#"{"key":"\u0061","s":"\ud83d\ude00\uDBFF\uDFFF","n":[-9.9E+307,1e-999,123e305,0.5]}"#);
+        assert_eq!(f.unwrap(), RawFacts::default());
+        // Member names compared object by object, however many.
+        let many: Vec<String> = (0..100).map(|i| format!("\"m{i}\":{{\"m{i}\":{i}}}")).collect();
+        assert!(item_facts(&format!("{{\"key\":\"a\",{}}}", many.join(","))).is_some());
+    }
+
+    /// A name's hash is the same wherever its text is (also where no whole word follows it), and
+    /// names that differ anywhere get different hashes (for these, at least).
+    #[test]
+    fn name_hashes_depend_on_the_whole_name_only() {
+        let mut seen = std::collections::HashMap::new();
+        for len in 0..40 {
+            for change in 0..=len {
+                let mut name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                if change < len {
+                    name[change] = b'_';
+                }
+                let mut text = b"{\"".to_vec();
+                text.extend_from_slice(&name);
+                let h = name_hash(&text, 2, text.len());
+                text.extend_from_slice(b"\":1}       ");
+                assert_eq!(name_hash(&text, 2, 2 + len), h, "{name:?}");
+                assert_eq!(seen.insert(h, name.clone()), None, "{name:?}");
+            }
+        }
+    }
+
+    /// What the SDKs cannot parse is never vouched for by the scanner: the precise check says why.
+    #[test]
+    fn items_the_sdks_cannot_parse_are_left_to_the_precise_check() {
+        let many: Vec<String> = (0..100).map(|i| format!("\"m{}\":{i}", i % 99)).collect();
+        let many = format!("{{\"key\":\"a\",{}}}", many.join(","));
+        let long = format!("{{\"key\":\"a\",\"version\":1,\"x\":2{}}}", "0".repeat(308));
+        for json in [
+            "{}",
+            r#"{"version":1}"#,
+            r#"{"version":1,"key":5}"#,
+            r#"{"version":1,"key":null}"#,
+            r#"{"version":1,"deleted":false}"#,
+            r#"{"key":"a","version":1,"on":false,"on":true}"#,
+            r#"{"key":"a","key":"a","version":1}"#,
+            r#"{"key":"a","version":1,"rules":[{"id":"x","clauses":[],"id":"y"}]}"#,
+            r#"{"key":"a","version":1,"prerequisites":[{"key":"b","variation":0,"variation":1}]}"#,
+            r#"{"key":"a","version":1,"v":{"a":{"b":1},"a":2}}"#,
+            r#"{"key":"a","version":1,"v":{"\u0061":1,"a":2}}"#,
+            &many,
+            r#"{"key":"a","version":3.0}"#,
+            r#"{"key":"a","version":1e2}"#,
+            r#"{"key":"a","version":-0}"#,
+            r#"{"key":"a","version":1,"x":1e400}"#,
+            r#"{"key":"a","version":1,"x":[-1E+309]}"#,
+            r#"{"key":"a","version":1,"x":0.1e310}"#,
+            &long,
+            r#"{"key":"a","version":1,"s":"\ud800"}"#,
+            r#"{"key":"a","version":1,"s":"x\uDBFFy"}"#,
+            r#"{"key":"a","version":1,"s":"\udc00"}"#,
+            r#"{"key":"a","version":1,"s":"\ud800\u0041"}"#,
+            r#"{"key":"a","version":1,"s":"\ud800\ud800"}"#,
+            r#"{"key":"\ud800","version":1}"#,
+            r#"{"key":"a","version":1,"x":{"\udfff":1}}"#,
+        ] {
+            assert_eq!(item_facts(json), None, "{json:?}");
+            check_item(json);
+            assert!(!sdk_parseable(json), "{json:?}");
+        }
+        // Tombstones need no key (the Node SDK writes `{"version":N,"deleted":true}`).
+        assert!(item_facts(r#"{"deleted":true,"version":4}"#).is_some());
     }
 
     #[test]
@@ -912,7 +1263,7 @@ pub(crate) mod tests {
         }
         assert!(scanned > 150, "{scanned}");
         // Text that is not UTF-8 is left to serde, wherever the bad byte is.
-        let text = r#"{"flags":{"a":{"version":1,"x":"é"}}}"#.as_bytes();
+        let text = r#"{"flags":{"a":{"version":1,"key":"a","x":"é"}}}"#.as_bytes();
         assert!(scan_read(text, 1, 2).is_some());
         for cut in [text.len() - 9, text.len() - 8] {
             let mut bad = text.to_vec();
@@ -921,7 +1272,7 @@ pub(crate) mod tests {
             assert_eq!(scan_read(&bad, 1, 1000), None);
         }
         // Items larger than the buffer grow it.
-        let big = format!(r#"{{"flags":{{"a":{{"version":1,"x":"{}"}}}}}}"#, "y".repeat(READ_BUFFER + 10));
+        let big = format!(r#"{{"flags":{{"a":{{"key":"a","x":"{}"}}}}}}"#, "y".repeat(READ_BUFFER + 10));
         assert_eq!(scan_read(big.as_bytes(), 1, 1 << 20), scan_whole(&big));
         assert!(scan_whole(&big).is_some());
     }
@@ -943,7 +1294,7 @@ pub(crate) mod tests {
             "vers\\u0069on",
             "\\u0061",
         ];
-        const ATOMS: [&str; 24] = [
+        const ATOMS: [&str; 35] = [
             "0",
             "1",
             "42",
@@ -964,6 +1315,17 @@ pub(crate) mod tests {
             "\"a b\"",
             "\"\\u00e9\"",
             "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\uD800\\uDC00\"",
+            "1e400",
+            "-1E+400",
+            "1e308",
+            "1.8e308",
+            "0e999",
+            "1e-400",
+            "99999999999999999999e288",
             "\"\\q\"",
             "\"t\tb\"",
             "\"\\\"\"",
@@ -1000,8 +1362,13 @@ pub(crate) mod tests {
             }
             _ => {
                 punct(r, out, '{');
+                // Items (at the top, or in a flag file's sections) mostly have a key.
+                let keyed = depth <= 1 && r.random_bool(0.6);
+                if keyed {
+                    out.push_str("\"key\":\"k\"");
+                }
                 for i in 0..r.random_range(0..5) {
-                    if i > 0 {
+                    if i > 0 || keyed {
                         punct(r, out, ',');
                     }
                     ws(r, out);
@@ -1055,7 +1422,7 @@ pub(crate) mod tests {
     #[test]
     fn random_items_agree_with_serde() {
         let mut r = StdRng::seed_from_u64(8);
-        let mut scanned = 0;
+        let (mut scanned, mut defective) = (0, 0);
         for i in 0..30_000 {
             let mut text = String::new();
             value(&mut r, 0, &mut text);
@@ -1063,9 +1430,49 @@ pub(crate) mod tests {
                 text = mutate(&mut r, &text);
             }
             scanned += usize::from(item_facts(&text).is_some());
-            check_item(&text);
+            defective += usize::from(check_item(&text));
         }
         assert!(scanned > 1_000, "{scanned}");
+        assert!(defective > 50, "{defective}");
+    }
+
+    /// Random items with every defect now and then (and never one, about as often): the scanner
+    /// only vouches for items the SDKs can parse, and the precise check finds a defect exactly in
+    /// the others.
+    #[test]
+    fn random_defective_items_are_found() {
+        let mut r = StdRng::seed_from_u64(12);
+        let (mut scanned, mut defective) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = String::from("{");
+            let mut members: Vec<String> = Vec::new();
+            match r.random_range(0..10) {
+                0 => {}
+                1 => members.push("\"key\":5".into()),
+                2 => members.push("\"key\":null".into()),
+                _ => members.push("\"key\":\"k\"".into()),
+            }
+            let version = ["1", "7", "0", "3.0", "1e2", "-0", "12"][r.random_range(0..7)];
+            members.push(format!("\"version\":{version}"));
+            if r.random_bool(0.2) {
+                members.push("\"deleted\":true".into());
+            }
+            for _ in 0..r.random_range(0..4) {
+                let name = ["on", "salt", "rules", "variations", "x"][r.random_range(0..5)];
+                let mut v = String::new();
+                value(&mut r, 2, &mut v);
+                members.push(format!("\"{name}\":{v}"));
+            }
+            // Shuffled (the order of members does not matter to the SDKs).
+            for i in (1..members.len()).rev() {
+                members.swap(i, r.random_range(0..=i));
+            }
+            text.push_str(&members.join(","));
+            text.push('}');
+            scanned += usize::from(item_facts(&text).is_some());
+            defective += usize::from(check_item(&text));
+        }
+        assert!(scanned > 2_000 && defective > 2_000, "{scanned} {defective}");
     }
 
     #[test]

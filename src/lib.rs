@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod defects;
 pub mod exit;
 mod json_scan;
 pub mod model_check;

@@ -12,6 +12,7 @@ use super::{Ctx, human_bytes, print_json};
 use crate::cli::SyncArgs;
 use crate::config::{self, StoreConfig};
 use crate::data::{DataSet, Kind, plan_changes};
+use crate::defects::refuse_unparseable;
 use crate::exit::{self, UsageError};
 use crate::relayconf::RelayConfig;
 use crate::secrets;
@@ -69,12 +70,17 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     let streamed = !args.dry_run && store::streams_init(&sel.store);
     let read = async { if streamed { source.fetch_feedable().await } else { source.fetch().await.map(Fetched::Data) } };
     let (fetched, opened) = read_while_opening(read, &sel.store).await?;
+    // Items the SDKs cannot parse are refused (unless --force) before anything is written.
+    let refuse = |data: &DataSet| refuse_unparseable(data, args.force, ctx.quiet, &source.describe(), "");
+    if let Fetched::Data(data) = &fetched {
+        refuse(data)?;
+    }
     let store = match opened {
         Ok(store) => store,
         Err(e) => {
             // What is wrong with the source is said first, as when it is parsed before connecting.
             if let Fetched::File(file) = &fetched {
-                file.load()?;
+                refuse(&file.load()?)?;
             }
             return Err(e.into());
         }
@@ -95,8 +101,10 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
         Fetched::File(file) => {
             match store.init_streamed(&prefix, unless_empty(file.feed()?), progress.clone()).await? {
                 Some((report, counts)) => (report, counts, None),
+                // The feed vouches for every item it wrote; what it gave up on is read whole.
                 None => {
                     let data = file.load()?;
+                    refuse(&data)?;
                     source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
                     (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
                 }

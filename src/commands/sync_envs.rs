@@ -321,6 +321,8 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         r.prefix = prefix.clone();
         // The whole data set is read and checked before the store is written.
         let data = source.fetch().await?;
+        let context = format!("environment \"{}\": ", env.name);
+        crate::defects::refuse_unparseable(&data, args.force, ctx.quiet, &source.describe(), &context)?;
         r.flags = data.flags.len();
         r.segments = data.segments.len();
         if args.dry_run {

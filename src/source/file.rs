@@ -92,8 +92,39 @@ pub fn load(path: &Path) -> anyhow::Result<DataSet> {
 /// same path as JSON.
 pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
     let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    // JSON has no infinities or NaN (serde_json would turn them into null without a word).
+    if let Some(at) = non_finite(&doc, &mut Vec::new()) {
+        return Err(format!("YAML that cannot be JSON: number out of range (.inf or .nan) at {at}"));
+    }
     let json: serde_json::Value = serde_json::to_value(&doc).map_err(|e| format!("YAML that cannot be JSON: {e}"))?;
     parse_json(&json.to_string())
+}
+
+/// Where the first number that is not finite is in a YAML document (`flags.a.variations[1]`).
+fn non_finite(v: &serde_yaml::Value, path: &mut Vec<String>) -> Option<String> {
+    use serde_yaml::Value;
+    let within = |path: &mut Vec<String>, seg: String, v: &Value| {
+        path.push(seg);
+        let found = non_finite(v, path);
+        path.pop();
+        found
+    };
+    match v {
+        Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => Some(
+            path.iter()
+                .fold(String::new(), |p, s| if s.starts_with('[') || p.is_empty() { p + s } else { p + "." + s }),
+        ),
+        Value::Sequence(items) => items.iter().enumerate().find_map(|(i, x)| within(path, format!("[{i}]"), x)),
+        Value::Mapping(m) => m.iter().find_map(|(k, x)| {
+            let name = match k {
+                Value::String(s) => s.clone(),
+                other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+            };
+            within(path, name, x)
+        }),
+        Value::Tagged(t) => non_finite(&t.value, path),
+        _ => None,
+    }
 }
 
 /// A JSON object's members in order, raw, refusing duplicate names.
@@ -306,6 +337,24 @@ mod tests {
         assert!(e.contains("not a JSON object"), "{e}");
         let e = parse_json(r#"{"flags":{"a":{"version":"x"}}}"#).unwrap_err();
         assert!(e.contains("invalid \"version\""), "{e}");
+        // null is an invalid version, not a missing one (no `"version":1` added before it).
+        for text in [r#"{"flags":{"a":{"key":"a","version":null}}}"#, "{\"segments\":{\"s\":{\"version\": null}}}"] {
+            let e = parse_json(text).unwrap_err();
+            assert!(e.contains("invalid \"version\" (null)"), "{e}");
+            let e = parse_json_owned(text.to_string()).unwrap_err();
+            assert!(e.contains("invalid \"version\" (null)"), "{e}");
+        }
+        let e = parse_yaml("flags:\n  a:\n    key: a\n    version: null\n").unwrap_err();
+        assert!(e.contains("invalid \"version\" (null)"), "{e}");
+        // Numbers JSON cannot hold are an error, not a null.
+        for (yaml, at) in [
+            ("flags:\n  a:\n    key: a\n    variations: [1, .inf]\n", "flags.a.variations[1]"),
+            ("segments:\n  s:\n    key: s\n    x: {y: -.inf}\n", "segments.s.x.y"),
+            ("flags:\n  b:\n    key: b\n    w: .nan\n", "flags.b.w"),
+        ] {
+            let e = parse_yaml(yaml).unwrap_err();
+            assert_eq!(e, format!("YAML that cannot be JSON: number out of range (.inf or .nan) at {at}"));
+        }
         assert!(parse_json(r#"{"flags":{"a":{"version":1}}"#).is_err());
         let e = parse_yaml("flags:\n  a:\n    version: 1\n  a:\n    version: 2\n").unwrap_err();
         assert!(e.contains("duplicate"), "{e}");

@@ -37,6 +37,8 @@ pub enum SourceError {
         "the source ({source_name}) holds no flags or segments; refusing to empty {backend} prefix \"{prefix}\", which holds {holds}"
     )]
     Empty { source_name: String, backend: &'static str, prefix: String, holds: String },
+    #[error("{source_name} holds {count} item{} the SDKs cannot parse (named above); nothing was written", if *.count == 1 { "" } else { "s" })]
+    Unparseable { source_name: String, count: usize },
 }
 
 /// How many prefixes a "prefixes found there" hint names.
@@ -62,6 +64,9 @@ impl SourceError {
             SourceError::NoData { found: Some(_), .. } => Some("no LaunchDarkly prefixes were found there".into()),
             SourceError::NoData { found: None, .. } => Some("check the prefix (?prefix=P in the source URL)".into()),
             SourceError::Empty { .. } => Some(ALLOW_EMPTY_HINT.into()),
+            SourceError::Unparseable { .. } => {
+                Some("fix them in the source, or write them as they are with --force".into())
+            }
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 //! the Go SDK, the Relay Proxy and the Python and Node SDKs lay them out. A thin client over Consul's
 //! HTTP API (KV endpoints and `/v1/txn`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,9 +11,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
-use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry};
+use super::{BadItem, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry_bytes};
 use crate::config::ConsulConfig;
-use crate::data::{DataSet, Item, Kind};
+use crate::data::{DataSet, Item, ItemError, Kind};
 use crate::secrets;
 
 const BACKEND: &str = "Consul";
@@ -76,13 +76,29 @@ struct TxnResponse {
     errors: Option<Vec<TxnError>>,
 }
 
-fn decode_value(v: Option<String>) -> Result<String, String> {
+/// A value's bytes, exactly as stored.
+fn decode_value(v: Option<String>) -> Result<Vec<u8>, String> {
     match v {
-        None => Ok(String::new()),
-        Some(b) => {
-            let bytes = B64.decode(b.as_bytes()).map_err(|e| format!("bad base64 value: {e}"))?;
-            Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-        }
+        None => Ok(Vec::new()),
+        Some(b) => B64.decode(b.as_bytes()).map_err(|e| format!("bad base64 value: {e}")),
+    }
+}
+
+/// An item whose key is not UTF-8: Consul lists it (through Go's `encoding/json`) with U+FFFD for
+/// each invalid byte, so its bytes are unknown; `listed` keys were listed alike.
+fn key_not_utf8(kind: Kind, key: &str, value: Vec<u8>, listed: usize) -> BadItem {
+    let shown = key.replace('\u{fffd}', "\\u{fffd}");
+    let what = if listed > 1 {
+        format!(
+            "Consul lists {listed} keys as this one: keys that are not valid UTF-8 (each invalid byte listed as U+FFFD, shown here as \\u{{fffd}})"
+        )
+    } else {
+        "its key is not valid UTF-8 (Consul lists each invalid byte as U+FFFD, shown here as \\u{fffd})".to_string()
+    };
+    BadItem {
+        key: shown.clone(),
+        json: String::from_utf8_lossy(&value).into_owned(),
+        error: ItemError::NotUtf8 { kind, key: shown, what },
     }
 }
 
@@ -259,6 +275,15 @@ impl ConsulStore {
         Ok(entries.and_then(|v| v.into_iter().find(|e| e.key == key)))
     }
 
+    /// Whether a listed key (one holding U+FFFD) is the stored key: the key as listed holds the
+    /// listed value, at the listed index.
+    async fn stored_as_listed(&self, key: &str, value: &[u8], modify_index: u64) -> Result<bool, StoreError> {
+        Ok(match self.get_entry(key).await? {
+            Some(e) => e.modify_index == modify_index && decode_value(e.value).is_ok_and(|v| v == value),
+            None => false,
+        })
+    }
+
     /// Send one transaction; a failed operation fails the whole (atomic) transaction.
     async fn txn(&self, body: String, ops: &[String]) -> Result<(), StoreError> {
         let url = format!("{}/v1/txn", self.base);
@@ -380,19 +405,34 @@ impl Store for ConsulStore {
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
         let dir = format!("{prefix}/{}/", kind.namespace());
         let entries = self.get_json::<Vec<KvEntry>>(&dir, "recurse", "reading").await?.unwrap_or_default();
+        // Consul lists keys through Go's encoding/json, which writes each byte that is not UTF-8 as
+        // U+FFFD: a listed key holding U+FFFD may not be the stored key. Keys listed more than once
+        // are such keys (different bytes, listed alike); one listed once is looked up as listed.
+        let mut listed: HashMap<String, usize> = HashMap::new();
+        for e in entries.iter().filter(|e| e.key.contains('\u{fffd}')) {
+            *listed.entry(e.key.clone()).or_default() += 1;
+        }
         let mut seen = HashSet::with_capacity(entries.len());
         for e in entries {
             let Some(key) = e.key.strip_prefix(&dir) else { continue };
-            if key.is_empty() || !seen.insert(key.to_string()) {
+            if key.is_empty() {
                 continue;
             }
-            let key = key.to_string();
-            let json = decode_value(e.value).map_err(|reason| StoreError::Command {
+            let value = decode_value(e.value).map_err(|reason| StoreError::Command {
                 store: BACKEND,
                 during: "reading".into(),
                 reason: format!("{}: {reason}", e.key),
             })?;
-            visit(entry(kind, &key, json))?;
+            if let Some(&n) = listed.get(&e.key)
+                && (n > 1 || !self.stored_as_listed(&e.key, &value, e.modify_index).await?)
+            {
+                visit(Err(key_not_utf8(kind, key, value, n)))?;
+                continue;
+            }
+            if !seen.insert(key.to_string()) {
+                continue;
+            }
+            visit(entry_bytes(kind, key.as_bytes(), value))?;
         }
         Ok(())
     }
@@ -401,12 +441,12 @@ impl Store for ConsulStore {
         match self.get_entry(&Self::item_key(prefix, kind, key)).await? {
             None => Ok(None),
             Some(e) => {
-                let json = decode_value(e.value).map_err(|reason| StoreError::Command {
+                let value = decode_value(e.value).map_err(|reason| StoreError::Command {
                     store: BACKEND,
                     during: "GET".into(),
                     reason,
                 })?;
-                entry(kind, key, json).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
+                entry_bytes(kind, key.as_bytes(), value).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
             }
         }
     }
@@ -480,7 +520,10 @@ impl Store for ConsulStore {
         for _ in 0..UPSERT_ATTEMPTS {
             let (index, old) = match self.get_entry(&key).await? {
                 None => (0, None),
-                Some(e) => (e.modify_index, Some(decode_value(e.value).unwrap_or_default())),
+                Some(e) => (
+                    e.modify_index,
+                    Some(String::from_utf8_lossy(&decode_value(e.value).unwrap_or_default()).into_owned()),
+                ),
             };
             if let Some(old) = old {
                 // An unreadable stored value is replaced, as the SDKs do.

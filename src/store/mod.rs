@@ -191,6 +191,47 @@ pub type Entry = Result<Item, BadItem>;
 /// A visitor for streamed reads. Returning an error stops the read.
 pub type Visitor<'a> = dyn FnMut(Entry) -> anyhow::Result<()> + Send + 'a;
 
+/// A stored key and value, as bytes, into an [`Entry`]: bytes that are not UTF-8 (in the key or the
+/// value) make an unusable item, named with the key's bytes escaped (`k\xff`), never replaced.
+pub fn entry_bytes(kind: Kind, key: &[u8], value: Vec<u8>) -> Entry {
+    let key = match std::str::from_utf8(key) {
+        Ok(key) => key,
+        Err(e) => {
+            let shown = escape_bytes(key);
+            let what = format!("its key is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to());
+            return Err(BadItem {
+                key: shown.clone(),
+                json: String::from_utf8_lossy(&value).into_owned(),
+                error: ItemError::NotUtf8 { kind, key: shown, what },
+            });
+        }
+    };
+    match String::from_utf8(value) {
+        Ok(json) => entry(kind, key, json),
+        Err(e) => {
+            let what = format!("its JSON is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to());
+            Err(BadItem {
+                key: key.to_string(),
+                json: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                error: ItemError::NotUtf8 { kind, key: key.to_string(), what },
+            })
+        }
+    }
+}
+
+/// Bytes that are not all UTF-8, for messages: the UTF-8 parts as they are (a backslash doubled),
+/// each other byte as `\xNN`.
+pub fn escape_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 8);
+    for chunk in b.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
 /// Parse a stored value into an [`Entry`].
 pub fn entry(kind: Kind, key: &str, json: String) -> Entry {
     match crate::data::facts(kind, key, &json) {
@@ -384,5 +425,32 @@ pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Store>, StoreError> {
         StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::connect(r).await?)),
         StoreConfig::DynamoDb(d) => dynamodb::open(d).await,
         StoreConfig::Consul(c) => consul::open(c).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_make_named_unusable_items() {
+        let ok = entry_bytes(Kind::Flags, b"a", br#"{"key":"a","version":2}"#.to_vec()).unwrap();
+        assert_eq!((ok.key.as_str(), ok.version), ("a", 2));
+        let bad = entry_bytes(Kind::Flags, b"k\xff", br#"{"key":"k","version":1}"#.to_vec()).unwrap_err();
+        assert_eq!(bad.key, r"k\xff");
+        assert_eq!(
+            bad.error.to_string(),
+            r#"flags item "k\xff": its key is not valid UTF-8 (invalid byte at offset 1)"#
+        );
+        let bad = entry_bytes(Kind::Segments, "s\u{e9}".as_bytes(), b"{\"salt\":\"\xe9\"}".to_vec()).unwrap_err();
+        assert_eq!(bad.key, "s\u{e9}");
+        assert_eq!(
+            bad.error.to_string(),
+            "segments item \"s\u{e9}\": its JSON is not valid UTF-8 (invalid byte at offset 9)"
+        );
+        // Distinct bytes stay distinct names; a backslash is doubled so nothing reads as an escape.
+        assert_eq!(escape_bytes(b"k\xfe"), r"k\xfe");
+        assert_eq!(escape_bytes(b"a\\xff\xc3"), r"a\\xff\xc3");
+        assert_eq!(escape_bytes("\u{e9}\u{1f600}".as_bytes()), "\u{e9}\u{1f600}");
     }
 }

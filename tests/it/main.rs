@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bad_items;
 mod cli;
 mod consul;
 mod diff_validate;

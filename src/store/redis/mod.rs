@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 mod streamed;
 
-use super::{FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry};
+use super::{FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry_bytes};
 use crate::config::RedisConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
@@ -293,10 +293,6 @@ impl<'a> InitCommands<'a> {
     }
 }
 
-fn bytes_to_string(b: Vec<u8>) -> String {
-    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 #[async_trait]
 impl Store for RedisStore {
     fn backend(&self) -> &'static str {
@@ -337,13 +333,13 @@ impl Store for RedisStore {
                 redis::cmd("HGETALL").arg(&key).query_async(&mut c).await.map_err(|e| self.err(e, "HGETALL"))?;
             let mut it = flat.into_iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                let field = bytes_to_string(f);
-                visit(entry(kind, &field, bytes_to_string(v)))?;
+                visit(entry_bytes(kind, &f, v))?;
             }
             return Ok(());
         }
-        // HSCAN may return a field more than once; pass each key once.
-        let mut seen: HashSet<String> = HashSet::with_capacity(len);
+        // HSCAN may return a field more than once; pass each field once (by its bytes: fields that
+        // are not UTF-8 are items of their own, reported as unusable).
+        let mut seen: HashSet<Vec<u8>> = HashSet::with_capacity(len);
         let mut cursor: u64 = 0;
         loop {
             let (next, flat): (u64, Vec<Vec<u8>>) = redis::cmd("HSCAN")
@@ -356,9 +352,10 @@ impl Store for RedisStore {
                 .map_err(|e| self.err(e, "HSCAN"))?;
             let mut it = flat.into_iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                let field = bytes_to_string(f);
-                if seen.insert(field.clone()) {
-                    visit(entry(kind, &field, bytes_to_string(v)))?;
+                if !seen.contains(&f) {
+                    let e = entry_bytes(kind, &f, v);
+                    seen.insert(f);
+                    visit(e)?;
                 }
             }
             if next == 0 {
@@ -380,7 +377,7 @@ impl Store for RedisStore {
         match v {
             None => Ok(None),
             Some(v) => {
-                entry(kind, key, bytes_to_string(v)).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
+                entry_bytes(kind, key.as_bytes(), v).map(Some).map_err(|b| StoreError::BadItem(b.error, BACKEND))
             }
         }
     }

@@ -7,7 +7,8 @@
 //! atomic `PUT /v1/txn` (64 operations, 512 KiB body, 409 with `Errors` when an operation fails),
 //! ACL tokens (`X-Consul-Token` or `?token=`; an unknown token is "ACL not found", the anonymous
 //! token may do nothing: writes are "Permission denied", lists are filtered to nothing), and the
-//! 512 KiB value limit. A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
+//! 512 KiB value limit. Keys are bytes, as Consul's (Go strings): a key that is not UTF-8 is
+//! stored as sent and listed the way Go's `encoding/json` writes it, each invalid byte as U+FFFD. A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
 //! runtime in a background thread.
 
 #![allow(dead_code)]
@@ -63,7 +64,7 @@ pub struct Counters {
 #[derive(Default)]
 struct State {
     index: u64,
-    kv: BTreeMap<String, KvEntry>,
+    kv: BTreeMap<Vec<u8>, KvEntry>,
     /// When set, ACLs are on (default deny): this token may do anything.
     token: Option<String>,
     counters: Counters,
@@ -87,7 +88,7 @@ impl State {
         }
     }
 
-    fn set(&mut self, key: &str, value: Vec<u8>, flags: u64, index: u64) {
+    fn set(&mut self, key: &[u8], value: Vec<u8>, flags: u64, index: u64) {
         match self.kv.get_mut(key) {
             Some(e) => {
                 e.value = value;
@@ -96,7 +97,7 @@ impl State {
             }
             None => {
                 self.kv.insert(
-                    key.to_string(),
+                    key.to_vec(),
                     KvEntry { value, create_index: index, modify_index: index, lock_index: 0, flags },
                 );
             }
@@ -104,10 +105,20 @@ impl State {
     }
 }
 
-fn entry_json(key: &str, e: &KvEntry, with_value: bool) -> Value {
+/// A key as Go's `encoding/json` writes a string: valid UTF-8 as is, each invalid byte as U+FFFD.
+pub fn go_json_string(key: &[u8]) -> String {
+    let mut out = String::with_capacity(key.len());
+    for chunk in key.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('\u{fffd}', chunk.invalid().len()));
+    }
+    out
+}
+
+fn entry_json(key: &[u8], e: &KvEntry, with_value: bool) -> Value {
     json!({
         "LockIndex": e.lock_index,
-        "Key": key,
+        "Key": go_json_string(key),
         "Flags": e.flags,
         "Value": if with_value && !e.value.is_empty() { Value::String(B64.encode(&e.value)) } else { Value::Null },
         "CreateIndex": e.create_index,
@@ -176,13 +187,18 @@ impl ConsulServer {
         self.state.lock().unwrap().counters = Counters::default();
     }
 
-    /// All keys and values, for layout assertions.
+    /// All keys (as listed) and values, for layout assertions.
     pub fn snapshot(&self) -> BTreeMap<String, KvEntry> {
-        self.state.lock().unwrap().kv.clone()
+        self.state.lock().unwrap().kv.iter().map(|(k, v)| (go_json_string(k), v.clone())).collect()
     }
 
     /// Write a key directly (as another client would).
     pub fn put(&self, key: &str, value: &[u8]) {
+        self.put_bytes(key.as_bytes(), value);
+    }
+
+    /// Write a key of any bytes directly (as another client would).
+    pub fn put_bytes(&self, key: &[u8], value: &[u8]) {
         let mut s = self.state.lock().unwrap();
         s.index += 1;
         let i = s.index;
@@ -208,7 +224,8 @@ impl Drop for ConsulServer {
 
 struct Request {
     method: String,
-    path: String,
+    /// Percent-decoded: bytes, as Go decodes a URL path.
+    path: Vec<u8>,
     query: Vec<(String, Option<String>)>,
     token: Option<String>,
     body: Vec<u8>,
@@ -225,6 +242,10 @@ impl Request {
 }
 
 fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
+}
+
+fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -240,7 +261,7 @@ fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn query_decode(s: &str) -> String {
@@ -320,7 +341,7 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> std::io:
     {
         token = query.remove(pos).1;
     }
-    Ok(Some(Request { method, path: percent_decode(path), query, token, body, close }))
+    Ok(Some(Request { method, path: percent_decode_bytes(path), query, token, body, close }))
 }
 
 struct Response {
@@ -379,7 +400,7 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
     s.counters.requests += 1;
     s.counters.max_body = s.counters.max_body.max(req.body.len());
     let index = s.index;
-    if req.path == "/v1/status/leader" {
+    if req.path == b"/v1/status/leader" {
         return json_resp(200, &json!("127.0.0.1:8300"), index);
     }
     let access = s.access(req.token.as_deref());
@@ -387,13 +408,13 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
         return text(403, "ACL not found", index);
     }
     let anonymous = matches!(access, Access::Anonymous);
-    if req.path == "/v1/txn" {
+    if req.path == b"/v1/txn" {
         if req.method != "PUT" {
             return text(405, "method not allowed", index);
         }
         return txn(req, &mut s, anonymous);
     }
-    let Some(key) = req.path.strip_prefix("/v1/kv/") else {
+    let Some(key) = req.path.strip_prefix(b"/v1/kv/") else {
         return text(404, "", index);
     };
     match req.method.as_str() {
@@ -404,19 +425,20 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
     }
 }
 
-fn kv_get(req: &Request, s: &State, key: &str, anonymous: bool) -> Response {
+fn kv_get(req: &Request, s: &State, key: &[u8], anonymous: bool) -> Response {
     let index = s.index;
     if req.has("keys") {
         if anonymous {
             // Consul filters what the token may not read: nothing is left.
             return text(404, "", index);
         }
-        let sep = req.param("separator").filter(|x| !x.is_empty());
-        let mut out: Vec<String> = Vec::new();
+        let sep = req.param("separator").filter(|x| !x.is_empty()).map(str::as_bytes);
+        let mut out: Vec<&[u8]> = Vec::new();
         for k in s.kv.keys().filter(|k| k.starts_with(key)) {
-            let k = match sep.and_then(|sep| k[key.len()..].find(sep).map(|i| (i, sep))) {
-                Some((i, sep)) => k[..key.len() + i + sep.len()].to_string(),
-                None => k.clone(),
+            let rest = &k[key.len()..];
+            let k = match sep.and_then(|sep| rest.windows(sep.len()).position(|w| w == sep).map(|i| (i, sep))) {
+                Some((i, sep)) => &k[..key.len() + i + sep.len()],
+                None => &k[..],
             };
             if out.last() != Some(&k) {
                 out.push(k);
@@ -425,6 +447,7 @@ fn kv_get(req: &Request, s: &State, key: &str, anonymous: bool) -> Response {
         if out.is_empty() {
             return text(404, "", index);
         }
+        let out: Vec<String> = out.into_iter().map(go_json_string).collect();
         return json_resp(200, &json!(out), index);
     }
     if req.has("recurse") {
@@ -448,7 +471,7 @@ fn kv_get(req: &Request, s: &State, key: &str, anonymous: bool) -> Response {
     }
 }
 
-fn kv_put(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response {
+fn kv_put(req: &Request, s: &mut State, key: &[u8], anonymous: bool) -> Response {
     let index = s.index;
     if key.is_empty() {
         return text(400, "Missing key name", index);
@@ -463,11 +486,11 @@ fn kv_put(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response 
     if let Some(cas) = req.param("cas") {
         let Ok(cas) = cas.parse::<u64>() else { return text(400, "Invalid CAS index", index) };
         s.counters.cas_puts += 1;
-        if let Some(pos) = s.interfere.iter().position(|(k, _)| k == key) {
+        if let Some(pos) = s.interfere.iter().position(|(k, _)| k.as_bytes() == key) {
             let (k, v) = s.interfere.remove(pos);
             s.index += 1;
             let i = s.index;
-            s.set(&k, v, 0, i);
+            s.set(k.as_bytes(), v, 0, i);
         }
         let current = s.kv.get(key).map_or(0, |e| e.modify_index);
         if current != cas {
@@ -483,7 +506,7 @@ fn kv_put(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response 
     json_resp(200, &json!(true), i)
 }
 
-fn kv_delete(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Response {
+fn kv_delete(req: &Request, s: &mut State, key: &[u8], anonymous: bool) -> Response {
     let index = s.index;
     if anonymous {
         return text(403, "Permission denied", index);
@@ -506,7 +529,7 @@ fn kv_delete(req: &Request, s: &mut State, key: &str, anonymous: bool) -> Respon
 
 struct TxnOp {
     verb: String,
-    key: String,
+    key: Vec<u8>,
     value: Vec<u8>,
     flags: u64,
     index: u64,
@@ -540,7 +563,7 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
         let Some(o) = op.get("KV") else {
             return text(400, &format!("Failed to parse body: operation {i} is not a KV operation"), index);
         };
-        let key = o["Key"].as_str().unwrap_or("").to_string();
+        let key = o["Key"].as_str().unwrap_or("").as_bytes().to_vec();
         let value = match o["Value"].as_str() {
             Some(v) => match B64.decode(v) {
                 Ok(b) => b,
@@ -551,7 +574,11 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
         if value.len() > MAX_VALUE_SIZE {
             return text(
                 413,
-                &format!("Value for key {key:?} is too large ({} > {MAX_VALUE_SIZE} bytes)", value.len()),
+                &format!(
+                    "Value for key {:?} is too large ({} > {MAX_VALUE_SIZE} bytes)",
+                    go_json_string(&key),
+                    value.len()
+                ),
                 index,
             );
         }
@@ -567,17 +594,18 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
     let new_index = s.index + 1;
     let mut errors: Vec<Value> = Vec::new();
     let mut results: Vec<Value> = Vec::new();
-    let mut undo: Vec<(String, Option<KvEntry>)> = Vec::new();
+    let mut undo: Vec<(Vec<u8>, Option<KvEntry>)> = Vec::new();
     let kv = &mut s.kv;
     for (i, op) in ops.into_iter().enumerate() {
         let TxnOp { verb, key, value, flags, index: want } = op;
+        let shown = go_json_string(&key);
         let mut fail = |what: String| errors.push(json!({ "OpIndex": i, "What": what }));
         if anonymous {
             fail("Permission denied".into());
             continue;
         }
         let current = kv.get(&key).map(|e| e.modify_index);
-        let write = |kv: &mut BTreeMap<String, KvEntry>| {
+        let write = |kv: &mut BTreeMap<Vec<u8>, KvEntry>| {
             let old = kv.get(&key).cloned();
             let e = KvEntry {
                 value,
@@ -594,11 +622,11 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
         match verb.as_str() {
             "set" if key.is_empty() => fail("Missing key name".into()),
             "set" => write(kv),
-            "cas" if current.unwrap_or(0) != want => fail(format!("failed to set key {key:?}, index is stale")),
+            "cas" if current.unwrap_or(0) != want => fail(format!("failed to set key {shown:?}, index is stale")),
             "cas" => write(kv),
             "get" => match kv.get(&key) {
                 Some(e) => results.push(json!({ "KV": entry_json(&key, e, true) })),
-                None => fail(format!("key {key:?} doesn't exist")),
+                None => fail(format!("key {shown:?} doesn't exist")),
             },
             "get-tree" => {
                 for (k, e) in kv.iter().filter(|(k, _)| k.starts_with(&key)) {
@@ -607,10 +635,10 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
             }
             "check-index" => match current {
                 Some(c) if c == want => results.push(json!({ "KV": entry_json(&key, &kv[&key], false) })),
-                Some(_) => fail(format!("current modify index {want} != actual index for key {key:?}")),
-                None => fail(format!("key {key:?} doesn't exist")),
+                Some(_) => fail(format!("current modify index {want} != actual index for key {shown:?}")),
+                None => fail(format!("key {shown:?} doesn't exist")),
             },
-            "check-not-exists" if current.is_some() => fail(format!("key {key:?} exists")),
+            "check-not-exists" if current.is_some() => fail(format!("key {shown:?} exists")),
             "check-not-exists" => {}
             "delete" => {
                 if let Some(old) = kv.remove(&key) {
@@ -618,14 +646,14 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
                 }
             }
             "delete-tree" => {
-                let doomed: Vec<String> = kv.keys().filter(|k| k.starts_with(&key)).cloned().collect();
+                let doomed: Vec<Vec<u8>> = kv.keys().filter(|k| k.starts_with(&key)).cloned().collect();
                 for k in doomed {
                     let old = kv.remove(&k);
                     undo.push((k, old));
                 }
             }
             "delete-cas" if current.unwrap_or(0) != want => {
-                fail(format!("failed to delete key {key:?}, index is stale"))
+                fail(format!("failed to delete key {shown:?}, index is stale"))
             }
             "delete-cas" => {
                 if let Some(old) = kv.remove(&key) {
