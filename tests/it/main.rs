@@ -10,6 +10,7 @@ mod diff_validate;
 mod docs;
 mod dynamodb;
 mod ld_sync;
+mod output_files;
 mod redis_store;
 mod redis_streamed;
 mod redis_tls_upsert;
