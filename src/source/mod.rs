@@ -135,11 +135,14 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                     UsageError::new(format!("no table in source \"{spec}\" (dynamodb://TABLE?prefix=P)")).into()
                 );
             }
+            let endpoint =
+                get("endpoint").or_else(|| defaults.dynamodb_endpoint.clone()).or_else(|| env.var("DYNAMODB_URL"));
+            if let Some(e) = &endpoint {
+                secrets::register_url(e);
+            }
             StoreConfig::DynamoDb(config::DynamoDbConfig {
                 table,
-                endpoint: get("endpoint")
-                    .or_else(|| defaults.dynamodb_endpoint.clone())
-                    .or_else(|| env.var("DYNAMODB_URL")),
+                endpoint,
                 region: get("region").or_else(|| defaults.region.clone()),
                 timeout,
             })

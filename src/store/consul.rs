@@ -169,7 +169,7 @@ impl ConsulStore {
         };
         StoreError::Denied {
             store: BACKEND,
-            addr: self.base.clone(),
+            addr: self.address(),
             reason: secrets::mask(&format!("{}: {who}", what.trim())),
         }
     }
@@ -186,7 +186,7 @@ impl ConsulStore {
         if e.is_timeout() {
             StoreError::Timeout { store: BACKEND, timeout: self.timeout, during: during.to_string() }
         } else if e.is_connect() || e.is_request() {
-            StoreError::Unreachable { store: BACKEND, addr: self.base.clone(), reason: text }
+            StoreError::Unreachable { store: BACKEND, addr: self.address(), reason: text }
         } else {
             StoreError::Command { store: BACKEND, during: during.to_string(), reason: text }
         }
@@ -345,7 +345,8 @@ impl Store for ConsulStore {
     }
 
     fn address(&self) -> String {
-        secrets::redact_url(&self.base)
+        // As given (the URL form adds a `/`), with any password masked.
+        secrets::redact_url(&self.base).trim_end_matches('/').to_string()
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {

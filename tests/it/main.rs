@@ -15,3 +15,4 @@ mod redis_store;
 mod redis_streamed;
 mod redis_tls_upsert;
 mod relay;
+mod secret_urls;
