@@ -247,6 +247,8 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
     {
         prefix = r.environments[0].prefix.clone();
     }
+    // A prefix the store cannot hold and read back is refused before anything connects (exit 2).
+    store.check_prefix(&store.effective_prefix(prefix.as_deref()))?;
     // The DynamoDB table may come from a single environment's tableName.
     Ok(StoreSelection { store, prefix, relay })
 }

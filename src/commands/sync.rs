@@ -79,6 +79,11 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
         }
     };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
+    // Keys the store cannot hold and read back: refused before anything is written (a streamed
+    // init is Redis only, which holds any key).
+    if let Fetched::Data(data) = &fetched {
+        sel.store.check_data_set(data)?;
+    }
     if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
         return dry_run(store.as_ref(), &prefix, data, ctx).await;
     }
@@ -90,6 +95,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
             Some((report, counts)) => (report, counts, None),
             None => {
                 let data = file.load()?;
+                sel.store.check_data_set(&data)?;
                 (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
             }
         },

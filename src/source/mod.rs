@@ -169,6 +169,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                 .into());
         }
     };
+    store.check_prefix(&store.effective_prefix(prefix.as_deref()))?;
     Ok(SourceSpec::Store { store, prefix })
 }
 

@@ -9,6 +9,7 @@ mod consul;
 mod diff_validate;
 mod docs;
 mod dynamodb;
+mod key_rules;
 mod ld_sync;
 mod output_files;
 mod redis_store;
