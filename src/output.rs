@@ -22,6 +22,15 @@ use crate::exit::UsageError;
 /// Symbolic links followed before giving up (as Linux's `MAXSYMLINKS`).
 const MAX_LINKS: usize = 40;
 
+/// Whether a written-through file is opened for appending: only an open file named through `/proc`
+/// (what `>>` asked for stays appended to); a block device opened for appending would be written
+/// past its end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Append {
+    Yes,
+    No,
+}
+
 /// What a path turned out to be, after following symbolic links.
 #[derive(Debug)]
 enum Target {
@@ -29,8 +38,8 @@ enum Target {
     Missing(PathBuf),
     /// A regular file: replaced atomically, keeping its permissions.
     Regular(PathBuf, Permissions),
-    /// A device or FIFO: written through.
-    Through(PathBuf),
+    /// A device or FIFO: written through (appending for an open file named through `/proc`).
+    Through(PathBuf, Append),
 }
 
 /// "cannot write FILE: reason" (exit 2), naming the link's target when the path was a link.
@@ -56,7 +65,7 @@ fn resolve(path: &Path) -> Result<Target> {
                     && let Ok(m) = fs::metadata(path)
                     && !m.is_dir()
                 {
-                    return Ok(Target::Through(path.to_path_buf()));
+                    return Ok(Target::Through(path.to_path_buf(), Append::Yes));
                 }
                 return Ok(Target::Missing(cur));
             }
@@ -67,7 +76,7 @@ fn resolve(path: &Path) -> Result<Target> {
             if cur.starts_with("/proc") {
                 // `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` name an open file, not a path: write
                 // through what the kernel opens (appending stays appending).
-                return Ok(Target::Through(path.to_path_buf()));
+                return Ok(Target::Through(path.to_path_buf(), Append::Yes));
             }
             let to = fs::read_link(&cur).map_err(|e| cannot_write(path, &cur, e))?;
             cur = if to.is_absolute() { to } else { cur.parent().unwrap_or(Path::new("")).join(to) };
@@ -79,7 +88,7 @@ fn resolve(path: &Path) -> Result<Target> {
         if ft.is_file() {
             return Ok(Target::Regular(cur, meta.permissions()));
         }
-        return Ok(Target::Through(cur));
+        return Ok(Target::Through(cur, Append::No));
     }
     Err(cannot_write(path, &cur, "too many levels of symbolic links"))
 }
@@ -144,7 +153,7 @@ pub fn write_file_blocking(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Res
     match resolve(path)? {
         Target::Missing(real) => replace(path, &real, None, fill),
         Target::Regular(real, perms) => replace(path, &real, Some(perms), fill),
-        Target::Through(real) => write_through(path, &real, fill),
+        Target::Through(real, append) => write_through(path, &real, append, fill),
     }
 }
 
@@ -157,9 +166,9 @@ where
     match resolve(path)? {
         Target::Missing(real) => replace(path, &real, None, fill),
         Target::Regular(real, perms) => replace(path, &real, Some(perms), fill),
-        Target::Through(real) => {
+        Target::Through(real, append) => {
             let given = path.to_path_buf();
-            tokio::task::spawn_blocking(move || write_through(&given, &real, fill))
+            tokio::task::spawn_blocking(move || write_through(&given, &real, append, fill))
                 .await
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?
         }
@@ -167,9 +176,19 @@ where
 }
 
 /// Open a device or FIFO for writing and write through it.
-fn write_through(given: &Path, real: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    // Appending: nothing for a device or FIFO, and what `>>` asked for when `/dev/stdout` is a file.
-    let file = fs::OpenOptions::new().append(true).open(real).map_err(|e| cannot_write(given, real, e))?;
+fn write_through(
+    given: &Path,
+    real: &Path,
+    append: Append,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    // Never truncated: a device or FIFO has nothing to truncate, and an open file named through
+    // `/proc` was set up by whoever opened it.
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .append(append == Append::Yes)
+        .open(real)
+        .map_err(|e| cannot_write(given, real, e))?;
     match fill_into(file, fill) {
         Filled::Done(_) => Ok(()),
         Filled::WriteFailed(io::ErrorKind::BrokenPipe, _) => Ok(()),
