@@ -107,8 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
         'ldstore;dump' {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only this kind of item')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only the item with this key')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of standard output (written atomically)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file instead of standard output (written atomically)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link''s target is written by the same rule (the link stays); a device or FIFO is written through')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link''s target is written by the same rule (the link stays); a device or FIFO is written through')
             [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
             [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
             [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')

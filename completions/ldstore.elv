@@ -101,8 +101,8 @@ set edit:completion:arg-completer[ldstore] = {|@words|
         &'ldstore;dump'= {
             cand --kind 'Only this kind of item'
             cand --key 'Only the item with this key'
-            cand -o 'Write to this file instead of standard output (written atomically)'
-            cand --out 'Write to this file instead of standard output (written atomically)'
+            cand -o 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link''s target is written by the same rule (the link stays); a device or FIFO is written through'
+            cand --out 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link''s target is written by the same rule (the link stays); a device or FIFO is written through'
             cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
             cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
             cand --dynamodb 'DynamoDB table name'

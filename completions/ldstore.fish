@@ -93,7 +93,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s V -l version
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l kind -d 'Only this kind of item' -r -f -a "flags\t'Feature flags (`features` in store layouts, `flags` in payloads)'
 segments\t'Segments'"
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l key -d 'Only the item with this key' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s o -l out -d 'Write to this file instead of standard output (written atomically)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s o -l out -d 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link\'s target is written by the same rule (the link stays); a device or FIFO is written through' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l dynamodb -d 'DynamoDB table name' -r

@@ -240,7 +240,9 @@ pub struct DumpArgs {
     #[arg(long)]
     pub pretty: bool,
 
-    /// Write to this file instead of standard output (written atomically).
+    /// Write to this file instead of standard output. A regular file is replaced atomically (a new
+    /// file renamed over it, keeping its permissions); a symbolic link's target is written by the
+    /// same rule (the link stays); a device or FIFO is written through.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 

@@ -98,6 +98,7 @@ fn is_true(v: Option<String>) -> bool {
 /// Normalize a Redis address: `host:port`, `host`, `redis://…` or `rediss://…`; returns the URL
 /// without credentials plus any username/password it held.
 pub fn parse_redis_addr(addr: &str, force_tls: bool) -> Result<(String, Option<String>, Option<String>)> {
+    secrets::register_url(addr);
     let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("redis://{addr}") };
     let mut url = url::Url::parse(&with_scheme).map_err(|e| {
         UsageError::new(format!("invalid Redis address \"{}\": {e}", secrets::redact_url(&with_scheme)))
@@ -162,6 +163,8 @@ fn percent_decode(s: &str) -> String {
 
 /// Normalize a Consul address to a base URL.
 pub fn parse_consul_addr(addr: &str) -> Result<String> {
+    // `http://user:password@host:8500` (HTTP basic auth, e.g. through a proxy): never printed whole.
+    secrets::register_url(addr);
     let with_scheme = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
     let url = url::Url::parse(&with_scheme).map_err(|e| {
         UsageError::new(format!("invalid Consul address \"{}\": {e}", secrets::redact_url(&with_scheme)))
@@ -233,6 +236,9 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
             .into());
     };
 
+    if let StoreConfig::DynamoDb(DynamoDbConfig { endpoint: Some(e), .. }) = &store {
+        secrets::register_url(e);
+    }
     // Prefix: flag, else the single environment's prefix/table in the Relay file.
     let mut prefix = args.prefix.clone();
     if prefix.is_none()
@@ -241,6 +247,8 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
     {
         prefix = r.environments[0].prefix.clone();
     }
+    // A prefix the store cannot hold and read back is refused before anything connects (exit 2).
+    store.check_prefix(&store.effective_prefix(prefix.as_deref()))?;
     // The DynamoDB table may come from a single environment's tableName.
     Ok(StoreSelection { store, prefix, relay })
 }

@@ -6,7 +6,7 @@ use crate::secrets;
 pub const SUCCESS: i32 = 0;
 /// The answer is "no": differences found, validation failed.
 pub const NO: i32 = 1;
-/// Usage or configuration error.
+/// Usage or configuration error (also: an output file or standard output cannot be written).
 pub const USAGE: i32 = 2;
 /// Store error: unreachable, denied, wrong schema, write failed.
 pub const STORE: i32 = 3;
@@ -23,7 +23,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    the answer is \"no\" (differences found, validation failed)
-  2    usage or configuration error
+  2    usage or configuration error; an output file cannot be written
   3    store error (unreachable, denied, wrong schema, write failed)
   4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
   5    partial success (some items could not be stored; they are named)
@@ -121,8 +121,20 @@ pub fn report(err: &anyhow::Error) -> i32 {
     code_for(err)
 }
 
+static PANIC_EXIT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(INTERNAL);
+
+/// The exit code after a panic: [`INTERNAL`] for a bug, or what the panic hook decided for standard
+/// output that could not be written.
+pub fn panic_exit_code() -> i32 {
+    PANIC_EXIT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Print panics as one `ldstore: error: internal error: ...` line (secrets masked) with a hint,
 /// instead of Rust's message; `RUST_BACKTRACE=1` adds the backtrace for a bug report.
+///
+/// Standard output that fails under `println!` (a full disk; a reader that went away) is no bug:
+/// it is "cannot write standard output: …" (exit 2), or nothing at all for a broken pipe (exit 0).
+/// [`panic_exit_code`] gives the code.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
@@ -131,6 +143,16 @@ pub fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
+        // std's own words when `print!`/`println!` cannot write.
+        if let Some(why) = msg.strip_prefix("failed printing to stdout: ") {
+            if why.starts_with("Broken pipe") {
+                PANIC_EXIT.store(SUCCESS, std::sync::atomic::Ordering::SeqCst);
+            } else {
+                PANIC_EXIT.store(USAGE, std::sync::atomic::Ordering::SeqCst);
+                eprintln!("ldstore: error: cannot write standard output: {why}");
+            }
+            return;
+        }
         let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
         eprintln!("ldstore: error: internal error: {}{at}", secrets::mask(&msg).replace('\n', " "));
         eprintln!(

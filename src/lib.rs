@@ -8,6 +8,7 @@ pub mod defects;
 pub mod exit;
 mod json_scan;
 pub mod model_check;
+pub mod output;
 pub mod relayconf;
 pub mod secrets;
 pub mod source;
@@ -19,10 +20,11 @@ use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
 
 /// Parse the command line, run the command, print any error once; returns the exit code.
-/// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`].
+/// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`]
+/// (standard output that cannot be written: see [`exit::install_panic_hook`]).
 pub fn run() -> i32 {
     exit::install_panic_hook();
-    std::panic::catch_unwind(run_command).unwrap_or(exit::INTERNAL)
+    std::panic::catch_unwind(run_command).unwrap_or_else(|_| exit::panic_exit_code())
 }
 
 fn run_command() -> i32 {

@@ -36,7 +36,22 @@ pub fn masked(secret: &str) -> String {
     format!("…{tail}")
 }
 
-/// Replace every registered secret in `text` with its masked form.
+/// Remember the password of a URL with userinfo (`scheme://user:password@host`), as written and
+/// percent-decoded, so it is masked wherever it would be printed. Anything else is left alone.
+pub fn register_url(raw: &str) {
+    for password in userinfo_passwords(raw) {
+        let password = &raw[password];
+        register(password);
+        let decoded = percent_decode(password);
+        if decoded != password {
+            register(&decoded);
+        }
+    }
+}
+
+/// Replace every registered secret in `text` with its masked form, and the password of every
+/// `scheme://user:password@` in it with `****` (registered or not: short passwords, URLs never
+/// seen while configuration was resolved).
 pub fn mask(text: &str) -> String {
     let r = registry().lock().unwrap_or_else(|e| e.into_inner());
     let mut out = text.to_string();
@@ -45,7 +60,77 @@ pub fn mask(text: &str) -> String {
             out = out.replace(s.as_str(), &masked(s));
         }
     }
+    drop(r);
+    redact_userinfo_in_text(&out)
+}
+
+/// The byte range of the password of every
+/// `scheme://user:password@host` in `text`. The authority ends where a URL's does (`/`, `?`, `#`,
+/// `\`) or at whitespace, a quote or an angle bracket; its last `@` ends the userinfo, whose first
+/// `:` ends the user name.
+fn userinfo_passwords(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("://").map(|i| i + from) {
+        from = i + 3;
+        // A scheme: a letter, then letters, digits, `+`, `-`, `.` (RFC 3986).
+        let scheme_start = bytes[..i]
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+            .map_or(0, |p| p + 1);
+        if scheme_start == i || !bytes[scheme_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let start = i + 3;
+        let end = bytes[start..]
+            .iter()
+            .position(|b| {
+                b.is_ascii_whitespace() || matches!(b, b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'<' | b'>' | b'`')
+            })
+            .map_or(bytes.len(), |p| start + p);
+        let Some(at) = text[start..end].rfind('@').map(|p| start + p) else { continue };
+        let Some(colon) = text[start..at].find(':').map(|p| start + p) else { continue };
+        found.push(colon + 1..at);
+        from = end;
+    }
+    found
+}
+
+/// `text` with the password of every `scheme://user:password@` replaced by `****`.
+fn redact_userinfo_in_text(text: &str) -> String {
+    let found = userinfo_passwords(text);
+    if found.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for password in found {
+        out.push_str(&text[last..password.start]);
+        out.push_str("****");
+        last = password.end;
+    }
+    out.push_str(&text[last..]);
     out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A URL with its password (and token-like query values) replaced by a mask.
@@ -67,7 +152,12 @@ pub fn redact_url(raw: &str) -> String {
             if !pairs.is_empty() {
                 u.query_pairs_mut().clear().extend_pairs(pairs);
             }
-            u.to_string()
+            let mut out = u.to_string();
+            // The URL form adds `/` to `http://host:1`: show the address as it was written.
+            if out.ends_with('/') && !raw.ends_with('/') && u.path() == "/" && u.query().is_none() {
+                out.pop();
+            }
+            out
         }
         Err(_) => mask(&redact_userinfo(raw)),
     }
@@ -101,5 +191,41 @@ mod tests {
         assert_eq!(redact_url("redis://u:p@ss:w/rd@[bad:1"), "redis://u:****@[bad:1");
         assert_eq!(redact_url("u:hunter22@host:x"), "u:****@host:x");
         assert_eq!(redact_url("host:6379"), "host:6379");
+    }
+
+    #[test]
+    fn mask_redacts_every_url_password_in_any_text() {
+        // Short passwords and URLs never registered are covered too.
+        assert_eq!(
+            mask("gave up on LaunchDarkly polling http://user:S3@host:1 after 2 s (https://a:b@c/x?y#z)"),
+            "gave up on LaunchDarkly polling http://user:****@host:1 after 2 s (https://a:****@c/x?y#z)"
+        );
+        assert_eq!(mask("\"dbServer\": \"http://u:p%40ss@h:8500\""), "\"dbServer\": \"http://u:****@h:8500\"");
+        // The last `@` of the authority ends the userinfo (as the url crate reads it).
+        assert_eq!(mask("at http://u:p@ss@h:1/x"), "at http://u:****@h:1/x");
+        assert_eq!(
+            mask("redis://:pw@h:6379 and consul+https://u:@h"),
+            "redis://:****@h:6379 and consul+https://u:****@h"
+        );
+        // A user name alone, a path with `@`, an e-mail address and plain text are left alone.
+        for text in [
+            "http://token@host:1",
+            "http://host/a:b@c",
+            "write to ops@example.com: now",
+            "no URL here: a:b@c",
+            "://x:y@z",
+            "http://",
+        ] {
+            assert_eq!(mask(text), text);
+        }
+    }
+
+    #[test]
+    fn url_passwords_are_registered_as_written_and_decoded() {
+        register_url("http://user:Registered%2FPass@host:8500");
+        assert_eq!(mask("password Registered/Pass"), "password …Pass");
+        assert_eq!(mask("password Registered%2FPass"), "password …Pass");
+        register_url("host:8500");
+        register_url("http://only-user@host");
     }
 }

@@ -6,11 +6,14 @@ use anyhow::Result;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::exit;
+use crate::{exit, output};
 
 pub fn completions(args: CompletionsArgs) -> Result<i32> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "ldstore", &mut std::io::stdout());
+    // Generated into memory first: clap_complete panics when its output fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "ldstore", &mut script);
+    output::write_stdout(|w| Ok(w.write_all(&script)?))?;
     Ok(exit::SUCCESS)
 }
 
@@ -44,14 +47,11 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
 pub fn man(args: ManArgs) -> Result<i32> {
     let pages = man_pages()?;
     match args.dir {
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&pages[0].1)?;
-        }
+        None => output::write_stdout(|w| Ok(w.write_all(&pages[0].1)?))?,
         Some(dir) => {
-            std::fs::create_dir_all(&dir)?;
+            output::create_dir(&dir)?;
             for (name, bytes) in pages {
-                std::fs::write(Path::new(&dir).join(name), bytes)?;
+                output::write_file_blocking(&Path::new(&dir).join(name), |w| Ok(w.write_all(&bytes)?))?;
             }
         }
     }

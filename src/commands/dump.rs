@@ -8,7 +8,8 @@ use super::Ctx;
 use crate::cli::DumpArgs;
 use crate::config;
 use crate::data::{DataSet, Kind};
-use crate::exit::{self, UsageError};
+use crate::exit;
+use crate::output;
 use crate::store;
 
 /// Write a data set in the `/sdk/latest-all` shape: keys sorted, items as stored.
@@ -58,54 +59,24 @@ pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
         ));
     }
     let data = store.read_data_set(&prefix).await?;
-    let write = |out: &mut dyn Write| -> Result<()> {
-        if args.pretty {
+    let (pretty, include_deleted, key) = (args.pretty, args.include_deleted, args.key);
+    let write = move |out: &mut dyn Write| -> Result<()> {
+        if pretty {
             let mut buf: Vec<u8> = Vec::with_capacity(data.total_bytes() + 64);
-            write_data_set(&mut buf, &data, &kinds, args.include_deleted, args.key.as_deref())?;
+            write_data_set(&mut buf, &data, &kinds, include_deleted, key.as_deref())?;
             let v: serde_json::Value = serde_json::from_slice(&buf).context("re-reading dump for --pretty")?;
             drop(buf);
             serde_json::to_writer_pretty(&mut *out, &v)?;
             out.write_all(b"\n")?;
         } else {
             // Streamed straight to the output: the data set is held once, never copied.
-            write_data_set(out, &data, &kinds, args.include_deleted, args.key.as_deref())?;
+            write_data_set(out, &data, &kinds, include_deleted, key.as_deref())?;
         }
-        out.flush()?;
         Ok(())
     };
     match &args.out {
-        Some(path) => write_atomically(path, |f| write(f))?,
-        None => {
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            if let Err(e) = write(&mut stdout) {
-                let broken_pipe =
-                    e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-                if !broken_pipe {
-                    return Err(e);
-                }
-            }
-        }
+        Some(path) => output::write_file(path, write).await?,
+        None => output::write_stdout(write)?,
     }
     Ok(exit::SUCCESS)
-}
-
-/// Write a file via a temporary sibling and a rename, so a failed dump never leaves half a file.
-pub fn write_atomically(path: &std::path::Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().ok_or_else(|| UsageError::new(format!("not a file name: {}", path.display())))?;
-    let tmp = dir.join(format!(".{}.ldstore-tmp", name.to_string_lossy()));
-    let file =
-        std::fs::File::create(&tmp).map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-    if let Err(e) = fill(&mut w) {
-        drop(w);
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("writing {}", path.display())));
-    }
-    drop(w);
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        UsageError::new(format!("cannot write {}: {e}", path.display()))
-    })?;
-    Ok(())
 }

@@ -106,7 +106,7 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
-/// Print JSON to stdout.
+/// Print JSON to stdout (secrets and URL passwords masked, as everywhere).
 pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+    println!("{}", crate::secrets::mask(&serde_json::to_string_pretty(v).expect("serializable")));
 }

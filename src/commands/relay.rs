@@ -110,6 +110,8 @@ struct Status {
 struct Env {
     name: String,
     masked_key: String,
+    /// The store's configuration: which keys it can hold.
+    store: StoreConfig,
     database: String,
     db_table: String,
     /// The newest data LaunchDarkly sent (None before the first `put`).
@@ -222,6 +224,10 @@ fn plans(args: &RelayArgs, ctx: &Ctx) -> Result<(Vec<Plan>, StoreSelection)> {
 pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     let log = Log { json: args.log_format == LogFormat::Json, quiet: ctx.quiet };
     let (plans, sel) = plans(&args, ctx)?;
+    // A prefix the store cannot hold and read back: refused before anything starts (exit 2).
+    for p in &plans {
+        p.store.check_prefix(&sync_envs::env_prefix(&p.spec, &sel, &p.store))?;
+    }
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
 
@@ -238,6 +244,7 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
         let env = Arc::new(Env {
             name: p.spec.name.clone(),
             masked_key: p.ld.masked_key(),
+            store: p.store.clone(),
             database: p.store.backend().to_ascii_lowercase(),
             db_table,
             mem: Mutex::new(None),
@@ -445,8 +452,18 @@ fn chain_text(e: &anyhow::Error) -> String {
 fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
     let log = env.log;
     match ev {
-        LdEvent::Put(data) => {
+        LdEvent::Put(mut data) => {
             env.count_event("put");
+            // Items whose key the store cannot hold and read back are left out (and said).
+            for kind in Kind::ALL {
+                data.items_mut(kind).retain(|key, _| match env.store.key_problem(key) {
+                    None => true,
+                    Some(why) => {
+                        log.error(&env.name, &cannot_hold(env, kind, key, &why));
+                        false
+                    }
+                });
+            }
             log.info(&env.name, &format!("put: {} flags, {} segments", data.flags.len(), data.segments.len()));
             *env.mem() = Some(data);
             env.set_conn("VALID", None);
@@ -467,7 +484,21 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
     }
 }
 
+/// "skipping flag "a//b": Consul cannot hold its key and read it back: …".
+fn cannot_hold(env: &Env, kind: Kind, key: &str, why: &str) -> String {
+    let what = if kind == Kind::Flags { "flag" } else { "segment" };
+    format!(
+        "skipping {what} {}: {} cannot hold its key and read it back: {why}",
+        store::shown_key(key),
+        env.store.backend()
+    )
+}
+
 fn upsert_memory(env: &Env, kind: Kind, item: Item, tx: &mpsc::UnboundedSender<Op>) {
+    if let Some(why) = env.store.key_problem(&item.key) {
+        env.log.error(&env.name, &cannot_hold(env, kind, &item.key, &why));
+        return;
+    }
     let mut mem = env.mem();
     let Some(data) = mem.as_mut() else {
         env.log.warn(&env.name, &format!("{kind} \"{}\" received before the first put; ignored", item.key));
@@ -584,7 +615,7 @@ async fn recover(
     first: bool,
 ) -> Result<(Box<dyn Store>, String), store::StoreError> {
     let st = store::open(cfg).await?;
-    let prefix = sync_envs::env_prefix(spec, sel, st.as_ref());
+    let prefix = sync_envs::env_prefix(spec, sel, cfg);
     {
         let mut s = env.st();
         s.db_server = st.address();

@@ -87,6 +87,11 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
     let from = source.describe();
+    // Keys the store cannot hold and read back: refused before anything is written (a streamed
+    // init is Redis only, which holds any key).
+    if let Fetched::Data(data) = &fetched {
+        sel.store.check_data_set(data)?;
+    }
     if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
         let refusal = would_refuse(store.as_ref(), &prefix, data, &from, args.allow_empty).await?;
         return dry_run(store.as_ref(), &prefix, data, refusal, ctx).await;
@@ -105,6 +110,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
                 None => {
                     let data = file.load()?;
                     refuse(&data)?;
+                    sel.store.check_data_set(&data)?;
                     source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
                     (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
                 }

@@ -270,8 +270,8 @@ pub fn env_target(e: &EnvSpec, base: &LdConfig, sel: &StoreSelection) -> (LdConf
     (cfg, store_cfg)
 }
 
-/// The effective prefix of an environment in an opened store.
-pub fn env_prefix(e: &EnvSpec, sel: &StoreSelection, store: &dyn store::Store) -> String {
+/// The effective prefix of an environment in its store.
+pub fn env_prefix(e: &EnvSpec, sel: &StoreSelection, store: &StoreConfig) -> String {
     let mut prefix = store.effective_prefix(e.prefix.as_deref().or(sel.prefix.as_deref()));
     if e.filter_suffix
         && let Some(f) = &e.filter
@@ -310,21 +310,18 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     let outcome: Result<()> = async {
         let source: Box<dyn Source> =
             if args.ld.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
+        let prefix = env_prefix(env, sel, &store_cfg);
+        r.prefix = prefix.clone();
+        store_cfg.check_prefix(&prefix)?;
         let store = store::open(&store_cfg).await?;
         r.address = store.address();
-        let mut prefix = store.effective_prefix(env.prefix.as_deref().or(sel.prefix.as_deref()));
-        if env.filter_suffix
-            && let Some(f) = &env.filter
-        {
-            prefix = format!("{prefix}/{f}");
-        }
-        r.prefix = prefix.clone();
         // The whole data set is read and checked before the store is written.
         let data = source.fetch().await?;
         let context = format!("environment \"{}\": ", env.name);
         crate::defects::refuse_unparseable(&data, args.force, ctx.quiet, &source.describe(), &context)?;
         r.flags = data.flags.len();
         r.segments = data.segments.len();
+        store_cfg.check_data_set(&data)?;
         if args.dry_run {
             let current = current_contents(store.as_ref(), &prefix).await?;
             r.plan = Some(plan_changes(&current, &data));

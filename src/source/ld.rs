@@ -52,6 +52,9 @@ impl LdConfig {
             .or_else(|| env.var("STREAM_URI"))
             .or_else(|| relay.and_then(|r| r.stream_uri.clone()))
             .unwrap_or_else(|| DEFAULT_STREAM_URI.into());
+        // A password in either URI (`http://user:password@relay`) is never printed.
+        secrets::register_url(&base_uri);
+        secrets::register_url(&stream_uri);
         LdConfig {
             sdk_key: String::new(),
             base_uri: base_uri.trim_end_matches('/').to_string(),
@@ -71,7 +74,7 @@ impl LdConfig {
     /// `{base}{path}` plus `?filter=` when a payload filter is set.
     pub fn url(&self, base: &str, path: &str) -> Result<url::Url> {
         let mut u = url::Url::parse(&format!("{base}{path}"))
-            .map_err(|e| UsageError::new(format!("invalid LaunchDarkly URI \"{base}\": {e}")))?;
+            .map_err(|e| UsageError::new(format!("invalid LaunchDarkly URI \"{}\": {e}", secrets::redact_url(base))))?;
         if let Some(f) = &self.filter {
             u.query_pairs_mut().append_pair("filter", f);
         }

@@ -165,11 +165,14 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                     UsageError::new(format!("no table in source \"{spec}\" (dynamodb://TABLE?prefix=P)")).into()
                 );
             }
+            let endpoint =
+                get("endpoint").or_else(|| defaults.dynamodb_endpoint.clone()).or_else(|| env.var("DYNAMODB_URL"));
+            if let Some(e) = &endpoint {
+                secrets::register_url(e);
+            }
             StoreConfig::DynamoDb(config::DynamoDbConfig {
                 table,
-                endpoint: get("endpoint")
-                    .or_else(|| defaults.dynamodb_endpoint.clone())
-                    .or_else(|| env.var("DYNAMODB_URL")),
+                endpoint,
                 region: get("region").or_else(|| defaults.region.clone()),
                 timeout,
             })
@@ -196,6 +199,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                 .into());
         }
     };
+    store.check_prefix(&store.effective_prefix(prefix.as_deref()))?;
     Ok(SourceSpec::Store { store, prefix })
 }
 

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::ld::{self, Failure, LdConfig};
 use super::{Source, SourceError, file};
 use crate::data::DataSet;
+use crate::secrets;
 
 /// The polling endpoint as a source. Keeps the last ETag (and the data it named) so repeated
 /// polls send `If-None-Match` and a `304` means "unchanged".
@@ -31,7 +32,7 @@ impl PollSource {
     }
 
     fn name(&self) -> String {
-        format!("LaunchDarkly polling {}", self.cfg.base_uri)
+        format!("LaunchDarkly polling {}", secrets::redact_url(&self.cfg.base_uri))
     }
 
     /// The ETag of the last successful poll.
@@ -83,7 +84,7 @@ impl PollSource {
 impl Source for PollSource {
     fn describe(&self) -> String {
         let filter = self.cfg.filter.as_deref().map(|f| format!(" filter {f}")).unwrap_or_default();
-        format!("LaunchDarkly ({} via {}{filter})", self.cfg.masked_key(), self.cfg.base_uri)
+        format!("LaunchDarkly ({} via {}{filter})", self.cfg.masked_key(), secrets::redact_url(&self.cfg.base_uri))
     }
 
     async fn fetch(&self) -> Result<DataSet> {
@@ -94,5 +95,22 @@ impl Source for PollSource {
                 Ok(last.as_ref().map(|(_, d)| d.clone()).unwrap_or_default())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_never_hold_a_uri_password() {
+        let mut cfg = LdConfig::endpoints(&crate::cli::LdArgs::default(), &|_: &str| None, None);
+        cfg.base_uri = "http://user:pw@relay:8030".into();
+        cfg.stream_uri = "http://user:pw@relay:8030".into();
+        let poll = PollSource::new(cfg.clone().with_key("sdk-0000-1111".into()));
+        assert_eq!(poll.name(), "LaunchDarkly polling http://user:****@relay:8030");
+        assert!(poll.describe().contains("via http://user:****@relay:8030"), "{}", poll.describe());
+        let stream = super::super::stream::StreamSource { cfg };
+        assert!(stream.describe().contains("via stream http://user:****@relay:8030"), "{}", stream.describe());
     }
 }

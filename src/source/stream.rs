@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use super::ld::{self, Failure, LdConfig};
 use super::{Source, SourceError, file};
 use crate::data::{DataSet, Item, Kind, minify_json};
+use crate::secrets;
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -243,7 +244,7 @@ pub struct StreamSource {
 
 impl StreamSource {
     fn name(&self) -> String {
-        format!("LaunchDarkly streaming {}", self.cfg.stream_uri)
+        format!("LaunchDarkly streaming {}", secrets::redact_url(&self.cfg.stream_uri))
     }
 
     /// Open `{stream}/all` once (no retries): the response, or how it failed.
@@ -287,7 +288,11 @@ impl StreamSource {
 impl Source for StreamSource {
     fn describe(&self) -> String {
         let filter = self.cfg.filter.as_deref().map(|f| format!(" filter {f}")).unwrap_or_default();
-        format!("LaunchDarkly ({} via stream {}{filter})", self.cfg.masked_key(), self.cfg.stream_uri)
+        format!(
+            "LaunchDarkly ({} via stream {}{filter})",
+            self.cfg.masked_key(),
+            secrets::redact_url(&self.cfg.stream_uri)
+        )
     }
 
     async fn fetch(&self) -> Result<DataSet> {

@@ -37,6 +37,59 @@ pub async fn open(cfg: &ConsulConfig) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(ConsulStore::connect(cfg)?))
 }
 
+/// Why Consul cannot hold `path` (a prefix, or an item key: either becomes part of the KV key
+/// `<prefix>/<kind>/<key>`) and read it back as itself; `None` when it can. Every key is read and
+/// written through a URL path (`/v1/kv/<key>`), so:
+/// - no empty segment (a leading or trailing `/`, or `//`), no `.` or `..` segment: HTTP clients
+///   (the url crate, also for `%2e`) and Consul's HTTP server (Go's ServeMux redirects a path that
+///   is not clean) turn such a path into another key, even though `/v1/txn` writes it as given;
+/// - no character that is not printable (control and format characters, spaces other than the
+///   ASCII space, private-use characters): Consul's HTTP server refuses such a path (400) unless
+///   `disable_http_unprintable_char_filter` is set;
+/// - not empty (an empty item key is the `<prefix>/<kind>/` folder itself).
+pub fn path_problem(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some("it is empty".into());
+    }
+    if let Some(c) = path.chars().find(|c| !is_printable(*c)) {
+        return Some(format!(
+            "it holds U+{:04X}, a character Consul's HTTP API refuses in a key (only printable characters are allowed)",
+            c as u32
+        ));
+    }
+    let why = "Consul's HTTP API would read and write another key";
+    if path.starts_with('/') {
+        return Some(format!("it starts with \"/\" (an empty segment: {why})"));
+    }
+    if path.ends_with('/') {
+        return Some(format!("it ends with \"/\" (an empty segment: {why})"));
+    }
+    if path.contains("//") {
+        return Some(format!("it holds \"//\" (an empty segment: {why})"));
+    }
+    if let Some(seg) = path.split('/').find(|s| *s == "." || *s == "..") {
+        return Some(format!("it has a \"{seg}\" segment ({why})"));
+    }
+    None
+}
+
+/// Go's `unicode.IsPrint`, which Consul's HTTP server applies to request paths: letters, marks,
+/// numbers, punctuation, symbols and the ASCII space. Control and format characters, other spaces
+/// and separators, private-use characters and noncharacters are not printable. (Unassigned code
+/// points, also not printable in Go, are not told apart.)
+fn is_printable(c: char) -> bool {
+    let u = c as u32;
+    let format = matches!(
+        u,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
+            | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+            | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
+    );
+    let private = matches!(u, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
+    let nonchar = matches!(u, 0xFDD0..=0xFDEF) || (u & 0xFFFE) == 0xFFFE;
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format || private || nonchar)
+}
+
 /// Percent-encode a KV key for a URL path (`/` kept as the separator).
 fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
@@ -185,7 +238,7 @@ impl ConsulStore {
         };
         StoreError::Denied {
             store: BACKEND,
-            addr: self.base.clone(),
+            addr: self.address(),
             reason: secrets::mask(&format!("{}: {who}", what.trim())),
         }
     }
@@ -202,7 +255,7 @@ impl ConsulStore {
         if e.is_timeout() {
             StoreError::Timeout { store: BACKEND, timeout: self.timeout, during: during.to_string() }
         } else if e.is_connect() || e.is_request() {
-            StoreError::Unreachable { store: BACKEND, addr: self.base.clone(), reason: text }
+            StoreError::Unreachable { store: BACKEND, addr: self.address(), reason: text }
         } else {
             StoreError::Command { store: BACKEND, during: during.to_string(), reason: text }
         }
@@ -370,7 +423,8 @@ impl Store for ConsulStore {
     }
 
     fn address(&self) -> String {
-        secrets::redact_url(&self.base)
+        // As given (the URL form adds a `/`), with any password masked.
+        secrets::redact_url(&self.base).trim_end_matches('/').to_string()
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {
@@ -585,6 +639,34 @@ impl Store for ConsulStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_consul_cannot_hold() {
+        for ok in
+            ["launchdarkly", "team/prod", "a.b", "..a", "a..", ".hidden", "x y", "ä", "%2e", "a%2Fb", "$inited", "🚀"]
+        {
+            assert_eq!(path_problem(ok), None, "{ok:?}");
+        }
+        for (bad, why) in [
+            ("", "it is empty"),
+            ("/", "starts with \"/\""),
+            ("/p", "starts with \"/\""),
+            ("x/", "ends with \"/\""),
+            ("a//b", "holds \"//\""),
+            (".", "a \".\" segment"),
+            ("..", "a \"..\" segment"),
+            ("a/./b", "a \".\" segment"),
+            ("a/../b", "a \"..\" segment"),
+            ("line\nbreak", "U+000A"),
+            ("tab\t", "U+0009"),
+            ("nbsp\u{a0}", "U+00A0"),
+            ("zero\u{200b}width", "U+200B"),
+            ("private\u{e000}", "U+E000"),
+        ] {
+            let got = path_problem(bad).unwrap_or_else(|| panic!("{bad:?} passed"));
+            assert!(got.contains(why), "{bad:?}: {got}");
+        }
+    }
 
     #[test]
     fn keys_are_percent_encoded_except_slash() {

@@ -50,6 +50,35 @@ pub fn namespace(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_string() } else { format!("{prefix}:{name}") }
 }
 
+/// DynamoDB's limit on a sort key value (UTF-8 bytes); partition keys may hold 2,048.
+pub const MAX_SORT_KEY_BYTES: usize = 1024;
+/// The longest sort key ldstore reads or writes for a prefix: `<p>:big_segments_metadata`.
+const LONGEST_PREFIX_KEY: &str = "big_segments_metadata";
+
+/// Why DynamoDB cannot hold a prefix (`None`: it can). Every key ldstore uses for it must fit the
+/// 1,024-byte sort key limit; the longest is `<prefix>:big_segments_metadata` (the marker's is
+/// `<prefix>:$inited`), so a prefix may have at most 1,002 bytes.
+pub fn prefix_problem(prefix: &str) -> Option<String> {
+    let longest = namespace(prefix, LONGEST_PREFIX_KEY).len();
+    (longest > MAX_SORT_KEY_BYTES).then(|| {
+        format!(
+            "it has {} bytes, and at most {} fit (the key \"<prefix>:{LONGEST_PREFIX_KEY}\" must fit DynamoDB's {MAX_SORT_KEY_BYTES}-byte sort key limit)",
+            prefix.len(),
+            MAX_SORT_KEY_BYTES - LONGEST_PREFIX_KEY.len() - 1
+        )
+    })
+}
+
+/// Why DynamoDB cannot hold an item key, its sort key (`None`: it can): key attributes cannot be
+/// empty strings, and a sort key holds at most 1,024 bytes.
+pub fn key_problem(key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("it is empty (DynamoDB key attributes cannot be empty strings)".into());
+    }
+    (key.len() > MAX_SORT_KEY_BYTES)
+        .then(|| format!("it has {} bytes (DynamoDB sort keys hold at most {MAX_SORT_KEY_BYTES} bytes)", key.len()))
+}
+
 /// The SDKs' estimate of a stored item's size.
 pub fn estimated_size(namespace: &str, key: &str, version: u64, json: &str) -> usize {
     ITEM_OVERHEAD
@@ -895,6 +924,19 @@ pub fn schema_problem(t: &TableDescription) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_and_keys_dynamodb_cannot_hold() {
+        assert_eq!(prefix_problem(""), None);
+        assert_eq!(prefix_problem(&"p".repeat(1002)), None);
+        assert!(prefix_problem(&"p".repeat(1003)).unwrap().starts_with("it has 1003 bytes, and at most 1002 fit"));
+        assert!(prefix_problem(&"é".repeat(502)).is_some(), "bytes count, not characters");
+        assert_eq!(key_problem("a"), None);
+        assert_eq!(key_problem(&"k".repeat(1024)), None);
+        assert!(key_problem("").unwrap().contains("cannot be empty strings"));
+        assert!(key_problem(&"k".repeat(1025)).unwrap().contains("1025 bytes"));
+        assert!(key_problem(&format!("{}a", "é".repeat(512))).is_some());
+    }
 
     #[test]
     fn namespaces_and_prefixes() {

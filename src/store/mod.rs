@@ -405,6 +405,97 @@ pub async fn holds_ld_data(store: &dyn Store, prefix: &str) -> Result<bool, Stor
     Ok(store.is_initialized(prefix).await? || store.has_items(prefix, Kind::Flags).await?)
 }
 
+/// What a store can hold and read back as itself, known from its configuration alone (so it is
+/// checked before connecting, and before anything is written). The rules live with each backend:
+/// [`consul::path_problem`], [`dynamodb::prefix_problem`], [`dynamodb::key_problem`]; Redis holds
+/// any prefix and any key (an empty hash field included).
+impl StoreConfig {
+    /// The prefix a requested one resolves to: the backend's default for none or an empty one
+    /// (`launchdarkly` for Redis and Consul; DynamoDB has none), as [`Store::effective_prefix`].
+    pub fn effective_prefix(&self, requested: Option<&str>) -> String {
+        match self {
+            StoreConfig::Redis(_) => prefix_or(requested, redis::DEFAULT_PREFIX),
+            StoreConfig::Consul(_) => prefix_or(requested, consul::DEFAULT_PREFIX),
+            StoreConfig::DynamoDb(_) => requested.unwrap_or("").to_string(),
+        }
+    }
+
+    /// Why this store cannot hold `prefix` (an effective prefix) and read it back; `None`: it can.
+    pub fn prefix_problem(&self, prefix: &str) -> Option<String> {
+        match self {
+            StoreConfig::Redis(_) => None,
+            StoreConfig::Consul(_) => consul::path_problem(prefix),
+            StoreConfig::DynamoDb(_) => dynamodb::prefix_problem(prefix),
+        }
+    }
+
+    /// Why this store cannot hold an item with this key (under any prefix it can hold) and read it
+    /// back; `None`: it can.
+    pub fn key_problem(&self, key: &str) -> Option<String> {
+        match self {
+            StoreConfig::Redis(_) => None,
+            StoreConfig::Consul(_) => consul::path_problem(key),
+            StoreConfig::DynamoDb(_) => dynamodb::key_problem(key),
+        }
+    }
+
+    /// Exit 2 naming the rule when this store cannot hold `prefix` (an effective prefix).
+    pub fn check_prefix(&self, prefix: &str) -> anyhow::Result<()> {
+        match self.prefix_problem(prefix) {
+            None => Ok(()),
+            Some(why) => Err(crate::exit::UsageError::new(format!(
+                "{} cannot hold the prefix {} and read it back: {why}",
+                self.backend(),
+                shown_key(prefix)
+            ))
+            .hint(format!("choose another prefix (see \"{}\" in the README for the keys it can hold)", self.backend()))
+            .into()),
+        }
+    }
+
+    /// Exit 2 naming every item of `data` whose key this store cannot hold and read back, before
+    /// anything is written.
+    pub fn check_data_set(&self, data: &DataSet) -> anyhow::Result<()> {
+        let mut bad: Vec<String> = Vec::new();
+        let mut count = 0;
+        for kind in Kind::ALL {
+            for key in data.items(kind).keys() {
+                if let Some(why) = self.key_problem(key) {
+                    count += 1;
+                    if bad.len() < 5 {
+                        let what = if kind == Kind::Flags { "flag" } else { "segment" };
+                        bad.push(format!("{what} {}: {why}", shown_key(key)));
+                    }
+                }
+            }
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let more = if count > bad.len() { format!("; and {} more", count - bad.len()) } else { String::new() };
+        let what = if count == 1 { "an item key".to_string() } else { format!("{count} item keys") };
+        Err(crate::exit::UsageError::new(format!(
+            "{} cannot hold {what} of this data set and read it back, so nothing was written: {}{more}",
+            self.backend(),
+            bad.join("; ")
+        ))
+        .hint(format!("rename these items, or keep them in another store (see \"{}\" in the README)", self.backend()))
+        .into())
+    }
+}
+
+/// A key or prefix as shown in messages: quoted and escaped, cut short when long.
+pub fn shown_key(key: &str) -> String {
+    const MAX: usize = 60;
+    let escaped: String = key.escape_debug().collect();
+    if escaped.chars().count() <= MAX {
+        format!("\"{escaped}\"")
+    } else {
+        let head: String = escaped.chars().take(MAX).collect();
+        format!("\"{head}…\" ({} bytes)", key.len())
+    }
+}
+
 /// The requested prefix, or `default` when none (or an empty one) was asked for.
 pub fn prefix_or(requested: Option<&str>, default: &str) -> String {
     match requested {

@@ -8,7 +8,11 @@
 //! ACL tokens (`X-Consul-Token` or `?token=`; an unknown token is "ACL not found", the anonymous
 //! token may do nothing: writes are "Permission denied", lists are filtered to nothing), and the
 //! 512 KiB value limit. Keys are bytes, as Consul's (Go strings): a key that is not UTF-8 is
-//! stored as sent and listed the way Go's `encoding/json` writes it, each invalid byte as U+FFFD. A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
+//! stored as sent and listed the way Go's `encoding/json` writes it, each invalid byte as U+FFFD.
+//! Paths are handled as Consul's Go HTTP server handles them: a path with a
+//! character that is not printable is refused (400), and a path with an empty, `.` or `..` segment
+//! is redirected (301) to its clean form (so such keys, which `/v1/txn` writes, cannot be read or
+//! written through `/v1/kv/` as themselves). A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
 //! runtime in a background thread.
 
 #![allow(dead_code)]
@@ -224,8 +228,11 @@ impl Drop for ConsulServer {
 
 struct Request {
     method: String,
-    /// Percent-decoded: bytes, as Go decodes a URL path.
+    /// The path as sent (percent-encoded).
+    raw_path: String,
+    /// Percent-decoded: bytes, as Go decodes a URL path (`URL.Path`).
     path: Vec<u8>,
+    raw_query: String,
     query: Vec<(String, Option<String>)>,
     token: Option<String>,
     body: Vec<u8>,
@@ -341,7 +348,16 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> std::io:
     {
         token = query.remove(pos).1;
     }
-    Ok(Some(Request { method, path: percent_decode_bytes(path), query, token, body, close }))
+    Ok(Some(Request {
+        method,
+        raw_path: path.to_string(),
+        path: percent_decode_bytes(path),
+        raw_query: qs.to_string(),
+        query,
+        token,
+        body,
+        close,
+    }))
 }
 
 struct Response {
@@ -349,14 +365,53 @@ struct Response {
     body: Vec<u8>,
     json: bool,
     index: u64,
+    /// `Location` of a redirect.
+    location: Option<String>,
 }
 
 fn text(status: u16, body: &str, index: u64) -> Response {
-    Response { status, body: body.as_bytes().to_vec(), json: false, index }
+    Response { status, body: body.as_bytes().to_vec(), json: false, index, location: None }
 }
 
 fn json_resp(status: u16, v: &Value, index: u64) -> Response {
-    Response { status, body: v.to_string().into_bytes(), json: true, index }
+    Response { status, body: v.to_string().into_bytes(), json: true, index, location: None }
+}
+
+/// Go's `unicode.IsPrint` (letters, marks, numbers, punctuation, symbols and the ASCII space), as
+/// far as it matters for keys: control and format characters, other spaces and separators,
+/// private-use characters and noncharacters are not printable. (Unassigned code points, also not
+/// printable in Go, are not told apart.)
+pub fn go_is_print(c: char) -> bool {
+    let u = c as u32;
+    let format = matches!(
+        u,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
+            | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+            | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
+    );
+    let private = matches!(u, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
+    let nonchar = matches!(u, 0xFDD0..=0xFDEF) || (u & 0xFFFE) == 0xFFFE;
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format || private || nonchar)
+}
+
+/// Go's `net/http` `cleanPath`: `path.Clean` (no empty, `.` or `..` segments), keeping a trailing
+/// slash.
+fn go_clean_path(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let mut clean = format!("/{}", out.join("/"));
+    if p.ends_with('/') && clean != "/" {
+        clean.push('/');
+    }
+    clean
 }
 
 async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
@@ -367,6 +422,7 @@ async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::
         let resp = handle(&req, &st);
         let reason = match resp.status {
             200 => "OK",
+            301 => "Moved Permanently",
             400 => "Bad Request",
             403 => "Forbidden",
             404 => "Not Found",
@@ -377,10 +433,11 @@ async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::
         };
         let ctype = if resp.json { "application/json" } else { "text/plain; charset=utf-8" };
         let head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nX-Consul-Index: {}\r\nX-Consul-Knownleader: true\r\nX-Consul-Lastcontact: 0\r\nVary: Accept-Encoding\r\n{}\r\n",
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nX-Consul-Index: {}\r\nX-Consul-Knownleader: true\r\nX-Consul-Lastcontact: 0\r\nVary: Accept-Encoding\r\n{}{}\r\n",
             resp.status,
             resp.body.len(),
             resp.index,
+            resp.location.as_ref().map(|l| format!("Location: {l}\r\n")).unwrap_or_default(),
             if req.close { "Connection: close\r\n" } else { "" },
         );
         // One write per response (and no Nagle delay) keeps keep-alive round trips fast.
@@ -400,6 +457,18 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
     s.counters.requests += 1;
     s.counters.max_body = s.counters.max_body.max(req.body.len());
     let index = s.index;
+    // As Consul's HTTP server: a path with a character that is not printable is refused
+    // (go-cleanhttp's PrintablePathCheckHandler, on unless `disable_http_unprintable_char_filter`)...
+    if !String::from_utf8_lossy(&req.path).chars().all(go_is_print) {
+        return text(400, "", index);
+    }
+    // ...and Go's ServeMux redirects a path with empty, `.` or `..` segments to its clean form
+    // (HTTP clients then GET that other key, even for a PUT).
+    let clean = go_clean_path(&req.raw_path);
+    if clean != req.raw_path {
+        let query = if req.raw_query.is_empty() { String::new() } else { format!("?{}", req.raw_query) };
+        return Response { location: Some(format!("{clean}{query}")), ..text(301, "", index) };
+    }
     if req.path == b"/v1/status/leader" {
         return json_resp(200, &json!("127.0.0.1:8300"), index);
     }
@@ -461,12 +530,17 @@ fn kv_get(req: &Request, s: &State, key: &[u8], anonymous: bool) -> Response {
         }
         return json_resp(200, &Value::Array(out), index);
     }
+    if key.is_empty() {
+        return text(400, "Missing key name", index);
+    }
     if anonymous {
         return text(403, "Permission denied", index);
     }
     match s.kv.get(key) {
         None => text(404, "", index),
-        Some(e) if req.has("raw") => Response { status: 200, body: e.value.clone(), json: false, index },
+        Some(e) if req.has("raw") => {
+            Response { status: 200, body: e.value.clone(), json: false, index, location: None }
+        }
         Some(e) => json_resp(200, &json!([entry_json(key, e, true)]), e.modify_index),
     }
 }
