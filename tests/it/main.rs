@@ -14,3 +14,4 @@ mod redis_store;
 mod redis_streamed;
 mod redis_tls_upsert;
 mod relay;
+mod sync_lease;
