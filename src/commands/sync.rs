@@ -67,7 +67,13 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     // checked.
     let streamed = !args.dry_run && store::streams_init(&sel.store);
     let read = async { if streamed { source.fetch_feedable().await } else { source.fetch().await.map(Fetched::Data) } };
-    let (fetched, opened) = read_while_opening(read, &sel.store).await?;
+    let (fetched, opened) = ctx
+        .shutdown
+        .unless_signalled(
+            "nothing was written (stopped while reading the source)",
+            read_while_opening(read, &sel.store),
+        )
+        .await?;
     let store = match opened {
         Ok(store) => store,
         Err(e) => {
@@ -80,17 +86,23 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
     if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
-        return dry_run(store.as_ref(), &prefix, data, ctx).await;
+        return ctx
+            .shutdown
+            .unless_signalled("nothing was written (dry run)", dry_run(store.as_ref(), &prefix, data, ctx))
+            .await;
     }
     let started = Instant::now();
     let progress: Arc<dyn Progress> = ctx.progress("writing").into();
     let (report, counts, data) = match fetched {
-        Fetched::Data(data) => (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data)),
-        Fetched::File(file) => match store.init_streamed(&prefix, file.feed()?, progress.clone()).await? {
+        Fetched::Data(data) => {
+            (store.init(&prefix, &data, progress.as_ref(), &ctx.shutdown).await?, counts_of(&data), Some(data))
+        }
+        Fetched::File(file) => match store.init_streamed(&prefix, file.feed()?, progress.clone(), &ctx.shutdown).await?
+        {
             Some((report, counts)) => (report, counts, None),
             None => {
                 let data = file.load()?;
-                (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+                (store.init(&prefix, &data, progress.as_ref(), &ctx.shutdown).await?, counts_of(&data), Some(data))
             }
         },
     };

@@ -306,7 +306,11 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     let outcome: Result<()> = async {
         let source: Box<dyn Source> =
             if args.ld.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
-        let store = store::open(&store_cfg).await?;
+        if let Some(sig) = ctx.shutdown.signal() {
+            return Err(exit::Interrupted::new(sig, Some("not started".into())).into());
+        }
+        let store =
+            ctx.shutdown.unless_signalled("nothing was written", async { Ok(store::open(&store_cfg).await?) }).await?;
         r.address = store.address();
         let mut prefix = store.effective_prefix(env.prefix.as_deref().or(sel.prefix.as_deref()));
         if env.filter_suffix
@@ -316,15 +320,21 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         }
         r.prefix = prefix.clone();
         // The whole data set is read and checked before the store is written.
-        let data = source.fetch().await?;
+        let data = ctx
+            .shutdown
+            .unless_signalled("nothing was written (stopped while reading the source)", source.fetch())
+            .await?;
         r.flags = data.flags.len();
         r.segments = data.segments.len();
         if args.dry_run {
-            let current = current_contents(store.as_ref(), &prefix).await?;
+            let current = ctx
+                .shutdown
+                .unless_signalled("nothing was written (dry run)", current_contents(store.as_ref(), &prefix))
+                .await?;
             r.plan = Some(plan_changes(&current, &data));
             return Ok(());
         }
-        let report = store.init(&prefix, &data, &crate::store::NoProgress).await?;
+        let report = store.init(&prefix, &data, &crate::store::NoProgress, &ctx.shutdown).await?;
         r.items_written = report.items_written;
         r.bytes_written = report.bytes_written;
         r.skipped = report.skipped.len();
@@ -341,7 +351,6 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         r.code = exit::code_for(&e);
         r.error = Some(error_text(&e));
     }
-    let _ = ctx;
     r
 }
 
