@@ -654,6 +654,64 @@ fn consul_a_killed_sync_is_reported_and_its_lease_taken_over() {
     a_killed_sync_is_reported_and_its_lease_taken_over(&Consul::new());
 }
 
+/// A writer killed where its process cannot be seen (as on another machine) keeps others out
+/// until its lease expires (a 5 s lease here, test hook); then inspect and validate call it
+/// interrupted, and the next sync takes it over.
+fn a_killed_writer_elsewhere_blocks_until_its_lease_expires(t: &dyn Target) {
+    let p = "expiry";
+    sync_ok(t, p, &data_set("old", 20, 10));
+    let new = data_set("new", 2000, 300);
+    let (_dn, fnew) = file(&new);
+    let proxy = SlowProxy::start(&t.upstream(), 100_000);
+    let mut c = sync_cmd(t, Some(&proxy), p, &fnew);
+    c.env("LDSTORE_TEST_LEASE_MS", "5000");
+    let mut child = spawn(c);
+    let pid = child.id();
+    proxy.wait_forwarded(60_000, 60);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut lease: Value = serde_json::from_str(&t.lease(p).expect("the killed writer's lease")).unwrap();
+    lease["host"] = json!("elsewhere.example");
+    lease["process"] = json!("another-boot-id/pid:[1]/1");
+    t.put_lease(p, &lease.to_string());
+    let expires_at = lease["expiresAt"].as_i64().unwrap();
+    assert!(now_ms() < expires_at - 1_000, "the test is too slow for its 5 s lease");
+    let o = run(&mut sync_cmd(t, None, p, &fnew));
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains(&format!("another sync: pid {pid} on host elsewhere.example")), "{}", stderr(&o));
+    let o = run(&mut ld(t, None, &["inspect", "--prefix", p]));
+    assert!(stdout(&o).contains("sync in progress since"), "{}", stdout(&o));
+
+    while now_ms() <= expires_at + 100 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = run(&mut ld(t, None, &["inspect", "--prefix", p]));
+    assert!(stdout(&o).contains("INTERRUPTED: a sync started at"), "{}", stdout(&o));
+    assert!(stdout(&o).contains(&format!("its lease expired at {}", rfc3339(expires_at))), "{}", stdout(&o));
+    let o = run(&mut ld(t, None, &["validate", "--prefix", p]));
+    assert_code(&o, 1);
+    assert!(stdout(&o).contains("interrupted-sync"), "{}", stdout(&o));
+    let o = run(&mut sync_cmd(t, None, p, &fnew));
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains(&format!("taking over the sync lease of pid {pid} on host elsewhere.example")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t.lease(p).is_none());
+    assert_eq!(t.flag_keys(p), keys_of(&new));
+}
+
+#[test]
+fn dynamodb_a_killed_writer_elsewhere_blocks_until_its_lease_expires() {
+    a_killed_writer_elsewhere_blocks_until_its_lease_expires(&Dynamo::new("lease-expiry"));
+}
+
+#[test]
+fn consul_a_killed_writer_elsewhere_blocks_until_its_lease_expires() {
+    a_killed_writer_elsewhere_blocks_until_its_lease_expires(&Consul::new());
+}
+
 /// A signal before the first write: nothing written, the lease given back, nothing to report.
 #[test]
 fn consul_a_signal_before_the_first_write_leaves_the_prefix_unchanged_and_unmarked() {
