@@ -18,6 +18,8 @@ pub const PARTIAL: i32 = 5;
 pub const INTERNAL: i32 = 70;
 /// Interrupted (SIGINT).
 pub const INTERRUPTED: i32 = 130;
+/// Stopped by SIGTERM.
+pub const TERMINATED: i32 = 143;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -28,7 +30,8 @@ Exit codes:
   4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
   5    partial success (some items could not be stored; they are named)
   70   internal error (a bug in ldstore; please report it)
-  130  interrupted";
+  130  interrupted (SIGINT)
+  143  stopped by SIGTERM";
 
 /// A usage or configuration error (exit 2), with an optional hint.
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +57,20 @@ macro_rules! usage {
     ($($arg:tt)*) => { ::anyhow::Error::new($crate::exit::UsageError::new(format!($($arg)*))) };
 }
 
-/// Interrupted by a signal.
+/// Interrupted by a signal (exit 130 for SIGINT, 143 for SIGTERM), with what was left behind.
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
+#[error("interrupted by {}{}", .signal.name(), .detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+pub struct Interrupted {
+    pub signal: crate::shutdown::Signal,
+    /// What the command did before it stopped (what was written, what is left to do).
+    pub detail: Option<String>,
+}
+
+impl Interrupted {
+    pub fn new(signal: crate::shutdown::Signal, detail: Option<String>) -> Interrupted {
+        Interrupted { signal, detail }
+    }
+}
 
 /// The exit code an error maps to: the first classified error in the cause chain decides.
 pub fn code_for(err: &anyhow::Error) -> i32 {
@@ -65,11 +78,14 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         if cause.downcast_ref::<UsageError>().is_some() {
             return USAGE;
         }
-        if cause.downcast_ref::<Interrupted>().is_some() {
-            return INTERRUPTED;
+        if let Some(i) = cause.downcast_ref::<Interrupted>() {
+            return i.signal.exit_code();
         }
-        if cause.downcast_ref::<crate::store::StoreError>().is_some() {
-            return STORE;
+        if let Some(s) = cause.downcast_ref::<crate::store::StoreError>() {
+            return match s {
+                crate::store::StoreError::Interrupted(i) => i.signal.exit_code(),
+                _ => STORE,
+            };
         }
         if cause.downcast_ref::<crate::source::SourceError>().is_some() {
             return SOURCE;

@@ -11,6 +11,7 @@ pub mod model_check;
 pub mod output;
 pub mod relayconf;
 pub mod secrets;
+pub mod shutdown;
 pub mod source;
 pub mod store;
 
@@ -48,15 +49,22 @@ fn run_command() -> i32 {
         Ok(r) => r,
         Err(e) => return exit::report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    let ctx = Ctx::new(cli.global.output, cli.global.quiet);
+    let mut ctx = Ctx::new(cli.global.output, cli.global.quiet);
     let result = runtime.block_on(async {
         // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
         if matches!(cli.command, Command::Relay(_)) {
             return dispatch(cli.command, &ctx).await;
         }
+        ctx.shutdown = shutdown::Shutdown::listen().map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
+        // sync stops its writes cleanly itself (between batches) and says what it left behind;
+        // every other command only reads, and is dropped where it is.
+        if matches!(cli.command, Command::Sync(_)) {
+            return dispatch(cli.command, &ctx).await;
+        }
+        let shutdown = ctx.shutdown.clone();
         tokio::select! {
             r = dispatch(cli.command, &ctx) => r,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(exit::Interrupted)),
+            sig = shutdown.recv() => Err(anyhow::Error::new(exit::Interrupted::new(sig, None))),
         }
     });
     // Do not wait for background tasks (connection drivers) after the command is done.

@@ -76,9 +76,14 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
         "big segments synced",
     ]);
     for s in &rows {
+        let sync = match &s.sync {
+            Some(st) if st.interrupted() => " (INTERRUPTED sync)",
+            Some(_) => " (sync in progress)",
+            None => "",
+        };
         t.add_row(vec![
             if s.prefix.is_empty() { "\"\" (none)".into() } else { s.prefix.clone() },
-            if s.initialized { "yes".into() } else { "NO".into() },
+            format!("{}{sync}", if s.initialized { "yes" } else { "NO" }),
             s.flags.to_string(),
             s.segments.to_string(),
             s.tombstones.to_string(),
@@ -91,6 +96,9 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
     println!("{} {}", store.backend(), store.address());
     println!("{t}");
     for s in &rows {
+        if let Some(st) = &s.sync {
+            println!("prefix \"{}\": {}", s.prefix, st.message);
+        }
         if !s.unreadable.is_empty() {
             println!("prefix \"{}\": unreadable items: {}", s.prefix, s.unreadable.join(", "));
         }
@@ -101,7 +109,12 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
 async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
     let s = store.stats(prefix).await?;
     let keys = store.keys(prefix);
-    let empty = !s.initialized && s.flags == 0 && s.segments == 0 && s.tombstones == 0 && s.unreadable.is_empty();
+    let empty = !s.initialized
+        && s.flags == 0
+        && s.segments == 0
+        && s.tombstones == 0
+        && s.unreadable.is_empty()
+        && s.sync.is_none();
     if ctx.json() {
         let mut v = json!({
             "store": store.backend(),
@@ -126,6 +139,9 @@ async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
         "initialized".to_string(),
         if s.initialized { "yes".into() } else { "NO ($inited marker missing)".into() },
     ]);
+    if let Some(st) = &s.sync {
+        t.add_row(vec!["sync".to_string(), st.message.clone()]);
+    }
     t.add_row(vec!["flags".to_string(), s.flags.to_string()]);
     t.add_row(vec!["segments".to_string(), s.segments.to_string()]);
     t.add_row(vec!["tombstones".to_string(), s.tombstones.to_string()]);

@@ -15,6 +15,7 @@ use std::io::IsTerminal;
 
 use crate::cli::OutputFormat;
 use crate::config::{Env, ProcessEnv};
+use crate::shutdown::Shutdown;
 use crate::store::Progress;
 
 /// What every command gets besides its own arguments.
@@ -22,11 +23,13 @@ pub struct Ctx {
     pub output: OutputFormat,
     pub quiet: bool,
     pub env: Box<dyn Env + Send + Sync>,
+    /// SIGINT/SIGTERM, for commands that stop cleanly by themselves (`sync`).
+    pub shutdown: Shutdown,
 }
 
 impl Ctx {
     pub fn new(output: OutputFormat, quiet: bool) -> Ctx {
-        Ctx { output, quiet, env: Box::new(ProcessEnv) }
+        Ctx { output, quiet, env: Box::new(ProcessEnv), shutdown: Shutdown::never() }
     }
 
     pub fn json(&self) -> bool {

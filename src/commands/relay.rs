@@ -29,6 +29,7 @@ use crate::config::{self, StoreConfig, StoreSelection};
 use crate::data::{DataSet, Item, Kind};
 use crate::exit::UsageError;
 use crate::secrets;
+use crate::shutdown::Shutdown;
 use crate::source::ld::{Backoff, Failure, LdConfig};
 use crate::source::stream::{EventReader, LdEvent, StreamEnd, StreamSource};
 use crate::store::{self, NoProgress, Store, Upserted};
@@ -645,7 +646,8 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) ->
         }
         return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
     }
-    let report = st.init(prefix, &data, &NoProgress).await?;
+    // The relay stops on signals itself (finishing the writes in flight, within a grace period).
+    let report = st.init(prefix, &data, &NoProgress, &Shutdown::never()).await?;
     env.count_write("init");
     env.log.info(
         &env.name,

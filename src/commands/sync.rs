@@ -69,7 +69,13 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     // checked.
     let streamed = !args.dry_run && store::streams_init(&sel.store);
     let read = async { if streamed { source.fetch_feedable().await } else { source.fetch().await.map(Fetched::Data) } };
-    let (fetched, opened) = read_while_opening(read, &sel.store).await?;
+    let (fetched, opened) = ctx
+        .shutdown
+        .unless_signalled(
+            "nothing was written (stopped while reading the source)",
+            read_while_opening(read, &sel.store),
+        )
+        .await?;
     // Items the SDKs cannot parse are refused (unless --force) before anything is written.
     let refuse = |data: &DataSet| refuse_unparseable(data, args.force, ctx.quiet, &source.describe(), "");
     if let Fetched::Data(data) = &fetched {
@@ -94,17 +100,20 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
     }
     if let (true, Fetched::Data(data)) = (args.dry_run, &fetched) {
         let refusal = would_refuse(store.as_ref(), &prefix, data, &from, args.allow_empty).await?;
-        return dry_run(store.as_ref(), &prefix, data, refusal, ctx).await;
+        return ctx
+            .shutdown
+            .unless_signalled("nothing was written (dry run)", dry_run(store.as_ref(), &prefix, data, refusal, ctx))
+            .await;
     }
     let started = Instant::now();
     let progress: Arc<dyn Progress> = ctx.progress("writing").into();
     let (report, counts, data) = match fetched {
         Fetched::Data(data) => {
             source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
-            (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+            (store.init(&prefix, &data, progress.as_ref(), &ctx.shutdown).await?, counts_of(&data), Some(data))
         }
         Fetched::File(file) => {
-            match store.init_streamed(&prefix, unless_empty(file.feed()?), progress.clone()).await? {
+            match store.init_streamed(&prefix, unless_empty(file.feed()?), progress.clone(), &ctx.shutdown).await? {
                 Some((report, counts)) => (report, counts, None),
                 // The feed vouches for every item it wrote; what it gave up on is read whole.
                 None => {
@@ -112,7 +121,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
                     refuse(&data)?;
                     sel.store.check_data_set(&data)?;
                     source::refuse_to_empty(store.as_ref(), &prefix, &data, &from, args.allow_empty).await?;
-                    (store.init(&prefix, &data, progress.as_ref()).await?, counts_of(&data), Some(data))
+                    (store.init(&prefix, &data, progress.as_ref(), &ctx.shutdown).await?, counts_of(&data), Some(data))
                 }
             }
         }

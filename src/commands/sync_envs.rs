@@ -313,23 +313,33 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         let prefix = env_prefix(env, sel, &store_cfg);
         r.prefix = prefix.clone();
         store_cfg.check_prefix(&prefix)?;
-        let store = store::open(&store_cfg).await?;
+        if let Some(sig) = ctx.shutdown.signal() {
+            return Err(exit::Interrupted::new(sig, Some("not started".into())).into());
+        }
+        let store =
+            ctx.shutdown.unless_signalled("nothing was written", async { Ok(store::open(&store_cfg).await?) }).await?;
         r.address = store.address();
         // The whole data set is read and checked before the store is written.
-        let data = source.fetch().await?;
+        let data = ctx
+            .shutdown
+            .unless_signalled("nothing was written (stopped while reading the source)", source.fetch())
+            .await?;
         let context = format!("environment \"{}\": ", env.name);
         crate::defects::refuse_unparseable(&data, args.force, ctx.quiet, &source.describe(), &context)?;
         r.flags = data.flags.len();
         r.segments = data.segments.len();
         store_cfg.check_data_set(&data)?;
         if args.dry_run {
-            let current = current_contents(store.as_ref(), &prefix).await?;
+            let current = ctx
+                .shutdown
+                .unless_signalled("nothing was written (dry run)", current_contents(store.as_ref(), &prefix))
+                .await?;
             r.plan = Some(plan_changes(&current, &data));
             r.refused = would_refuse(store.as_ref(), &prefix, &data, &source.describe(), args.allow_empty).await?;
             return Ok(());
         }
         crate::source::refuse_to_empty(store.as_ref(), &prefix, &data, &source.describe(), args.allow_empty).await?;
-        let report = store.init(&prefix, &data, &crate::store::NoProgress).await?;
+        let report = store.init(&prefix, &data, &crate::store::NoProgress, &ctx.shutdown).await?;
         r.items_written = report.items_written;
         r.bytes_written = report.bytes_written;
         r.skipped = report.skipped.len();
@@ -346,7 +356,6 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         r.code = exit::code_for(&e);
         r.error = Some(error_text(&e));
     }
-    let _ = ctx;
     r
 }
 

@@ -7,11 +7,15 @@
 //!  "findings": [{"prefix": "…", "severity": "error"|"warning", "kind": "flags"|"segments"|null,
 //!                "key": "…"|null, "check": "<rule id>", "reason": "<one line>"}]}
 //! ```
-//! Rule ids: errors `not-initialized`, `bad-item`, `unparseable`, `variation-out-of-range`,
-//! `no-variation-or-rollout`, `missing-prerequisite`, `prerequisite-cycle`, `missing-segment`,
-//! `segment-cycle`, `empty-attribute`, `big-segment-without-generation`, `version-mismatch`,
-//! `too-large`; warnings `rollout-weights`, `near-size-limit`, `unknown-key`, `old-tombstone`,
-//! `empty-variations`.
+//! Rule ids: errors `not-initialized`, `interrupted-sync`, `bad-item`, `unparseable`,
+//! `variation-out-of-range`, `no-variation-or-rollout`, `missing-prerequisite`,
+//! `prerequisite-cycle`, `missing-segment`, `segment-cycle`, `empty-attribute`,
+//! `big-segment-without-generation`, `version-mismatch`, `too-large`; warnings `sync-in-progress`,
+//! `rollout-weights`, `near-size-limit`, `unknown-key`, `old-tombstone`, `empty-variations`.
+//!
+//! `interrupted-sync` (DynamoDB, Consul): a full init left its sync lease behind (killed, signal,
+//! lost connection): the prefix may hold part old, part new data, whatever `$inited` says, until a
+//! later sync completes. `sync-in-progress`: a live writer holds the lease right now.
 
 use anyhow::Result;
 use serde_json::json;
@@ -34,6 +38,20 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
             "not-initialized",
             "the $inited marker is missing: SDKs consider the store not initialized".into(),
         ));
+    }
+    if let Some(lease) = store.sync_lease(prefix).await? {
+        let status = lease.status(store::lease::now_ms());
+        if status.interrupted() {
+            let reason = status.message.trim_start_matches("INTERRUPTED: ");
+            out.push(Finding::error(None, None, "interrupted-sync", reason.to_string()));
+        } else {
+            out.push(Finding::warning(
+                None,
+                None,
+                "sync-in-progress",
+                format!("{}: what was checked may be part old, part new data", status.message),
+            ));
+        }
     }
     let limit = store.item_size_limit();
     // Live items are checked on worker threads while the rest is still being read.

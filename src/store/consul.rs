@@ -1,9 +1,16 @@
 //! Consul backend: KV keys `<p>/features/<key>`, `<p>/segments/<key>` and `<p>/$inited`, exactly as
-//! the Go SDK, the Relay Proxy and the Python and Node SDKs lay them out. A thin client over Consul's
-//! HTTP API (KV endpoints and `/v1/txn`).
+//! the Go SDK, the Relay Proxy and the Python and Node SDKs lay them out, plus ldstore's sync lease
+//! `<p>/ldstore_sync` while an init runs (see [`super::lease`]). A thin client over Consul's HTTP
+//! API (KV endpoints and `/v1/txn`).
+//!
+//! An init's transactions are fenced by the lease: each begins with a `check-index` of the lease
+//! key at the ModifyIndex this init last gave it, so once another writer has taken the lease over
+//! none of them applies; the last one writes `$inited` and deletes the lease (`delete-cas`), all or
+//! nothing.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -11,10 +18,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::lease::{self, Guard, Halt, LeaseRecord, LeaseStore, Stop, Stored, Tally};
 use super::{BadItem, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry_bytes};
 use crate::config::ConsulConfig;
 use crate::data::{DataSet, Item, ItemError, Kind};
 use crate::secrets;
+use crate::shutdown::Shutdown;
 
 const BACKEND: &str = "Consul";
 pub const DEFAULT_PREFIX: &str = "launchdarkly";
@@ -127,6 +136,30 @@ struct TxnError {
 struct TxnResponse {
     #[serde(default)]
     errors: Option<Vec<TxnError>>,
+    #[serde(default)]
+    results: Option<Vec<TxnResult>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TxnResult {
+    #[serde(default, rename = "KV")]
+    kv: Option<TxnKv>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TxnKv {
+    #[serde(default)]
+    modify_index: u64,
+}
+
+/// What Consul did with a transaction.
+enum TxnOutcome {
+    /// Applied: the ModifyIndex of each result (in operation order, for operations that have one).
+    Applied(Vec<u64>),
+    /// Rolled back (HTTP 409): the failed operations.
+    Rejected(Vec<TxnError>),
 }
 
 /// A value's bytes, exactly as stored.
@@ -196,6 +229,16 @@ fn delete_op(key: &str) -> String {
     serde_json::json!({ "KV": { "Verb": "delete", "Key": key } }).to_string()
 }
 
+/// Fails the transaction unless `key` is at `index` (the lease is still this init's).
+fn fence_op(key: &str, index: u64) -> String {
+    serde_json::json!({ "KV": { "Verb": "check-index", "Key": key, "Index": index } }).to_string()
+}
+
+/// Deletes `key` only if it is at `index`, else fails the transaction.
+fn delete_cas_op(key: &str, index: u64) -> String {
+    serde_json::json!({ "KV": { "Verb": "delete-cas", "Key": key, "Index": index } }).to_string()
+}
+
 impl ConsulStore {
     pub fn connect(cfg: &ConsulConfig) -> Result<ConsulStore, StoreError> {
         let mut builder = reqwest::Client::builder().timeout(cfg.timeout).connect_timeout(cfg.timeout);
@@ -229,6 +272,10 @@ impl ConsulStore {
 
     fn inited_key(prefix: &str) -> String {
         format!("{prefix}/$inited")
+    }
+
+    fn lease_key_of(prefix: &str) -> String {
+        format!("{prefix}/{}", lease::NAME)
     }
 
     fn denied(&self, what: &str) -> StoreError {
@@ -337,35 +384,46 @@ impl ConsulStore {
         })
     }
 
-    /// Send one transaction; a failed operation fails the whole (atomic) transaction.
-    async fn txn(&self, body: String, ops: &[String]) -> Result<(), StoreError> {
+    /// Send one transaction: applied, or rolled back with the failed operations named by Consul.
+    async fn txn_send(&self, body: String) -> Result<TxnOutcome, StoreError> {
         let url = format!("{}/v1/txn", self.base);
         let (status, resp) = self.send(Method::PUT, url, Some(body.into_bytes()), "transaction").await?;
+        let parsed = || serde_json::from_slice::<TxnResponse>(&resp).ok();
         if status.is_success() {
-            return Ok(());
+            let indexes = parsed()
+                .and_then(|r| r.results)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.kv.map(|kv| kv.modify_index))
+                .collect();
+            return Ok(TxnOutcome::Applied(indexes));
         }
         if status == StatusCode::CONFLICT
-            && let Ok(r) = serde_json::from_slice::<TxnResponse>(&resp)
-            && let Some(errors) = r.errors
+            && let Some(errors) = parsed().and_then(|r| r.errors)
         {
-            let what: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    let op = ops.get(e.op_index).map(String::as_str).unwrap_or("?");
-                    let key = serde_json::from_str::<serde_json::Value>(op)
-                        .ok()
-                        .and_then(|v| v["KV"]["Key"].as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    format!("operation {} ({key}): {}", e.op_index, e.what)
-                })
-                .collect();
-            let text = what.join("; ");
-            if is_denial(&text) {
-                return Err(self.denied(&text));
+            let text: Vec<&str> = errors.iter().map(|e| e.what.as_str()).collect();
+            if is_denial(&text.join("; ")) {
+                return Err(self.denied(&text.join("; ")));
             }
-            return Err(StoreError::Command { store: BACKEND, during: "transaction".into(), reason: text });
+            return Ok(TxnOutcome::Rejected(errors));
         }
         Err(self.unexpected(status, &resp, "transaction"))
+    }
+
+    /// The error for a rolled-back transaction of `ops`, naming each failed operation's key.
+    fn rejected(errors: &[TxnError], ops: &[String]) -> StoreError {
+        let what: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                let op = ops.get(e.op_index).map(String::as_str).unwrap_or("?");
+                let key = serde_json::from_str::<serde_json::Value>(op)
+                    .ok()
+                    .and_then(|v| v["KV"]["Key"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                format!("operation {} ({key}): {}", e.op_index, e.what)
+            })
+            .collect();
+        StoreError::Command { store: BACKEND, during: "transaction".into(), reason: what.join("; ") }
     }
 
     /// A plain KV PUT (optionally check-and-set); returns Consul's `true`/`false`.
@@ -382,37 +440,244 @@ impl ConsulStore {
     }
 }
 
-/// Sends batches of operations as transactions, flushing by count and by body size.
+/// What an operation of an init's transaction stands for, for the tally.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OpRole {
+    Item,
+    Stale,
+    Marker,
+}
+
+/// Sends an init's operations as transactions fenced by its lease (see the module comment),
+/// flushing by count and by body size; asks `guard` before each transaction (but a last one that
+/// only writes the marker).
 struct Batcher<'a> {
     store: &'a ConsulStore,
     progress: &'a dyn Progress,
+    guard: &'a Guard,
+    tally: &'a Tally,
+    lease_key: String,
+    /// Room kept in each transaction for the fence (or the lease's deletion in the last one).
+    reserve: usize,
     batch: TxnBatch,
     ops: Vec<String>,
+    stale: usize,
 }
 
-impl Batcher<'_> {
-    async fn add(&mut self, op: String, is_item: bool) -> Result<(), StoreError> {
-        if self.batch.ops >= TXN_MAX_OPS || (self.batch.ops > 0 && self.batch.size_with(&op) > TXN_MAX_BODY) {
-            self.flush().await?;
+impl<'a> Batcher<'a> {
+    fn new(
+        store: &'a ConsulStore,
+        prefix: &str,
+        progress: &'a dyn Progress,
+        guard: &'a Guard,
+        tally: &'a Tally,
+    ) -> Self {
+        let lease_key = ConsulStore::lease_key_of(prefix);
+        let reserve = fence_op(&lease_key, u64::MAX).len().max(delete_cas_op(&lease_key, u64::MAX).len()) + 1;
+        Batcher { store, progress, guard, tally, lease_key, reserve, batch: TxnBatch::new(), ops: Vec::new(), stale: 0 }
+    }
+
+    async fn add(&mut self, op: String, role: OpRole) -> Result<(), Stop> {
+        if self.batch.ops + 1 >= TXN_MAX_OPS
+            || (self.batch.ops > 0 && self.batch.size_with(&op) + self.reserve > TXN_MAX_BODY)
+        {
+            self.flush(false).await?;
         }
         self.batch.push(&op);
         self.ops.push(op);
-        if is_item {
-            self.batch.items += 1;
+        match role {
+            OpRole::Item => self.batch.items += 1,
+            OpRole::Stale => self.stale += 1,
+            OpRole::Marker => {}
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        if self.batch.ops == 0 {
+    /// Send what is queued: fenced by the lease, or (`last`) ending with the lease's deletion.
+    async fn flush(&mut self, last: bool) -> Result<(), Stop> {
+        if self.batch.ops == 0 && !last {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, TxnBatch::new());
-        let items = batch.items;
-        let ops = std::mem::take(&mut self.ops);
-        self.store.txn(batch.finish(), &ops).await?;
-        self.progress.advance(items);
-        Ok(())
+        // A halt stops before a transaction, never inside one. A last transaction that holds
+        // nothing but the marker is sent anyway: everything else is written, and it completes
+        // the init.
+        if !(last && self.batch.ops == 1) {
+            self.guard.check().map_err(Stop::Halt)?;
+        }
+        let _renewals_wait = self.guard.write_lock.lock().await;
+        let index = self.guard.held().index;
+        let mut batch = std::mem::replace(&mut self.batch, TxnBatch::new());
+        let mut ops = std::mem::take(&mut self.ops);
+        let (items, stale) = (batch.items, std::mem::take(&mut self.stale));
+        let fence_at = if last {
+            let op = delete_cas_op(&self.lease_key, index);
+            batch.push(&op);
+            ops.push(op);
+            ops.len() - 1
+        } else {
+            // The fence goes first.
+            let mut fenced = TxnBatch::new();
+            let op = fence_op(&self.lease_key, index);
+            fenced.push(&op);
+            for o in &ops {
+                fenced.push(o);
+            }
+            fenced.items = batch.items;
+            batch = fenced;
+            ops.insert(0, op);
+            0
+        };
+        self.tally.sent.store(true, Ordering::SeqCst);
+        match self.store.txn_send(batch.finish()).await? {
+            TxnOutcome::Applied(_) => {
+                self.tally.items.fetch_add(items as usize, Ordering::SeqCst);
+                self.tally.stale_removed.fetch_add(stale, Ordering::SeqCst);
+                self.progress.advance(items);
+                Ok(())
+            }
+            TxnOutcome::Rejected(errors) if errors.iter().any(|e| e.op_index == fence_at) => {
+                let by = match self.store.get_entry(&self.lease_key).await {
+                    Ok(Some(e)) => {
+                        let r = LeaseRecord::parse(&String::from_utf8_lossy(&decode_value(e.value).unwrap_or_default()));
+                        format!("taken over by {}", r.describe())
+                    }
+                    Ok(None) => "deleted by someone else".to_string(),
+                    Err(_) => "changed by someone else".to_string(),
+                };
+                Err(Stop::Halt(Halt::Lost(if last {
+                    format!("{by} before the $inited marker was written (that last transaction was not applied)")
+                } else {
+                    by
+                })))
+            }
+            TxnOutcome::Rejected(errors) => Err(Stop::Failed(ConsulStore::rejected(&errors, &ops))),
+        }
+    }
+}
+
+impl ConsulStore {
+    /// The writes of an init, under `guard` (see [`Store::init`]); the last transaction writes the
+    /// marker and ends the lease.
+    async fn init_writes(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        guard: &Guard,
+        tally: &Tally,
+    ) -> Result<InitReport, Stop> {
+        let mut report = InitReport::default();
+        progress.set_total(data.len() as u64);
+        // The trailing slash keeps a sibling prefix (`<p>2/…`) out of the listing.
+        let existing = self.list_keys(&format!("{prefix}/")).await?;
+        let fits = |item: &Item| item.json.len() <= MAX_VALUE_SIZE;
+        tally.items_total.store(
+            Kind::INIT_ORDER.iter().map(|k| data.items(*k).values().filter(|i| fits(i)).count()).sum(),
+            Ordering::SeqCst,
+        );
+        let mut wanted: HashSet<String> = HashSet::with_capacity(data.len() + 1);
+        let mut b = Batcher::new(self, prefix, progress, guard, tally);
+        for kind in Kind::INIT_ORDER {
+            for item in data.write_order(kind) {
+                let key = Self::item_key(prefix, kind, &item.key);
+                let value = item.json.as_bytes();
+                if !fits(item) {
+                    report.skipped.push(SkippedItem {
+                        kind,
+                        key: item.key.clone(),
+                        reason: format!(
+                            "its {} bytes exceed Consul's value size limit of {MAX_VALUE_SIZE} bytes",
+                            value.len()
+                        ),
+                    });
+                    progress.advance(1);
+                    continue;
+                }
+                wanted.insert(key.clone());
+                let op = set_op(&key, value);
+                if op.len() + 2 + b.reserve > TXN_MAX_BODY {
+                    // Too big for any transaction: keep the write order with a plain PUT (the one
+                    // write the lease cannot fence; it is checked just before).
+                    b.flush(false).await?;
+                    guard.check().map_err(Stop::Halt)?;
+                    tally.sent.store(true, Ordering::SeqCst);
+                    self.put(&key, value, None).await?;
+                    tally.items.fetch_add(1, Ordering::SeqCst);
+                    progress.advance(1);
+                } else {
+                    b.add(op, OpRole::Item).await?;
+                }
+                report.items_written += 1;
+                report.bytes_written += value.len();
+            }
+        }
+        let stale: Vec<String> = existing
+            .into_iter()
+            .filter(|key| {
+                let ours = key
+                    .strip_prefix(prefix)
+                    .and_then(|k| k.strip_prefix('/'))
+                    .is_some_and(|k| k.starts_with("features/") || k.starts_with("segments/"));
+                ours && !wanted.contains(key)
+            })
+            .collect();
+        tally.stale_total.store(stale.len(), Ordering::SeqCst);
+        for key in stale {
+            b.add(delete_op(&key), OpRole::Stale).await?;
+        }
+        progress.message("committing");
+        b.add(set_op(&Self::inited_key(prefix), b""), OpRole::Marker).await?;
+        b.flush(true).await?;
+        Ok(report)
+    }
+}
+
+#[async_trait]
+impl LeaseStore for ConsulStore {
+    fn lease_backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn lease_key(&self, prefix: &str) -> String {
+        format!("key {}", Self::lease_key_of(prefix))
+    }
+
+    async fn read_lease(&self, prefix: &str) -> Result<Option<Stored>, StoreError> {
+        Ok(self.get_entry(&Self::lease_key_of(prefix)).await?.map(|e| {
+            let raw = String::from_utf8_lossy(&decode_value(e.value).unwrap_or_default()).into_owned();
+            Stored { record: LeaseRecord::parse(&raw), raw: Some(raw), index: e.modify_index }
+        }))
+    }
+
+    /// A one-operation transaction with the `cas` verb: the same check-and-set as `PUT ?cas=`
+    /// (index 0: only if absent), but its answer carries the key's new ModifyIndex.
+    async fn swap_lease(
+        &self,
+        prefix: &str,
+        old: Option<&Stored>,
+        new: &LeaseRecord,
+    ) -> Result<Option<Stored>, StoreError> {
+        let key = Self::lease_key_of(prefix);
+        let json = new.to_json();
+        let op = serde_json::json!({ "KV": {
+            "Verb": "cas", "Key": key, "Value": B64.encode(json.as_bytes()), "Index": old.map_or(0, |o| o.index)
+        }});
+        match self.txn_send(format!("[{op}]")).await? {
+            TxnOutcome::Applied(indexes) => match indexes.first() {
+                Some(&index) => Ok(Some(Stored { record: new.clone(), raw: Some(json), index })),
+                None => Err(StoreError::Command {
+                    store: BACKEND,
+                    during: "transaction (sync lease)".into(),
+                    reason: "Consul's answer has no ModifyIndex for the lease".into(),
+                }),
+            },
+            TxnOutcome::Rejected(_) => Ok(None),
+        }
+    }
+
+    async fn drop_lease(&self, prefix: &str, held: &Stored) -> Result<bool, StoreError> {
+        let op = delete_cas_op(&Self::lease_key_of(prefix), held.index);
+        Ok(matches!(self.txn_send(format!("[{op}]")).await?, TxnOutcome::Applied(_)))
     }
 }
 
@@ -436,6 +701,10 @@ impl Store for ConsulStore {
             KeyInfo { role: "flags".into(), key: format!("{prefix}/features/<flag key>") },
             KeyInfo { role: "segments".into(), key: format!("{prefix}/segments/<segment key>") },
             KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
+            KeyInfo {
+                role: "ldstore sync lease (only while a sync runs, or after one was interrupted)".into(),
+                key: Self::lease_key_of(prefix),
+            },
         ]
     }
 
@@ -517,56 +786,28 @@ impl Store for ConsulStore {
         Ok(keys.iter().any(|k| k.len() > dir.len() && k.starts_with(&dir)))
     }
 
-    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
-        let mut report = InitReport::default();
-        progress.set_total(data.len() as u64);
-        // The trailing slash keeps a sibling prefix (`<p>2/…`) out of the listing.
-        let existing = self.list_keys(&format!("{prefix}/")).await?;
-        let mut wanted: HashSet<String> = HashSet::with_capacity(data.len() + 1);
-        let mut b = Batcher { store: self, progress, batch: TxnBatch::new(), ops: Vec::new() };
-        for kind in Kind::INIT_ORDER {
-            for item in data.write_order(kind) {
-                let key = Self::item_key(prefix, kind, &item.key);
-                let value = item.json.as_bytes();
-                if value.len() > MAX_VALUE_SIZE {
-                    report.skipped.push(SkippedItem {
-                        kind,
-                        key: item.key.clone(),
-                        reason: format!(
-                            "its {} bytes exceed Consul's value size limit of {MAX_VALUE_SIZE} bytes",
-                            value.len()
-                        ),
-                    });
-                    progress.advance(1);
-                    continue;
-                }
-                wanted.insert(key.clone());
-                let op = set_op(&key, value);
-                if op.len() + 2 > TXN_MAX_BODY {
-                    // Too big for any transaction: keep the write order with a plain PUT.
-                    b.flush().await?;
-                    self.put(&key, value, None).await?;
-                    progress.advance(1);
-                } else {
-                    b.add(op, true).await?;
-                }
-                report.items_written += 1;
-                report.bytes_written += value.len();
-            }
+    async fn init(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError> {
+        if let Some(sig) = shutdown.signal() {
+            return Err(lease::stopped_before_writing(BACKEND, prefix, Halt::Signal(sig)));
         }
-        for key in existing {
-            let ours = key
-                .strip_prefix(prefix)
-                .and_then(|k| k.strip_prefix('/'))
-                .is_some_and(|k| k.starts_with("features/") || k.starts_with("segments/"));
-            if ours && !wanted.contains(&key) {
-                b.add(delete_op(&key), false).await?;
-            }
-        }
-        progress.message("committing");
-        b.add(set_op(&Self::inited_key(prefix), b""), false).await?;
-        b.flush().await?;
-        Ok(report)
+        progress.message("taking the sync lease");
+        let taken_at = Instant::now();
+        let held = lease::acquire(self, prefix).await?;
+        let guard = Guard::new(shutdown, held, taken_at);
+        let tally = Tally::default();
+        let outcome =
+            lease::while_renewing(self, prefix, &guard, self.init_writes(prefix, data, progress, &guard, &tally)).await;
+        lease::conclude(self, prefix, &guard, &tally, "the transaction in flight", outcome).await
+    }
+
+    async fn sync_lease(&self, prefix: &str) -> Result<Option<LeaseRecord>, StoreError> {
+        Ok(self.read_lease(prefix).await?.map(|s| s.record))
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
@@ -594,7 +835,8 @@ impl Store for ConsulStore {
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
     }
 
-    /// Keys under `<p>/` that are neither items (`features/…`, `segments/…`) nor the marker.
+    /// Keys under `<p>/` that are neither items (`features/…`, `segments/…`) nor the marker nor
+    /// ldstore's sync lease.
     async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let dir = format!("{prefix}/");
         let mut out: Vec<String> = self
@@ -606,8 +848,11 @@ impl Store for ConsulStore {
                 // Everything under features/ and segments/ is read as an item (as the SDKs do).
                 let item = |ns: &str| rest.strip_prefix(ns).is_some_and(|key| !key.is_empty());
                 // A nested prefix's data (`<p>/sub/features/…`) belongs to that prefix.
-                let nested = rest.ends_with("/$inited") || rest.contains("/features/") || rest.contains("/segments/");
-                !(rest == "$inited" || item("features/") || item("segments/") || nested)
+                let nested = rest.ends_with("/$inited")
+                    || rest.ends_with(&format!("/{}", lease::NAME))
+                    || rest.contains("/features/")
+                    || rest.contains("/segments/");
+                !(rest == "$inited" || rest == lease::NAME || item("features/") || item("segments/") || nested)
             })
             .collect();
         out.sort();
@@ -616,9 +861,10 @@ impl Store for ConsulStore {
 
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
         let keys = self.get_json::<Vec<String>>("", "keys", "listing keys").await?.unwrap_or_default();
+        let lease_suffix = format!("/{}", lease::NAME);
         let mut out = BTreeSet::new();
         for k in keys {
-            let prefix = if let Some(p) = k.strip_suffix("/$inited") {
+            let prefix = if let Some(p) = k.strip_suffix("/$inited").or_else(|| k.strip_suffix(&lease_suffix)) {
                 Some(p)
             } else {
                 ["/features/", "/segments/"]

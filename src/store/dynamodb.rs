@@ -6,24 +6,31 @@
 //! | flag | `namespace`=`<p>:features` (or `features`), `key`, `version` (N), `item` (S) |
 //! | segment | `namespace`=`<p>:segments` (or `segments`), `key`, `version` (N), `item` (S) |
 //! | marker | `namespace` = `key` = `<p>:$inited` (or `$inited`) |
+//! | sync lease | `namespace` = `key` = `<p>:ldstore_sync` (or `ldstore_sync`), `lease` (S, JSON); see [`super::lease`] |
 //!
 //! Also the table administration used by `ldstore dynamodb create-table/check-table`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, TableDescription, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, Select, TableDescription, TransactWriteItem, WriteRequest,
+};
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 
+use super::lease::{self, Guard, LeaseRecord, LeaseStore, Stop, Stored, Tally};
 use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch, Visitor, entry};
 use crate::config::DynamoDbConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
+use crate::shutdown::Shutdown;
 
 const BACKEND: &str = "DynamoDB";
 /// The SDKs' item size limit: 100 + the byte lengths of attribute names and values.
@@ -44,6 +51,8 @@ const ATTR_NAMESPACE: &str = "namespace";
 const ATTR_KEY: &str = "key";
 const ATTR_VERSION: &str = "version";
 const ATTR_ITEM: &str = "item";
+/// The sync lease's one attribute besides the key: its JSON.
+const ATTR_LEASE: &str = "lease";
 
 /// A namespace under a prefix: `<p>:<name>`, or just `<name>` when the prefix is empty.
 pub fn namespace(prefix: &str, name: &str) -> String {
@@ -178,12 +187,20 @@ where
         "ResourceNotFoundException" => StoreError::Other(format!(
             "DynamoDB table \"{table}\" does not exist ({location}); create it with: ldstore dynamodb create-table --table {table}"
         )),
-        "ValidationException" if message.contains("key schema") => StoreError::Schema {
-            store: BACKEND,
-            reason: format!(
-                "table \"{table}\" does not have the key schema LaunchDarkly needs ({message}); check it with: ldstore dynamodb check-table --table {table}"
-            ),
-        },
+        // Query names it; GetItem/PutItem on a table keyed otherwise say the key does not match
+        // (DynamoDB) or that it has too many key conditions (DynamoDB Local).
+        "ValidationException"
+            if message.contains("key schema")
+                || message.contains("does not match the schema")
+                || message.contains("number of conditions on the keys") =>
+        {
+            StoreError::Schema {
+                store: BACKEND,
+                reason: format!(
+                    "table \"{table}\" does not have the key schema LaunchDarkly needs ({message}); check it with: ldstore dynamodb check-table --table {table}"
+                ),
+            }
+        }
         "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => {
             StoreError::Command {
                 store: BACKEND,
@@ -366,42 +383,171 @@ impl DynamoStore {
         }
     }
 
-    /// Send a request for each of `items` in batches of 25, several batches in flight; stops at the
-    /// first error. Each batch's requests are built only as the batch is sent, so the first batches
-    /// go out at once and no copy of every item is held.
+    /// Send a request for each of `items` in batches of 25, several batches in flight, counting the
+    /// requests done in `done`. Before each batch is sent `guard` is asked whether to go on: a halt
+    /// (signal, lost lease) lets the batches in flight finish (none is ever abandoned half-sent),
+    /// then stops. The first failed batch stops at once. Each batch's requests are built only as
+    /// the batch is sent, so the first batches go out at once and no copy of every item is held.
     async fn write_all<T: Sync>(
         &self,
         items: &[T],
         request: impl Fn(&T) -> Result<WriteRequest, StoreError> + Sync,
         progress: &dyn Progress,
-    ) -> Result<(), StoreError> {
+        guard: &Guard,
+        tally: &Tally,
+        done: &AtomicUsize,
+    ) -> Result<(), Stop> {
         let request = &request;
-        // The batches' futures, which do nothing until polled (collected first: a lazy iterator's
-        // closure here trips the compiler's check that the future is Send).
-        let batches: Vec<_> = items
-            .chunks(BATCH_SIZE)
-            .map(|batch| async move {
-                let requests = batch.iter().map(request).collect::<Result<Vec<_>, _>>()?;
-                self.write_batch(requests).await.map(|_| batch.len() as u64)
-            })
-            .collect();
-        let mut results = futures::stream::iter(batches).buffer_unordered(BATCHES_IN_FLIGHT);
-        while let Some(r) = results.next().await {
-            progress.advance(r?);
+        let mut batches = items.chunks(BATCH_SIZE);
+        let mut in_flight = FuturesUnordered::new();
+        let mut halt = None;
+        loop {
+            while halt.is_none() && in_flight.len() < BATCHES_IN_FLIGHT {
+                let Some(batch) = batches.next() else { break };
+                if let Err(h) = guard.check() {
+                    halt = Some(h);
+                    break;
+                }
+                tally.sent.store(true, Ordering::SeqCst);
+                in_flight.push(async move {
+                    let requests = batch.iter().map(request).collect::<Result<Vec<_>, _>>()?;
+                    self.write_batch(requests).await.map(|_| batch.len())
+                });
+            }
+            match in_flight.next().await {
+                None => break,
+                Some(Ok(n)) => {
+                    done.fetch_add(n, Ordering::SeqCst);
+                    progress.advance(n as u64);
+                }
+                Some(Err(e)) => return Err(Stop::Failed(e)),
+            }
         }
-        Ok(())
+        match halt {
+            Some(h) => Err(Stop::Halt(h)),
+            None => Ok(()),
+        }
     }
 
-    async fn put_marker(&self, prefix: &str) -> Result<(), StoreError> {
+    /// The last write of an init, atomic: the `$inited` marker, and the deletion of this init's
+    /// sync lease provided it still holds it (else nothing is written: [`StoreError::LeaseLost`]).
+    async fn finish_init(&self, prefix: &str, held: &Stored) -> Result<(), StoreError> {
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string());
         let m = namespace(prefix, "$inited");
-        self.client
-            .put_item()
+        let l = namespace(prefix, lease::NAME);
+        let put =
+            Put::builder().table_name(&self.table).set_item(Some(Self::key_map(&m, &m))).build().map_err(built)?;
+        let delete = Delete::builder()
             .table_name(&self.table)
-            .set_item(Some(Self::key_map(&m, &m)))
+            .set_key(Some(Self::key_map(&l, &l)))
+            .condition_expression("#lease = :lease")
+            .expression_attribute_names("#lease", ATTR_LEASE)
+            .expression_attribute_values(":lease", AttributeValue::S(held.raw.clone().unwrap_or_default()))
+            .build()
+            .map_err(built)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
             .send()
-            .await
-            .map_err(|e| self.err(e, "PutItem $inited"))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error()
+                    && t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                {
+                    let by = match self.read_lease(prefix).await {
+                        Ok(Some(s)) => format!("taken over by {}", s.record.describe()),
+                        _ => "deleted or changed by someone else".to_string(),
+                    };
+                    return Err(StoreError::LeaseLost {
+                        store: BACKEND,
+                        prefix: prefix.to_string(),
+                        reason: format!(
+                            "{by} before the $inited marker was written; the prefix holds all of this sync's data, mixed with what the other writer wrote"
+                        ),
+                    });
+                }
+                Err(self.err(e, "TransactWriteItems ($inited marker and sync lease)"))
+            }
+        }
+    }
+
+    /// The writes of an init, under `guard` (see [`Store::init`]).
+    async fn init_writes(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        guard: &Guard,
+        tally: &Tally,
+    ) -> Result<InitReport, Stop> {
+        let mut report = InitReport::default();
+        progress.message("reading existing keys");
+        let namespaces = Kind::INIT_ORDER.map(|kind| namespace(prefix, kind.namespace()));
+        let old: Vec<HashSet<String>> =
+            futures::future::try_join_all(namespaces.iter().map(|ns| self.existing_keys(ns))).await?;
+        // Per kind, the stored keys the new data no longer has, sorted.
+        let stale: Vec<Vec<&String>> = Kind::INIT_ORDER
+            .iter()
+            .zip(&old)
+            .map(|(kind, keys)| {
+                let mut keys: Vec<&String> = keys.iter().filter(|k| !data.items(*kind).contains_key(*k)).collect();
+                keys.sort();
+                keys
+            })
+            .collect();
+        let fits = |ns: &str, item: &Item| estimated_size(ns, &item.key, item.version, &item.json) <= ITEM_SIZE_LIMIT;
+        let items_total: usize = Kind::INIT_ORDER
+            .iter()
+            .zip(&namespaces)
+            .map(|(kind, ns)| data.items(*kind).values().filter(|i| fits(ns, i)).count())
+            .sum();
+        let stale_total = stale.iter().map(Vec::len).sum::<usize>();
+        tally.items_total.store(items_total, Ordering::SeqCst);
+        tally.stale_total.store(stale_total, Ordering::SeqCst);
+        progress.set_total((data.len() + stale_total) as u64);
+        progress.message("writing");
+        // Segments before flags (each kind fully written before the next starts), prerequisites
+        // before dependants within flags.
+        for (kind, ns) in Kind::INIT_ORDER.into_iter().zip(&namespaces) {
+            // Level by level (prerequisites in an earlier level), each level in parallel batches.
+            for level in data.write_levels(kind) {
+                let mut puts = Vec::with_capacity(level.len());
+                for item in level {
+                    if !fits(ns, item) {
+                        report.skipped.push(SkippedItem {
+                            kind,
+                            key: item.key.clone(),
+                            reason: too_large_message(ns, &item.key),
+                        });
+                        progress.advance(1);
+                        continue;
+                    }
+                    report.items_written += 1;
+                    report.bytes_written += item.json.len();
+                    puts.push(item);
+                }
+                self.write_all(&puts, |item| Self::put_request(ns, item), progress, guard, tally, &tally.items).await?;
+            }
+        }
+        // Then remove keys the new data no longer has. A key whose new item was too large keeps its
+        // old stored version: nothing stored is lost because of a skipped item.
+        let deletes: Vec<(&String, &String)> =
+            namespaces.iter().zip(&stale).flat_map(|(ns, keys)| keys.iter().map(move |key| (ns, *key))).collect();
+        self.write_all(
+            &deletes,
+            |(ns, key)| Self::delete_request(ns, key),
+            progress,
+            guard,
+            tally,
+            &tally.stale_removed,
+        )
+        .await?;
+        Ok(report)
     }
 
     async fn get_row(&self, ns: &str, key: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
@@ -472,7 +618,7 @@ fn row_version(row: &HashMap<String, AttributeValue>) -> Option<u64> {
 
 /// The LaunchDarkly prefix a namespace belongs to, if it is one of ours.
 pub fn prefix_of_namespace(ns: &str) -> Option<String> {
-    for name in ["features", "segments", "$inited", "big_segments_metadata"] {
+    for name in ["features", "segments", "$inited", "big_segments_metadata", lease::NAME] {
         if ns == name {
             return Some(String::new());
         }
@@ -511,6 +657,11 @@ impl Store for DynamoStore {
             KeyInfo {
                 role: "Big Segments metadata (namespace = key)".into(),
                 key: namespace(prefix, "big_segments_metadata"),
+            },
+            KeyInfo {
+                role: "ldstore sync lease (namespace = key; only while a sync runs, or after one was interrupted)"
+                    .into(),
+                key: namespace(prefix, lease::NAME),
             },
         ]
     }
@@ -568,55 +719,28 @@ impl Store for DynamoStore {
         Ok(out.items.is_some_and(|i| !i.is_empty()))
     }
 
-    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
-        let mut report = InitReport::default();
-        progress.message("reading existing keys");
-        let namespaces = Kind::INIT_ORDER.map(|kind| namespace(prefix, kind.namespace()));
-        let old: Vec<HashSet<String>> =
-            futures::future::try_join_all(namespaces.iter().map(|ns| self.existing_keys(ns))).await?;
-        // Per kind, the stored keys the new data no longer has, sorted.
-        let stale: Vec<Vec<&String>> = Kind::INIT_ORDER
-            .iter()
-            .zip(&old)
-            .map(|(kind, keys)| {
-                let mut keys: Vec<&String> = keys.iter().filter(|k| !data.items(*kind).contains_key(*k)).collect();
-                keys.sort();
-                keys
-            })
-            .collect();
-        progress.set_total((data.len() + stale.iter().map(Vec::len).sum::<usize>()) as u64);
-        progress.message("writing");
-        // Segments before flags (each kind fully written before the next starts), prerequisites
-        // before dependants within flags.
-        for (kind, ns) in Kind::INIT_ORDER.into_iter().zip(&namespaces) {
-            // Level by level (prerequisites in an earlier level), each level in parallel batches.
-            for level in data.write_levels(kind) {
-                let mut puts = Vec::with_capacity(level.len());
-                for item in level {
-                    if estimated_size(ns, &item.key, item.version, &item.json) > ITEM_SIZE_LIMIT {
-                        report.skipped.push(SkippedItem {
-                            kind,
-                            key: item.key.clone(),
-                            reason: too_large_message(ns, &item.key),
-                        });
-                        progress.advance(1);
-                        continue;
-                    }
-                    report.items_written += 1;
-                    report.bytes_written += item.json.len();
-                    puts.push(item);
-                }
-                self.write_all(&puts, |item| Self::put_request(ns, item), progress).await?;
-            }
+    async fn init(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError> {
+        if let Some(sig) = shutdown.signal() {
+            return Err(lease::stopped_before_writing(BACKEND, prefix, lease::Halt::Signal(sig)));
         }
-        // Then remove keys the new data no longer has. A key whose new item was too large keeps its
-        // old stored version: nothing stored is lost because of a skipped item.
-        let deletes: Vec<(&String, &String)> =
-            namespaces.iter().zip(&stale).flat_map(|(ns, keys)| keys.iter().map(move |key| (ns, *key))).collect();
-        self.write_all(&deletes, |(ns, key)| Self::delete_request(ns, key), progress).await?;
-        // The marker strictly last, only after every other write has succeeded.
+        progress.message("taking the sync lease");
+        let taken_at = Instant::now();
+        let held = lease::acquire(self, prefix).await?;
+        let guard = Guard::new(shutdown, held, taken_at);
+        let tally = Tally::default();
+        let outcome =
+            lease::while_renewing(self, prefix, &guard, self.init_writes(prefix, data, progress, &guard, &tally)).await;
+        let report = lease::conclude(self, prefix, &guard, &tally, "the batches in flight", outcome).await?;
+        // The marker strictly last, only after every other write has succeeded, together with the
+        // end of the lease.
         progress.message("writing the $inited marker");
-        self.put_marker(prefix).await?;
+        self.finish_init(prefix, &guard.held()).await?;
         Ok(report)
     }
 
@@ -682,9 +806,11 @@ impl Store for DynamoStore {
     }
 
     /// Rows of the prefix's namespaces (`<p>:…`, or those without `:` for no prefix) that are not
-    /// LaunchDarkly data: anything but items, the marker and the Big Segments rows. One Scan.
+    /// LaunchDarkly data: anything but items, the marker, the Big Segments rows and ldstore's sync
+    /// lease. One Scan.
     async fn unknown_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        const KNOWN: [&str; 5] = ["features", "segments", "$inited", "big_segments_metadata", "big_segments_user"];
+        const KNOWN: [&str; 6] =
+            ["features", "segments", "$inited", "big_segments_metadata", "big_segments_user", lease::NAME];
         let mut out = BTreeSet::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
@@ -756,12 +882,85 @@ impl Store for DynamoStore {
         Ok(out)
     }
 
+    async fn sync_lease(&self, prefix: &str) -> Result<Option<LeaseRecord>, StoreError> {
+        Ok(self.read_lease(prefix).await?.map(|s| s.record))
+    }
+
     async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
         let m = namespace(prefix, "big_segments_metadata");
         Ok(self.get_row(&m, &m).await?.and_then(|row| match row.get("synchronizedOn") {
             Some(AttributeValue::N(n)) => n.parse().ok(),
             _ => None,
         }))
+    }
+}
+
+#[async_trait]
+impl LeaseStore for DynamoStore {
+    fn lease_backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn lease_key(&self, prefix: &str) -> String {
+        format!("item {}", namespace(prefix, lease::NAME))
+    }
+
+    async fn read_lease(&self, prefix: &str) -> Result<Option<Stored>, StoreError> {
+        let l = namespace(prefix, lease::NAME);
+        Ok(self.get_row(&l, &l).await?.map(|row| {
+            let raw = row_string(&row, ATTR_LEASE);
+            Stored { record: LeaseRecord::parse(raw.as_deref().unwrap_or("")), raw, index: 0 }
+        }))
+    }
+
+    async fn swap_lease(
+        &self,
+        prefix: &str,
+        old: Option<&Stored>,
+        new: &LeaseRecord,
+    ) -> Result<Option<Stored>, StoreError> {
+        let l = namespace(prefix, lease::NAME);
+        let json = new.to_json();
+        let mut item = Self::key_map(&l, &l);
+        item.insert(ATTR_LEASE.to_string(), AttributeValue::S(json.clone()));
+        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        put = match old {
+            None => put
+                .condition_expression("attribute_not_exists(#namespace)")
+                .expression_attribute_names("#namespace", ATTR_NAMESPACE),
+            Some(Stored { raw: Some(raw), .. }) => put
+                .condition_expression("#lease = :old")
+                .expression_attribute_names("#lease", ATTR_LEASE)
+                .expression_attribute_values(":old", AttributeValue::S(raw.clone())),
+            Some(Stored { raw: None, .. }) => put
+                .condition_expression("attribute_exists(#namespace) and attribute_not_exists(#lease)")
+                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+                .expression_attribute_names("#lease", ATTR_LEASE),
+        };
+        match put.send().await {
+            Ok(_) => Ok(Some(Stored { record: new.clone(), raw: Some(json), index: 0 })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(self.err(e, "PutItem (sync lease)")),
+        }
+    }
+
+    async fn drop_lease(&self, prefix: &str, held: &Stored) -> Result<bool, StoreError> {
+        let l = namespace(prefix, lease::NAME);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(&l, &l)))
+            .condition_expression("#lease = :held")
+            .expression_attribute_names("#lease", ATTR_LEASE)
+            .expression_attribute_values(":held", AttributeValue::S(held.raw.clone().unwrap_or_default()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(self.err(e, "DeleteItem (sync lease)")),
+        }
     }
 }
 
@@ -948,6 +1147,9 @@ mod tests {
         assert_eq!(prefix_of_namespace("prod:big_segments_user"), None);
         assert_eq!(prefix_of_namespace("xfeatures"), None);
         assert_eq!(prefix_of_namespace(":features"), None);
+        // The sync lease belongs to its prefix, and is never a prefix of its own.
+        assert_eq!(prefix_of_namespace("prod:ldstore_sync"), Some("prod".into()));
+        assert_eq!(prefix_of_namespace("ldstore_sync"), Some(String::new()));
     }
 
     #[test]

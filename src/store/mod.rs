@@ -3,6 +3,7 @@
 
 pub mod consul;
 pub mod dynamodb;
+pub mod lease;
 pub mod redis;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::StoreConfig;
 use crate::data::{DataSet, Item, ItemError, Kind};
+use crate::shutdown::Shutdown;
 
 /// Errors from the store layer (exit code 3).
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,15 @@ pub enum StoreError {
     BadItem(ItemError, &'static str),
     #[error("{store} could not apply the change after {attempts} attempts: other writers kept changing {what}")]
     Contention { store: &'static str, attempts: u32, what: String },
+    /// Another writer holds the prefix's sync lease (see [`lease`]).
+    #[error("{store} prefix \"{prefix}\" is being written by another sync: {holder}")]
+    Busy { store: &'static str, prefix: String, holder: String },
+    /// This init lost its sync lease and stopped writing.
+    #[error("{store} prefix \"{prefix}\": this sync lost its lease and stopped writing: {reason}")]
+    LeaseLost { store: &'static str, prefix: String, reason: String },
+    /// A signal stopped the write (exit 130/143, not 3).
+    #[error(transparent)]
+    Interrupted(crate::exit::Interrupted),
     #[error("{0}")]
     Other(String),
 }
@@ -56,6 +67,13 @@ impl StoreError {
                 Some("set a token with read/write permission on the prefix: --consul-token, CONSUL_TOKEN or CONSUL_HTTP_TOKEN".into())
             }
             StoreError::Timeout { .. } => Some("raise --store-timeout if the store is slow but alive".into()),
+            StoreError::Busy { .. } => Some(format!(
+                "run the sync again when that one has finished; the lease of a writer that was killed or lost its connection expires {} after its last renewal",
+                humantime::format_duration(lease::lease_time())
+            )),
+            StoreError::LeaseLost { .. } => Some(
+                "another sync took the prefix over; let it finish, then check the prefix with ldstore validate (run this sync again if its data should win)".into(),
+            ),
             _ => None,
         }
     }
@@ -126,6 +144,8 @@ pub struct PrefixStats {
     pub big_segments_synced_on: Option<i64>,
     /// Items whose JSON could not be read (named), if any.
     pub unreadable: Vec<String>,
+    /// A full init that has not finished (in progress, or interrupted), from its sync lease.
+    pub sync: Option<lease::SyncStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,8 +317,16 @@ pub trait Store: Send + Sync {
     async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError>;
 
     /// Replace everything under the prefix with `data` (segments first, prerequisites before
-    /// dependants, marker last). Atomic where the store allows it.
-    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError>;
+    /// dependants, marker last). Atomic where the store allows it; elsewhere (DynamoDB, Consul)
+    /// under the prefix's sync lease (see [`lease`]). A signal on `shutdown` stops it cleanly at
+    /// the next batch (or abandons an uncommitted transaction) with [`StoreError::Interrupted`].
+    async fn init(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError>;
 
     /// [`Store::init`] of items fed while they are being written, for stores where nothing a full
     /// init writes is visible before it commits (Redis: one MULTI/EXEC), so an invalid item late in
@@ -310,6 +338,7 @@ pub trait Store: Send + Sync {
         _prefix: &str,
         _feed: Feed,
         _progress: Arc<dyn Progress>,
+        _shutdown: &Shutdown,
     ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
         Ok(None)
     }
@@ -330,6 +359,12 @@ pub trait Store: Send + Sync {
     /// in their JSON (for `validate`). Default: none (stores without such an attribute).
     async fn version_mismatches(&self, _prefix: &str) -> Result<Vec<VersionMismatch>, StoreError> {
         Ok(Vec::new())
+    }
+
+    /// The prefix's sync lease, if one is recorded: a full init in progress, or one that never
+    /// finished. Default: none (stores whose init is atomic).
+    async fn sync_lease(&self, _prefix: &str) -> Result<Option<lease::LeaseRecord>, StoreError> {
+        Ok(None)
     }
 
     /// Backend-specific extra facts about a prefix (Big Segments sync time...).
@@ -367,6 +402,7 @@ pub trait Store: Send + Sync {
             }
         }
         stats.big_segments_synced_on = self.big_segments_synced_on(prefix).await?;
+        stats.sync = self.sync_lease(prefix).await?.map(|r| r.status(lease::now_ms()));
         Ok(stats)
     }
 

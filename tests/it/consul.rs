@@ -104,6 +104,18 @@ pub fn flag_file(flags: &[Value], segments: &[Value]) -> (tempfile::TempDir, std
     temp_file("flags.json", &json!({"flags": f, "segments": s}).to_string())
 }
 
+/// The keys written by each applied transaction, without the sync lease's operations (its
+/// acquisition, the fence that begins each transaction, its deletion in the last one); transactions
+/// about the lease alone are left out.
+fn data_txns(c: &consul_server::Counters, prefix: &str) -> Vec<Vec<String>> {
+    let lease = format!("{prefix}/ldstore_sync");
+    c.txn_ops
+        .iter()
+        .map(|t| t.ops.iter().filter(|(_, k)| *k != lease).map(|(_, k)| k.clone()).collect::<Vec<_>>())
+        .filter(|keys| !keys.is_empty())
+        .collect()
+}
+
 fn sync(t: &Target, prefix: &str, file: &std::path::Path) -> std::process::Output {
     run(&mut t.cmd(&["sync", "--from-file", file.to_str().unwrap(), "--prefix", prefix]))
 }
@@ -190,9 +202,15 @@ fn init_of_200_items_is_batched_by_count_and_size() {
         assert_eq!(c.plain_puts, 0);
         // Dependency order across transactions: segments first, prerequisites before dependants,
         // and the marker is the very last operation.
-        let order: Vec<String> = c.txn_ops.iter().flat_map(|t| t.ops.iter().map(|(_, k)| k.clone())).collect();
+        let order: Vec<String> = data_txns(&c, &p).into_iter().flatten().collect();
         assert_eq!(order.last().unwrap(), &format!("{p}/$inited"));
         assert!(c.txn_ops.last().unwrap().ops.iter().any(|(v, k)| v == "set" && k.ends_with("/$inited")));
+        // The last transaction also ends the sync lease (delete-cas), so the marker and the end of
+        // the lease are one atomic write.
+        assert_eq!(
+            c.txn_ops.last().unwrap().ops.last().unwrap(),
+            &("delete-cas".to_string(), format!("{p}/ldstore_sync"))
+        );
         let pos = |k: &str| order.iter().position(|x| x == &format!("{p}/{k}")).unwrap();
         assert!(pos("segments/s9") < pos("features/f000"));
         for i in 1..150 {
@@ -503,10 +521,9 @@ fn value_too_big_for_a_transaction_is_written_with_a_plain_put() {
         assert_eq!(c.plain_puts, 1, "{c:?}");
         assert!(c.txns.iter().all(|tx| tx.applied && tx.body_bytes <= MAX_TXN_BODY), "{:?}", c.txns);
         // Order kept: "a" before the plain PUT (its transaction was sent first), "z" and the marker after.
-        let first: Vec<&str> = c.txn_ops[0].ops.iter().map(|(_, k)| k.as_str()).collect();
-        assert_eq!(first, vec![format!("{p}/features/a")]);
-        let last: Vec<&str> = c.txn_ops.last().unwrap().ops.iter().map(|(_, k)| k.as_str()).collect();
-        assert_eq!(last, vec![format!("{p}/features/z"), format!("{p}/$inited")]);
+        let txns = data_txns(&c, &p);
+        assert_eq!(txns[0], vec![format!("{p}/features/a")]);
+        assert_eq!(txns.last().unwrap(), &vec![format!("{p}/features/z"), format!("{p}/$inited")]);
     }
 }
 

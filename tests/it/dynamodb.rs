@@ -611,7 +611,8 @@ mod fake {
                 a2.lock().unwrap().extend(keys);
                 (200, json!({"UnprocessedItems": {}}))
             }
-            "PutItem" => (200, json!({})),
+            // The sync lease: none held (GetItem), taken (PutItem), ended with the marker.
+            "GetItem" | "PutItem" | "TransactWriteItems" => (200, json!({})),
             other => (400, error("ValidationException", &format!("unexpected {other}"))),
         });
         let mut flags: Vec<Value> = (0..100).map(|i| flag(&format!("base-{i:03}"), 1, json!({}))).collect();
@@ -654,7 +655,7 @@ mod fake {
                     json!({"UnprocessedItems": if keep < reqs.len() { json!({"t": reqs[keep..]}) } else { json!({}) }}),
                 )
             }
-            "PutItem" => (200, json!({})),
+            "GetItem" | "PutItem" | "TransactWriteItems" => (200, json!({})),
             other => (400, error("ValidationException", &format!("unexpected {other}"))),
         });
         let flags: Vec<Value> = (0..60).map(|i| flag(&format!("f{i}"), 1, json!({}))).collect();
@@ -677,18 +678,29 @@ mod fake {
         let first_delete =
             calls.iter().position(|c| requests(c).iter().any(|r| r.get("DeleteRequest").is_some())).unwrap();
         assert!(first_delete > last_put);
-        assert_eq!(calls.last().unwrap().op, "PutItem");
-        assert_eq!(
-            calls.last().unwrap().body["Item"],
-            json!({"namespace": {"S": "p:$inited"}, "key": {"S": "p:$inited"}})
-        );
+        // The sync lease is taken before anything else is written (conditional PutItem)...
+        let lease = calls.iter().position(|c| c.op == "PutItem").unwrap();
+        assert!(lease < calls.iter().position(|c| c.op == "BatchWriteItem").unwrap());
+        assert_eq!(calls[lease].body["Item"]["namespace"], json!({"S": "p:ldstore_sync"}));
+        assert_eq!(calls[lease].body["ConditionExpression"], "attribute_not_exists(#namespace)");
         assert_eq!(fake.count("PutItem"), 1);
+        // ...and the marker is strictly last, in one transaction with the end of the lease.
+        let last = calls.last().unwrap();
+        assert_eq!(last.op, "TransactWriteItems");
+        let items = last.body["TransactItems"].as_array().unwrap();
+        assert_eq!(items[0]["Put"]["Item"], json!({"namespace": {"S": "p:$inited"}, "key": {"S": "p:$inited"}}));
+        assert_eq!(
+            items[1]["Delete"]["Key"],
+            json!({"namespace": {"S": "p:ldstore_sync"}, "key": {"S": "p:ldstore_sync"}})
+        );
     }
 
     #[test]
     fn throttling_is_a_clear_store_error_and_no_marker_is_written() {
         let fake = FakeDynamo::start(|c, _| match c.op.as_str() {
             "Query" => (200, json!({"Items": [], "Count": 0, "ScannedCount": 0})),
+            // The sync lease is taken; the batches are throttled.
+            "GetItem" | "PutItem" => (200, json!({})),
             _ => (
                 400,
                 error(
@@ -702,7 +714,9 @@ mod fake {
         let err = stderr(&o);
         assert!(err.contains("throttled") && err.contains("ProvisionedThroughputExceededException"), "{err}");
         assert!(!err.contains("ServiceError {"), "no debug dumps: {err}");
-        assert_eq!(fake.count("PutItem"), 0, "the marker must not be written after a failed write");
+        assert!(fake.count("BatchWriteItem") > 0);
+        assert_eq!(fake.count("TransactWriteItems"), 0, "the marker must not be written after a failed write");
+        assert_eq!(fake.count("DeleteItem"), 0, "the lease stays: the prefix may be part-written");
     }
 
     #[test]

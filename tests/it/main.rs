@@ -19,3 +19,4 @@ mod redis_streamed;
 mod redis_tls_upsert;
 mod relay;
 mod secret_urls;
+mod sync_lease;

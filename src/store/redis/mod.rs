@@ -16,6 +16,7 @@ use super::{FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, U
 use crate::config::RedisConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
+use crate::shutdown::{Shutdown, Signal};
 
 const BACKEND: &str = "Redis";
 /// Hashes with at most this many fields are read with one HGETALL (a consistent snapshot);
@@ -142,8 +143,14 @@ impl RedisStore {
         prefix: &str,
         data: &DataSet,
         progress: &dyn Progress,
+        shutdown: &Shutdown,
     ) -> Result<InitReport, StoreError> {
         progress.set_total(data.len() as u64);
+        let abandon_on_signal = || match shutdown.signal() {
+            Some(sig) => Err(discarded(sig, prefix)),
+            None => Ok(()),
+        };
+        abandon_on_signal()?;
         redis::cmd("MULTI").exec_async(conn).await.map_err(|e| self.err(e, "MULTI"))?;
         // Queued in pipelines of about CHUNK_BYTES. Each is sent only after Redis acknowledged the
         // one before (the order inside the transaction is the write order), but the next one is
@@ -151,12 +158,15 @@ impl RedisStore {
         let mut commands = InitCommands::new(prefix, data);
         let mut next = commands.next_pipeline();
         while let Some((pipe, items)) = next {
+            // A signal abandons the transaction: nothing queued is ever applied.
+            abandon_on_signal()?;
             let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
             sent.map_err(|e| self.err(e, "queueing HSET"))?;
             progress.advance(items);
             next = following;
         }
         let report = commands.report;
+        abandon_on_signal()?;
         progress.message("committing");
         let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
         check_exec(result)?;
@@ -219,6 +229,15 @@ fn check_exec(result: Value) -> Result<(), StoreError> {
         Value::ServerError(e) => Err(exec_failed(format!("{e:?}"))),
         _ => Ok(()),
     }
+}
+
+/// The error for an init a signal stopped before `EXEC`: dropping the connection discards the
+/// transaction, so nothing was written.
+fn discarded(sig: Signal, prefix: &str) -> StoreError {
+    StoreError::Interrupted(crate::exit::Interrupted::new(
+        sig,
+        Some(format!("nothing was written (the transaction was discarded); Redis prefix \"{prefix}\" is unchanged")),
+    ))
 }
 
 fn exec_failed(reason: String) -> StoreError {
@@ -403,10 +422,16 @@ impl Store for RedisStore {
         Ok(n > 0)
     }
 
-    async fn init(&self, prefix: &str, data: &DataSet, progress: &dyn Progress) -> Result<InitReport, StoreError> {
+    async fn init(
+        &self,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError> {
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
-        let result = self.init_on(conn, prefix, data, progress).await;
+        let result = self.init_on(conn, prefix, data, progress, shutdown).await;
         if result.is_err() {
             // The connection may be mid-transaction; never reuse it. Closing it discards any
             // queued commands, so nothing is half-written.
@@ -420,17 +445,21 @@ impl Store for RedisStore {
         prefix: &str,
         feed: Feed,
         progress: Arc<dyn Progress>,
+        shutdown: &Shutdown,
     ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
         let client = self.client.clone();
         let (display, timeout) = (self.display.clone(), self.timeout);
         let prefix = prefix.to_string();
+        let shutdown = shutdown.clone();
         let task = tokio::task::spawn_blocking(move || {
             let conn = client
                 .get_connection_with_timeout(timeout)
                 .and_then(|c| c.set_write_timeout(Some(timeout)).map(|_| c))
                 .and_then(|c| c.set_read_timeout(Some(timeout)).map(|_| c))
                 .map_err(|e| classify(e, &display, "connecting", timeout))?;
-            streamed::init(conn, &prefix, feed, progress, &|e, during| classify(e, &display, during, timeout))
+            streamed::init(conn, &prefix, feed, progress, &shutdown, &|e, during| {
+                classify(e, &display, during, timeout)
+            })
         });
         task.await.map_err(|e| StoreError::Other(format!("streamed init failed: {e}")))?
     }

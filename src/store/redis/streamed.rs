@@ -16,6 +16,7 @@ use redis::{RedisError, Value};
 
 use super::{HSET_MAX_FIELDS, RedisStore};
 use crate::data::Kind;
+use crate::shutdown::Shutdown;
 use crate::store::{FedCounts, Feed, InitReport, ItemSink, Progress, StoreError};
 
 /// Bytes of items per `HSET` (at most HSET_MAX_FIELDS items): pieces this small stay in the
@@ -29,12 +30,15 @@ const IN_FLIGHT: usize = 4;
 /// Turns a Redis error into a store error, given what was being done.
 pub(super) type Classify<'a> = &'a (dyn Fn(RedisError, &str) -> StoreError + Sync);
 
-/// Run a streamed init on `conn`: `None`, with nothing written, when the feed gave up.
+/// Run a streamed init on `conn`: `None`, with nothing written, when the feed gave up. A signal
+/// on `shutdown` stops the feed and abandons the transaction (nothing written) with
+/// [`StoreError::Interrupted`].
 pub(super) fn init(
     mut conn: redis::Connection,
     prefix: &str,
     feed: Feed,
     progress: Arc<dyn Progress>,
+    shutdown: &Shutdown,
     classify: Classify,
 ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
     tracing::debug!("connected for a streamed init of prefix \"{prefix}\"");
@@ -42,16 +46,22 @@ pub(super) fn init(
         let (to_send, pieces) = sync_channel::<Vec<u8>>(IN_FLIGHT);
         let (give_back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 4);
         let sender = scope.spawn(move || send_all(&mut conn, pieces, give_back).map(|_| conn));
-        let mut init = Streamed::start(prefix, to_send, spare, progress);
+        let mut init = Streamed::start(prefix, to_send, spare, progress, shutdown.clone());
         let fed = feed(&mut init);
-        let Some(counts) = fed.filter(|_| !init.stopped) else {
+        // A signal during the feed, or after it but before EXEC is handed over, abandons it.
+        let signal = shutdown.signal();
+        let Some(counts) = fed.filter(|_| !init.stopped && signal.is_none()) else {
             // Dropping the connection discards the uncommitted transaction.
             let queued = init.report.items_written;
             drop(init);
-            sender.join().expect("sending thread").map_err(|e| classify(e, "queueing HSET"))?;
+            let sent = sender.join().expect("sending thread");
             tracing::debug!(
                 "streamed init of prefix \"{prefix}\" abandoned after {queued} items, before EXEC (nothing written)"
             );
+            if let Some(sig) = signal {
+                return Err(super::discarded(sig, prefix));
+            }
+            sent.map_err(|e| classify(e, "queueing HSET"))?;
             return Ok(None);
         };
         tracing::debug!("all {} items of prefix \"{prefix}\" read; committing", init.report.items_written);
@@ -109,6 +119,7 @@ struct Streamed {
     progress: Arc<dyn Progress>,
     /// The sending thread has stopped (an error, returned when it is joined).
     stopped: bool,
+    shutdown: Shutdown,
 }
 
 impl Streamed {
@@ -117,6 +128,7 @@ impl Streamed {
         to_send: SyncSender<Vec<u8>>,
         spare: Receiver<Vec<u8>>,
         progress: Arc<dyn Progress>,
+        shutdown: Shutdown,
     ) -> Streamed {
         let hashes = Kind::ALL.map(|kind| RedisStore::hash_key(prefix, kind));
         progress.set_total_unknown();
@@ -135,6 +147,7 @@ impl Streamed {
             report: InitReport::default(),
             progress,
             stopped: false,
+            shutdown,
         }
     }
 
@@ -188,6 +201,10 @@ impl ItemSink for Streamed {
         self.report.bytes_written += json.len();
         if *n >= HSET_MAX_FIELDS || fields.0.len() >= PIECE_BYTES {
             self.hset(k);
+            // Between pieces: a signal stops the feed (the transaction is then abandoned).
+            if self.shutdown.signal().is_some() {
+                return false;
+            }
         }
         !self.stopped
     }

@@ -592,7 +592,8 @@ fn kv_delete(req: &Request, s: &mut State, key: &[u8], anonymous: bool) -> Respo
     }
     if let Some(cas) = req.param("cas") {
         let Ok(cas) = cas.parse::<u64>() else { return text(400, "Invalid CAS index", index) };
-        if s.kv.get(key).map_or(0, |e| e.modify_index) != cas {
+        // As Consul's kvsDeleteCASTxn: a key that does not exist is deleted already (true).
+        if s.kv.get(key).is_some_and(|e| e.modify_index != cas) {
             return json_resp(200, &json!(false), index);
         }
     }
@@ -726,7 +727,8 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
                     undo.push((k, old));
                 }
             }
-            "delete-cas" if current.unwrap_or(0) != want => {
+            // As Consul's kvsDeleteCASTxn: a key that does not exist is deleted already.
+            "delete-cas" if current.is_some_and(|c| c != want) => {
                 fail(format!("failed to delete key {shown:?}, index is stale"))
             }
             "delete-cas" => {
