@@ -538,7 +538,8 @@ impl<'a> Batcher<'a> {
             TxnOutcome::Rejected(errors) if errors.iter().any(|e| e.op_index == fence_at) => {
                 let by = match self.store.get_entry(&self.lease_key).await {
                     Ok(Some(e)) => {
-                        let r = LeaseRecord::parse(&String::from_utf8_lossy(&decode_value(e.value).unwrap_or_default()));
+                        let r =
+                            LeaseRecord::parse(&String::from_utf8_lossy(&decode_value(e.value).unwrap_or_default()));
                         format!("taken over by {}", r.describe())
                     }
                     Ok(None) => "deleted by someone else".to_string(),
