@@ -91,7 +91,7 @@ pub fn load(path: &Path) -> anyhow::Result<DataSet> {
 /// Parse YAML: duplicate keys are detected by the YAML parser, then the document goes through the
 /// same path as JSON.
 pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     // JSON has no infinities or NaN (serde_json would turn them into null without a word).
     if let Some(at) = non_finite(&doc, &mut Vec::new()) {
         return Err(format!("YAML that cannot be JSON: number out of range (.inf or .nan) at {at}"));
@@ -101,8 +101,8 @@ pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
 }
 
 /// Where the first number that is not finite is in a YAML document (`flags.a.variations[1]`).
-fn non_finite(v: &serde_yaml::Value, path: &mut Vec<String>) -> Option<String> {
-    use serde_yaml::Value;
+fn non_finite(v: &serde_norway::Value, path: &mut Vec<String>) -> Option<String> {
+    use serde_norway::Value;
     let within = |path: &mut Vec<String>, seg: String, v: &Value| {
         path.push(seg);
         let found = non_finite(v, path);
@@ -118,7 +118,7 @@ fn non_finite(v: &serde_yaml::Value, path: &mut Vec<String>) -> Option<String> {
         Value::Mapping(m) => m.iter().find_map(|(k, x)| {
             let name = match k {
                 Value::String(s) => s.clone(),
-                other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
             };
             within(path, name, x)
         }),
@@ -375,8 +375,9 @@ mod tests {
         parse_yaml(&text).map(|d| d.flags["a"].json.to_string())
     }
 
-    // The next tests pin how YAML flag files are read, exactly (YAML 1.2 core schema as read by
-    // serde_yaml 0.9, the reader before serde_norway): a new YAML crate must read them the same.
+    // The next tests pin how YAML flag files are read, exactly (the YAML 1.2 core schema as
+    // serde_yaml 0.9 read it; serde_norway, its fork, passes them unchanged): a new YAML crate
+    // must read them the same.
 
     #[test]
     fn yaml_reads_yaml_1_2_booleans() {
