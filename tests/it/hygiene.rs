@@ -60,3 +60,47 @@ fn an_unused_dependency_fails_the_check() {
     let o = check_deps(d);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The README and docs/ stand alone: every relative link points at a file in the repository, and
+/// nothing points outside it (users do not have the project's working notes).
+#[test]
+fn readme_and_docs_stand_alone() {
+    let root = repo_path("");
+    let mut pages = vec![root.join("README.md")];
+    for e in std::fs::read_dir(root.join("docs")).expect("docs/ exists") {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(p);
+        }
+    }
+    assert!(pages.iter().any(|p| p.ends_with("docs/store-layout.md")), "{pages:?}");
+    let root = root.canonicalize().unwrap();
+    let mut problems = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let name = page.strip_prefix(&root).unwrap_or(page).display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("shared/spec") || line.contains("`../") {
+                problems.push(format!("{name}:{}: points outside the repository: {line}", n + 1));
+            }
+            for part in line.split("](").skip(1) {
+                let target = part.split(')').next().unwrap_or("");
+                if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                    continue;
+                }
+                let file = target.split('#').next().unwrap();
+                let resolved = page.parent().unwrap().join(file);
+                match resolved.canonicalize() {
+                    Ok(p) if p.starts_with(&root) => {}
+                    _ => {
+                        problems.push(format!("{name}:{}: link to {target} leaves the repository or is missing", n + 1))
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("](docs/store-layout.md)"), "the README links docs/store-layout.md");
+    assert!(readme.contains("## Install") && readme.contains("cargo install --locked --path ."));
+}
