@@ -1,0 +1,235 @@
+//! The one in-process HTTP/1.1 server the fake services are built on (the Consul KV server, the
+//! LaunchDarkly server): hyper on its own tokio runtime in a background thread, on a free loopback
+//! port, stopped when dropped. It parses requests (keep-alive, `Content-Length` and chunked bodies)
+//! and hands each one, whole, to the service's handler as a [`Request`]: method, the path exactly as
+//! sent (nothing cleaned or decoded, so a service can be as picky about paths as the real one) and
+//! percent-decoded to bytes, the query, headers and body. The handler answers with a
+//! [`Response`]: a whole body, or a stream the service keeps writing to (server-sent events), which
+//! it may also cut short.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The path as sent (still percent-encoded, never cleaned).
+    pub raw_path: String,
+    /// The path percent-decoded to bytes, as Go decodes a URL path (`URL.Path`).
+    pub path: Vec<u8>,
+    /// The query as sent, without the `?` (empty when there is none).
+    pub raw_query: String,
+    /// Whether the target had a `?` at all.
+    pub has_query: bool,
+    /// The query's parameters, decoded (`+` is a space); `None` for a bare name (`?keys`).
+    pub query: Vec<(String, Option<String>)>,
+    /// Header names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first value of a header (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the query names this parameter.
+    pub fn has(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+
+    /// A query parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// Percent-decoding to bytes; a `%` not followed by two hex digits stays as it is.
+pub fn percent_decode_bytes(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+fn query_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(&s.replace('+', " "))).into_owned()
+}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// An answer: a status, headers and a body.
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Body,
+}
+
+impl Response {
+    /// A response with a whole body (`Content-Length` is set from it).
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        let body = Full::new(Bytes::from(body.into())).map_err(|never: Infallible| match never {}).boxed();
+        Response { status, headers: Vec::new(), body }
+    }
+
+    /// A response whose body the service writes as it goes: [`BodyWriter::send`] pieces (each
+    /// sent to the client as soon as it is written), then drop the writer to end the body. With no
+    /// `Content-Length` header the body goes chunked.
+    pub fn stream(status: u16) -> (Response, BodyWriter) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Bytes>>();
+        let frames =
+            futures::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|piece| (piece.map(Frame::data), rx)) },
+            );
+        (Response { status, headers: Vec::new(), body: StreamBody::new(frames).boxed() }, BodyWriter(tx))
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// Writes a streamed body (see [`Response::stream`]).
+pub struct BodyWriter(tokio::sync::mpsc::UnboundedSender<std::io::Result<Bytes>>);
+
+impl BodyWriter {
+    /// Send a piece of the body; false once the client has gone.
+    pub fn send(&self, piece: impl Into<Bytes>) -> bool {
+        self.0.send(Ok(piece.into())).is_ok()
+    }
+
+    /// Cut the response short: the connection is dropped where it is, without ending the body
+    /// (a client sees a body shorter than its `Content-Length`, or a chunked body never ended).
+    pub fn abort(self) {
+        let _ = self.0.send(Err(std::io::Error::other("response cut short by the test server")));
+    }
+}
+
+/// A running server; stops when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serve on a free loopback port, answering every request with `handler`.
+    pub fn start<F, Fut>(handler: F) -> Server
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                addr_tx.send(listener.local_addr().expect("addr")).expect("send address");
+                let accept = async {
+                    loop {
+                        let Ok((sock, _)) = listener.accept().await else { continue };
+                        // One write per response and no Nagle delay keep keep-alive round trips fast.
+                        let _ = sock.set_nodelay(true);
+                        let handler = handler.clone();
+                        tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| serve(req, handler.clone()));
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(sock), service)
+                                .await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stop_rx => {}
+                }
+            });
+        });
+        let addr = addr_rx.recv().expect("test HTTP server started");
+        Server { addr, stop: Some(stop_tx), thread: Some(thread) }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve<F, Fut>(req: hyper::Request<Incoming>, handler: Arc<F>) -> Result<hyper::Response<Body>, hyper::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes().to_vec();
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let query = raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (query_decode(k), Some(query_decode(v))),
+            None => (query_decode(p), None),
+        })
+        .collect();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let req = Request {
+        method: parts.method.as_str().to_string(),
+        path: percent_decode_bytes(&raw_path),
+        raw_path,
+        has_query: parts.uri.query().is_some(),
+        raw_query,
+        query,
+        headers,
+        body,
+    };
+    let resp = handler(req).await;
+    let mut out = hyper::Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        out = out.header(k, v);
+    }
+    Ok(out.body(resp.body).expect("a valid response"))
+}
