@@ -625,39 +625,8 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
 /// A minimal blocking HTTP client for assertions against any Consul (the in-process server or a
 /// real one): returns status and body.
 pub fn http(base: &str, method: &str, path: &str, body: &[u8], token: Option<&str>) -> (u16, Vec<u8>) {
-    use std::io::{Read, Write};
-    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut sock = std::net::TcpStream::connect(hostport).expect("connect to Consul");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(t) = token {
-        head.push_str(&format!("X-Consul-Token: {t}\r\n"));
-    }
-    head.push_str("\r\n");
-    sock.write_all(head.as_bytes()).unwrap();
-    sock.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    sock.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-            let n = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
-            rest = &rest[eol + 2 + n + 2..];
-        }
-        body = out;
-    }
-    (status, body)
+    let headers: Vec<(&str, &str)> = token.map(|t| ("X-Consul-Token", t)).into_iter().collect();
+    server::call(base, method, path, &headers, body).expect("an answer from Consul")
 }
 
 /// Every key under `prefix` (Consul `?keys`), via HTTP.

@@ -233,3 +233,49 @@ where
     }
     Ok(out.body(resp.body).expect("a valid response"))
 }
+
+/// A blocking one-shot HTTP/1.1 request (`Connection: close`) for a test's own assertions, to any
+/// HTTP server at `base` (`http://host:port` or `host:port`): the status and the body (a chunked
+/// body put back together). An error when nothing answers there, or not with HTTP.
+pub fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut sock = std::net::TcpStream::connect(hostport)?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    sock.write_all(head.as_bytes())?;
+    sock.write_all(body)?;
+    let mut raw = Vec::new();
+    sock.read_to_end(&mut raw)?;
+    let no_answer = || std::io::Error::other(format!("no HTTP response from {hostport}"));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(no_answer)?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(no_answer)?;
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
+            rest = &rest[eol + 2 + n + 2..];
+        }
+        body = out;
+    }
+    Ok((status, body))
+}
