@@ -279,3 +279,73 @@ pub fn call(
     }
     Ok((status, body))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// What a service is handed: the path as sent and decoded to bytes, the query, headers and a
+    /// body sent with `Content-Length` or chunked, over one kept-alive connection; then a
+    /// streamed answer, and one cut short.
+    #[test]
+    fn the_server_hands_services_whole_requests() {
+        let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let s2 = seen.clone();
+        let server = Server::start(move |req| {
+            s2.lock().unwrap().push(req.clone());
+            async move {
+                match req.raw_path.as_str() {
+                    "/stream" => {
+                        let (resp, out) = Response::stream(200);
+                        tokio::spawn(async move {
+                            out.send("a");
+                            out.send("b");
+                        });
+                        resp
+                    }
+                    "/cut" => {
+                        let (resp, out) = Response::stream(200);
+                        tokio::spawn(async move {
+                            out.send("{\"partial\":");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            out.abort();
+                        });
+                        resp.header("Content-Length", "100")
+                    }
+                    _ => Response::new(201, format!("{} bytes", req.body.len())).header("X-Seen", "yes"),
+                }
+            }
+        });
+        let mut sock = std::net::TcpStream::connect(server.addr).unwrap();
+        let two = "PUT /v1/kv/a%2Fb/%FF/./x?cas=3&keys&q=a+b%21 HTTP/1.1\r\nHost: h\r\nX-Consul-Token: t1\r\nContent-Length: 5\r\n\r\nhello\
+                   POST //c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        sock.write_all(two.as_bytes()).unwrap();
+        let mut raw = String::new();
+        sock.read_to_string(&mut raw).unwrap();
+        assert_eq!(raw.matches("HTTP/1.1 201 Created").count(), 2, "{raw}");
+        assert!(raw.matches("5 bytes").count() == 2 && raw.to_ascii_lowercase().contains("x-seen: yes"));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        let (a, b) = (&seen[0], &seen[1]);
+        assert_eq!((a.method.as_str(), a.raw_path.as_str()), ("PUT", "/v1/kv/a%2Fb/%FF/./x"));
+        assert_eq!(a.path, b"/v1/kv/a/b/\xff/./x");
+        assert_eq!(a.raw_query, "cas=3&keys&q=a+b%21");
+        assert!(a.has_query && a.has("keys") && a.param("cas") == Some("3") && a.param("q") == Some("a b!"));
+        assert_eq!((a.header("X-CONSUL-TOKEN"), a.body.as_slice()), (Some("t1"), &b"hello"[..]));
+        assert_eq!((b.method.as_str(), b.raw_path.as_str(), b.body.as_slice()), ("POST", "//c", &b"abcde"[..]));
+        assert!(!b.has_query && b.query.is_empty());
+
+        let (status, body) = call(&server.url(), "GET", "/stream", &[], b"").unwrap();
+        assert_eq!((status, body.as_slice()), (200, &b"ab"[..]));
+        let mut sock = std::net::TcpStream::connect(server.addr).unwrap();
+        sock.write_all(b"GET /cut HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+        let mut raw = Vec::new();
+        let _ = sock.read_to_end(&mut raw);
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(raw.to_ascii_lowercase().contains("content-length: 100"), "{raw}");
+        assert!(raw.ends_with("\r\n\r\n{\"partial\":"), "cut short where it was: {raw}");
+    }
+}
