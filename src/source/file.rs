@@ -91,7 +91,7 @@ pub fn load(path: &Path) -> anyhow::Result<DataSet> {
 /// Parse YAML: duplicate keys are detected by the YAML parser, then the document goes through the
 /// same path as JSON.
 pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     // JSON has no infinities or NaN (serde_json would turn them into null without a word).
     if let Some(at) = non_finite(&doc, &mut Vec::new()) {
         return Err(format!("YAML that cannot be JSON: number out of range (.inf or .nan) at {at}"));
@@ -101,8 +101,8 @@ pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
 }
 
 /// Where the first number that is not finite is in a YAML document (`flags.a.variations[1]`).
-fn non_finite(v: &serde_yaml::Value, path: &mut Vec<String>) -> Option<String> {
-    use serde_yaml::Value;
+fn non_finite(v: &serde_norway::Value, path: &mut Vec<String>) -> Option<String> {
+    use serde_norway::Value;
     let within = |path: &mut Vec<String>, seg: String, v: &Value| {
         path.push(seg);
         let found = non_finite(v, path);
@@ -118,7 +118,7 @@ fn non_finite(v: &serde_yaml::Value, path: &mut Vec<String>) -> Option<String> {
         Value::Mapping(m) => m.iter().find_map(|(k, x)| {
             let name = match k {
                 Value::String(s) => s.clone(),
-                other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
             };
             within(path, name, x)
         }),
@@ -367,6 +367,142 @@ mod tests {
         let e = parse_payload(r#"{"flags":{},"segments":{"s":{"key":"s"}}}"#).unwrap_err();
         assert!(e.contains("version"), "{e}");
         assert_eq!(parse_payload(r#"{"flags":{"a":{"key":"a","version":4}}}"#).unwrap().flags["a"].version, 4);
+    }
+
+    /// The one flag `a` a YAML flag file reads as, as stored (or the reading error).
+    fn yaml_flag(body: &str) -> Result<String, String> {
+        let text = format!("flags:\n  a:\n    key: a\n{body}");
+        parse_yaml(&text).map(|d| d.flags["a"].json.to_string())
+    }
+
+    // The next tests pin how YAML flag files are read, exactly (the YAML 1.2 core schema as
+    // serde_yaml 0.9 read it; serde_norway, its fork, passes them unchanged): a new YAML crate
+    // must read them the same.
+
+    #[test]
+    fn yaml_reads_yaml_1_2_booleans() {
+        // Only true/false (any case) are booleans; yes/no/on/off/y/n are strings; a bare `on` key
+        // is the property "on".
+        assert_eq!(
+            yaml_flag("    on: yes\n    variations: [yes, no, on, off, y, n, Yes, OFF, True, FALSE, true, false]\n"),
+            Ok(r#"{"version":1,"key":"a","on":"yes","variations":["yes","no","on","off","y","n","Yes","OFF",true,false,true,false]}"#.into())
+        );
+        assert_eq!(yaml_flag("    on: true\n"), Ok(r#"{"version":1,"key":"a","on":true}"#.into()));
+    }
+
+    #[test]
+    fn yaml_rejects_duplicate_keys() {
+        for (body, key) in [
+            ("    version: 1\n    version: 2\n", "version"),
+            ("    x: {b: 1, b: 2}\n", "b"),
+            ("    on: true\n    \"on\": false\n", "on"),
+        ] {
+            let e = yaml_flag(body).unwrap_err();
+            assert!(e.starts_with("invalid YAML: "), "{e}");
+            assert!(e.contains(&format!("duplicate entry with key \"{key}\"")), "{e}");
+        }
+        let e = parse_yaml("flags:\n  a: {key: a}\n  a: {key: a}\n").unwrap_err();
+        assert!(e.contains("duplicate entry with key \"a\""), "{e}");
+    }
+
+    #[test]
+    fn yaml_non_finite_numbers_are_errors() {
+        for body in ["    w: .inf\n", "    w: -.Inf\n", "    w: +.INF\n", "    w: .NaN\n", "    w: .NAN\n"] {
+            assert_eq!(
+                yaml_flag(body),
+                Err("YAML that cannot be JSON: number out of range (.inf or .nan) at flags.a.w".into())
+            );
+        }
+        // Quoted, or spelled another way, they are strings.
+        assert_eq!(
+            yaml_flag("    w: [\".inf\", inf, nan, Infinity]\n"),
+            Ok(r#"{"version":1,"key":"a","w":[".inf","inf","nan","Infinity"]}"#.into())
+        );
+    }
+
+    #[test]
+    fn yaml_numbers_read_as_today() {
+        assert_eq!(
+            yaml_flag(
+                "    n: [9223372036854775807, -9223372036854775808, 12345678901234567890, 18446744073709551615]\n"
+            ),
+            Ok(r#"{"version":1,"key":"a","n":[9223372036854775807,-9223372036854775808,12345678901234567890,18446744073709551615]}"#.into())
+        );
+        // Integers beyond 64 bits are an error (not a rounded float).
+        for big in ["123456789012345678901234567890", "-9223372036854775809"] {
+            let e = yaml_flag(&format!("    n: {big}\n")).unwrap_err();
+            assert!(e.starts_with("invalid YAML: "), "{e}");
+            assert!(e.contains(&format!("invalid type: integer `{big}`")), "{e}");
+        }
+        // YAML 1.2 core-schema forms; `017` and `1_000` are strings, a float too large for a
+        // double is kept as the string it is written as.
+        assert_eq!(
+            yaml_flag("    n: [0o17, 017, 0x1F, 1_000, +12, -0, 1e3, 1.0, 0.1, 1.5e+3, 0.0, 1., 1e-400, 1.7976931348623157e309]\n"),
+            Ok(r#"{"version":1,"key":"a","n":[15,"017",31,"1_000",12,0,1000.0,1.0,0.1,1500.0,0.0,1.0,0.0,"1.7976931348623157e309"]}"#.into())
+        );
+        assert_eq!(yaml_flag("    version: 0x10\n").map(|_| ()), Ok(()));
+        assert_eq!(parse_yaml("flags:\n  a: {key: a, version: 0x10}\n").unwrap().flags["a"].version, 16);
+    }
+
+    #[test]
+    fn yaml_anchors_aliases_tags_and_keys_read_as_today() {
+        // Aliases are expanded; `<<` is an ordinary key (no merging); an unknown alias is an error.
+        let d =
+            parse_yaml("segments:\n  s: &base {key: s, version: 2, included: [u1]}\n  t:\n    <<: *base\n    key: t\n")
+                .unwrap();
+        assert_eq!(d.segments["s"].json, r#"{"key":"s","version":2,"included":["u1"]}"#);
+        assert_eq!(d.segments["t"].json, r#"{"version":1,"<<":{"key":"s","version":2,"included":["u1"]},"key":"t"}"#);
+        assert_eq!(
+            yaml_flag("    v: &x [1, {y: 2}]\n    w: *x\n"),
+            Ok(r#"{"version":1,"key":"a","v":[1,{"y":2}],"w":[1,{"y":2}]}"#.into())
+        );
+        let e = yaml_flag("    w: *nowhere\n").unwrap_err();
+        assert!(e.starts_with("invalid YAML: unknown anchor"), "{e}");
+        // Tags: core tags convert, a custom tag becomes a one-member object, !!binary stays text.
+        assert_eq!(
+            yaml_flag("    t: [!!str 12, !!int '3', !custom v, !!binary aGVsbG8=]\n"),
+            Ok(r#"{"version":1,"key":"a","t":["12",3,{"!custom":"v"},"aGVsbG8="]}"#.into())
+        );
+        // Keys: scalars become strings; a collection or null key cannot be JSON.
+        assert_eq!(
+            yaml_flag("    m: {1: x, true: y}\n"),
+            Ok(r#"{"version":1,"key":"a","m":{"1":"x","true":"y"}}"#.into())
+        );
+        for body in ["    m: {[1, 2]: x}\n", "    m: {~: x}\n"] {
+            assert_eq!(yaml_flag(body), Err("YAML that cannot be JSON: key must be a string".into()));
+        }
+        // Nulls, dates (strings), strings with escapes and block scalars.
+        assert_eq!(
+            yaml_flag(
+                "    z: [~, null, Null, NULL, 2001-12-14, \"\\x41\\t\\u00e9\", 'it''s']\n    s: |\n      l1\n      l2\n"
+            )
+            .unwrap(),
+            r#"{"version":1,"key":"a","z":[null,null,null,null,"2001-12-14","A\té","it's"],"s":"l1\nl2\n"}"#
+        );
+        let e = yaml_flag("    s: \"\\ud800\"\n").unwrap_err();
+        assert!(e.starts_with("invalid YAML: found invalid Unicode character escape code"), "{e}");
+    }
+
+    #[test]
+    fn yaml_documents_read_as_today() {
+        // One document, with or without `---` / `...` markers.
+        for text in
+            ["---\nflags:\n  a: {key: a}\n", "flags:\n  a: {key: a}\n...\n", "--- \nflags: {a: {key: a}}\n...\n"]
+        {
+            assert_eq!(parse_yaml(text).unwrap().flags["a"].json, r#"{"version":1,"key":"a"}"#, "{text:?}");
+        }
+        // More than one document is an error, even an empty second one.
+        for text in ["flags:\n  a: {key: a}\n---\nsegments: {}\n", "---\n---\n", "flags: {}\n---\n"] {
+            let e = parse_yaml(text).unwrap_err();
+            assert_eq!(e, "invalid YAML: deserializing from YAML containing more than one document is not supported");
+        }
+        // Only comments, or `~`, is no data; a document that is not a mapping is an error.
+        assert_eq!(parse_yaml("# nothing\n").unwrap(), DataSet::default());
+        assert_eq!(parse_yaml("~\n").unwrap(), DataSet::default());
+        for text in ["[1, 2]\n", "just text\n"] {
+            let e = parse_yaml(text).unwrap_err();
+            assert!(e.starts_with("invalid JSON: invalid type"), "{e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod diff_validate;
 mod docs;
 mod dynamodb;
 mod empty_source;
+mod hygiene;
 mod key_rules;
 mod ld_sync;
 mod output_files;

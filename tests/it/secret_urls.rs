@@ -164,12 +164,9 @@ fn consul_address_passwords_are_masked_in_tables_and_json() {
 
 /// The body of a GET (empty when nothing answers).
 fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut sock) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
-    let _ = sock.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
-    let mut raw = String::new();
-    let _ = sock.read_to_string(&mut raw);
-    raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    crate::support::http::call(&format!("127.0.0.1:{port}"), "GET", path, &[], b"")
+        .map(|(_, body)| String::from_utf8_lossy(&body).into_owned())
+        .unwrap_or_default()
 }
 
 /// `ldstore relay` for a few seconds: its log and /status.

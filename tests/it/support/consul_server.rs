@@ -12,8 +12,8 @@
 //! Paths are handled as Consul's Go HTTP server handles them: a path with a
 //! character that is not printable is refused (400), and a path with an empty, `.` or `..` segment
 //! is redirected (301) to its clean form (so such keys, which `/v1/txn` writes, cannot be read or
-//! written through `/v1/kv/` as themselves). A small hand-written HTTP/1.1 server over a tokio TcpListener, on its own
-//! runtime in a background thread.
+//! written through `/v1/kv/` as themselves). Served by the tests' one HTTP server
+//! ([`super::http`]).
 
 #![allow(dead_code)]
 
@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::http::{self as server, Response as HttpResponse};
 
 pub const MAX_TXN_OPS: usize = 64;
 pub const MAX_TXN_BODY: usize = 512 * 1024;
@@ -134,8 +135,7 @@ fn entry_json(key: &[u8], e: &KvEntry, with_value: bool) -> Value {
 pub struct ConsulServer {
     pub addr: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: server::Server,
 }
 
 impl ConsulServer {
@@ -151,31 +151,12 @@ impl ConsulServer {
 
     fn start_with(token: Option<String>) -> ConsulServer {
         let state = Arc::new(Mutex::new(State { index: 1, token, ..Default::default() }));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-                let accept = async {
-                    loop {
-                        let Ok((sock, _)) = listener.accept().await else { continue };
-                        let st = st.clone();
-                        tokio::spawn(async move {
-                            let _ = serve_conn(sock, st).await;
-                        });
-                    }
-                };
-                tokio::select! {
-                    _ = accept => {}
-                    _ = stop_rx => {}
-                }
-            });
+        let server = server::Server::start(move |req| {
+            let resp: HttpResponse = handle(&Request::from(req), &st).into();
+            async move { resp }
         });
-        let addr = addr_rx.recv().expect("consul test server started");
-        ConsulServer { addr, state, stop: Some(stop_tx), thread: Some(thread) }
+        ConsulServer { addr: server.addr.to_string(), state, _server: server }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -215,17 +196,7 @@ impl ConsulServer {
     }
 }
 
-impl Drop for ConsulServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
+/// A request as Consul's handlers see it.
 struct Request {
     method: String,
     /// The path as sent (percent-encoded).
@@ -236,7 +207,30 @@ struct Request {
     query: Vec<(String, Option<String>)>,
     token: Option<String>,
     body: Vec<u8>,
-    close: bool,
+}
+
+impl From<server::Request> for Request {
+    fn from(r: server::Request) -> Request {
+        let mut token = r.header("x-consul-token").map(str::to_string);
+        if token.is_none() {
+            token = r.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+        }
+        let mut query = r.query;
+        if token.is_none()
+            && let Some(pos) = query.iter().position(|(k, _)| k == "token")
+        {
+            token = query.remove(pos).1;
+        }
+        Request {
+            method: r.method,
+            raw_path: r.raw_path,
+            path: r.path,
+            raw_query: r.raw_query,
+            query,
+            token,
+            body: r.body,
+        }
+    }
 }
 
 impl Request {
@@ -246,118 +240,6 @@ impl Request {
     fn param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
-}
-
-fn percent_decode_bytes(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
-
-fn query_decode(s: &str) -> String {
-    percent_decode(&s.replace('+', " "))
-}
-
-async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    if r.read_line(&mut line).await? == 0 {
-        return Ok(None);
-    }
-    let mut parts = line.trim_end().splitn(3, ' ');
-    let method = parts.next().unwrap_or("").to_string();
-    let target = parts.next().unwrap_or("").to_string();
-    let version = parts.next().unwrap_or("HTTP/1.1").to_string();
-    let mut content_length = 0usize;
-    let mut chunked = false;
-    let mut token = None;
-    let mut close = version == "HTTP/1.0";
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).await? == 0 {
-            return Ok(None);
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            let v = v.trim();
-            match k.trim().to_ascii_lowercase().as_str() {
-                "content-length" => content_length = v.parse().unwrap_or(0),
-                "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
-                "x-consul-token" => token = Some(v.to_string()),
-                "authorization" => {
-                    if let Some(t) = v.strip_prefix("Bearer ") {
-                        token = Some(t.to_string());
-                    }
-                }
-                "connection" => close = v.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            let mut size = String::new();
-            r.read_line(&mut size).await?;
-            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
-            if n == 0 {
-                let mut end = String::new();
-                r.read_line(&mut end).await?;
-                break;
-            }
-            let start = body.len();
-            body.resize(start + n, 0);
-            r.read_exact(&mut body[start..]).await?;
-            let mut crlf = [0u8; 2];
-            r.read_exact(&mut crlf).await?;
-        }
-    } else {
-        body.resize(content_length, 0);
-        r.read_exact(&mut body).await?;
-    }
-    let (path, qs) = target.split_once('?').unwrap_or((&target, ""));
-    let mut query: Vec<(String, Option<String>)> = qs
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (query_decode(k), Some(query_decode(v))),
-            None => (query_decode(p), None),
-        })
-        .collect();
-    if token.is_none()
-        && let Some(pos) = query.iter().position(|(k, _)| k == "token")
-    {
-        token = query.remove(pos).1;
-    }
-    Ok(Some(Request {
-        method,
-        raw_path: path.to_string(),
-        path: percent_decode_bytes(path),
-        raw_query: qs.to_string(),
-        query,
-        token,
-        body,
-        close,
-    }))
 }
 
 struct Response {
@@ -414,42 +296,20 @@ fn go_clean_path(p: &str) -> String {
     clean
 }
 
-async fn serve_conn(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
-    sock.set_nodelay(true)?;
-    let (rd, mut wr) = sock.into_split();
-    let mut rd = BufReader::new(rd);
-    while let Some(req) = read_request(&mut rd).await? {
-        let resp = handle(&req, &st);
-        let reason = match resp.status {
-            200 => "OK",
-            301 => "Moved Permanently",
-            400 => "Bad Request",
-            403 => "Forbidden",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            409 => "Conflict",
-            413 => "Request Entity Too Large",
-            _ => "Unknown",
-        };
-        let ctype = if resp.json { "application/json" } else { "text/plain; charset=utf-8" };
-        let head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nX-Consul-Index: {}\r\nX-Consul-Knownleader: true\r\nX-Consul-Lastcontact: 0\r\nVary: Accept-Encoding\r\n{}{}\r\n",
-            resp.status,
-            resp.body.len(),
-            resp.index,
-            resp.location.as_ref().map(|l| format!("Location: {l}\r\n")).unwrap_or_default(),
-            if req.close { "Connection: close\r\n" } else { "" },
-        );
-        // One write per response (and no Nagle delay) keeps keep-alive round trips fast.
-        let mut out = head.into_bytes();
-        out.extend_from_slice(&resp.body);
-        wr.write_all(&out).await?;
-        wr.flush().await?;
-        if req.close {
-            break;
+impl From<Response> for HttpResponse {
+    fn from(r: Response) -> HttpResponse {
+        let ctype = if r.json { "application/json" } else { "text/plain; charset=utf-8" };
+        let mut out = HttpResponse::new(r.status, r.body)
+            .header("Content-Type", ctype)
+            .header("X-Consul-Index", &r.index.to_string())
+            .header("X-Consul-Knownleader", "true")
+            .header("X-Consul-Lastcontact", "0")
+            .header("Vary", "Accept-Encoding");
+        if let Some(l) = &r.location {
+            out = out.header("Location", l);
         }
+        out
     }
-    Ok(())
 }
 
 fn handle(req: &Request, st: &Mutex<State>) -> Response {
@@ -765,39 +625,8 @@ fn txn(req: &Request, s: &mut State, anonymous: bool) -> Response {
 /// A minimal blocking HTTP client for assertions against any Consul (the in-process server or a
 /// real one): returns status and body.
 pub fn http(base: &str, method: &str, path: &str, body: &[u8], token: Option<&str>) -> (u16, Vec<u8>) {
-    use std::io::{Read, Write};
-    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut sock = std::net::TcpStream::connect(hostport).expect("connect to Consul");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(t) = token {
-        head.push_str(&format!("X-Consul-Token: {t}\r\n"));
-    }
-    head.push_str("\r\n");
-    sock.write_all(head.as_bytes()).unwrap();
-    sock.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    sock.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-            let n = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
-            rest = &rest[eol + 2 + n + 2..];
-        }
-        body = out;
-    }
-    (status, body)
+    let headers: Vec<(&str, &str)> = token.map(|t| ("X-Consul-Token", t)).into_iter().collect();
+    server::call(base, method, path, &headers, body).expect("an answer from Consul")
 }
 
 /// Every key under `prefix` (Consul `?keys`), via HTTP.

@@ -1,9 +1,10 @@
 //! A tiny in-process fake of the DynamoDB JSON API, for behaviour DynamoDB Local never shows:
-//! `UnprocessedItems`, throttling, expired credentials, failing writes.
+//! `UnprocessedItems`, throttling, expired credentials, failing writes. Served by the tests' one
+//! HTTP server ([`super::http`]).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use super::http::{self as server, Response};
 
 use serde_json::Value;
 
@@ -20,22 +21,27 @@ pub type Responder = dyn Fn(&Call, &[Call]) -> (u16, Value) + Send + Sync;
 pub struct FakeDynamo {
     pub endpoint: String,
     pub calls: Arc<Mutex<Vec<Call>>>,
+    _server: server::Server,
 }
 
 impl FakeDynamo {
     pub fn start(responder: impl Fn(&Call, &[Call]) -> (u16, Value) + Send + Sync + 'static) -> FakeDynamo {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
-        let responder: Arc<Responder> = Arc::new(responder);
         let c = calls.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (c, r) = (c.clone(), responder.clone());
-                std::thread::spawn(move || serve(stream, c, r));
-            }
+        let server = server::Server::start(move |req| {
+            let op = req.header("x-amz-target").map(|t| t.rsplit('.').next().unwrap_or("").to_string());
+            let call =
+                Call { op: op.unwrap_or_default(), body: serde_json::from_slice(&req.body).unwrap_or(Value::Null) };
+            let (status, resp) = {
+                let mut all = c.lock().unwrap();
+                let r = responder(&call, &all);
+                all.push(call);
+                r
+            };
+            let resp = Response::new(status, resp.to_string()).header("Content-Type", "application/x-amz-json-1.0");
+            async move { resp }
         });
-        FakeDynamo { endpoint, calls }
+        FakeDynamo { endpoint: server.url(), calls, _server: server }
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -44,55 +50,6 @@ impl FakeDynamo {
 
     pub fn count(&self, op: &str) -> usize {
         self.calls().iter().filter(|c| c.op == op).count()
-    }
-}
-
-fn serve(stream: TcpStream, calls: Arc<Mutex<Vec<Call>>>, responder: Arc<Responder>) {
-    let mut out = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let (mut len, mut target) = (0usize, String::new());
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "content-length" => len = v.trim().parse().unwrap_or(0),
-                    "x-amz-target" => target = v.trim().rsplit('.').next().unwrap_or("").to_string(),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let call = Call { op: target, body: serde_json::from_slice(&body).unwrap_or(Value::Null) };
-        let (status, resp) = {
-            let mut all = calls.lock().unwrap();
-            let r = responder(&call, &all);
-            all.push(call);
-            r
-        };
-        let text = resp.to_string();
-        let reason = if status == 200 { "OK" } else { "Error" };
-        let msg = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{text}",
-            text.len()
-        );
-        if out.write_all(msg.as_bytes()).is_err() {
-            return;
-        }
     }
 }
 

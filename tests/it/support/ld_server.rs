@@ -1,14 +1,13 @@
 //! An in-process LaunchDarkly test server: polling `/sdk/latest-all` (ETag, 304, `?filter=`), SSE
 //! `/all` (put, patch, delete, heartbeats), 401 for an unknown SDK key, injectable faults (N×503,
-//! slow, truncated, malformed). A hand-written HTTP/1.1 server over a tokio TcpListener, running in
-//! a background thread with its own runtime; every request's headers are recorded.
+//! slow, truncated, malformed), served by the tests' one HTTP server ([`super::http`]); every
+//! request's headers are recorded.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use super::http::{self as server, Response};
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
@@ -65,6 +64,7 @@ enum StreamCmd {
 pub struct LdServer {
     pub uri: String,
     state: Arc<Mutex<State>>,
+    _server: server::Server,
 }
 
 /// The ETag the server gives a body.
@@ -79,24 +79,9 @@ impl LdServer {
     /// Start a server on a free port.
     pub fn start() -> LdServer {
         let state = Arc::new(Mutex::new(State::default()));
-        let (tx, rx) = std::sync::mpsc::channel();
         let st = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                tx.send(listener.local_addr().expect("addr").port()).expect("send port");
-                loop {
-                    let Ok((sock, _)) = listener.accept().await else { continue };
-                    let st = st.clone();
-                    tokio::spawn(async move {
-                        let _ = handle(sock, st).await;
-                    });
-                }
-            });
-        });
-        let port = rx.recv().expect("server started");
-        LdServer { uri: format!("http://127.0.0.1:{port}"), state }
+        let server = server::Server::start(move |req| handle(req, st.clone()));
+        LdServer { uri: server.url(), state, _server: server }
     }
 
     /// Serve `body` (a `/sdk/latest-all` JSON document) for `sdk_key`.
@@ -181,32 +166,13 @@ pub fn sse(event: &str, data: &str) -> String {
     s
 }
 
-async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = sock.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let head = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = head.split("\r\n");
-    let first = lines.next().unwrap_or("");
-    let mut parts = first.split(' ');
-    let method = parts.next().unwrap_or("").to_string();
-    let target = parts.next().unwrap_or("").to_string();
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), Some(q.to_string())),
-        None => (target.clone(), None),
+async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
+    let rec = Recorded {
+        method: req.method.clone(),
+        path: req.raw_path.clone(),
+        query: req.has_query.then(|| req.raw_query.clone()),
+        headers: req.headers.clone(),
     };
-    let headers: Vec<(String, String)> = lines
-        .take_while(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let rec = Recorded { method, path: path.clone(), query, headers };
     let (fault, body, before, after) = {
         let mut s = st.lock().unwrap();
         s.requests.push(rec.clone());
@@ -215,34 +181,36 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         (fault, body, s.before_put.clone(), s.after_put.clone())
     };
     match fault {
-        Some(Fault::Status(code)) => return respond(&mut sock, code, &[], "").await,
+        Some(Fault::Status(code)) => return Response::new(code, ""),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Malformed) => {
-            return respond(&mut sock, 200, &[("Content-Type", "application/json")], "{\"flags\": {oops").await;
+            return Response::new(200, "{\"flags\": {oops").header("Content-Type", "application/json");
         }
         Some(Fault::Truncate) => {
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{\"flags\":{";
-            sock.write_all(head.as_bytes()).await?;
-            return sock.shutdown().await;
+            // 1000 bytes promised, a few sent, then the connection is dropped.
+            let (resp, body) = Response::stream(200);
+            tokio::spawn(async move {
+                body.send("{\"flags\":{");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                body.abort();
+            });
+            return resp.header("Content-Type", "application/json").header("Content-Length", "1000");
         }
         None => {}
     }
     let Some(body) = body else {
-        return respond(&mut sock, 401, &[], "").await;
+        return Response::new(401, "");
     };
-    match path.as_str() {
+    match rec.path.as_str() {
         "/sdk/latest-all" => {
             let etag = etag_of(&body);
             if rec.header("if-none-match") == Some(etag.as_str()) {
-                return respond(&mut sock, 304, &[("ETag", &etag)], "").await;
+                return Response::new(304, "").header("ETag", &etag);
             }
-            respond(
-                &mut sock,
-                200,
-                &[("Content-Type", "application/json"), ("ETag", &etag), ("X-LD-EnvID", "env-1")],
-                &body,
-            )
-            .await
+            Response::new(200, body)
+                .header("Content-Type", "application/json")
+                .header("ETag", &etag)
+                .header("X-LD-EnvID", "env-1")
         }
         "/all" => {
             // Registered before the put is sent: once a client has the put, pushes reach it.
@@ -252,56 +220,39 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
                 s.streams.push((rec.header("authorization").unwrap_or_default().to_string(), tx));
                 s.hold.unwrap_or(Duration::from_secs(30))
             };
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
-            sock.write_all(head.as_bytes()).await?;
-            sock.write_all(before.as_bytes()).await?;
-            sock.flush().await?;
-            let put = sse("put", &format!("{{\"path\": \"/\", \"data\": {body}}}"));
-            // Split the put over several writes to exercise the parser's buffering.
-            let (a, b) = put.as_bytes().split_at(put.len() / 2);
-            sock.write_all(a).await?;
-            sock.flush().await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            sock.write_all(b).await?;
-            sock.write_all(after.as_bytes()).await?;
-            sock.write_all(b":heartbeat\n\n").await?;
-            sock.flush().await?;
-            // Keep the stream open a while, as the service does, sending what tests push.
-            let deadline = tokio::time::sleep(hold);
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    cmd = rx.recv() => match cmd {
-                        Some(StreamCmd::Send(text)) => {
-                            sock.write_all(text.as_bytes()).await?;
-                            sock.flush().await?;
-                        }
-                        Some(StreamCmd::Close) | None => break,
-                    },
-                    _ = &mut deadline => break,
+            let (resp, out) = Response::stream(200);
+            tokio::spawn(async move {
+                out.send(before);
+                let put = sse("put", &format!("{{\"path\": \"/\", \"data\": {body}}}"));
+                // Split the put over several writes to exercise the parser's buffering.
+                let (a, b) = put.as_bytes().split_at(put.len() / 2);
+                out.send(a.to_vec());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                out.send(b.to_vec());
+                out.send(after);
+                out.send(":heartbeat\n\n");
+                // Keep the stream open a while, as the service does, sending what tests push.
+                let deadline = tokio::time::sleep(hold);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        cmd = rx.recv() => match cmd {
+                            Some(StreamCmd::Send(text)) => {
+                                if !out.send(text) {
+                                    break;
+                                }
+                            }
+                            Some(StreamCmd::Close) | None => break,
+                        },
+                        _ = &mut deadline => break,
+                    }
                 }
-            }
-            sock.shutdown().await
+                // Dropping `out` ends the body; the connection then closes.
+            });
+            resp.header("Content-Type", "text/event-stream")
+                .header("Cache-Control", "no-cache")
+                .header("Connection", "close")
         }
-        _ => respond(&mut sock, 404, &[], "").await,
+        _ => Response::new(404, ""),
     }
-}
-
-async fn respond(sock: &mut TcpStream, code: u16, headers: &[(&str, &str)], body: &str) -> std::io::Result<()> {
-    let reason = match code {
-        200 => "OK",
-        304 => "Not Modified",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        503 => "Service Unavailable",
-        _ => "Status",
-    };
-    let mut s = format!("HTTP/1.1 {code} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-    for (k, v) in headers {
-        s.push_str(&format!("{k}: {v}\r\n"));
-    }
-    s.push_str("\r\n");
-    s.push_str(body);
-    sock.write_all(s.as_bytes()).await?;
-    sock.shutdown().await
 }
