@@ -246,3 +246,11 @@ impl Admin for MemoryStore {
             .unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The store-contract scenarios ([`crate::store::conformance`]) on the in-memory store.
+    mod conformance {
+        crate::store_conformance!(crate::store::conformance::MemoryHarness::new());
+    }
+}

@@ -2,6 +2,8 @@
 //! ([`Admin`]) every backend implements, one module per backend, and an in-memory backend
 //! ([`memory`]). Commands never speak Redis, DynamoDB or Consul directly.
 
+#[doc(hidden)]
+pub mod conformance;
 pub mod consul;
 pub mod dynamodb;
 pub mod lease;
