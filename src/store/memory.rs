@@ -253,4 +253,112 @@ mod tests {
     mod conformance {
         crate::store_conformance!(crate::store::conformance::MemoryHarness::new());
     }
+
+    use super::*;
+    use crate::store::{NoProgress, conformance::flag_file};
+
+    fn data(flags: &[&str], segments: &[&str]) -> DataSet {
+        crate::source::file::parse_json(&flag_file(flags, segments)).expect("a valid data set")
+    }
+
+    async fn init(s: &MemoryStore, prefix: &str, d: &DataSet) {
+        s.init(prefix, d, &NoProgress, &Shutdown::never()).await.expect("init");
+    }
+
+    /// What `sync --dry-run` reports: the plan from the store's current contents to the new data.
+    #[tokio::test]
+    async fn sync_plan_from_the_stored_contents() {
+        let s = MemoryStore::new();
+        init(
+            &s,
+            "p",
+            &data(&[r#"{"key":"a","version":1}"#, r#"{"key":"b","version":1}"#], &[r#"{"key":"s","version":1}"#]),
+        )
+        .await;
+        let old = crate::commands::sync::current_contents(&s, "p").await.unwrap();
+        let plan = crate::data::plan_changes(
+            &old,
+            &data(&[r#"{"key":"a","version":1}"#, r#"{"key":"b","version":2}"#, r#"{"key":"c","version":1}"#], &[]),
+        );
+        assert_eq!(plan.added, ["flags/c"]);
+        assert_eq!(plan.updated, ["flags/b"]);
+        assert_eq!(plan.removed, ["segments/s"]);
+        assert_eq!(plan.unchanged, 1);
+    }
+
+    /// The emptiness rule: an empty source never replaces a prefix holding items (a tombstone
+    /// counts) unless allowed; an empty prefix may be written.
+    #[tokio::test]
+    async fn sync_refuses_to_empty_a_prefix_that_holds_items() {
+        let s = MemoryStore::new();
+        let empty = DataSet::default();
+        assert!(crate::source::refuse_to_empty(&s, "p", &empty, "the file", false).await.is_ok());
+        s.put_raw("p", Kind::Segments, "gone", r#"{"version":3,"deleted":true}"#);
+        let e = crate::source::refuse_to_empty(&s, "p", &empty, "the file", false).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the source (the file) holds no flags or segments; refusing to empty Memory prefix \"p\", which holds 1 tombstone"
+        );
+        assert!(crate::source::refuse_to_empty(&s, "p", &empty, "the file", true).await.is_ok());
+        let refusal = crate::commands::sync::would_refuse(&s, "p", &empty, "the file", false).await.unwrap();
+        assert!(refusal.is_some_and(|r| r.contains("refusing to empty")));
+        // A failed init leaves the prefix as it was.
+        s.fail_next_init_after(0);
+        assert!(
+            s.init("p", &data(&[r#"{"key":"a","version":1}"#], &[]), &NoProgress, &Shutdown::never()).await.is_err()
+        );
+        assert_eq!(s.layout("p").into_iter().collect::<Vec<_>>(), ["segments/gone"]);
+    }
+
+    /// `validate` of one prefix: the missing marker, items that are not usable, broken references
+    /// and keys that are not LaunchDarkly data.
+    #[tokio::test]
+    async fn validate_reports_what_the_sdks_would_trip_on() {
+        let s = MemoryStore::new();
+        s.put_raw("p", Kind::Flags, "a", r#"{"key":"a","version":1,"on":true,"prerequisites":[{"key":"missing","variation":0}],"variations":[true,false],"offVariation":1,"fallthrough":{"variation":0},"salt":"x"}"#);
+        s.put_raw("p", Kind::Flags, "bad", "not json");
+        s.put_other("p", "other-tool");
+        let found = crate::commands::validate::validate_prefix(&s, "p").await.unwrap();
+        let checks: Vec<(&str, Option<&str>)> = found.iter().map(|f| (f.check, f.key.as_deref())).collect();
+        assert!(checks.contains(&("not-initialized", None)), "{checks:?}");
+        assert!(checks.contains(&("bad-item", Some("bad"))), "{checks:?}");
+        assert!(checks.contains(&("unknown-key", Some("p/other-tool"))), "{checks:?}");
+        assert!(checks.iter().any(|(c, k)| c.contains("prerequisite") && *k == Some("a")), "{checks:?}");
+        // A clean, initialized prefix has nothing to report.
+        init(&s, "q", &data(&[r#"{"key":"ok","version":1,"on":true,"prerequisites":[],"targets":[],"contextTargets":[],"rules":[],"fallthrough":{"variation":0},"offVariation":1,"variations":[true,false],"salt":"x","trackEvents":false,"trackEventsFallthrough":false,"debugEventsUntilDate":null,"clientSide":false,"deleted":false}"#], &[])).await;
+        let found = crate::commands::validate::validate_prefix(&s, "q").await.unwrap();
+        assert!(found.iter().all(|f| f.severity != crate::model_check::Severity::Error), "{found:?}");
+    }
+
+    /// `diff` of two prefixes read from a store: added, removed and changed items.
+    #[tokio::test]
+    async fn diff_of_two_stored_prefixes() {
+        use crate::commands::diff::diff_data_sets;
+        let s = MemoryStore::new();
+        init(&s, "a", &data(&[r#"{"key":"x","version":1,"on":true}"#, r#"{"key":"y","version":1}"#], &[])).await;
+        init(&s, "b", &data(&[r#"{"key":"x","version":2,"on":false}"#, r#"{"key":"z","version":1}"#], &[])).await;
+        let (a, b) = (s.read_data_set("a").await.unwrap(), s.read_data_set("b").await.unwrap());
+        let r = diff_data_sets(&a, &b, None, None);
+        let keys: Vec<&str> = r.differences.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["x", "y", "z"]);
+        assert_eq!(r.unchanged, 0);
+        assert!(diff_data_sets(&a, &a, None, None).differences.is_empty());
+    }
+
+    /// Upserts after an init (what relay does with stream patches, and its recovery init from
+    /// memory when the store comes back): a stale patch never overwrites, a re-init replaces all.
+    #[tokio::test]
+    async fn relay_style_patches_then_recovery_init() {
+        let s = MemoryStore::new();
+        let d = data(&[r#"{"key":"f","version":3}"#], &[]);
+        init(&s, "p", &d).await;
+        let newer = Item::parse(Kind::Flags, "f", r#"{"key":"f","version":4}"#.into()).unwrap();
+        let older = Item::parse(Kind::Flags, "f", r#"{"key":"f","version":2}"#.into()).unwrap();
+        assert_eq!(s.upsert("p", Kind::Flags, &newer).await.unwrap(), Upserted::Applied);
+        assert_eq!(s.upsert("p", Kind::Flags, &older).await.unwrap(), Upserted::Stale { stored_version: 4 });
+        // Recovery writes the memory's whole data set again: the marker last, the old state replaced.
+        init(&s, "p", &d).await;
+        assert_eq!(s.get("p", Kind::Flags, "f").await.unwrap().map(|i| i.version), Some(3));
+        assert_eq!(s.writes().last().map(String::as_str), Some("p/$inited"));
+    }
 }
