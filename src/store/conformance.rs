@@ -48,6 +48,8 @@ pub trait Harness {
     /// Store a key under the prefix that is not LaunchDarkly data (another tool's, or Big
     /// Segments data); returns its name as [`Harness::layout`] lists it.
     fn put_other_key(&self, prefix: &str) -> String;
+    /// The value of the key [`Harness::put_other_key`] stored, as text.
+    fn other_key(&self, prefix: &str) -> Option<String>;
     /// Store a key outside every LaunchDarkly prefix whose name starts with `prefix` (another
     /// application's), with `value`.
     fn put_beside(&self, prefix: &str, value: &str);
@@ -160,8 +162,13 @@ pub fn resync_removes_stale_items<H: Harness + ?Sized>(h: &H) {
         ),
     );
     let other = h.put_other_key(&p);
+    let other_value = h.other_key(&p);
+    assert!(other_value.is_some(), "{}", h.name());
     sync_ok(h, &p, &flag_file(&[r#"{"key":"b","version":2}"#], &[]));
-    assert_eq!(h.dump(&p, true), "{\"flags\":{\"b\":{\"key\":\"b\",\"version\":2}},\"segments\":{}}\n", "{}", h.name());
+    let want = "{\"flags\":{\"b\":{\"key\":\"b\",\"version\":2}},\"segments\":{}}\n";
+    assert_eq!(h.dump(&p, false), want, "{}", h.name());
+    assert_eq!(h.dump(&p, true), want, "{}", h.name());
+    assert_eq!(h.other_key(&p), other_value, "{}", h.name());
     let want: BTreeSet<String> = ["$inited".to_string(), "features/b".to_string(), other].into_iter().collect();
     assert_eq!(h.layout(&p), want, "{}", h.name());
     assert_eq!(h.raw_item(&p, Kind::Flags, "b").as_deref(), Some(r#"{"key":"b","version":2}"#), "{}", h.name());
@@ -178,6 +185,8 @@ pub fn sibling_prefix_untouched<H: Harness + ?Sized>(h: &H) {
     h.put_marker(&sibling);
     h.put_beside(&p, "theirs");
     let other = h.put_other_key(&p);
+    let other_value = h.other_key(&p);
+    assert!(other_value.is_some(), "{}", h.name());
     for _ in 0..2 {
         sync_ok(h, &p, &examples());
     }
@@ -195,6 +204,7 @@ pub fn sibling_prefix_untouched<H: Harness + ?Sized>(h: &H) {
     );
     assert_eq!(h.beside(&p).as_deref(), Some("theirs"), "{}", h.name());
     assert!(h.layout(&p).contains(&other), "{}: {other} under the prefix was removed", h.name());
+    assert_eq!(h.other_key(&p), other_value, "{}", h.name());
 }
 
 /// Every tombstone shape the SDKs write is read as a tombstone keyed by its store address (never
@@ -418,6 +428,10 @@ impl Harness for MemoryHarness {
     fn put_other_key(&self, prefix: &str) -> String {
         self.store.put_other(prefix, "other-tool");
         "other-tool".into()
+    }
+
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        self.store.layout(prefix).take("other-tool")
     }
 
     fn put_beside(&self, prefix: &str, value: &str) {

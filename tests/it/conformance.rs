@@ -115,6 +115,11 @@ impl Harness for RedisHarness {
         "unrelated".into()
     }
 
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        let k = format!("{prefix}:unrelated");
+        (redis_cli(&["EXISTS", &k]).trim() == "1").then(|| redis_cli(&["GET", &k]).trim_end().to_string())
+    }
+
     fn put_beside(&self, prefix: &str, value: &str) {
         redis_cli(&["SET", &format!("{prefix}-other-app"), value]);
     }
@@ -258,6 +263,10 @@ impl Harness for DynamoHarness {
         "big_segments_user/abc".into()
     }
 
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        self.row(&format!("{prefix}:big_segments_user"), "abc").map(|r| r["included"].to_string())
+    }
+
     fn put_beside(&self, prefix: &str, value: &str) {
         crate::support::ddb::put(
             &self.table,
@@ -380,6 +389,10 @@ impl Harness for ConsulHarness {
     fn put_other_key(&self, prefix: &str) -> String {
         self.t.put(&format!("{prefix}/other-tool"), "keep me");
         "other-tool".into()
+    }
+
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        self.t.raw(&format!("{prefix}/other-tool")).map(|v| String::from_utf8(v).expect("a UTF-8 value"))
     }
 
     fn put_beside(&self, prefix: &str, value: &str) {
