@@ -14,13 +14,32 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn output(o: &std::process::Output) -> (i32, String) {
-    (o.status.code().unwrap_or(-1), stderr(o))
+/// `ldstore <args>` with a harness's store options and `--prefix`.
+type Cli<'a> = &'a dyn Fn(&[&str]) -> std::process::Command;
+
+/// `ldstore sync --from-file` of a flag file's text: the exit code and standard error.
+fn cli_sync(cli: Cli, file: &str) -> (i32, String) {
+    let (_d, f) = temp_file("flags.json", file);
+    let o = run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()]));
+    (o.status.code().unwrap_or(-1), stderr(&o))
 }
 
-fn stats_of(o: &std::process::Output) -> Value {
-    assert_code(o, 0);
-    let v: Value = serde_json::from_str(&stdout(o)).expect("inspect --output json is JSON");
+/// `ldstore dump` (exit 0): standard output.
+fn cli_dump(cli: Cli, include_deleted: bool) -> String {
+    let mut c = cli(&["dump"]);
+    if include_deleted {
+        c.arg("--include-deleted");
+    }
+    let o = run(&mut c);
+    assert_code(&o, 0);
+    stdout(&o)
+}
+
+/// The `stats` of `ldstore inspect --output json`.
+fn cli_stats(cli: Cli) -> Value {
+    let o = run(&mut cli(&["inspect", "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("inspect --output json is JSON");
     v["stats"].clone()
 }
 
@@ -60,22 +79,15 @@ impl Harness for RedisHarness {
     }
 
     fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        let (_d, f) = temp_file("flags.json", file);
-        output(&run(&mut self.cmd(&["sync", "--from-file", f.to_str().unwrap()], prefix)))
+        cli_sync(&|args| self.cmd(args, prefix), file)
     }
 
     fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        let mut c = self.cmd(&["dump"], prefix);
-        if include_deleted {
-            c.arg("--include-deleted");
-        }
-        let o = run(&mut c);
-        assert_code(&o, 0);
-        stdout(&o)
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
     }
 
     fn stats(&self, prefix: &str) -> Value {
-        stats_of(&run(&mut self.cmd(&["inspect", "--output", "json"], prefix)))
+        cli_stats(&|args| self.cmd(args, prefix))
     }
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
@@ -207,22 +219,15 @@ impl Harness for DynamoHarness {
     }
 
     fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        let (_d, f) = temp_file("flags.json", file);
-        output(&run(&mut self.cmd(&["sync", "--from-file", f.to_str().unwrap()], prefix)))
+        cli_sync(&|args| self.cmd(args, prefix), file)
     }
 
     fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        let mut c = self.cmd(&["dump"], prefix);
-        if include_deleted {
-            c.arg("--include-deleted");
-        }
-        let o = run(&mut c);
-        assert_code(&o, 0);
-        stdout(&o)
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
     }
 
     fn stats(&self, prefix: &str) -> Value {
-        stats_of(&run(&mut self.cmd(&["inspect", "--output", "json"], prefix)))
+        cli_stats(&|args| self.cmd(args, prefix))
     }
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
@@ -334,6 +339,12 @@ impl ConsulHarness {
         ConsulHarness { t: crate::consul::Target::local() }
     }
 
+    fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
+        let mut c = self.t.cmd(args);
+        c.args(["--prefix", prefix]);
+        c
+    }
+
     fn server(&self) -> &crate::support::consul_server::ConsulServer {
         self.t.server.as_ref().expect("the in-process Consul server")
     }
@@ -349,22 +360,15 @@ impl Harness for ConsulHarness {
     }
 
     fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        let (_d, f) = temp_file("flags.json", file);
-        output(&run(&mut self.t.cmd(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", prefix])))
+        cli_sync(&|args| self.cmd(args, prefix), file)
     }
 
     fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        let mut c = self.t.cmd(&["dump", "--prefix", prefix]);
-        if include_deleted {
-            c.arg("--include-deleted");
-        }
-        let o = run(&mut c);
-        assert_code(&o, 0);
-        stdout(&o)
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
     }
 
     fn stats(&self, prefix: &str) -> Value {
-        stats_of(&run(&mut self.t.cmd(&["--output", "json", "inspect", "--prefix", prefix])))
+        cli_stats(&|args| self.cmd(args, prefix))
     }
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {

@@ -287,21 +287,26 @@ impl DynamoStore {
         m
     }
 
-    /// Every page of a `Query` on one namespace (consistent reads), passing each row to `row`.
+    /// A `Query` of every row of one namespace, with consistent reads.
+    fn namespace_query(&self, ns: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#namespace = :namespace")
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .expression_attribute_values(":namespace", AttributeValue::S(ns.to_string()))
+    }
+
+    /// Every page of a `Query` on one namespace (consistent reads, through the SDK's paginator),
+    /// passing each row to `row`.
     async fn query_namespace(
         &self,
         ns: &str,
         keys_only: bool,
         row: &mut (dyn FnMut(HashMap<String, AttributeValue>) -> anyhow::Result<()> + Send),
     ) -> anyhow::Result<()> {
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("#namespace = :namespace")
-            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-            .expression_attribute_values(":namespace", AttributeValue::S(ns.to_string()));
+        let mut q = self.namespace_query(ns);
         if keys_only {
             q = q.projection_expression("#namespace, #key").expression_attribute_names("#key", ATTR_KEY);
         }
@@ -656,13 +661,7 @@ impl Store for DynamoStore {
     async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
         // One row is enough: a Query with no filter returns it when there is one.
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("#namespace = :namespace")
-            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-            .expression_attribute_values(":namespace", AttributeValue::S(namespace(prefix, kind.namespace())))
+            .namespace_query(&namespace(prefix, kind.namespace()))
             .projection_expression("#namespace")
             .limit(1)
             .send()
