@@ -326,6 +326,24 @@ pub fn failed_init_leaves_old_data<H: Harness + ?Sized>(h: &H) {
     assert!(h.layout(&fresh).is_empty(), "{}: {:?}", h.name(), h.layout(&fresh));
 }
 
+/// A scenario and its name.
+pub type Scenario<H> = (&'static str, fn(&H));
+
+/// Every scenario by name, for running them all in one test (over a list of targets). The same
+/// list as [`store_conformance!`](crate::store_conformance) below: keep the two in step.
+pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 8] {
+    [
+        ("layout_written", layout_written::<H>),
+        ("round_trip_is_byte_identical", round_trip_is_byte_identical::<H>),
+        ("resync_removes_stale_items", resync_removes_stale_items::<H>),
+        ("sibling_prefix_untouched", sibling_prefix_untouched::<H>),
+        ("every_tombstone_shape_is_read", every_tombstone_shape_is_read::<H>),
+        ("upsert_is_version_guarded", upsert_is_version_guarded::<H>),
+        ("marker_written_last", marker_written_last::<H>),
+        ("failed_init_leaves_old_data", failed_init_leaves_old_data::<H>),
+    ]
+}
+
 /// One `#[test]` per conformance scenario for the harness `$harness` builds (a fresh harness per
 /// test). Use it inside a module named after the backend.
 #[macro_export]

@@ -252,6 +252,15 @@ mod tests {
     /// The store-contract scenarios ([`crate::store::conformance`]) on the in-memory store.
     mod conformance {
         crate::store_conformance!(crate::store::conformance::MemoryHarness::new());
+
+        /// The list of scenarios (for loops over targets) runs too.
+        #[test]
+        fn every_listed_scenario() {
+            use crate::store::conformance::{MemoryHarness, scenarios};
+            for (_name, scenario) in scenarios::<MemoryHarness>() {
+                scenario(&MemoryHarness::new());
+            }
+        }
     }
 
     use super::*;

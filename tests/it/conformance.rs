@@ -328,7 +328,8 @@ mod dynamodb {
 
 // ---------------------------------------------------------------------------------------------
 // Consul: KV keys `<p>/features/<key>`, `<p>/segments/<key>`, `<p>/$inited`, on the in-process
-// Consul test server (its counters show the order of the writes).
+// Consul test server (its counters show the order of the writes), and also on the real Consul
+// named by CONSUL_HTTP_ADDR when it is set (as tests/it/consul.rs does).
 
 struct ConsulHarness {
     t: crate::consul::Target,
@@ -345,8 +346,8 @@ impl ConsulHarness {
         c
     }
 
-    fn server(&self) -> &crate::support::consul_server::ConsulServer {
-        self.t.server.as_ref().expect("the in-process Consul server")
+    fn server(&self) -> Option<&crate::support::consul_server::ConsulServer> {
+        self.t.server.as_ref()
     }
 }
 
@@ -410,10 +411,12 @@ impl Harness for ConsulHarness {
     fn check_layout(&self, prefix: &str, items: &[(Kind, &str, u64, &str)]) {
         assert_eq!(self.t.raw(&format!("{prefix}/$inited")).unwrap(), b"", "marker value must be empty");
         // Stored values are the item JSON itself, byte for byte, not re-encoded.
-        let snap = self.server().snapshot();
-        for (kind, key, _, json) in items {
-            let v = &snap[&format!("{prefix}/{}/{key}", kind.namespace())].value;
-            assert_eq!(v.as_slice(), json.as_bytes());
+        if let Some(s) = self.server() {
+            let snap = s.snapshot();
+            for (kind, key, _, json) in items {
+                let v = &snap[&format!("{prefix}/{}/{key}", kind.namespace())].value;
+                assert_eq!(v.as_slice(), json.as_bytes());
+            }
         }
         // inspect shows the exact keys.
         let o = run(&mut self.t.cmd(&["inspect", "--prefix", prefix]));
@@ -428,13 +431,15 @@ impl Harness for ConsulHarness {
     fn check_upserted(&self, _prefix: &str, _kind: Kind, _key: &str, _version: u64) {}
 
     fn reset_writes(&self) {
-        self.server().reset_counters();
+        if let Some(s) = self.server() {
+            s.reset_counters();
+        }
     }
 
     fn writes(&self, prefix: &str) -> Option<Vec<String>> {
         // The keys each applied transaction set, in order, without the sync lease's operations.
         let (dir, lease) = (format!("{prefix}/"), format!("{prefix}/ldstore_sync"));
-        let c = self.server().counters();
+        let c = self.server()?.counters();
         Some(
             c.txn_ops
                 .iter()
@@ -453,6 +458,17 @@ impl Harness for ConsulHarness {
 mod consul {
     use super::*;
     ldstore::store_conformance!(ConsulHarness::new());
+
+    /// Every scenario on the real Consul named by CONSUL_HTTP_ADDR, when it is set.
+    #[test]
+    fn on_a_real_consul_too() {
+        for t in crate::consul::targets().into_iter().filter(|t| t.server.is_none()) {
+            let h = ConsulHarness { t };
+            for (_name, scenario) in ldstore::store::conformance::scenarios::<ConsulHarness>() {
+                scenario(&h);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
