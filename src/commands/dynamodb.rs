@@ -11,7 +11,7 @@ use crate::cli::{Billing, CheckTableArgs, CreateTableArgs, DynamodbArgs, Dynamod
 use crate::config::DynamoDbConfig;
 use crate::exit::{self, UsageError};
 use crate::store::dynamodb::{DynamoStore, NewTable, REQUIRED_SCHEMA, TableFacts};
-use crate::store::{Store, StoreError};
+use crate::store::{Admin, StoreError};
 
 /// How long to wait for a new table to become ACTIVE.
 const WAIT_LIMIT: Duration = Duration::from_secs(600);

@@ -7,7 +7,7 @@ use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::InspectArgs;
 use crate::config;
 use crate::exit;
-use crate::store::{self, PrefixStats, Store};
+use crate::store::{self, Admin, PrefixStats};
 
 fn synced_on(ms: Option<i64>) -> String {
     match ms {
@@ -37,11 +37,11 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<i32> {
 
 /// What an empty answer means for this store: for Consul, a list the token may not read comes back
 /// empty rather than denied, so "empty" could also be "no permission".
-fn nothing_found(store: &dyn Store) -> String {
+fn nothing_found(store: &dyn Admin) -> String {
     format!("no LaunchDarkly data found{}", store.empty_listing_note())
 }
 
-async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
+async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<i32> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
     for p in &prefixes {
@@ -106,7 +106,7 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
-async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
+async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<i32> {
     let s = store.stats(prefix).await?;
     let keys = store.keys(prefix);
     let empty = !s.initialized

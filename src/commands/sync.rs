@@ -17,7 +17,7 @@ use crate::exit::{self, UsageError};
 use crate::relayconf::RelayConfig;
 use crate::secrets;
 use crate::source::{self, Fetched, Source, file::FileSource};
-use crate::store::{self, Entry, FedCounts, Feed, Progress, Store, StoreError};
+use crate::store::{self, Admin, Entry, FedCounts, Feed, Progress, Store, StoreError};
 
 /// Build the source a sync reads from.
 pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
@@ -167,7 +167,7 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
 async fn read_while_opening(
     read: impl Future<Output = Result<Fetched>>,
     cfg: &StoreConfig,
-) -> Result<(Fetched, Result<Box<dyn Store>, StoreError>)> {
+) -> Result<(Fetched, Result<Box<dyn Admin>, StoreError>)> {
     let read = std::pin::pin!(read);
     let opening = std::pin::pin!(store::open(cfg));
     match future::select(read, opening).await {
@@ -207,7 +207,7 @@ pub async fn would_refuse(
 /// What a sync would change. `refusal`: why the real run would be refused (an empty source over a
 /// prefix that holds items, without --allow-empty); the plan then shows what --allow-empty would
 /// remove. The dry run itself succeeds (exit 0): it did what it was asked.
-async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, refusal: Option<String>, ctx: &Ctx) -> Result<i32> {
+async fn dry_run(store: &dyn Admin, prefix: &str, data: &DataSet, refusal: Option<String>, ctx: &Ctx) -> Result<i32> {
     let current = current_contents(store, prefix).await?;
     let plan = plan_changes(&current, data);
     if ctx.json() {

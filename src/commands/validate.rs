@@ -26,10 +26,10 @@ use crate::config;
 use crate::data::Kind;
 use crate::exit;
 use crate::model_check::{CheckPool, CrossChecks, Finding, Severity};
-use crate::store::{self, Entry, Store};
+use crate::store::{self, Admin, Entry};
 
 /// All findings for one prefix.
-pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Finding>> {
+pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     if !store.is_initialized(prefix).await? {
         out.push(Finding::error(

@@ -241,7 +241,7 @@ impl Source for StoreSource {
         // A prefix with no data is read as nothing at all: never take that for an empty data set.
         if !store::holds_ld_data(s.as_ref(), &prefix).await? {
             return Err(SourceError::NoData {
-                backend: s.backend(),
+                backend: s.backend().as_str(),
                 location: location(s.as_ref()),
                 prefix,
                 found: s.list_prefixes().await.ok(),
@@ -253,7 +253,7 @@ impl Source for StoreSource {
 }
 
 /// Where a store is, after its prefix in a message: `at redis://h:6379`, `in table "t" at …`.
-fn location(s: &dyn store::Store) -> String {
+fn location(s: &dyn store::Admin) -> String {
     let address = s.address();
     if address.starts_with("table ") { format!("in {address}") } else { format!("at {address}") }
 }
@@ -275,10 +275,10 @@ pub async fn refuse_to_empty(
     if allow_empty || !data.is_empty() || !store::holds_items(st, prefix).await? {
         return Ok(());
     }
-    let stats = st.stats(prefix).await?;
+    let stats = store::item_stats(st, prefix).await?;
     Err(SourceError::Empty {
         source_name: source_name.to_string(),
-        backend: st.backend(),
+        backend: st.backend().as_str(),
         prefix: prefix.to_string(),
         holds: holdings(&stats),
     }

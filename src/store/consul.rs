@@ -19,13 +19,16 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
 use super::lease::{self, Guard, Halt, LeaseRecord, LeaseStore, Stop, Stored, Tally};
-use super::{BadItem, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor, entry_bytes};
+use super::{
+    Admin, Backend, BadItem, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, Visitor,
+    entry_bytes,
+};
 use crate::config::ConsulConfig;
 use crate::data::{DataSet, Item, ItemError, Kind};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 
-const BACKEND: &str = "Consul";
+const BACKEND: &str = Backend::Consul.as_str();
 pub const DEFAULT_PREFIX: &str = "launchdarkly";
 /// Operations per `/v1/txn` request (64 everywhere; 128 only since Consul 1.14).
 pub const TXN_MAX_OPS: usize = 64;
@@ -42,7 +45,7 @@ pub struct ConsulStore {
     timeout: Duration,
 }
 
-pub async fn open(cfg: &ConsulConfig) -> Result<Box<dyn Store>, StoreError> {
+pub async fn open(cfg: &ConsulConfig) -> Result<Box<dyn Admin>, StoreError> {
     Ok(Box::new(ConsulStore::connect(cfg)?))
 }
 
@@ -684,46 +687,12 @@ impl LeaseStore for ConsulStore {
 
 #[async_trait]
 impl Store for ConsulStore {
-    fn backend(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn address(&self) -> String {
-        // As given (the URL form adds a `/`), with any password masked.
-        secrets::redact_url(&self.base).trim_end_matches('/').to_string()
+    fn backend(&self) -> Backend {
+        Backend::Consul
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {
         super::prefix_or(requested, DEFAULT_PREFIX)
-    }
-
-    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
-        vec![
-            KeyInfo { role: "flags".into(), key: format!("{prefix}/features/<flag key>") },
-            KeyInfo { role: "segments".into(), key: format!("{prefix}/segments/<segment key>") },
-            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
-            KeyInfo {
-                role: "ldstore sync lease (only while a sync runs, or after one was interrupted)".into(),
-                key: Self::lease_key_of(prefix),
-            },
-        ]
-    }
-
-    fn item_size_limit(&self) -> Option<usize> {
-        Some(MAX_VALUE_SIZE)
-    }
-
-    fn empty_listing_note(&self) -> &'static str {
-        " (or no permission to read it: check the Consul token)"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        let url = format!("{}/v1/status/leader", self.base);
-        let (status, body) = self.send(Method::GET, url, None, "status").await?;
-        if !status.is_success() {
-            return Err(self.unexpected(status, &body, "status"));
-        }
-        Ok(())
     }
 
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
@@ -807,10 +776,6 @@ impl Store for ConsulStore {
         lease::conclude(self, prefix, &guard, &tally, "the transaction in flight", outcome).await
     }
 
-    async fn sync_lease(&self, prefix: &str) -> Result<Option<LeaseRecord>, StoreError> {
-        Ok(self.read_lease(prefix).await?.map(|s| s.record))
-    }
-
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
         let key = Self::item_key(prefix, kind, &item.key);
         for _ in 0..UPSERT_ATTEMPTS {
@@ -834,6 +799,47 @@ impl Store for ConsulStore {
             // `false`: another writer changed the key since the GET; read again and retry.
         }
         Err(StoreError::Contention { store: BACKEND, attempts: UPSERT_ATTEMPTS, what: key })
+    }
+}
+
+#[async_trait]
+impl Admin for ConsulStore {
+    fn address(&self) -> String {
+        // As given (the URL form adds a `/`), with any password masked.
+        secrets::redact_url(&self.base).trim_end_matches('/').to_string()
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags".into(), key: format!("{prefix}/features/<flag key>") },
+            KeyInfo { role: "segments".into(), key: format!("{prefix}/segments/<segment key>") },
+            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
+            KeyInfo {
+                role: "ldstore sync lease (only while a sync runs, or after one was interrupted)".into(),
+                key: Self::lease_key_of(prefix),
+            },
+        ]
+    }
+
+    fn item_size_limit(&self) -> Option<usize> {
+        Some(MAX_VALUE_SIZE)
+    }
+
+    fn empty_listing_note(&self) -> &'static str {
+        " (or no permission to read it: check the Consul token)"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let url = format!("{}/v1/status/leader", self.base);
+        let (status, body) = self.send(Method::GET, url, None, "status").await?;
+        if !status.is_success() {
+            return Err(self.unexpected(status, &body, "status"));
+        }
+        Ok(())
+    }
+
+    async fn sync_lease(&self, prefix: &str) -> Result<Option<LeaseRecord>, StoreError> {
+        Ok(self.read_lease(prefix).await?.map(|s| s.record))
     }
 
     /// Keys under `<p>/` that are neither items (`features/…`, `segments/…`) nor the marker nor

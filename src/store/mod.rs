@@ -1,9 +1,13 @@
-//! The store-connection layer: one trait every backend implements, one module per backend.
-//! Commands never speak Redis, DynamoDB or Consul directly.
+//! The store-connection layer: the SDK store contract ([`Store`]) and inspection/administration
+//! ([`Admin`]) every backend implements, one module per backend, and an in-memory backend
+//! ([`memory`]). Commands never speak Redis, DynamoDB or Consul directly.
 
+#[doc(hidden)]
+pub mod conformance;
 pub mod consul;
 pub mod dynamodb;
 pub mod lease;
+pub mod memory;
 pub mod redis;
 
 use std::sync::Arc;
@@ -273,34 +277,53 @@ pub fn entry(kind: Kind, key: &str, json: String) -> Entry {
     }
 }
 
-/// A connected store. Every method takes the effective prefix (see [`Store::effective_prefix`]),
-/// so one connection serves many prefixes (inspect of all prefixes, multi-environment sync).
+/// Which kind of store a connection speaks to. Displayed as the store's name in messages
+/// (`Redis`, `DynamoDB`, `Consul`, `Memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Redis,
+    DynamoDb,
+    Consul,
+    /// The in-memory store ([`memory::MemoryStore`]), for tests.
+    Memory,
+}
+
+impl Backend {
+    /// The name shown in messages (and in [`StoreError`]s, which hold it as text).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Redis => "Redis",
+            Backend::DynamoDb => "DynamoDB",
+            Backend::Consul => "Consul",
+            Backend::Memory => "Memory",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Backend {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The persistent-store contract every backend honours, as the LaunchDarkly SDKs and the Relay
+/// Proxy use a store: full init of a prefix (atomic where the store allows it), read all of a kind,
+/// read one, version-guarded upsert, the initialized marker. Every method takes the effective
+/// prefix (see [`Store::effective_prefix`]), so one connection serves many prefixes (inspect of all
+/// prefixes, multi-environment sync). Inspection and administration are [`Admin`]'s.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Backend name for messages: `Redis`, `DynamoDB`, `Consul`.
-    fn backend(&self) -> &'static str;
-
-    /// Address for display, with secrets masked.
-    fn address(&self) -> String;
+    /// Which store this is (its name in messages).
+    fn backend(&self) -> Backend;
 
     /// The prefix actually used for a requested one (`None` or empty means the backend default).
     fn effective_prefix(&self, requested: Option<&str>) -> String;
-
-    /// The exact store keys a prefix resolves to.
-    fn keys(&self, prefix: &str) -> Vec<KeyInfo>;
-
-    /// Largest item the store accepts (bytes of JSON, as the store or SDKs estimate it), if any.
-    fn item_size_limit(&self) -> Option<usize> {
-        None
-    }
-
-    /// Said after "no LaunchDarkly data found" when an empty listing may mean something else.
-    fn empty_listing_note(&self) -> &'static str {
-        ""
-    }
-
-    /// Check the connection (and credentials) once.
-    async fn ping(&self) -> Result<(), StoreError>;
 
     /// Stream every item of one kind under the prefix (tombstones included), each key once, in no
     /// particular order. Values that are not usable items are passed as [`BadItem`]s.
@@ -313,7 +336,8 @@ pub trait Store: Send + Sync {
     async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError>;
 
     /// Whether any item of `kind` (a tombstone counts) is stored under the prefix, read cheaply
-    /// (one key's existence, one row, one listing), without reading the items.
+    /// (one key's existence, one row, one listing), without reading the items. The safety rules
+    /// (never empty a prefix by accident) ask it before a full init.
     async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError>;
 
     /// Replace everything under the prefix with `data` (segments first, prerequisites before
@@ -346,6 +370,47 @@ pub trait Store: Send + Sync {
     /// Write one item (or tombstone) only if its version is newer than the stored one.
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError>;
 
+    /// Read a whole prefix into memory (for dump, diff, dry-run). An unusable value is an error
+    /// naming it.
+    async fn read_data_set(&self, prefix: &str) -> anyhow::Result<DataSet> {
+        let mut data = DataSet::default();
+        let backend = self.backend().as_str();
+        for kind in Kind::ALL {
+            let map = data.items_mut(kind);
+            self.read_all(prefix, kind, &mut |e: Entry| {
+                let item = e.map_err(|bad| StoreError::BadItem(bad.error, backend))?;
+                map.insert(item.key.clone(), item);
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(data)
+    }
+}
+
+/// Inspection and administration of a connected store, beyond the SDK contract: where it is,
+/// which prefixes it holds, what else lies under a prefix, the facts `inspect` and `validate` show.
+#[async_trait]
+pub trait Admin: Store {
+    /// Address for display, with secrets masked.
+    fn address(&self) -> String;
+
+    /// The exact store keys a prefix resolves to.
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo>;
+
+    /// Largest item the store accepts (bytes of JSON, as the store or SDKs estimate it), if any.
+    fn item_size_limit(&self) -> Option<usize> {
+        None
+    }
+
+    /// Said after "no LaunchDarkly data found" when an empty listing may mean something else.
+    fn empty_listing_note(&self) -> &'static str {
+        ""
+    }
+
+    /// Check the connection (and credentials) once.
+    async fn ping(&self) -> Result<(), StoreError>;
+
     /// Every LaunchDarkly prefix present in the store.
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError>;
 
@@ -367,19 +432,31 @@ pub trait Store: Send + Sync {
         Ok(None)
     }
 
-    /// Backend-specific extra facts about a prefix (Big Segments sync time...).
+    /// Unix ms of the prefix's last Big Segments sync, from its Big Segments metadata, if any.
     async fn big_segments_synced_on(&self, _prefix: &str) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
 
-    /// Counts and sizes for one prefix (streams the items; nothing is held in memory).
+    /// Counts and sizes for one prefix, with its Big Segments sync time and sync lease (streams the
+    /// items; nothing is held in memory).
     async fn stats(&self, prefix: &str) -> anyhow::Result<PrefixStats> {
-        let mut stats = PrefixStats { prefix: prefix.to_string(), ..Default::default() };
-        stats.initialized = self.is_initialized(prefix).await?;
-        for kind in Kind::ALL {
-            let mut per_kind = PrefixStats::default();
-            let mut unreadable = Vec::new();
-            self.read_all(prefix, kind, &mut |e: Entry| {
+        let mut stats = item_stats(self, prefix).await?;
+        stats.big_segments_synced_on = self.big_segments_synced_on(prefix).await?;
+        stats.sync = self.sync_lease(prefix).await?.map(|r| r.status(lease::now_ms()));
+        Ok(stats)
+    }
+}
+
+/// Counts and sizes of one prefix's items, and whether it is initialized, from the store contract
+/// alone (streams the items; nothing is held in memory). [`Admin::stats`] adds the rest.
+pub async fn item_stats<S: Store + ?Sized>(store: &S, prefix: &str) -> anyhow::Result<PrefixStats> {
+    let mut stats = PrefixStats { prefix: prefix.to_string(), ..Default::default() };
+    stats.initialized = store.is_initialized(prefix).await?;
+    for kind in Kind::ALL {
+        let mut per_kind = PrefixStats::default();
+        let mut unreadable = Vec::new();
+        store
+            .read_all(prefix, kind, &mut |e: Entry| {
                 match e {
                     Ok(item) => per_kind.add(kind, &item),
                     Err(bad) => unreadable.push(format!("{kind}/{}", bad.key)),
@@ -387,41 +464,21 @@ pub trait Store: Send + Sync {
                 Ok(())
             })
             .await?;
-            stats.unreadable.extend(unreadable);
-            stats.flags += per_kind.flags;
-            stats.segments += per_kind.segments;
-            stats.tombstones += per_kind.tombstones;
-            stats.total_bytes += per_kind.total_bytes;
-            if let Some(l) = per_kind.largest_item
-                && stats.largest_item.as_ref().is_none_or(|s| l.bytes > s.bytes)
-            {
-                stats.largest_item = Some(l);
-            }
-            if let Some(v) = per_kind.highest_version {
-                stats.highest_version = Some(stats.highest_version.map_or(v, |h| h.max(v)));
-            }
+        stats.unreadable.extend(unreadable);
+        stats.flags += per_kind.flags;
+        stats.segments += per_kind.segments;
+        stats.tombstones += per_kind.tombstones;
+        stats.total_bytes += per_kind.total_bytes;
+        if let Some(l) = per_kind.largest_item
+            && stats.largest_item.as_ref().is_none_or(|s| l.bytes > s.bytes)
+        {
+            stats.largest_item = Some(l);
         }
-        stats.big_segments_synced_on = self.big_segments_synced_on(prefix).await?;
-        stats.sync = self.sync_lease(prefix).await?.map(|r| r.status(lease::now_ms()));
-        Ok(stats)
-    }
-
-    /// Read a whole prefix into memory (for dump, diff, dry-run). An unusable value is an error
-    /// naming it.
-    async fn read_data_set(&self, prefix: &str) -> anyhow::Result<DataSet> {
-        let mut data = DataSet::default();
-        let backend = self.backend();
-        for kind in Kind::ALL {
-            let map = data.items_mut(kind);
-            self.read_all(prefix, kind, &mut |e: Entry| {
-                let item = e.map_err(|bad| StoreError::BadItem(bad.error, backend))?;
-                map.insert(item.key.clone(), item);
-                Ok(())
-            })
-            .await?;
+        if let Some(v) = per_kind.highest_version {
+            stats.highest_version = Some(stats.highest_version.map_or(v, |h| h.max(v)));
         }
-        Ok(data)
     }
+    Ok(stats)
 }
 
 /// Whether the prefix holds any item (flag, segment or tombstone).
@@ -547,7 +604,7 @@ pub fn streams_init(cfg: &StoreConfig) -> bool {
 }
 
 /// Connect to the store a configuration names.
-pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Store>, StoreError> {
+pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Admin>, StoreError> {
     match cfg {
         StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::connect(r).await?)),
         StoreConfig::DynamoDb(d) => dynamodb::open(d).await,

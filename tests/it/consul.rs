@@ -1,8 +1,8 @@
 //! Consul backend tests. Every test runs against the in-process Consul KV server
 //! (`support::consul_server`) and, when `CONSUL_HTTP_ADDR` is set, also against that real Consul
 //! (with `CONSUL_HTTP_TOKEN` if set). Assertions on request counters need the in-process server.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! The store-contract scenarios every backend shares (layout, round trip, re-sync, sibling prefix,
+//! tombstones, upsert, marker order, failed init) are in conformance.rs (in-process server).
 
 use serde_json::{Value, json};
 
@@ -126,34 +126,6 @@ fn value_json(t: &Target, key: &str) -> Value {
 }
 
 #[test]
-fn layout_is_exactly_the_sdks() {
-    for t in targets() {
-        let p = unique_prefix("layout");
-        let (_d, file) = flag_file(&[flag("a", 3, &["b"], 0), flag("b", 1, &[], 0)], &[segment("s", 2)]);
-        let o = sync(&t, &p, &file);
-        assert_code(&o, 0);
-        let keys: BTreeSet<String> = t.keys(&format!("{p}/")).into_iter().collect();
-        let want: BTreeSet<String> =
-            ["$inited", "features/a", "features/b", "segments/s"].iter().map(|k| format!("{p}/{k}")).collect();
-        assert_eq!(keys, want, "{}", t.name());
-        assert_eq!(t.raw(&format!("{p}/$inited")).unwrap(), b"", "{}: marker value must be empty", t.name());
-        assert_eq!(value_json(&t, &format!("{p}/features/a")), flag("a", 3, &["b"], 0));
-        assert_eq!(value_json(&t, &format!("{p}/segments/s")), segment("s", 2));
-        if let Some(s) = &t.server {
-            // Stored values are the item JSON itself, byte for byte (minified), not re-encoded.
-            let snap = s.snapshot();
-            let v = String::from_utf8(snap[&format!("{p}/features/b")].value.clone()).unwrap();
-            assert!(v.starts_with("{\"key\":\"b\",\"version\":1,"), "{v}");
-        }
-        // inspect shows the exact keys.
-        let o = run(&mut t.cmd(&["inspect", "--prefix", &p]));
-        assert_code(&o, 0);
-        let out = stdout(&o);
-        assert!(out.contains(&format!("{p}/features/<flag key>")) && out.contains(&format!("{p}/$inited")), "{out}");
-    }
-}
-
-#[test]
 fn default_prefix_is_launchdarkly() {
     let t = Target::local();
     let (_d, file) = flag_file(&[flag("a", 1, &[], 0)], &[]);
@@ -219,41 +191,6 @@ fn init_of_200_items_is_batched_by_count_and_size() {
             }
         }
         assert!(pos("features/f149") < pos("features/big00"));
-    }
-}
-
-#[test]
-fn sibling_prefix_is_never_touched() {
-    for t in targets() {
-        let p = unique_prefix("sib");
-        let sib = format!("{p}2");
-        t.put(&format!("{sib}/features/x"), &flag("x", 1, &[], 0).to_string());
-        t.put(&format!("{sib}/$inited"), "");
-        t.put(&format!("{p}x"), "not ours");
-        let (_d, file) = flag_file(&[flag("a", 1, &[], 0)], &[]);
-        assert_code(&sync(&t, &p, &file), 0);
-        assert_code(&sync(&t, &p, &file), 0);
-        assert!(t.raw(&format!("{sib}/features/x")).is_some(), "{}: sibling prefix lost a key", t.name());
-        assert!(t.raw(&format!("{sib}/$inited")).is_some());
-        assert_eq!(t.raw(&format!("{p}x")).unwrap(), b"not ours");
-    }
-}
-
-#[test]
-fn resync_removes_stale_keys_only() {
-    for t in targets() {
-        let p = unique_prefix("stale");
-        let (_d, file) =
-            flag_file(&[flag("a", 1, &[], 0), flag("b", 1, &[], 0), flag("c", 1, &[], 0)], &[segment("s", 1)]);
-        assert_code(&sync(&t, &p, &file), 0);
-        t.put(&format!("{p}/other-tool"), "keep me");
-        let (_d2, file2) = flag_file(&[flag("a", 2, &[], 0)], &[]);
-        assert_code(&sync(&t, &p, &file2), 0);
-        let keys: BTreeSet<String> = t.keys(&format!("{p}/")).into_iter().collect();
-        let want: BTreeSet<String> =
-            ["$inited", "features/a", "other-tool"].iter().map(|k| format!("{p}/{k}")).collect();
-        assert_eq!(keys, want, "{}", t.name());
-        assert_eq!(value_json(&t, &format!("{p}/features/a"))["version"], 2);
     }
 }
 
@@ -471,38 +408,6 @@ fn unreachable_consul_exits_3() {
 }
 
 #[test]
-fn tombstones_of_every_shape_are_read() {
-    for t in targets() {
-        let p = unique_prefix("tomb");
-        let go = ldstore::data::Kind::Flags.tombstone_json(4);
-        let go_seg = ldstore::data::Kind::Segments.tombstone_json(6);
-        t.put(&format!("{p}/features/live"), &flag("live", 2, &[], 0).to_string());
-        t.put(&format!("{p}/features/gone-go"), &go);
-        t.put(&format!("{p}/features/gone-py"), r#"{"key":"gone-py","version":5,"deleted":true}"#);
-        t.put(&format!("{p}/features/gone-node"), r#"{"version":7,"deleted":true}"#);
-        t.put(&format!("{p}/segments/seg-go"), &go_seg);
-        t.put(&format!("{p}/$inited"), "");
-        let o = run(&mut t.cmd(&["dump", "--prefix", &p, "--include-deleted"]));
-        assert_code(&o, 0);
-        let d: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        assert_eq!(d["flags"]["gone-go"]["version"], 4, "{}", t.name());
-        assert_eq!(d["flags"]["gone-py"]["deleted"], true);
-        assert_eq!(d["flags"]["gone-node"]["version"], 7);
-        assert_eq!(d["segments"]["seg-go"]["deleted"], true);
-        // Without --include-deleted only the live flag.
-        let o = run(&mut t.cmd(&["dump", "--prefix", &p]));
-        let d: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        assert_eq!(d["flags"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["live"]);
-        let o = run(&mut t.cmd(&["--output", "json", "inspect", "--prefix", &p]));
-        assert_code(&o, 0);
-        let j: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        assert_eq!(j["stats"]["tombstones"], 4, "{j}");
-        assert_eq!(j["stats"]["flags"], 1);
-        assert_eq!(j["stats"]["initialized"], true);
-    }
-}
-
-#[test]
 fn value_too_big_for_a_transaction_is_written_with_a_plain_put() {
     for t in targets() {
         let p = unique_prefix("bigput");
@@ -540,32 +445,6 @@ fn value_over_the_limit_is_skipped_with_exit_5() {
         assert!(t.raw(&format!("{p}/features/ok")).is_some(), "{}", t.name());
         assert!(t.raw(&format!("{p}/segments/s")).is_some());
         assert!(t.raw(&format!("{p}/$inited")).is_some());
-    }
-}
-
-#[test]
-fn dump_round_trip() {
-    for t in targets() {
-        let p = unique_prefix("dump");
-        let flags = vec![flag("a", 3, &["b"], 0), flag("b", 1, &[], 10), flag("ü-ñ key.1", 2, &[], 0)];
-        let (_d, file) = flag_file(&flags, &[segment("s", 2)]);
-        assert_code(&sync(&t, &p, &file), 0);
-        let o = run(&mut t.cmd(&["dump", "--prefix", &p]));
-        assert_code(&o, 0);
-        let first = stdout(&o);
-        let d: Value = serde_json::from_str(&first).unwrap();
-        let want: BTreeMap<String, Value> =
-            flags.iter().map(|f| (f["key"].as_str().unwrap().to_string(), f.clone())).collect();
-        let got: BTreeMap<String, Value> =
-            d["flags"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        assert_eq!(got, want, "{}", t.name());
-        assert_eq!(d["segments"]["s"], segment("s", 2));
-        // The dump syncs back byte-identically into another prefix.
-        let (_d2, again) = temp_file("dump.json", &first);
-        let p2 = unique_prefix("dump2");
-        assert_code(&sync(&t, &p2, &again), 0);
-        let o = run(&mut t.cmd(&["dump", "--prefix", &p2]));
-        assert_eq!(stdout(&o), first);
     }
 }
 

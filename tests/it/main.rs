@@ -6,6 +6,7 @@ mod support;
 
 mod bad_items;
 mod cli;
+mod conformance;
 mod consul;
 mod diff_validate;
 mod docs;

@@ -1,5 +1,7 @@
 //! Redis backend and the sync / dump / inspect commands, against the real redis-server started by
 //! scripts/test.
+//! The store-contract scenarios every backend shares (layout, round trip, re-sync, sibling prefix,
+//! tombstones, upsert, marker order, failed init) are in conformance.rs.
 
 use serde_json::Value;
 
@@ -17,26 +19,6 @@ fn dump(prefix: &str, extra: &[&str]) -> String {
 
 fn examples() -> std::path::PathBuf {
     repo_path("examples/flags.json")
-}
-
-#[test]
-fn exact_key_layout() {
-    let p = unique_prefix("layout");
-    let (_d, f) = temp_file(
-        "f.json",
-        r#"{"flags": {"f1": {"key": "f1", "version": 3, "on": true}}, "segments": {"s1": {"key": "s1", "version": 2}}}"#,
-    );
-    assert_code(&sync_file(&f, &p), 0);
-    assert_eq!(redis_cli(&["TYPE", &format!("{p}:features")]).trim(), "hash");
-    assert_eq!(redis_cli(&["TYPE", &format!("{p}:segments")]).trim(), "hash");
-    assert_eq!(redis_cli(&["TYPE", &format!("{p}:$inited")]).trim(), "string");
-    assert_eq!(redis_cli(&["GET", &format!("{p}:$inited")]), "\n", "Go/Node write an empty marker");
-    assert_eq!(
-        redis_cli(&["HGET", &format!("{p}:features"), "f1"]).trim_end(),
-        r#"{"key":"f1","version":3,"on":true}"#
-    );
-    assert_eq!(redis_cli(&["HGET", &format!("{p}:segments"), "s1"]).trim_end(), r#"{"key":"s1","version":2}"#);
-    assert_eq!(redis_cli(&["KEYS", &format!("{p}:*")]).lines().count(), 3);
 }
 
 #[test]
@@ -58,22 +40,13 @@ fn default_prefix_is_launchdarkly_and_db_number_is_used() {
     assert_eq!(v["stats"]["flags"], 1);
 }
 
+/// The dump/sync/dump round trip itself is the conformance suite's (`round_trip_is_byte_identical`);
+/// `-o` writes the same bytes as standard output.
 #[test]
-fn dump_sync_dump_round_trip_is_byte_identical() {
+fn dump_to_a_file_writes_the_same_bytes() {
     let a = unique_prefix("rt-a");
-    let b = unique_prefix("rt-b");
     assert_code(&sync_file(&examples(), &a), 0);
     let first = dump(&a, &[]);
-    let (_d, backup) = temp_file("backup.json", &first);
-    assert_code(&sync_file(&backup, &b), 0);
-    let second = dump(&b, &[]);
-    assert_eq!(first, second);
-    // The dump is also a valid SDK flag file with every example flag.
-    let v: Value = serde_json::from_str(&first).unwrap();
-    let ex: Value = serde_json::from_str(&std::fs::read_to_string(examples()).unwrap()).unwrap();
-    assert_eq!(v["flags"], ex["flags"]);
-    assert_eq!(v["segments"], ex["segments"]);
-    // -o writes the same bytes to a file.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.json");
     assert_code(&run(ldstore().args(["dump", "--redis", &redis_addr(), "--prefix", &a, "-o"]).arg(&out)), 0);
@@ -88,59 +61,6 @@ fn unknown_fields_survive_byte_for_byte() {
     assert_code(&sync_file(&f, &p), 0);
     assert_eq!(redis_cli(&["HGET", &format!("{p}:features"), "f"]).trim_end(), item);
     assert_eq!(dump(&p, &[]), format!("{{\"flags\":{{\"f\":{item}}},\"segments\":{{}}}}\n"));
-}
-
-#[test]
-fn every_tombstone_shape_is_read() {
-    let p = unique_prefix("tomb");
-    let (_d, f) = temp_file("f.json", r#"{"flags":{"live":{"key":"live","version":1}}}"#);
-    assert_code(&sync_file(&f, &p), 0);
-    let go = r#"{"key":"$deleted","version":5,"deleted":true,"on":false,"variations":[]}"#;
-    let python = r#"{"key":"py","version":6,"deleted":true}"#;
-    let node = r#"{"version":7,"deleted":true}"#;
-    redis_cli(&["HSET", &format!("{p}:features"), "go", go, "py", python, "node", node]);
-    let default = dump(&p, &[]);
-    assert_eq!(default, "{\"flags\":{\"live\":{\"key\":\"live\",\"version\":1}},\"segments\":{}}\n");
-    let all: Value = serde_json::from_str(&dump(&p, &["--include-deleted"])).unwrap();
-    assert_eq!(all["flags"]["node"]["version"], 7);
-    assert_eq!(all["flags"]["go"]["key"], "$deleted");
-    assert_eq!(all["flags"].as_object().unwrap().len(), 4);
-    let o = run(ldstore().args(["inspect", "--redis", &redis_addr(), "--prefix", &p, "--output", "json"]));
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["stats"]["tombstones"], 3);
-    assert_eq!(v["stats"]["flags"], 1);
-    assert_eq!(v["stats"]["highest_version"], 7);
-}
-
-#[test]
-fn sync_touches_only_its_own_prefix() {
-    let p = unique_prefix("ld");
-    let sibling = format!("{p}2");
-    redis_cli(&["HSET", &format!("{sibling}:features"), "keep", r#"{"key":"keep","version":1}"#]);
-    redis_cli(&["SET", &format!("{sibling}:$inited"), ""]);
-    redis_cli(&["SET", &format!("{p}:unrelated"), "mine"]);
-    redis_cli(&["SET", &format!("{p}-other-app"), "theirs"]);
-    assert_code(&sync_file(&examples(), &p), 0);
-    assert_eq!(
-        redis_cli(&["HGET", &format!("{sibling}:features"), "keep"]).trim_end(),
-        r#"{"key":"keep","version":1}"#
-    );
-    assert_eq!(redis_cli(&["GET", &format!("{p}:unrelated")]).trim_end(), "mine");
-    assert_eq!(redis_cli(&["GET", &format!("{p}-other-app")]).trim_end(), "theirs");
-}
-
-#[test]
-fn resync_removes_items_no_longer_present() {
-    let p = unique_prefix("resync");
-    let (_d, f1) = temp_file(
-        "a.json",
-        r#"{"flags":{"a":{"key":"a","version":1},"b":{"key":"b","version":1}},"segments":{"s":{"key":"s","version":1}}}"#,
-    );
-    let (_e, f2) = temp_file("b.json", r#"{"flags":{"b":{"key":"b","version":2}}}"#);
-    assert_code(&sync_file(&f1, &p), 0);
-    assert_code(&sync_file(&f2, &p), 0);
-    assert_eq!(dump(&p, &[]), "{\"flags\":{\"b\":{\"key\":\"b\",\"version\":2}},\"segments\":{}}\n");
-    assert_eq!(redis_cli(&["EXISTS", &format!("{p}:segments")]).trim(), "0");
 }
 
 #[test]

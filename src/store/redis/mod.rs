@@ -12,13 +12,15 @@ use tokio::sync::Mutex;
 
 mod streamed;
 
-use super::{FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry_bytes};
+use super::{
+    Admin, Backend, FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry_bytes,
+};
 use crate::config::RedisConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
 use crate::shutdown::{Shutdown, Signal};
 
-const BACKEND: &str = "Redis";
+const BACKEND: &str = Backend::Redis.as_str();
 /// Hashes with at most this many fields are read with one HGETALL (a consistent snapshot);
 /// larger ones with HSCAN pages so no single reply is huge.
 const HGETALL_MAX_FIELDS: usize = 5_000;
@@ -314,30 +316,12 @@ impl<'a> InitCommands<'a> {
 
 #[async_trait]
 impl Store for RedisStore {
-    fn backend(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn address(&self) -> String {
-        self.display.clone()
+    fn backend(&self) -> Backend {
+        Backend::Redis
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {
         super::prefix_or(requested, DEFAULT_PREFIX)
-    }
-
-    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
-        vec![
-            KeyInfo { role: "flags (hash)".into(), key: Self::hash_key(prefix, Kind::Flags) },
-            KeyInfo { role: "segments (hash)".into(), key: Self::hash_key(prefix, Kind::Segments) },
-            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
-            KeyInfo { role: "Big Segments sync time".into(), key: format!("{prefix}:big_segments_synchronized_on") },
-        ]
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        let mut c = self.conn.clone();
-        redis::cmd("PING").exec_async(&mut c).await.map_err(|e| self.err(e, "PING"))
     }
 
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
@@ -472,6 +456,27 @@ impl Store for RedisStore {
             *guard = None;
         }
         result
+    }
+}
+
+#[async_trait]
+impl Admin for RedisStore {
+    fn address(&self) -> String {
+        self.display.clone()
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags (hash)".into(), key: Self::hash_key(prefix, Kind::Flags) },
+            KeyInfo { role: "segments (hash)".into(), key: Self::hash_key(prefix, Kind::Segments) },
+            KeyInfo { role: "initialized marker".into(), key: Self::inited_key(prefix) },
+            KeyInfo { role: "Big Segments sync time".into(), key: format!("{prefix}:big_segments_synchronized_on") },
+        ]
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING").exec_async(&mut c).await.map_err(|e| self.err(e, "PING"))
     }
 
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {

@@ -8,7 +8,7 @@
 //! | marker | `namespace` = `key` = `<p>:$inited` (or `$inited`) |
 //! | sync lease | `namespace` = `key` = `<p>:ldstore_sync` (or `ldstore_sync`), `lease` (S, JSON); see [`super::lease`] |
 //!
-//! Also the table administration used by `ldstore dynamodb create-table/check-table`.
+//! The table administration used by `ldstore dynamodb create-table/check-table` is in [`table`].
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,19 +20,25 @@ use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, PutRequest, Select, TableDescription, TransactWriteItem, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, Select, TransactWriteItem, WriteRequest,
 };
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use super::lease::{self, Guard, LeaseRecord, LeaseStore, Stop, Stored, Tally};
-use super::{InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch, Visitor, entry};
+use super::{
+    Admin, Backend, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch, Visitor,
+    entry,
+};
 use crate::config::DynamoDbConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 
-const BACKEND: &str = "DynamoDB";
+mod table;
+pub use table::{NewTable, REQUIRED_SCHEMA, TableFacts, schema_problem};
+
+const BACKEND: &str = Backend::DynamoDb.as_str();
 /// The SDKs' item size limit: 100 + the byte lengths of attribute names and values.
 pub const ITEM_SIZE_LIMIT: usize = 400_000;
 const ITEM_OVERHEAD: usize = 100;
@@ -281,36 +287,34 @@ impl DynamoStore {
         m
     }
 
-    /// Every page of a `Query` on one namespace (consistent reads), passing each row to `row`.
+    /// A `Query` of every row of one namespace, with consistent reads.
+    fn namespace_query(&self, ns: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#namespace = :namespace")
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .expression_attribute_values(":namespace", AttributeValue::S(ns.to_string()))
+    }
+
+    /// Every page of a `Query` on one namespace (consistent reads, through the SDK's paginator),
+    /// passing each row to `row`.
     async fn query_namespace(
         &self,
         ns: &str,
         keys_only: bool,
         row: &mut (dyn FnMut(HashMap<String, AttributeValue>) -> anyhow::Result<()> + Send),
     ) -> anyhow::Result<()> {
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("#namespace = :namespace")
-                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-                .expression_attribute_values(":namespace", AttributeValue::S(ns.to_string()))
-                .set_exclusive_start_key(start.take());
-            if keys_only {
-                q = q.projection_expression("#namespace, #key").expression_attribute_names("#key", ATTR_KEY);
-            }
-            let out = q.send().await.map_err(|e| self.err(e, "Query"))?;
-            for r in out.items.unwrap_or_default() {
-                row(r)?;
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(()),
-            }
+        let mut q = self.namespace_query(ns);
+        if keys_only {
+            q = q.projection_expression("#namespace, #key").expression_attribute_names("#key", ATTR_KEY);
         }
+        let mut rows = q.into_paginator().items().send();
+        while let Some(r) = rows.next().await {
+            row(r.map_err(|e| self.err(e, "Query"))?)?;
+        }
+        Ok(())
     }
 
     async fn existing_keys(&self, ns: &str) -> Result<HashSet<String>, StoreError> {
@@ -563,19 +567,6 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// `DescribeTable` (for the table commands).
-    pub async fn describe(&self) -> Result<TableDescription, StoreError> {
-        let out = self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(|e| self.err(e, "DescribeTable"))?;
-        out.table
-            .ok_or_else(|| StoreError::Other(format!("DynamoDB returned no description of table \"{}\"", self.table)))
-    }
-
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -633,46 +624,12 @@ pub fn prefix_of_namespace(ns: &str) -> Option<String> {
 
 #[async_trait]
 impl Store for DynamoStore {
-    fn backend(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn address(&self) -> String {
-        if self.location.starts_with("AWS region ") {
-            format!("table \"{}\" in {}", self.table, self.location)
-        } else {
-            format!("table \"{}\" at {}", self.table, self.location)
-        }
+    fn backend(&self) -> Backend {
+        Backend::DynamoDb
     }
 
     fn effective_prefix(&self, requested: Option<&str>) -> String {
         requested.unwrap_or("").to_string()
-    }
-
-    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
-        vec![
-            KeyInfo { role: "flags (namespace)".into(), key: namespace(prefix, "features") },
-            KeyInfo { role: "segments (namespace)".into(), key: namespace(prefix, "segments") },
-            KeyInfo { role: "initialized marker (namespace = key)".into(), key: namespace(prefix, "$inited") },
-            KeyInfo {
-                role: "Big Segments metadata (namespace = key)".into(),
-                key: namespace(prefix, "big_segments_metadata"),
-            },
-            KeyInfo {
-                role: "ldstore sync lease (namespace = key; only while a sync runs, or after one was interrupted)"
-                    .into(),
-                key: namespace(prefix, lease::NAME),
-            },
-        ]
-    }
-
-    fn item_size_limit(&self) -> Option<usize> {
-        Some(ITEM_SIZE_LIMIT)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        // A keys-only read of the marker needs only the permissions the SDKs need.
-        self.get_row(&namespace("", "$inited"), "$inited").await.map(|_| ())
     }
 
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
@@ -704,13 +661,7 @@ impl Store for DynamoStore {
     async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
         // One row is enough: a Query with no filter returns it when there is one.
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("#namespace = :namespace")
-            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-            .expression_attribute_values(":namespace", AttributeValue::S(namespace(prefix, kind.namespace())))
+            .namespace_query(&namespace(prefix, kind.namespace()))
             .projection_expression("#namespace")
             .limit(1)
             .send()
@@ -776,30 +727,60 @@ impl Store for DynamoStore {
             Err(e) => Err(self.err(e, "PutItem")),
         }
     }
+}
+
+#[async_trait]
+impl Admin for DynamoStore {
+    fn address(&self) -> String {
+        if self.location.starts_with("AWS region ") {
+            format!("table \"{}\" in {}", self.table, self.location)
+        } else {
+            format!("table \"{}\" at {}", self.table, self.location)
+        }
+    }
+
+    fn keys(&self, prefix: &str) -> Vec<KeyInfo> {
+        vec![
+            KeyInfo { role: "flags (namespace)".into(), key: namespace(prefix, "features") },
+            KeyInfo { role: "segments (namespace)".into(), key: namespace(prefix, "segments") },
+            KeyInfo { role: "initialized marker (namespace = key)".into(), key: namespace(prefix, "$inited") },
+            KeyInfo {
+                role: "Big Segments metadata (namespace = key)".into(),
+                key: namespace(prefix, "big_segments_metadata"),
+            },
+            KeyInfo {
+                role: "ldstore sync lease (namespace = key; only while a sync runs, or after one was interrupted)"
+                    .into(),
+                key: namespace(prefix, lease::NAME),
+            },
+        ]
+    }
+
+    fn item_size_limit(&self) -> Option<usize> {
+        Some(ITEM_SIZE_LIMIT)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // A keys-only read of the marker needs only the permissions the SDKs need.
+        self.get_row(&namespace("", "$inited"), "$inited").await.map(|_| ())
+    }
 
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
         let mut out = BTreeSet::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .projection_expression("#namespace")
-                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-                .select(Select::SpecificAttributes)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "Scan"))?;
-            for row in page.items.unwrap_or_default() {
-                if let Some(p) = row_string(&row, ATTR_NAMESPACE).and_then(|ns| prefix_of_namespace(&ns)) {
-                    out.insert(p);
-                }
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+        let mut rows = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .projection_expression("#namespace")
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .select(Select::SpecificAttributes)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.err(e, "Scan"))?;
+            if let Some(p) = row_string(&row, ATTR_NAMESPACE).and_then(|ns| prefix_of_namespace(&ns)) {
+                out.insert(p);
             }
         }
         Ok(out.into_iter().collect())
@@ -812,42 +793,35 @@ impl Store for DynamoStore {
         const KNOWN: [&str; 6] =
             ["features", "segments", "$inited", "big_segments_metadata", "big_segments_user", lease::NAME];
         let mut out = BTreeSet::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let mut scan = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .projection_expression("#namespace, #key")
-                .expression_attribute_names("#namespace", ATTR_NAMESPACE)
-                .expression_attribute_names("#key", ATTR_KEY)
-                .set_exclusive_start_key(start.take());
-            if !prefix.is_empty() {
-                scan = scan
-                    .filter_expression("begins_with(#namespace, :p)")
-                    .expression_attribute_values(":p", AttributeValue::S(format!("{prefix}:")));
-            }
-            let page = scan.send().await.map_err(|e| self.err(e, "Scan"))?;
-            for row in page.items.unwrap_or_default() {
-                let ns = row_string(&row, ATTR_NAMESPACE).unwrap_or_default();
-                let rest = if prefix.is_empty() {
-                    if ns.contains(':') {
-                        continue;
-                    }
-                    ns.as_str()
-                } else {
-                    ns.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')).unwrap_or(&ns)
-                };
-                // A longer prefix's data (`<p>:sub:features`) belongs to that prefix.
-                let nested = prefix_of_namespace(&ns).is_some_and(|other| other != prefix);
-                if !KNOWN.contains(&rest) && !nested {
-                    out.insert(format!("{ns} / {}", row_string(&row, ATTR_KEY).unwrap_or_default()));
+        let mut scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .projection_expression("#namespace, #key")
+            .expression_attribute_names("#namespace", ATTR_NAMESPACE)
+            .expression_attribute_names("#key", ATTR_KEY);
+        if !prefix.is_empty() {
+            scan = scan
+                .filter_expression("begins_with(#namespace, :p)")
+                .expression_attribute_values(":p", AttributeValue::S(format!("{prefix}:")));
+        }
+        let mut rows = scan.into_paginator().items().send();
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.err(e, "Scan"))?;
+            let ns = row_string(&row, ATTR_NAMESPACE).unwrap_or_default();
+            let rest = if prefix.is_empty() {
+                if ns.contains(':') {
+                    continue;
                 }
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+                ns.as_str()
+            } else {
+                ns.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')).unwrap_or(&ns)
+            };
+            // A longer prefix's data (`<p>:sub:features`) belongs to that prefix.
+            let nested = prefix_of_namespace(&ns).is_some_and(|other| other != prefix);
+            if !KNOWN.contains(&rest) && !nested {
+                out.insert(format!("{ns} / {}", row_string(&row, ATTR_KEY).unwrap_or_default()));
             }
         }
         Ok(out.into_iter().collect())
@@ -964,160 +938,8 @@ impl LeaseStore for DynamoStore {
     }
 }
 
-pub async fn open(cfg: &DynamoDbConfig) -> Result<Box<dyn Store>, StoreError> {
+pub async fn open(cfg: &DynamoDbConfig) -> Result<Box<dyn Admin>, StoreError> {
     Ok(Box::new(DynamoStore::connect(cfg).await?))
-}
-
-/// What `create-table` asks for besides the key schema.
-#[derive(Debug, Clone, Default)]
-pub struct NewTable {
-    /// Provisioned (read, write) capacity; `None` = on-demand.
-    pub provisioned: Option<(i64, i64)>,
-    pub tags: Vec<(String, String)>,
-}
-
-/// The facts `check-table` shows about a table.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TableFacts {
-    pub table: String,
-    pub schema_ok: bool,
-    /// What is wrong with the key schema, when it is wrong.
-    pub schema_problem: Option<String>,
-    pub status: String,
-    pub billing_mode: String,
-    pub read_capacity: Option<i64>,
-    pub write_capacity: Option<i64>,
-    /// DynamoDB's item count and size (refreshed by AWS about every six hours).
-    pub item_count: Option<i64>,
-    pub size_bytes: Option<i64>,
-}
-
-impl TableFacts {
-    pub fn of(t: &TableDescription) -> TableFacts {
-        let problem = schema_problem(t);
-        let pt = t.provisioned_throughput();
-        let billing = t
-            .billing_mode_summary()
-            .and_then(|b| b.billing_mode())
-            .map(|b| b.as_str().to_string())
-            // A table created without a billing mode is provisioned.
-            .unwrap_or_else(|| "PROVISIONED".into());
-        let provisioned = billing == "PROVISIONED";
-        TableFacts {
-            table: t.table_name().unwrap_or("").to_string(),
-            schema_ok: problem.is_none(),
-            schema_problem: problem,
-            status: t.table_status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()),
-            billing_mode: billing,
-            read_capacity: pt.and_then(|p| p.read_capacity_units()).filter(|_| provisioned),
-            write_capacity: pt.and_then(|p| p.write_capacity_units()).filter(|_| provisioned),
-            item_count: t.item_count(),
-            size_bytes: t.table_size_bytes(),
-        }
-    }
-}
-
-impl DynamoStore {
-    /// `DescribeTable`, with `None` when the table does not exist.
-    pub async fn describe_if_exists(&self) -> Result<Option<TableDescription>, StoreError> {
-        match self.client.describe_table().table_name(&self.table).send().await {
-            Ok(out) => Ok(out.table),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
-            Err(e) => Err(self.err(e, "DescribeTable")),
-        }
-    }
-
-    /// `CreateTable` with the LaunchDarkly key schema. Returns false when the table already exists
-    /// (created meanwhile by someone else).
-    pub async fn create_table(&self, spec: &NewTable) -> Result<bool, StoreError> {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType,
-            Tag,
-        };
-        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string());
-        let mut req = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(ATTR_NAMESPACE)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(built)?,
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(ATTR_KEY)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(built)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(ATTR_NAMESPACE)
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(built)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder().attribute_name(ATTR_KEY).key_type(KeyType::Range).build().map_err(built)?,
-            );
-        req = match spec.provisioned {
-            None => req.billing_mode(BillingMode::PayPerRequest),
-            Some((r, w)) => req.billing_mode(BillingMode::Provisioned).provisioned_throughput(
-                ProvisionedThroughput::builder()
-                    .read_capacity_units(r)
-                    .write_capacity_units(w)
-                    .build()
-                    .map_err(built)?,
-            ),
-        };
-        for (k, v) in &spec.tags {
-            req = req.tags(Tag::builder().key(k).value(v).build().map_err(built)?);
-        }
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(false),
-            Err(e) => Err(self.err(e, "CreateTable")),
-        }
-    }
-}
-
-/// The key schema every LaunchDarkly table must have.
-pub const REQUIRED_SCHEMA: &str = "partition key \"namespace\" (S, HASH) and sort key \"key\" (S, RANGE)";
-
-/// What is wrong with a table's key schema, or `None` when it is right.
-pub fn schema_problem(t: &TableDescription) -> Option<String> {
-    use aws_sdk_dynamodb::types::KeyType;
-    let attr_type = |name: &str| {
-        t.attribute_definitions()
-            .iter()
-            .find(|a| a.attribute_name() == name)
-            .map(|a| a.attribute_type().as_str().to_string())
-            .unwrap_or_else(|| "?".into())
-    };
-    let hash = t.key_schema().iter().find(|k| *k.key_type() == KeyType::Hash);
-    let range = t.key_schema().iter().find(|k| *k.key_type() == KeyType::Range);
-    let actual = {
-        let h = hash.map_or("no partition key".to_string(), |k| {
-            format!("partition key \"{}\" ({})", k.attribute_name(), attr_type(k.attribute_name()))
-        });
-        let r = range.map_or("no sort key".to_string(), |k| {
-            format!("sort key \"{}\" ({})", k.attribute_name(), attr_type(k.attribute_name()))
-        });
-        format!("{h} and {r}")
-    };
-    let ok = hash.is_some_and(|k| k.attribute_name() == ATTR_NAMESPACE)
-        && range.is_some_and(|k| k.attribute_name() == ATTR_KEY)
-        && attr_type(ATTR_NAMESPACE) == "S"
-        && attr_type(ATTR_KEY) == "S";
-    if ok {
-        None
-    } else {
-        let name = t.table_name().unwrap_or("?");
-        Some(format!("table \"{name}\" has {actual}; it must have {REQUIRED_SCHEMA}"))
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,479 @@
+//! The store-contract conformance suite (`ldstore::store::conformance`: each scenario written
+//! once) on every backend: Redis (the real redis-server), DynamoDB Local, the in-process Consul test
+//! server, and the in-memory store. Real backends are driven through the built binary, as a user
+//! runs it (`sync --from-file`, `dump`, `inspect`), and checked at the addresses the SDKs read.
+//! A missing service fails these tests (never skips them).
+
+use std::collections::BTreeSet;
+
+use futures::future::BoxFuture;
+use ldstore::data::Kind;
+use ldstore::store::conformance::Harness;
+use ldstore::store::{self, Admin};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// `ldstore <args>` with a harness's store options and `--prefix`.
+type Cli<'a> = &'a dyn Fn(&[&str]) -> std::process::Command;
+
+/// `ldstore sync --from-file` of a flag file's text: the exit code and standard error.
+fn cli_sync(cli: Cli, file: &str) -> (i32, String) {
+    let (_d, f) = temp_file("flags.json", file);
+    let o = run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()]));
+    (o.status.code().unwrap_or(-1), stderr(&o))
+}
+
+/// `ldstore dump` (exit 0): standard output.
+fn cli_dump(cli: Cli, include_deleted: bool) -> String {
+    let mut c = cli(&["dump"]);
+    if include_deleted {
+        c.arg("--include-deleted");
+    }
+    let o = run(&mut c);
+    assert_code(&o, 0);
+    stdout(&o)
+}
+
+/// The `stats` of `ldstore inspect --output json`.
+fn cli_stats(cli: Cli) -> Value {
+    let o = run(&mut cli(&["inspect", "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("inspect --output json is JSON");
+    v["stats"].clone()
+}
+
+fn open_config(cfg: ldstore::config::StoreConfig) -> BoxFuture<'static, Box<dyn Admin>> {
+    Box::pin(async move { store::open(&cfg).await.expect("store opens") })
+}
+
+/// The version inside an item's JSON (0 without one), for the DynamoDB `version` attribute.
+fn json_version(json: &str) -> u64 {
+    serde_json::from_str::<Value>(json).ok().and_then(|v| v["version"].as_u64()).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis: `<p>:features` / `<p>:segments` hashes and the `<p>:$inited` string.
+
+struct RedisHarness;
+
+impl RedisHarness {
+    fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", prefix]);
+        c
+    }
+
+    fn hash(prefix: &str, kind: Kind) -> String {
+        format!("{prefix}:{}", kind.namespace())
+    }
+}
+
+impl Harness for RedisHarness {
+    fn name(&self) -> String {
+        "Redis".into()
+    }
+
+    fn fresh_prefix(&self, name: &str) -> String {
+        unique_prefix(name)
+    }
+
+    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
+        cli_sync(&|args| self.cmd(args, prefix), file)
+    }
+
+    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
+    }
+
+    fn stats(&self, prefix: &str) -> Value {
+        cli_stats(&|args| self.cmd(args, prefix))
+    }
+
+    fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
+        let h = Self::hash(prefix, kind);
+        (redis_cli(&["HEXISTS", &h, key]).trim() == "1")
+            .then(|| redis_cli(&["HGET", &h, key]).strip_suffix('\n').unwrap_or_default().to_string())
+    }
+
+    fn put_raw_item(&self, prefix: &str, kind: Kind, key: &str, value: &str) {
+        redis_cli(&["HSET", &Self::hash(prefix, kind), key, value]);
+    }
+
+    fn put_marker(&self, prefix: &str) {
+        redis_cli(&["SET", &format!("{prefix}:$inited"), ""]);
+    }
+
+    fn layout(&self, prefix: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for k in redis_cli(&["KEYS", &format!("{prefix}:*")]).lines().filter(|k| !k.is_empty()) {
+            let rest = &k[prefix.len() + 1..];
+            match rest {
+                "features" | "segments" => {
+                    for field in redis_cli(&["HKEYS", k]).lines().filter(|f| !f.is_empty()) {
+                        out.insert(format!("{rest}/{field}"));
+                    }
+                }
+                _ => {
+                    out.insert(rest.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    fn put_other_key(&self, prefix: &str) -> String {
+        redis_cli(&["SET", &format!("{prefix}:unrelated"), "mine"]);
+        "unrelated".into()
+    }
+
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        let k = format!("{prefix}:unrelated");
+        (redis_cli(&["EXISTS", &k]).trim() == "1").then(|| redis_cli(&["GET", &k]).trim_end().to_string())
+    }
+
+    fn put_beside(&self, prefix: &str, value: &str) {
+        redis_cli(&["SET", &format!("{prefix}-other-app"), value]);
+    }
+
+    fn beside(&self, prefix: &str) -> Option<String> {
+        let k = format!("{prefix}-other-app");
+        (redis_cli(&["EXISTS", &k]).trim() == "1").then(|| redis_cli(&["GET", &k]).trim_end().to_string())
+    }
+
+    fn check_layout(&self, prefix: &str, items: &[(Kind, &str, u64, &str)]) {
+        for (kind, _, _, _) in items {
+            assert_eq!(redis_cli(&["TYPE", &Self::hash(prefix, *kind)]).trim(), "hash");
+        }
+        assert_eq!(redis_cli(&["TYPE", &format!("{prefix}:$inited")]).trim(), "string");
+        assert_eq!(redis_cli(&["GET", &format!("{prefix}:$inited")]), "\n", "Go/Node write an empty marker");
+    }
+
+    fn check_upserted(&self, _prefix: &str, _kind: Kind, _key: &str, _version: u64) {}
+
+    fn reset_writes(&self) {}
+
+    fn writes(&self, _prefix: &str) -> Option<Vec<String>> {
+        // One MULTI/EXEC: no reader sees any order (tests/it/redis_store.rs checks that readers
+        // never see a half-written prefix).
+        None
+    }
+
+    fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
+        open_config(ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
+            url: format!("redis://{}", redis_addr()),
+            username: None,
+            password: None,
+            ca_file: None,
+            timeout: std::time::Duration::from_secs(10),
+        }))
+    }
+}
+
+mod redis {
+    use super::*;
+    ldstore::store_conformance!(RedisHarness);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB: rows (`namespace` = `<p>:features`/`<p>:segments`, `key`, `version`, `item`) and the
+// `<p>:$inited` marker row, in a table of the test's own.
+
+struct DynamoHarness {
+    table: String,
+}
+
+impl DynamoHarness {
+    fn new() -> DynamoHarness {
+        DynamoHarness { table: crate::support::ddb::new_table("conformance") }
+    }
+
+    fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
+        let mut c = crate::support::ddb::ld_table(&self.table, args);
+        c.args(["--prefix", prefix]);
+        c
+    }
+
+    fn rows(&self) -> Vec<Value> {
+        crate::support::ddb::scan(&self.table)
+    }
+
+    fn row(&self, namespace: &str, key: &str) -> Option<Value> {
+        self.rows().into_iter().find(|r| r["namespace"]["S"] == namespace && r["key"]["S"] == key)
+    }
+
+    fn attrs(row: &Value) -> Vec<String> {
+        let mut a: Vec<String> = row.as_object().expect("a row").keys().cloned().collect();
+        a.sort();
+        a
+    }
+}
+
+impl Harness for DynamoHarness {
+    fn name(&self) -> String {
+        format!("DynamoDB table {}", self.table)
+    }
+
+    fn fresh_prefix(&self, name: &str) -> String {
+        unique_prefix(name)
+    }
+
+    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
+        cli_sync(&|args| self.cmd(args, prefix), file)
+    }
+
+    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
+    }
+
+    fn stats(&self, prefix: &str) -> Value {
+        cli_stats(&|args| self.cmd(args, prefix))
+    }
+
+    fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
+        self.row(&format!("{prefix}:{}", kind.namespace()), key)
+            .map(|r| r["item"]["S"].as_str().unwrap_or_else(|| panic!("item is not S in {r}")).to_string())
+    }
+
+    fn put_raw_item(&self, prefix: &str, kind: Kind, key: &str, value: &str) {
+        let ns = format!("{prefix}:{}", kind.namespace());
+        crate::support::ddb::put(&self.table, &crate::support::ddb::row(&ns, key, json_version(value), value));
+    }
+
+    fn put_marker(&self, prefix: &str) {
+        let m = format!("{prefix}:$inited");
+        crate::support::ddb::put(&self.table, &json!({"namespace": {"S": m}, "key": {"S": m}}));
+    }
+
+    fn layout(&self, prefix: &str) -> BTreeSet<String> {
+        let mine = format!("{prefix}:");
+        let mut out = BTreeSet::new();
+        for r in self.rows() {
+            let (ns, key) = (r["namespace"]["S"].as_str().unwrap_or(""), r["key"]["S"].as_str().unwrap_or(""));
+            let Some(rest) = ns.strip_prefix(&mine) else { continue };
+            out.insert(match rest {
+                "$inited" => "$inited".to_string(),
+                _ => format!("{rest}/{key}"),
+            });
+        }
+        out
+    }
+
+    fn put_other_key(&self, prefix: &str) -> String {
+        // Big Segments rows of the same prefix are not LaunchDarkly flag data: never touched.
+        crate::support::ddb::put(
+            &self.table,
+            &json!({"namespace": {"S": format!("{prefix}:big_segments_user")}, "key": {"S": "abc"}, "included": {"SS": ["seg.g1"]}}),
+        );
+        "big_segments_user/abc".into()
+    }
+
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        self.row(&format!("{prefix}:big_segments_user"), "abc").map(|r| r["included"].to_string())
+    }
+
+    fn put_beside(&self, prefix: &str, value: &str) {
+        crate::support::ddb::put(
+            &self.table,
+            &json!({"namespace": {"S": format!("{prefix}-other-app")}, "key": {"S": "x"}, "value": {"S": value}}),
+        );
+    }
+
+    fn beside(&self, prefix: &str) -> Option<String> {
+        self.row(&format!("{prefix}-other-app"), "x").and_then(|r| r["value"]["S"].as_str().map(str::to_string))
+    }
+
+    fn check_layout(&self, prefix: &str, items: &[(Kind, &str, u64, &str)]) {
+        let marker = format!("{prefix}:$inited");
+        // The marker has exactly the two key attributes, both equal to `<p>:$inited`.
+        assert_eq!(self.row(&marker, &marker), Some(json!({"namespace": {"S": marker}, "key": {"S": marker}})));
+        for (kind, key, version, json) in items {
+            let r = self.row(&format!("{prefix}:{}", kind.namespace()), key).expect("the item's row");
+            // Exactly these attributes, never `deleted`.
+            assert_eq!(Self::attrs(&r), ["item", "key", "namespace", "version"], "{r}");
+            assert_eq!(r["version"], json!({"N": version.to_string()}));
+            assert_eq!(r["item"]["S"], *json, "item JSON kept whole (unknown fields too)");
+        }
+    }
+
+    fn check_upserted(&self, prefix: &str, kind: Kind, key: &str, version: u64) {
+        let r = self.row(&format!("{prefix}:{}", kind.namespace()), key).expect("the item's row");
+        assert_eq!(r["version"], json!({"N": version.to_string()}));
+        assert!(r.get("deleted").is_none(), "never a deleted attribute");
+    }
+
+    fn reset_writes(&self) {}
+
+    fn writes(&self, _prefix: &str) -> Option<Vec<String>> {
+        // DynamoDB Local shows no order; tests/it/dynamodb.rs and sync_lease.rs check the requests
+        // (the marker in the last TransactWriteItems) with a fake DynamoDB.
+        None
+    }
+
+    fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
+        let _ = crate::support::ddb::ld(); // credentials: scripts/test sets them up (DynamoDB Local takes any)
+        open_config(ldstore::config::StoreConfig::DynamoDb(ldstore::config::DynamoDbConfig {
+            table: self.table.clone(),
+            endpoint: Some(crate::support::ddb::endpoint()),
+            region: Some("us-east-1".into()),
+            timeout: std::time::Duration::from_secs(10),
+        }))
+    }
+}
+
+mod dynamodb {
+    use super::*;
+    ldstore::store_conformance!(DynamoHarness::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consul: KV keys `<p>/features/<key>`, `<p>/segments/<key>`, `<p>/$inited`, on the in-process
+// Consul test server (its counters show the order of the writes), and also on the real Consul
+// named by CONSUL_HTTP_ADDR when it is set (as tests/it/consul.rs does).
+
+struct ConsulHarness {
+    t: crate::consul::Target,
+}
+
+impl ConsulHarness {
+    fn new() -> ConsulHarness {
+        ConsulHarness { t: crate::consul::Target::local() }
+    }
+
+    fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
+        let mut c = self.t.cmd(args);
+        c.args(["--prefix", prefix]);
+        c
+    }
+
+    fn server(&self) -> Option<&crate::support::consul_server::ConsulServer> {
+        self.t.server.as_ref()
+    }
+}
+
+impl Harness for ConsulHarness {
+    fn name(&self) -> String {
+        self.t.name().into()
+    }
+
+    fn fresh_prefix(&self, name: &str) -> String {
+        unique_prefix(name)
+    }
+
+    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
+        cli_sync(&|args| self.cmd(args, prefix), file)
+    }
+
+    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
+        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
+    }
+
+    fn stats(&self, prefix: &str) -> Value {
+        cli_stats(&|args| self.cmd(args, prefix))
+    }
+
+    fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
+        self.t
+            .raw(&format!("{prefix}/{}/{key}", kind.namespace()))
+            .map(|v| String::from_utf8(v).expect("a UTF-8 value"))
+    }
+
+    fn put_raw_item(&self, prefix: &str, kind: Kind, key: &str, value: &str) {
+        self.t.put(&format!("{prefix}/{}/{key}", kind.namespace()), value);
+    }
+
+    fn put_marker(&self, prefix: &str) {
+        self.t.put(&format!("{prefix}/$inited"), "");
+    }
+
+    fn layout(&self, prefix: &str) -> BTreeSet<String> {
+        let dir = format!("{prefix}/");
+        self.t.keys(&dir).into_iter().map(|k| k.strip_prefix(&dir).unwrap_or(&k).to_string()).collect()
+    }
+
+    fn put_other_key(&self, prefix: &str) -> String {
+        self.t.put(&format!("{prefix}/other-tool"), "keep me");
+        "other-tool".into()
+    }
+
+    fn other_key(&self, prefix: &str) -> Option<String> {
+        self.t.raw(&format!("{prefix}/other-tool")).map(|v| String::from_utf8(v).expect("a UTF-8 value"))
+    }
+
+    fn put_beside(&self, prefix: &str, value: &str) {
+        self.t.put(&format!("{prefix}x"), value);
+    }
+
+    fn beside(&self, prefix: &str) -> Option<String> {
+        self.t.raw(&format!("{prefix}x")).map(|v| String::from_utf8(v).expect("a UTF-8 value"))
+    }
+
+    fn check_layout(&self, prefix: &str, items: &[(Kind, &str, u64, &str)]) {
+        assert_eq!(self.t.raw(&format!("{prefix}/$inited")).unwrap(), b"", "marker value must be empty");
+        // Stored values are the item JSON itself, byte for byte, not re-encoded.
+        if let Some(s) = self.server() {
+            let snap = s.snapshot();
+            for (kind, key, _, json) in items {
+                let v = &snap[&format!("{prefix}/{}/{key}", kind.namespace())].value;
+                assert_eq!(v.as_slice(), json.as_bytes());
+            }
+        }
+        // inspect shows the exact keys.
+        let o = run(&mut self.t.cmd(&["inspect", "--prefix", prefix]));
+        assert_code(&o, 0);
+        let out = stdout(&o);
+        assert!(
+            out.contains(&format!("{prefix}/features/<flag key>")) && out.contains(&format!("{prefix}/$inited")),
+            "{out}"
+        );
+    }
+
+    fn check_upserted(&self, _prefix: &str, _kind: Kind, _key: &str, _version: u64) {}
+
+    fn reset_writes(&self) {
+        if let Some(s) = self.server() {
+            s.reset_counters();
+        }
+    }
+
+    fn writes(&self, prefix: &str) -> Option<Vec<String>> {
+        // The keys each applied transaction set, in order, without the sync lease's operations.
+        let (dir, lease) = (format!("{prefix}/"), format!("{prefix}/ldstore_sync"));
+        let c = self.server()?.counters();
+        Some(
+            c.txn_ops
+                .iter()
+                .flat_map(|t| t.ops.iter())
+                .filter(|(verb, k)| *k != lease && verb == "set")
+                .filter_map(|(_, k)| k.strip_prefix(&dir).map(str::to_string))
+                .collect(),
+        )
+    }
+
+    fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
+        open_config(ldstore::config::StoreConfig::Consul(self.t.config()))
+    }
+}
+
+mod consul {
+    use super::*;
+    ldstore::store_conformance!(ConsulHarness::new());
+
+    /// Every scenario on the real Consul named by CONSUL_HTTP_ADDR, when it is set.
+    #[test]
+    fn on_a_real_consul_too() {
+        for t in crate::consul::targets().into_iter().filter(|t| t.server.is_none()) {
+            let h = ConsulHarness { t };
+            for (_name, scenario) in ldstore::store::conformance::scenarios::<ConsulHarness>() {
+                scenario(&h);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The in-memory store (also run by `cargo test --lib`).
+
+mod memory {
+    ldstore::store_conformance!(ldstore::store::conformance::MemoryHarness::new());
+}
