@@ -145,6 +145,13 @@ pub struct StoreArgs {
     pub store_timeout: std::time::Duration,
 }
 
+/// A command-line error met after parsing is a usage error (exit 2).
+impl crate::exit::Classified for clap::Error {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        crate::exit::ExitCode::Usage
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     crate::relayconf::parse_duration(s)
 }

@@ -19,12 +19,33 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
+use crate::exit::{Classify, ExitCode, classify};
+
+/// Every error type that knows its exit code and hint ([`exit::Classified`]), for the printer.
+pub const CLASSIFIED: &[Classify] = &[
+    classify::<exit::UsageError>,
+    classify::<exit::Interrupted>,
+    classify::<store::StoreError>,
+    classify::<source::SourceError>,
+    classify::<clap::Error>,
+];
+
+/// The exit code of an error (see [`exit::code_for`]: an error nothing classifies is
+/// [`ExitCode::Internal`]).
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    exit::code_for(err, CLASSIFIED)
+}
+
+/// Print an error (the one `ldstore: error: …` line and its hint); returns its exit code.
+fn report(err: &anyhow::Error) -> i32 {
+    exit::report(err, CLASSIFIED).code()
+}
 
 /// Parse the command line, run the command, print any error once; returns the exit code.
 /// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`]
 /// (standard output that cannot be written: see [`exit::install_panic_hook`]).
 pub fn run() -> i32 {
-    exit::install_panic_hook();
+    exit::install_panic_hook(std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0"));
     std::panic::catch_unwind(run_command).unwrap_or_else(|_| exit::panic_exit_code())
 }
 
@@ -38,7 +59,7 @@ fn run_command() -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
             let _ = e.print();
-            return code;
+            return code.code();
         }
     };
     // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
@@ -47,7 +68,7 @@ fn run_command() -> i32 {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => return exit::report(&anyhow::Error::new(e).context("cannot start the async runtime")),
+        Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
     let mut ctx = Ctx::new(cli.global.output, cli.global.quiet);
     let result = runtime.block_on(async {
@@ -70,12 +91,12 @@ fn run_command() -> i32 {
     // Do not wait for background tasks (connection drivers) after the command is done.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {
-        Ok(code) => code,
-        Err(e) => exit::report(&e),
+        Ok(code) => code.code(),
+        Err(e) => report(&e),
     }
 }
 
-async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
+async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match command {
         Command::Sync(a) => commands::sync::run(a, ctx).await,
         Command::Inspect(a) => commands::inspect::run(a, ctx).await,

@@ -41,7 +41,7 @@ use serde_json::{Map, Value, json};
 use super::{Ctx, print_json};
 use crate::cli::DiffArgs;
 use crate::data::{DataSet, Item, Kind};
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::source;
 
 /// One changed field.
@@ -317,7 +317,7 @@ pub fn to_text(a: &str, b: &str, r: &DiffResult, show_values: bool) -> String {
     out
 }
 
-pub async fn run(args: DiffArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: DiffArgs, ctx: &Ctx) -> Result<ExitCode> {
     let defaults = args.store.to_store_args();
     let env = ctx.env.as_ref();
     let spec_a = source::parse_spec(&args.a, &defaults, env)?;

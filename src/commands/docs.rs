@@ -6,9 +6,10 @@ use anyhow::Result;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::{exit, output};
+use crate::exit::{self, ExitCode};
+use crate::output;
 
-pub fn completions(args: CompletionsArgs) -> Result<i32> {
+pub fn completions(args: CompletionsArgs) -> Result<ExitCode> {
     let mut cmd = Cli::command();
     // Generated into memory first: clap_complete panics when its output fails.
     let mut script = Vec::new();
@@ -44,7 +45,7 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     Ok(pages)
 }
 
-pub fn man(args: ManArgs) -> Result<i32> {
+pub fn man(args: ManArgs) -> Result<ExitCode> {
     let pages = man_pages()?;
     match args.dir {
         None => output::write_stdout(|w| Ok(w.write_all(&pages[0].1)?))?,

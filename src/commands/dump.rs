@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::cli::DumpArgs;
 use crate::config;
 use crate::data::{DataSet, Kind};
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::output;
 use crate::store;
 
@@ -44,7 +44,7 @@ pub fn write_data_set(
     out.write_all(b"}\n")
 }
 
-pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<ExitCode> {
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
     let store = store::open(&sel.store).await?;
     let prefix = store.effective_prefix(sel.prefix.as_deref());

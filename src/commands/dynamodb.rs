@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::{Billing, CheckTableArgs, CreateTableArgs, DynamodbArgs, DynamodbCommand, TableArgs};
 use crate::config::DynamoDbConfig;
-use crate::exit::{self, UsageError};
+use crate::exit::{self, ExitCode, UsageError};
 use crate::store::dynamodb::{DynamoStore, NewTable, REQUIRED_SCHEMA, TableFacts};
 use crate::store::{Store, StoreError};
 
@@ -17,7 +17,7 @@ use crate::store::{Store, StoreError};
 const WAIT_LIMIT: Duration = Duration::from_secs(600);
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
-pub async fn run(args: DynamodbArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: DynamodbArgs, ctx: &Ctx) -> Result<ExitCode> {
     match args.command {
         DynamodbCommand::CreateTable(a) => create_table(a, ctx).await,
         DynamodbCommand::CheckTable(a) => check_table(a, ctx).await,
@@ -124,7 +124,7 @@ async fn wait_active(store: &DynamoStore, ctx: &Ctx) -> Result<TableFacts> {
     result
 }
 
-async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<i32> {
+async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<ExitCode> {
     let cfg = config(&a.table, ctx)?;
     let spec = new_table(&a)?;
     let store = DynamoStore::connect(&cfg).await?;
@@ -188,7 +188,7 @@ async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
-async fn check_table(a: CheckTableArgs, ctx: &Ctx) -> Result<i32> {
+async fn check_table(a: CheckTableArgs, ctx: &Ctx) -> Result<ExitCode> {
     let cfg = config(&a.table, ctx)?;
     let store = DynamoStore::connect(&cfg).await?;
     let facts = TableFacts::of(&store.describe().await?);

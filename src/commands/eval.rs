@@ -26,7 +26,7 @@ use super::{Ctx, print_json, table};
 use crate::cli::EvalArgs;
 use crate::config;
 use crate::data::{DataSet, Kind};
-use crate::exit::{self, UsageError};
+use crate::exit::{self, ExitCode, UsageError};
 use crate::source;
 use crate::store::{self, Entry};
 
@@ -214,7 +214,7 @@ fn reason_text(r: &Value) -> String {
     s
 }
 
-pub async fn run(args: EvalArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: EvalArgs, ctx: &Ctx) -> Result<ExitCode> {
     let (context, raw_context) = parse_context(&args.context)?;
     let env = ctx.env.as_ref();
     let (data, described) = match &args.from {

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::InspectArgs;
 use crate::config;
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::store::{self, PrefixStats, Store};
 
 fn synced_on(ms: Option<i64>) -> String {
@@ -26,7 +26,7 @@ fn largest(s: &PrefixStats) -> String {
     }
 }
 
-pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitCode> {
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
     let store = store::open(&sel.store).await?;
     match &sel.prefix {
@@ -41,7 +41,7 @@ fn nothing_found(store: &dyn Store) -> String {
     format!("no LaunchDarkly data found{}", store.empty_listing_note())
 }
 
-async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
+async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<ExitCode> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
     for p in &prefixes {
@@ -106,7 +106,7 @@ async fn all_prefixes(store: &dyn Store, ctx: &Ctx) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
-async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<i32> {
+async fn one_prefix(store: &dyn Store, prefix: &str, ctx: &Ctx) -> Result<ExitCode> {
     let s = store.stats(prefix).await?;
     let keys = store.keys(prefix);
     let empty = !s.initialized

@@ -222,7 +222,7 @@ fn plans(args: &RelayArgs, ctx: &Ctx) -> Result<(Vec<Plan>, StoreSelection)> {
 }
 
 /// Run until SIGINT/SIGTERM (exit 0) or, with `--exit-on-error`, a rejected SDK key (exit 4).
-pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<crate::exit::ExitCode> {
     let log = Log { json: args.log_format == LogFormat::Json, quiet: ctx.quiet };
     let (plans, sel) = plans(&args, ctx)?;
     // A prefix the store cannot hold and read back: refused before anything starts (exit 2).
@@ -373,7 +373,7 @@ async fn reader(
                 d
             }
             Err(Failure::Fatal(e)) => {
-                let msg = chain_text(&e);
+                let msg = crate::exit::chain_text(&e);
                 env.set_conn("OFF", Some(("ERROR_RESPONSE", msg.clone())));
                 if exit_on_error {
                     log.error(&name, &format!("{msg}; exiting (--exit-on-error)"));
@@ -436,17 +436,6 @@ impl Reconnect {
     fn after_rejection(&mut self) -> Duration {
         self.slow.next_delay()
     }
-}
-
-fn chain_text(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
-    secrets::mask(&parts.join(": "))
 }
 
 /// Apply one event to memory and hand the store operation to the writer.
@@ -641,10 +630,15 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) ->
     let source = if why == "put" { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
     if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
         if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
-            env.log.error(&env.name, &format!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT));
+            env.log.error(
+                &env.name,
+                &format!("{}; {} to relay", crate::exit::chain_text(&e), crate::source::ALLOW_EMPTY_HINT),
+            );
             return Ok(());
         }
-        return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
+        return Err(e
+            .downcast::<store::StoreError>()
+            .unwrap_or_else(|e| store::StoreError::Other(crate::exit::chain_text(&e))));
     }
     // The relay stops on signals itself (finishing the writes in flight, within a grace period).
     let report = st.init(prefix, &data, &NoProgress, &Shutdown::never()).await?;

@@ -13,7 +13,7 @@ use crate::cli::SyncArgs;
 use crate::config::{self, StoreConfig};
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::defects::refuse_unparseable;
-use crate::exit::{self, UsageError};
+use crate::exit::{self, ExitCode, UsageError};
 use crate::relayconf::RelayConfig;
 use crate::secrets;
 use crate::source::{self, Fetched, Source, file::FileSource};
@@ -57,7 +57,7 @@ pub async fn current_contents(store: &dyn Store, prefix: &str) -> Result<HashMap
     Ok(out)
 }
 
-pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<ExitCode> {
     if let Some(code) = super::sync_envs::run_if_many(&args, ctx).await? {
         return Ok(code);
     }
@@ -207,7 +207,13 @@ pub async fn would_refuse(
 /// What a sync would change. `refusal`: why the real run would be refused (an empty source over a
 /// prefix that holds items, without --allow-empty); the plan then shows what --allow-empty would
 /// remove. The dry run itself succeeds (exit 0): it did what it was asked.
-async fn dry_run(store: &dyn Store, prefix: &str, data: &DataSet, refusal: Option<String>, ctx: &Ctx) -> Result<i32> {
+async fn dry_run(
+    store: &dyn Store,
+    prefix: &str,
+    data: &DataSet,
+    refusal: Option<String>,
+    ctx: &Ctx,
+) -> Result<ExitCode> {
     let current = current_contents(store, prefix).await?;
     let plan = plan_changes(&current, data);
     if ctx.json() {

@@ -12,7 +12,7 @@ use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::{LdArgs, StoreArgs, SyncArgs};
 use crate::config::{self, Env, StoreConfig, StoreSelection};
 use crate::data::{ChangeSummary, plan_changes};
-use crate::exit::{self, UsageError};
+use crate::exit::{self, ExitCode, UsageError};
 use crate::relayconf::{self, EnvironmentSection, RelayConfig};
 use crate::secrets;
 use crate::source::Source;
@@ -152,38 +152,13 @@ struct EnvResult {
     plan: Option<ChangeSummary>,
     /// Dry run: why the real run would be refused (an empty environment over a full prefix).
     refused: Option<String>,
-    code: i32,
+    code: ExitCode,
     error: Option<String>,
-}
-
-/// Severity order for "the worst exit code".
-fn severity(code: i32) -> u8 {
-    match code {
-        exit::SUCCESS => 0,
-        exit::NO => 1,
-        exit::PARTIAL => 2,
-        exit::SOURCE => 3,
-        exit::STORE => 4,
-        exit::USAGE => 5,
-        _ => 6,
-    }
-}
-
-fn error_text(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if parts.last().is_some_and(|p| p.contains(&s)) {
-            continue;
-        }
-        parts.push(s);
-    }
-    secrets::mask(&parts.join(": ")).replace('\n', " ")
 }
 
 /// Sync every configured environment when the command names no single source (no `--from`,
 /// `--from-file` or `--sdk-key`) and environments are configured. `None`: not this mode.
-pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<i32>> {
+pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<ExitCode>> {
     if args.from.is_some() || args.from_file.is_some() || args.ld.sdk_key.is_some() {
         return Ok(None);
     }
@@ -195,7 +170,7 @@ pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<i32>> {
         .collect()
         .await;
     report(&results, args.dry_run, ctx);
-    let worst = results.iter().map(|r| r.code).max_by_key(|c| severity(*c)).unwrap_or(exit::SUCCESS);
+    let worst = results.iter().map(|r| r.code).max_by_key(|c| c.severity()).unwrap_or(exit::SUCCESS);
     Ok(Some(worst))
 }
 
@@ -353,8 +328,8 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     }
     .await;
     if let Err(e) = outcome {
-        r.code = exit::code_for(&e);
-        r.error = Some(error_text(&e));
+        r.code = crate::exit_code(&e);
+        r.error = Some(exit::chain_text(&e));
     }
     r
 }
@@ -376,7 +351,7 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
                     "address": r.address,
                     "prefix": r.prefix,
                     "status": if r.error.is_some() { "error" } else if r.skipped > 0 { "partial" } else { "ok" },
-                    "exit_code": r.code,
+                    "exit_code": r.code.code(),
                     "flags": r.flags,
                     "segments": r.segments,
                     "items_written": r.items_written,

@@ -24,7 +24,7 @@ use super::{Ctx, print_json, table};
 use crate::cli::ValidateArgs;
 use crate::config;
 use crate::data::Kind;
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::model_check::{CheckPool, CrossChecks, Finding, Severity};
 use crate::store::{self, Entry, Store};
 
@@ -128,7 +128,7 @@ pub async fn validate_prefix(store: &dyn Store, prefix: &str) -> Result<Vec<Find
     Ok(out)
 }
 
-pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<i32> {
+pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitCode> {
     let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
     let store = store::open(&sel.store).await?;
     let prefixes = if args.all_prefixes {

@@ -147,17 +147,7 @@ pub fn classify_status(status: u16, source_name: &str) -> Failure {
 
 /// A network error as a retryable failure (secrets masked, causes joined).
 pub fn network_failure(e: &reqwest::Error) -> Failure {
-    let mut msg = e.to_string();
-    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !msg.contains(&s) {
-            msg.push_str(": ");
-            msg.push_str(&s);
-        }
-        cur = c.source();
-    }
-    Failure::Retry(secrets::mask(&msg))
+    Failure::Retry(crate::exit::causes_text(e))
 }
 
 /// The reconnect backoff: 1 s doubling to 30 s, minus a random 0-50 % jitter.

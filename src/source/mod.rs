@@ -72,6 +72,16 @@ impl SourceError {
     }
 }
 
+/// Source errors exit 4.
+impl crate::exit::Classified for SourceError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        crate::exit::ExitCode::Source
+    }
+    fn hint(&self) -> Option<String> {
+        SourceError::hint(self)
+    }
+}
+
 /// "Give me the full data set".
 #[async_trait]
 pub trait Source: Send + Sync {
