@@ -153,7 +153,7 @@ impl crate::exit::Classified for clap::Error {
 }
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::relayconf::parse_duration(s)
+    crate::config::relay_conf::parse_duration(s)
 }
 
 #[derive(Debug, Args)]

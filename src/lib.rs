@@ -9,7 +9,6 @@ pub mod exit;
 mod json_scan;
 pub mod model_check;
 pub mod output;
-pub mod relayconf;
 pub mod secrets;
 pub mod shutdown;
 pub mod source;

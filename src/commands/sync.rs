@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json};
 use crate::cli::SyncArgs;
+use crate::config::relay_conf::RelayConfig;
 use crate::config::{self, StoreConfig};
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::defects::refuse_unparseable;
 use crate::exit::{self, ExitCode, UsageError};
-use crate::relayconf::RelayConfig;
 use crate::secrets;
 use crate::source::{self, Fetched, Source, file::FileSource};
 use crate::store::{self, Entry, FedCounts, Feed, Progress, Store, StoreError};

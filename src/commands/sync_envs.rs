@@ -10,10 +10,10 @@ use serde_json::json;
 use super::sync::{current_contents, would_refuse};
 use super::{Ctx, human_bytes, print_json, table};
 use crate::cli::{LdArgs, StoreArgs, SyncArgs};
+use crate::config::relay_conf::{self as relayconf, EnvironmentSection, RelayConfig};
 use crate::config::{self, Env, StoreConfig, StoreSelection};
 use crate::data::{ChangeSummary, plan_changes};
 use crate::exit::{self, ExitCode, UsageError};
-use crate::relayconf::{self, EnvironmentSection, RelayConfig};
 use crate::secrets;
 use crate::source::Source;
 use crate::source::ld::LdConfig;
@@ -206,7 +206,7 @@ pub fn resolve(store: &StoreArgs, ld: &LdArgs, env: &dyn Env) -> Result<Option<R
     }
     let dynamo_on = relay.as_ref().is_some_and(|r| r.dynamodb.enabled == Some(true))
         || store.dynamodb.is_some()
-        || env.var("USE_DYNAMODB").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+        || env.switch("USE_DYNAMODB")?;
     let global_table = store
         .dynamodb
         .clone()

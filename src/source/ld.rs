@@ -10,8 +10,8 @@ use anyhow::Result;
 use super::SourceError;
 use crate::cli::LdArgs;
 use crate::config::Env;
+use crate::config::relay_conf::RelayConfig;
 use crate::exit::UsageError;
-use crate::relayconf::RelayConfig;
 use crate::secrets;
 
 pub const DEFAULT_BASE_URI: &str = "https://sdk.launchdarkly.com";

@@ -227,7 +227,7 @@ pub fn open(spec: SourceSpec, ld: &LdArgs, env: &dyn Env) -> anyhow::Result<Box<
 pub fn open_ld(
     ld: &LdArgs,
     env: &dyn Env,
-    relay: Option<&crate::relayconf::RelayConfig>,
+    relay: Option<&crate::config::relay_conf::RelayConfig>,
 ) -> anyhow::Result<Box<dyn Source>> {
     let cfg = ld::LdConfig::resolve(ld, env, relay)?;
     Ok(if ld.stream { Box::new(stream::StreamSource { cfg }) } else { Box::new(poll::PollSource::new(cfg)) })
