@@ -44,13 +44,13 @@ fn report(err: &anyhow::Error) -> i32 {
 /// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`]
 /// (standard output that cannot be written: see [`exit::install_panic_hook`]).
 pub fn run() -> i32 {
-    exit::install_panic_hook(std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0"));
+    exit::install_panic_hook(config::vars::backtrace_wanted());
     std::panic::catch_unwind(run_command).unwrap_or_else(|_| exit::panic_exit_code())
 }
 
 fn run_command() -> i32 {
     // Test hook for the crash path (tests/it/cli.rs): a panic must still be one clear line.
-    if std::env::var_os("LDSTORE_DEBUG_PANIC").is_some() {
+    if config::vars::debug_panic() {
         panic!("LDSTORE_DEBUG_PANIC is set");
     }
     let cli = match Cli::try_parse() {
@@ -104,7 +104,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => commands::diff::run(a, ctx).await,
         Command::Validate(a) => commands::validate::run(a, ctx).await,
         Command::Eval(a) => commands::eval::run(a, ctx).await,
-        Command::Relay(a) => commands::relay::run(a, ctx).await,
+        Command::Relay(a) => commands::relay::run(config::envs::relay_settings(&a, ctx.env.as_ref())?, ctx).await,
         Command::Completions(a) => commands::docs::completions(a),
         Command::Man(a) => commands::docs::man(a),
     }
@@ -119,8 +119,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "ldstore=debug",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LDSTORE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = config::vars::process_var("LDSTORE_LOG")
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| MaskingWriter(std::io::stderr()))

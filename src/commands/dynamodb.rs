@@ -7,8 +7,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json, table};
-use crate::cli::{Billing, CheckTableArgs, CreateTableArgs, DynamodbArgs, DynamodbCommand, TableArgs};
-use crate::config::DynamoDbConfig;
+use crate::cli::{Billing, CheckTableArgs, CreateTableArgs, DynamodbArgs, DynamodbCommand};
 use crate::exit::{self, ExitCode, UsageError};
 use crate::store::dynamodb::{DynamoStore, NewTable, REQUIRED_SCHEMA, TableFacts};
 use crate::store::{Store, StoreError};
@@ -22,18 +21,6 @@ pub async fn run(args: DynamodbArgs, ctx: &Ctx) -> Result<ExitCode> {
         DynamodbCommand::CreateTable(a) => create_table(a, ctx).await,
         DynamodbCommand::CheckTable(a) => check_table(a, ctx).await,
     }
-}
-
-fn config(t: &TableArgs, ctx: &Ctx) -> Result<DynamoDbConfig> {
-    if t.table.trim().is_empty() {
-        return Err(UsageError::new("--table must not be empty").into());
-    }
-    Ok(DynamoDbConfig {
-        table: t.table.clone(),
-        endpoint: t.dynamodb_endpoint.clone().or_else(|| ctx.env.var("DYNAMODB_URL")),
-        region: t.region.clone(),
-        timeout: t.store_timeout,
-    })
 }
 
 fn parse_tag(s: &str) -> Result<(String, String)> {
@@ -125,7 +112,7 @@ async fn wait_active(store: &DynamoStore, ctx: &Ctx) -> Result<TableFacts> {
 }
 
 async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<ExitCode> {
-    let cfg = config(&a.table, ctx)?;
+    let cfg = crate::config::table::table_config(&a.table, ctx.env.as_ref())?;
     let spec = new_table(&a)?;
     let store = DynamoStore::connect(&cfg).await?;
     let name = store.table().to_string();
@@ -189,7 +176,7 @@ async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<ExitCode> {
 }
 
 async fn check_table(a: CheckTableArgs, ctx: &Ctx) -> Result<ExitCode> {
-    let cfg = config(&a.table, ctx)?;
+    let cfg = crate::config::table::table_config(&a.table, ctx.env.as_ref())?;
     let store = DynamoStore::connect(&cfg).await?;
     let facts = TableFacts::of(&store.describe().await?);
     // Prefixes are only meaningful in a table with the right schema.

@@ -219,7 +219,8 @@ pub async fn run(args: EvalArgs, ctx: &Ctx) -> Result<ExitCode> {
     let env = ctx.env.as_ref();
     let (data, described) = match &args.from {
         Some(spec) => {
-            let src = source::open(source::parse_spec(spec, &args.store, env)?, &args.ld, env)?;
+            let src =
+                source::open(config::resolve_source(config::parse_spec(spec, &args.store, env)?, &args.ld, env, None)?);
             (src.fetch().await?, src.describe())
         }
         None => {

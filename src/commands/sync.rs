@@ -27,15 +27,15 @@ pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Re
     // With an SDK key and no other source, the source is LaunchDarkly.
     let has_key = args.ld.sdk_key.is_some() || ctx.env.var("LD_SDK_KEY").is_some();
     if args.from.as_deref().is_none_or(|f| f == "ld" || f == "launchdarkly") && has_key {
-        return source::open_ld(&args.ld, ctx.env.as_ref(), relay);
+        return Ok(source::open(config::ld_source(&args.ld, ctx.env.as_ref(), relay)?));
     }
     let Some(spec) = &args.from else {
         return Err(UsageError::new("no source given")
             .hint("use --sdk-key (or LD_SDK_KEY) for LaunchDarkly, --from-file PATH, or --from SOURCE (a file, redis://…?prefix=P, dynamodb://…, consul://…)")
             .into());
     };
-    let spec = source::parse_spec(spec, &args.store, ctx.env.as_ref())?;
-    source::open(spec, &args.ld, ctx.env.as_ref())
+    let spec = config::parse_spec(spec, &args.store, ctx.env.as_ref())?;
+    Ok(source::open(config::resolve_source(spec, &args.ld, ctx.env.as_ref(), None)?))
 }
 
 /// What a store holds under a prefix, as raw JSON per key (for dry runs).

@@ -8,6 +8,13 @@ use crate::exit::UsageError;
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
 
+    /// Every variable whose name starts with `prefix` (`LD_ENV_<name>` …), empty values included.
+    /// Only the process environment lists its variables; an injected one has none.
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let _ = prefix;
+        Vec::new()
+    }
+
     /// A switch such as `USE_REDIS` or `REDIS_TLS`: unset or empty is `false` (the Relay Proxy's
     /// rule: an empty variable is not set); otherwise [`parse_bool`] decides.
     fn switch(&self, name: &str) -> Result<bool, UsageError> {
@@ -37,10 +44,29 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        std::env::vars().filter(|(k, _)| k.starts_with(prefix)).collect()
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Env for F {
     fn var(&self, name: &str) -> Option<String> {
         self(name)
     }
+}
+
+/// A process variable as it is, an empty value included (ldstore's own knobs: `LDSTORE_LOG`,
+/// `LDSTORE_TEST_LEASE_MS`, `HOSTNAME`).
+pub fn process_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// `LDSTORE_DEBUG_PANIC` is set (to anything): the test hook for the crash path.
+pub fn debug_panic() -> bool {
+    std::env::var_os("LDSTORE_DEBUG_PANIC").is_some()
+}
+
+/// `RUST_BACKTRACE` is set and not `0`: a panic prints its backtrace.
+pub fn backtrace_wanted() -> bool {
+    std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
 }
