@@ -14,7 +14,7 @@ pub mod shutdown;
 pub mod source;
 pub mod store;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
@@ -69,7 +69,7 @@ fn run_command() -> i32 {
         Ok(r) => r,
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    let mut ctx = Ctx::new(cli.global.output, cli.global.quiet);
+    let mut ctx = Ctx::new(cli.global.output == cli::OutputFormat::Json, cli.global.quiet);
     let result = runtime.block_on(async {
         // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
         if matches!(cli.command, Command::Relay(_)) {
@@ -95,18 +95,21 @@ fn run_command() -> i32 {
     }
 }
 
+/// Resolve the command's settings (`config`), then run it.
 async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    use config::commands as settings;
+    let env = &config::ProcessEnv;
     match command {
-        Command::Sync(a) => commands::sync::run(a, ctx).await,
-        Command::Inspect(a) => commands::inspect::run(a, ctx).await,
-        Command::Dump(a) => commands::dump::run(a, ctx).await,
-        Command::Dynamodb(a) => commands::dynamodb::run(a, ctx).await,
-        Command::Diff(a) => commands::diff::run(a, ctx).await,
-        Command::Validate(a) => commands::validate::run(a, ctx).await,
-        Command::Eval(a) => commands::eval::run(a, ctx).await,
-        Command::Relay(a) => commands::relay::run(config::envs::relay_settings(&a, ctx.env.as_ref())?, ctx).await,
-        Command::Completions(a) => commands::docs::completions(a),
-        Command::Man(a) => commands::docs::man(a),
+        Command::Sync(a) => commands::sync::run(settings::sync(a, env)?, ctx).await,
+        Command::Inspect(a) => commands::inspect::run(settings::inspect(a, env)?, ctx).await,
+        Command::Dump(a) => commands::dump::run(settings::dump(a, env)?, ctx).await,
+        Command::Dynamodb(a) => commands::dynamodb::run(settings::dynamodb(a, env)?, ctx).await,
+        Command::Diff(a) => commands::diff::run(settings::diff(a, env)?, ctx).await,
+        Command::Validate(a) => commands::validate::run(settings::validate(a, env)?, ctx).await,
+        Command::Eval(a) => commands::eval::run(settings::eval(a, env)?, ctx).await,
+        Command::Relay(a) => commands::relay::run(config::envs::relay_settings(&a, env)?, ctx).await,
+        Command::Completions(a) => commands::docs::completions(a.shell, Cli::command()),
+        Command::Man(a) => commands::docs::man(a.dir, Cli::command()),
     }
 }
 

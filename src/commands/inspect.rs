@@ -4,8 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json, table};
-use crate::cli::InspectArgs;
-use crate::config;
+use crate::config::commands::InspectSettings;
 use crate::exit::{self, ExitCode};
 use crate::store::{self, PrefixStats, Store};
 
@@ -26,8 +25,8 @@ fn largest(s: &PrefixStats) -> String {
     }
 }
 
-pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitCode> {
-    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+pub async fn run(args: InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let sel = args.sel;
     let store = store::open(&sel.store).await?;
     match &sel.prefix {
         Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), ctx).await,

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::sync::{current_contents, would_refuse};
 use super::{Ctx, human_bytes, print_json, table};
-use crate::cli::SyncArgs;
-use crate::config::envs::{EnvSpec, Resolved, env_prefix, resolve};
+use crate::config::commands::SyncSettings;
+use crate::config::envs::{EnvSpec, Resolved, env_prefix};
 use crate::config::{StoreConfig, StoreSelection};
 use crate::data::{ChangeSummary, plan_changes};
 use crate::exit::{self, ExitCode};
@@ -44,25 +44,19 @@ struct EnvResult {
     error: Option<String>,
 }
 
-/// Sync every configured environment when the command names no single source (no `--from`,
-/// `--from-file` or `--sdk-key`) and environments are configured. `None`: not this mode.
-pub async fn run_if_many(args: &SyncArgs, ctx: &Ctx) -> Result<Option<ExitCode>> {
-    if args.from.is_some() || args.from_file.is_some() || args.ld.sdk_key.is_some() {
-        return Ok(None);
-    }
-    let Some(Resolved { envs, sel, base }) = resolve(&args.store, &args.ld, ctx.env.as_ref())? else {
-        return Ok(None);
-    };
-    let results: Vec<EnvResult> = futures::stream::iter(envs.iter().map(|e| sync_one(e, &base, &sel, args, ctx)))
+/// Sync every configured environment (`sync` naming no single source, with environments
+/// configured: see `config::commands::sync`); returns the worst exit code.
+pub async fn run_many(resolved: &Resolved, args: &SyncSettings, ctx: &Ctx) -> ExitCode {
+    let Resolved { envs, sel, base } = resolved;
+    let results: Vec<EnvResult> = futures::stream::iter(envs.iter().map(|e| sync_one(e, base, sel, args, ctx)))
         .buffered(CONCURRENCY)
         .collect()
         .await;
     report(&results, args.dry_run, ctx);
-    let worst = results.iter().map(|r| r.code).max_by_key(|c| c.severity()).unwrap_or(exit::SUCCESS);
-    Ok(Some(worst))
+    results.iter().map(|r| r.code).max_by_key(|c| c.severity()).unwrap_or(exit::SUCCESS)
 }
 
-async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &SyncArgs, ctx: &Ctx) -> EnvResult {
+async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &SyncSettings, ctx: &Ctx) -> EnvResult {
     let key = env.sdk_key.clone().unwrap_or_default();
     let mut store_cfg = sel.store.clone();
     if let (StoreConfig::DynamoDb(d), Some(t)) = (&mut store_cfg, &env.table) {
@@ -90,7 +84,7 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     }
     let outcome: Result<()> = async {
         let source: Box<dyn Source> =
-            if args.ld.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
+            if args.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
         let prefix = env_prefix(env, sel, &store_cfg);
         r.prefix = prefix.clone();
         store_cfg.check_prefix(&prefix)?;
