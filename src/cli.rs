@@ -410,7 +410,7 @@ pub struct SourceStoreArgs {
 }
 
 impl SourceStoreArgs {
-    /// As the defaults `source::parse_spec` takes.
+    /// As the defaults `config::parse_spec` takes.
     pub fn to_store_args(&self) -> StoreArgs {
         StoreArgs {
             redis_ca_file: self.redis_ca_file.clone(),
