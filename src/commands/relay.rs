@@ -26,7 +26,7 @@ use super::Ctx;
 use crate::config::envs::{EnvSpec, RelaySettings, env_prefix};
 use crate::config::{StoreConfig, StoreSelection};
 use crate::data::{DataSet, Item, Kind};
-use crate::exit::UsageError;
+use crate::exit::{UsageError, chain_text};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 use crate::source::ld::{Backoff, Failure, LdConfig};
@@ -335,7 +335,7 @@ async fn reader(
                 d
             }
             Err(Failure::Fatal(e)) => {
-                let msg = crate::exit::chain_text(&e);
+                let msg = chain_text(&e);
                 env.set_conn("OFF", Some(("ERROR_RESPONSE", msg.clone())));
                 if exit_on_error {
                     log.error(&name, &format!("{msg}; exiting (--exit-on-error)"));
@@ -592,15 +592,10 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) ->
     let source = if why == "put" { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
     if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
         if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
-            env.log.error(
-                &env.name,
-                &format!("{}; {} to relay", crate::exit::chain_text(&e), crate::source::ALLOW_EMPTY_HINT),
-            );
+            env.log.error(&env.name, &format!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT));
             return Ok(());
         }
-        return Err(e
-            .downcast::<store::StoreError>()
-            .unwrap_or_else(|e| store::StoreError::Other(crate::exit::chain_text(&e))));
+        return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
     }
     // The relay stops on signals itself (finishing the writes in flight, within a grace period).
     let report = st.init(prefix, &data, &NoProgress, &Shutdown::never()).await?;
