@@ -145,8 +145,15 @@ pub struct StoreArgs {
     pub store_timeout: std::time::Duration,
 }
 
+/// A command-line error met after parsing is a usage error (exit 2).
+impl crate::exit::Classified for clap::Error {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        crate::exit::ExitCode::Usage
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::relayconf::parse_duration(s)
+    crate::config::relay_conf::parse_duration(s)
 }
 
 #[derive(Debug, Args)]
@@ -403,7 +410,7 @@ pub struct SourceStoreArgs {
 }
 
 impl SourceStoreArgs {
-    /// As the defaults `source::parse_spec` takes.
+    /// As the defaults `config::parse_spec` takes.
     pub fn to_store_args(&self) -> StoreArgs {
         StoreArgs {
             redis_ca_file: self.redis_ca_file.clone(),

@@ -9,28 +9,48 @@ pub mod exit;
 mod json_scan;
 pub mod model_check;
 pub mod output;
-pub mod relayconf;
 pub mod secrets;
 pub mod shutdown;
 pub mod source;
 pub mod store;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
+use crate::exit::{Classify, ExitCode, classify};
+
+/// Every error type that knows its exit code and hint ([`exit::Classified`]), for the printer.
+pub const CLASSIFIED: &[Classify] = &[
+    classify::<exit::UsageError>,
+    classify::<exit::Interrupted>,
+    classify::<store::StoreError>,
+    classify::<source::SourceError>,
+    classify::<clap::Error>,
+];
+
+/// The exit code of an error (see [`exit::code_for`]: an error nothing classifies is
+/// [`ExitCode::Internal`]).
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    exit::code_for(err, CLASSIFIED)
+}
+
+/// Print an error (the one `ldstore: error: …` line and its hint); returns its exit code.
+fn report(err: &anyhow::Error) -> i32 {
+    exit::report(err, CLASSIFIED).code()
+}
 
 /// Parse the command line, run the command, print any error once; returns the exit code.
 /// A panic (a bug) is printed as one line by the panic hook and exits with [`exit::INTERNAL`]
 /// (standard output that cannot be written: see [`exit::install_panic_hook`]).
 pub fn run() -> i32 {
-    exit::install_panic_hook();
+    exit::install_panic_hook(config::vars::backtrace_wanted());
     std::panic::catch_unwind(run_command).unwrap_or_else(|_| exit::panic_exit_code())
 }
 
 fn run_command() -> i32 {
     // Test hook for the crash path (tests/it/cli.rs): a panic must still be one clear line.
-    if std::env::var_os("LDSTORE_DEBUG_PANIC").is_some() {
+    if config::vars::debug_panic() {
         panic!("LDSTORE_DEBUG_PANIC is set");
     }
     let cli = match Cli::try_parse() {
@@ -38,7 +58,7 @@ fn run_command() -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
             let _ = e.print();
-            return code;
+            return code.code();
         }
     };
     // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
@@ -47,9 +67,9 @@ fn run_command() -> i32 {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => return exit::report(&anyhow::Error::new(e).context("cannot start the async runtime")),
+        Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    let mut ctx = Ctx::new(cli.global.output, cli.global.quiet);
+    let mut ctx = Ctx::new(cli.global.output == cli::OutputFormat::Json, cli.global.quiet);
     let result = runtime.block_on(async {
         // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
         if matches!(cli.command, Command::Relay(_)) {
@@ -70,23 +90,26 @@ fn run_command() -> i32 {
     // Do not wait for background tasks (connection drivers) after the command is done.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {
-        Ok(code) => code,
-        Err(e) => exit::report(&e),
+        Ok(code) => code.code(),
+        Err(e) => report(&e),
     }
 }
 
-async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
+/// Resolve the command's settings (`config`), then run it.
+async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    use config::commands as settings;
+    let env = &config::ProcessEnv;
     match command {
-        Command::Sync(a) => commands::sync::run(a, ctx).await,
-        Command::Inspect(a) => commands::inspect::run(a, ctx).await,
-        Command::Dump(a) => commands::dump::run(a, ctx).await,
-        Command::Dynamodb(a) => commands::dynamodb::run(a, ctx).await,
-        Command::Diff(a) => commands::diff::run(a, ctx).await,
-        Command::Validate(a) => commands::validate::run(a, ctx).await,
-        Command::Eval(a) => commands::eval::run(a, ctx).await,
-        Command::Relay(a) => commands::relay::run(a, ctx).await,
-        Command::Completions(a) => commands::docs::completions(a),
-        Command::Man(a) => commands::docs::man(a),
+        Command::Sync(a) => commands::sync::run(settings::sync(a, env)?, ctx).await,
+        Command::Inspect(a) => commands::inspect::run(settings::inspect(a, env)?, ctx).await,
+        Command::Dump(a) => commands::dump::run(settings::dump(a, env)?, ctx).await,
+        Command::Dynamodb(a) => commands::dynamodb::run(settings::dynamodb(a, env)?, ctx).await,
+        Command::Diff(a) => commands::diff::run(settings::diff(a, env)?, ctx).await,
+        Command::Validate(a) => commands::validate::run(settings::validate(a, env)?, ctx).await,
+        Command::Eval(a) => commands::eval::run(settings::eval(a, env)?, ctx).await,
+        Command::Relay(a) => commands::relay::run(config::envs::relay_settings(&a, env)?, ctx).await,
+        Command::Completions(a) => commands::docs::completions(a.shell, Cli::command()),
+        Command::Man(a) => commands::docs::man(a.dir, Cli::command()),
     }
 }
 
@@ -99,8 +122,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "ldstore=debug",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LDSTORE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = config::vars::process_var("LDSTORE_LOG")
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| MaskingWriter(std::io::stderr()))

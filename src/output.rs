@@ -328,11 +328,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = write(dir.path(), "x").unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
-        assert_eq!(crate::exit::code_for(&e), crate::exit::USAGE);
+        assert_eq!(crate::exit_code(&e), crate::exit::USAGE);
         // /dev/null is written through (and stays a device).
         write(Path::new("/dev/null"), "x").unwrap();
         let e = write(Path::new("/dev/full"), "x").unwrap_err();
         assert_eq!(e.to_string(), "cannot write /dev/full: No space left on device (os error 28)");
-        assert_eq!(crate::exit::code_for(&e), crate::exit::USAGE);
+        assert_eq!(crate::exit_code(&e), crate::exit::USAGE);
     }
 }

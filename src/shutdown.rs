@@ -28,7 +28,7 @@ impl Signal {
     }
 
     /// 128 + the signal number, as shells report a process killed by it.
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_code(self) -> exit::ExitCode {
         match self {
             Signal::Int => exit::INTERRUPTED,
             Signal::Term => exit::TERMINATED,
@@ -68,7 +68,7 @@ impl Shutdown {
                     "ldstore: error: interrupted again ({}): exiting at once, without waiting for the writes in flight",
                     sig.name()
                 );
-                std::process::exit(sig.exit_code());
+                std::process::exit(sig.exit_code().code());
             }
         });
         Ok(Shutdown { rx })
@@ -132,8 +132,8 @@ mod tests {
         tx.send(Some(Signal::Term)).unwrap();
         assert_eq!(waiting.await.unwrap(), Signal::Term);
         assert_eq!(s.signal(), Some(Signal::Term));
-        assert_eq!(Signal::Term.exit_code(), 143);
-        assert_eq!(Signal::Int.exit_code(), 130);
+        assert_eq!(Signal::Term.exit_code().code(), 143);
+        assert_eq!(Signal::Int.exit_code().code(), 130);
     }
 
     #[tokio::test]

@@ -39,9 +39,9 @@ use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, print_json};
-use crate::cli::DiffArgs;
+use crate::config::commands::DiffSettings;
 use crate::data::{DataSet, Item, Kind};
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::source;
 
 /// One changed field.
@@ -317,13 +317,9 @@ pub fn to_text(a: &str, b: &str, r: &DiffResult, show_values: bool) -> String {
     out
 }
 
-pub async fn run(args: DiffArgs, ctx: &Ctx) -> Result<i32> {
-    let defaults = args.store.to_store_args();
-    let env = ctx.env.as_ref();
-    let spec_a = source::parse_spec(&args.a, &defaults, env)?;
-    let spec_b = source::parse_spec(&args.b, &defaults, env)?;
-    let src_a = source::open(spec_a, &args.ld, env)?;
-    let src_b = source::open(spec_b, &args.ld, env)?;
+pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let src_a = source::open(args.a);
+    let src_b = source::open(args.b);
     let (da, db) = tokio::join!(src_a.fetch(), src_b.fetch());
     let da = da.map_err(|e| e.context(format!("reading A ({})", src_a.describe())))?;
     let db = db.map_err(|e| e.context(format!("reading B ({})", src_b.describe())))?;

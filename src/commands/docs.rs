@@ -2,17 +2,18 @@
 
 use std::path::Path;
 
+use std::path::PathBuf;
+
 use anyhow::Result;
-use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::{exit, output};
+use crate::exit::{self, ExitCode};
+use crate::output;
 
-pub fn completions(args: CompletionsArgs) -> Result<i32> {
-    let mut cmd = Cli::command();
+/// The completion script of `cmd` (ldstore's clap definition) for `shell`.
+pub fn completions(shell: clap_complete::Shell, mut cmd: clap::Command) -> Result<ExitCode> {
     // Generated into memory first: clap_complete panics when its output fails.
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut cmd, "ldstore", &mut script);
+    clap_complete::generate(shell, &mut cmd, "ldstore", &mut script);
     output::write_stdout(|w| Ok(w.write_all(&script)?))?;
     Ok(exit::SUCCESS)
 }
@@ -24,8 +25,7 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
 }
 
 /// Every man page: `ldstore.1` and `ldstore-<sub>.1` for each subcommand (recursively).
-pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
-    let mut cmd = Cli::command();
+pub fn man_pages(mut cmd: clap::Command) -> Result<Vec<(String, Vec<u8>)>> {
     cmd.build();
     let mut pages = vec![("ldstore.1".to_string(), render(&cmd)?)];
     fn walk(parent: &str, cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
@@ -44,9 +44,10 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     Ok(pages)
 }
 
-pub fn man(args: ManArgs) -> Result<i32> {
-    let pages = man_pages()?;
-    match args.dir {
+/// The man pages of `cmd`: `ldstore.1` on standard output, or every page into `dir`.
+pub fn man(dir: Option<PathBuf>, cmd: clap::Command) -> Result<ExitCode> {
+    let pages = man_pages(cmd)?;
+    match dir {
         None => output::write_stdout(|w| Ok(w.write_all(&pages[0].1)?))?,
         Some(dir) => {
             output::create_dir(&dir)?;

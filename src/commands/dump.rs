@@ -5,10 +5,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use super::Ctx;
-use crate::cli::DumpArgs;
-use crate::config;
+use crate::config::commands::DumpSettings;
 use crate::data::{DataSet, Kind};
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::output;
 use crate::store;
 
@@ -44,8 +43,8 @@ pub fn write_data_set(
     out.write_all(b"}\n")
 }
 
-pub async fn run(args: DumpArgs, ctx: &Ctx) -> Result<i32> {
-    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+pub async fn run(args: DumpSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let sel = args.sel;
     let store = store::open(&sel.store).await?;
     let prefix = store.effective_prefix(sel.prefix.as_deref());
     let kinds: Vec<Kind> = match args.kind {

@@ -7,9 +7,9 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json, table};
-use crate::cli::{Billing, CheckTableArgs, CreateTableArgs, DynamodbArgs, DynamodbCommand, TableArgs};
 use crate::config::DynamoDbConfig;
-use crate::exit::{self, UsageError};
+use crate::config::commands::DynamodbSettings;
+use crate::exit::{self, ExitCode};
 use crate::store::dynamodb::{DynamoStore, NewTable, REQUIRED_SCHEMA, TableFacts};
 use crate::store::{Admin, StoreError};
 
@@ -17,54 +17,13 @@ use crate::store::{Admin, StoreError};
 const WAIT_LIMIT: Duration = Duration::from_secs(600);
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
-pub async fn run(args: DynamodbArgs, ctx: &Ctx) -> Result<i32> {
-    match args.command {
-        DynamodbCommand::CreateTable(a) => create_table(a, ctx).await,
-        DynamodbCommand::CheckTable(a) => check_table(a, ctx).await,
-    }
-}
-
-fn config(t: &TableArgs, ctx: &Ctx) -> Result<DynamoDbConfig> {
-    if t.table.trim().is_empty() {
-        return Err(UsageError::new("--table must not be empty").into());
-    }
-    Ok(DynamoDbConfig {
-        table: t.table.clone(),
-        endpoint: t.dynamodb_endpoint.clone().or_else(|| ctx.env.var("DYNAMODB_URL")),
-        region: t.region.clone(),
-        timeout: t.store_timeout,
-    })
-}
-
-fn parse_tag(s: &str) -> Result<(String, String)> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(UsageError::new(format!("invalid --tag \"{s}\": expected KEY=VALUE")).into()),
-    }
-}
-
-fn new_table(a: &CreateTableArgs) -> Result<NewTable> {
-    let tags = a.tags.iter().map(|t| parse_tag(t)).collect::<Result<Vec<_>>>()?;
-    let provisioned = match (a.billing, a.read_capacity, a.write_capacity) {
-        (Billing::OnDemand, None, None) => None,
-        (Billing::OnDemand, _, _) => {
-            return Err(UsageError::new("--read-capacity and --write-capacity need --billing provisioned")
-                .hint("on-demand tables (the default) have no capacity to set")
-                .into());
+pub async fn run(args: DynamodbSettings, ctx: &Ctx) -> Result<ExitCode> {
+    match args {
+        DynamodbSettings::CreateTable { cfg, table, if_not_exists, no_wait } => {
+            create_table(&cfg, &table, if_not_exists, no_wait, ctx).await
         }
-        (Billing::Provisioned, Some(r), Some(w)) => {
-            if r < 1 || w < 1 {
-                return Err(UsageError::new("--read-capacity and --write-capacity must be at least 1").into());
-            }
-            Some((r, w))
-        }
-        (Billing::Provisioned, _, _) => {
-            return Err(
-                UsageError::new("--billing provisioned needs both --read-capacity N and --write-capacity N").into()
-            );
-        }
-    };
-    Ok(NewTable { provisioned, tags })
+        DynamodbSettings::CheckTable { cfg } => check_table(&cfg, ctx).await,
+    }
 }
 
 fn billing_text(f: &TableFacts) -> String {
@@ -124,23 +83,27 @@ async fn wait_active(store: &DynamoStore, ctx: &Ctx) -> Result<TableFacts> {
     result
 }
 
-async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<i32> {
-    let cfg = config(&a.table, ctx)?;
-    let spec = new_table(&a)?;
-    let store = DynamoStore::connect(&cfg).await?;
+async fn create_table(
+    cfg: &DynamoDbConfig,
+    spec: &NewTable,
+    if_not_exists: bool,
+    no_wait: bool,
+    ctx: &Ctx,
+) -> Result<ExitCode> {
+    let store = DynamoStore::connect(cfg).await?;
     let name = store.table().to_string();
 
     let mut created = false;
     let existing = match store.describe_if_exists().await? {
         Some(t) => Some(t),
         None => {
-            created = store.create_table(&spec).await?;
+            created = store.create_table(spec).await?;
             if created { None } else { store.describe_if_exists().await? }
         }
     };
     if let Some(t) = existing {
         let facts = TableFacts::of(&t);
-        if !a.if_not_exists {
+        if !if_not_exists {
             let mut err = StoreError::Other(format!(
                 "DynamoDB {} already exists (give --if-not-exists to accept an existing table with the right key schema)",
                 store.address()
@@ -158,7 +121,7 @@ async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<i32> {
         }
     }
 
-    let facts = if a.no_wait { TableFacts::of(&store.describe().await?) } else { wait_active(&store, ctx).await? };
+    let facts = if no_wait { TableFacts::of(&store.describe().await?) } else { wait_active(&store, ctx).await? };
     if ctx.json() {
         print_json(&json!({
             "table": name,
@@ -188,9 +151,8 @@ async fn create_table(a: CreateTableArgs, ctx: &Ctx) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
-async fn check_table(a: CheckTableArgs, ctx: &Ctx) -> Result<i32> {
-    let cfg = config(&a.table, ctx)?;
-    let store = DynamoStore::connect(&cfg).await?;
+async fn check_table(cfg: &DynamoDbConfig, ctx: &Ctx) -> Result<ExitCode> {
+    let store = DynamoStore::connect(cfg).await?;
     let facts = TableFacts::of(&store.describe().await?);
     // Prefixes are only meaningful in a table with the right schema.
     let prefixes = if facts.schema_ok { Some(store.list_prefixes().await?) } else { None };

@@ -23,10 +23,9 @@ use launchdarkly_server_sdk_evaluation as ld;
 use serde_json::{Value, json};
 
 use super::{Ctx, print_json, table};
-use crate::cli::EvalArgs;
-use crate::config;
+use crate::config::commands::{EvalFrom, EvalSettings};
 use crate::data::{DataSet, Kind};
-use crate::exit::{self, UsageError};
+use crate::exit::{self, ExitCode};
 use crate::source;
 use crate::store::{self, Entry};
 
@@ -177,22 +176,6 @@ impl EvalStore {
     }
 }
 
-/// Parse the `--context` argument (JSON, or @FILE).
-pub fn parse_context(arg: &str) -> Result<(ld::Context, Value)> {
-    let text = match arg.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| UsageError::new(format!("cannot read context file {path}: {e}")))?,
-        None => arg.to_string(),
-    };
-    let raw: Value =
-        serde_json::from_str(&text).map_err(|e| UsageError::new(format!("--context is not valid JSON: {e}")))?;
-    let ctx: ld::Context = serde_json::from_value(raw.clone()).map_err(|e| {
-        UsageError::new(format!("--context is not a valid LaunchDarkly context: {e}"))
-            .hint(r#"e.g. '{"kind":"user","key":"u1","email":"a@b.c"}'"#)
-    })?;
-    Ok((ctx, raw))
-}
-
 fn reason_text(r: &Value) -> String {
     let kind = r.get("kind").and_then(Value::as_str).unwrap_or("?");
     let mut s = kind.to_string();
@@ -214,16 +197,14 @@ fn reason_text(r: &Value) -> String {
     s
 }
 
-pub async fn run(args: EvalArgs, ctx: &Ctx) -> Result<i32> {
-    let (context, raw_context) = parse_context(&args.context)?;
-    let env = ctx.env.as_ref();
-    let (data, described) = match &args.from {
-        Some(spec) => {
-            let src = source::open(source::parse_spec(spec, &args.store, env)?, &args.ld, env)?;
+pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let (context, raw_context) = (args.context, args.raw_context);
+    let (data, described) = match args.from {
+        EvalFrom::Source(spec) => {
+            let src = source::open(spec);
             (src.fetch().await?, src.describe())
         }
-        None => {
-            let sel = config::resolve_store(&args.store, env)?;
+        EvalFrom::Store(sel) => {
             let store = store::open(&sel.store).await?;
             let prefix = store.effective_prefix(sel.prefix.as_deref());
             if !store.is_initialized(&prefix).await? {

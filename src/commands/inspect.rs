@@ -4,9 +4,8 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json, table};
-use crate::cli::InspectArgs;
-use crate::config;
-use crate::exit;
+use crate::config::commands::InspectSettings;
+use crate::exit::{self, ExitCode};
 use crate::store::{self, Admin, PrefixStats};
 
 fn synced_on(ms: Option<i64>) -> String {
@@ -26,8 +25,8 @@ fn largest(s: &PrefixStats) -> String {
     }
 }
 
-pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<i32> {
-    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+pub async fn run(args: InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let sel = args.sel;
     let store = store::open(&sel.store).await?;
     match &sel.prefix {
         Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), ctx).await,
@@ -41,7 +40,7 @@ fn nothing_found(store: &dyn Admin) -> String {
     format!("no LaunchDarkly data found{}", store.empty_listing_note())
 }
 
-async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<i32> {
+async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
     for p in &prefixes {
@@ -106,7 +105,7 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
-async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<i32> {
+async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<ExitCode> {
     let s = store.stats(prefix).await?;
     let keys = store.keys(prefix);
     let empty = !s.initialized

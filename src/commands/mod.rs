@@ -13,27 +13,25 @@ pub mod validate;
 
 use std::io::IsTerminal;
 
-use crate::cli::OutputFormat;
-use crate::config::{Env, ProcessEnv};
 use crate::shutdown::Shutdown;
 use crate::store::Progress;
 
 /// What every command gets besides its own arguments.
 pub struct Ctx {
-    pub output: OutputFormat,
+    /// `--output json`.
+    pub json: bool,
     pub quiet: bool,
-    pub env: Box<dyn Env + Send + Sync>,
     /// SIGINT/SIGTERM, for commands that stop cleanly by themselves (`sync`).
     pub shutdown: Shutdown,
 }
 
 impl Ctx {
-    pub fn new(output: OutputFormat, quiet: bool) -> Ctx {
-        Ctx { output, quiet, env: Box::new(ProcessEnv), shutdown: Shutdown::never() }
+    pub fn new(json: bool, quiet: bool) -> Ctx {
+        Ctx { json, quiet, shutdown: Shutdown::never() }
     }
 
     pub fn json(&self) -> bool {
-        self.output == OutputFormat::Json
+        self.json
     }
 
     /// A progress bar on stderr when it is a terminal (and not quiet); nothing otherwise.

@@ -23,11 +23,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::Ctx;
-use super::sync_envs::{self, EnvSpec, Resolved};
-use crate::cli::{LogFormat, RelayArgs};
-use crate::config::{self, StoreConfig, StoreSelection};
+use crate::config::envs::{EnvSpec, RelaySettings, env_prefix};
+use crate::config::{StoreConfig, StoreSelection};
 use crate::data::{DataSet, Item, Kind};
-use crate::exit::UsageError;
+use crate::exit::{UsageError, chain_text};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 use crate::source::ld::{Backoff, Failure, LdConfig};
@@ -184,50 +183,13 @@ enum Op {
 // ---------------------------------------------------------------------------------------------
 // The command.
 
-struct Plan {
-    spec: EnvSpec,
-    ld: LdConfig,
-    store: StoreConfig,
-}
-
-fn plans(args: &RelayArgs, ctx: &Ctx) -> Result<(Vec<Plan>, StoreSelection)> {
-    let env = ctx.env.as_ref();
-    if args.ld.sdk_key.is_some() || env.var("LD_SDK_KEY").is_some() {
-        let sel = config::resolve_store(&args.store, env)?;
-        let ld = LdConfig::resolve(&args.ld, env, sel.relay.as_ref())?;
-        let spec = EnvSpec {
-            name: "default".into(),
-            sdk_key: Some(ld.sdk_key.clone()),
-            prefix: None,
-            table: None,
-            proj_key: None,
-            filter: None,
-            filter_suffix: false,
-        };
-        return Ok((vec![Plan { spec, ld, store: sel.store.clone() }], sel));
-    }
-    let Some(Resolved { envs, sel, base }) = sync_envs::resolve(&args.store, &args.ld, env)? else {
-        return Err(UsageError::new("no SDK key given for LaunchDarkly")
-            .hint("use --sdk-key sdk-… or LD_SDK_KEY for one environment, or --config / LD_ENV_<name> for several")
-            .into());
-    };
-    let plans = envs
-        .into_iter()
-        .map(|spec| {
-            let (ld, store) = sync_envs::env_target(&spec, &base, &sel);
-            Plan { spec, ld, store }
-        })
-        .collect();
-    Ok((plans, sel))
-}
-
 /// Run until SIGINT/SIGTERM (exit 0) or, with `--exit-on-error`, a rejected SDK key (exit 4).
-pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
-    let log = Log { json: args.log_format == LogFormat::Json, quiet: ctx.quiet };
-    let (plans, sel) = plans(&args, ctx)?;
+pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<crate::exit::ExitCode> {
+    let log = Log { json: args.log_json, quiet: ctx.quiet };
+    let (plans, sel) = (args.plans, args.sel);
     // A prefix the store cannot hold and read back: refused before anything starts (exit 2).
     for p in &plans {
-        p.store.check_prefix(&sync_envs::env_prefix(&p.spec, &sel, &p.store))?;
+        p.store.check_prefix(&env_prefix(&p.spec, &sel, &p.store))?;
     }
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -438,17 +400,6 @@ impl Reconnect {
     }
 }
 
-fn chain_text(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
-    secrets::mask(&parts.join(": "))
-}
-
 /// Apply one event to memory and hand the store operation to the writer.
 fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
     let log = env.log;
@@ -616,7 +567,7 @@ async fn recover(
     first: bool,
 ) -> Result<(Box<dyn Store>, String), store::StoreError> {
     let st = store::open(cfg).await?;
-    let prefix = sync_envs::env_prefix(spec, sel, cfg);
+    let prefix = env_prefix(spec, sel, cfg);
     {
         let mut s = env.st();
         s.db_server = st.address();

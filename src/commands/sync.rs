@@ -9,34 +9,14 @@ use futures::future::{self, Either};
 use serde_json::json;
 
 use super::{Ctx, human_bytes, print_json};
-use crate::cli::SyncArgs;
-use crate::config::{self, StoreConfig};
+use crate::config::StoreConfig;
+use crate::config::commands::{SyncSettings, SyncTarget};
 use crate::data::{DataSet, Kind, plan_changes};
 use crate::defects::refuse_unparseable;
-use crate::exit::{self, UsageError};
-use crate::relayconf::RelayConfig;
+use crate::exit::{self, ExitCode};
 use crate::secrets;
-use crate::source::{self, Fetched, Source, file::FileSource};
+use crate::source::{self, Fetched};
 use crate::store::{self, Admin, Entry, FedCounts, Feed, Progress, Store, StoreError};
-
-/// Build the source a sync reads from.
-pub fn source_for(args: &SyncArgs, ctx: &Ctx, relay: Option<&RelayConfig>) -> Result<Box<dyn Source>> {
-    if let Some(p) = &args.from_file {
-        return Ok(Box::new(FileSource { path: p.clone() }));
-    }
-    // With an SDK key and no other source, the source is LaunchDarkly.
-    let has_key = args.ld.sdk_key.is_some() || ctx.env.var("LD_SDK_KEY").is_some();
-    if args.from.as_deref().is_none_or(|f| f == "ld" || f == "launchdarkly") && has_key {
-        return source::open_ld(&args.ld, ctx.env.as_ref(), relay);
-    }
-    let Some(spec) = &args.from else {
-        return Err(UsageError::new("no source given")
-            .hint("use --sdk-key (or LD_SDK_KEY) for LaunchDarkly, --from-file PATH, or --from SOURCE (a file, redis://…?prefix=P, dynamodb://…, consul://…)")
-            .into());
-    };
-    let spec = source::parse_spec(spec, &args.store, ctx.env.as_ref())?;
-    source::open(spec, &args.ld, ctx.env.as_ref())
-}
 
 /// What a store holds under a prefix, as raw JSON per key (for dry runs).
 pub async fn current_contents(store: &dyn Store, prefix: &str) -> Result<HashMap<Kind, HashMap<String, String>>> {
@@ -57,12 +37,11 @@ pub async fn current_contents(store: &dyn Store, prefix: &str) -> Result<HashMap
     Ok(out)
 }
 
-pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<i32> {
-    if let Some(code) = super::sync_envs::run_if_many(&args, ctx).await? {
-        return Ok(code);
-    }
-    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
-    let source = source_for(&args, ctx, sel.relay.as_ref())?;
+pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let (sel, source) = match args.target {
+        SyncTarget::Many(ref envs) => return Ok(super::sync_envs::run_many(envs, &args, ctx).await),
+        SyncTarget::One { ref sel, ref source } => (sel, source::open(source.clone())),
+    };
     // Read and check the whole source before touching the store: bad input leaves it unchanged. A
     // JSON flag file is the exception, for a store whose init is invisible until it commits
     // (Redis): it is read while it is written, and committed only once all of it has been read and
@@ -207,7 +186,13 @@ pub async fn would_refuse(
 /// What a sync would change. `refusal`: why the real run would be refused (an empty source over a
 /// prefix that holds items, without --allow-empty); the plan then shows what --allow-empty would
 /// remove. The dry run itself succeeds (exit 0): it did what it was asked.
-async fn dry_run(store: &dyn Admin, prefix: &str, data: &DataSet, refusal: Option<String>, ctx: &Ctx) -> Result<i32> {
+async fn dry_run(
+    store: &dyn Admin,
+    prefix: &str,
+    data: &DataSet,
+    refusal: Option<String>,
+    ctx: &Ctx,
+) -> Result<ExitCode> {
     let current = current_contents(store, prefix).await?;
     let plan = plan_changes(&current, data);
     if ctx.json() {

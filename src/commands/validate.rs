@@ -21,10 +21,9 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Ctx, print_json, table};
-use crate::cli::ValidateArgs;
-use crate::config;
+use crate::config::commands::ValidateSettings;
 use crate::data::Kind;
-use crate::exit;
+use crate::exit::{self, ExitCode};
 use crate::model_check::{CheckPool, CrossChecks, Finding, Severity};
 use crate::store::{self, Admin, Entry};
 
@@ -128,8 +127,8 @@ pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Find
     Ok(out)
 }
 
-pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<i32> {
-    let sel = config::resolve_store(&args.store, ctx.env.as_ref())?;
+pub async fn run(args: ValidateSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let sel = args.sel;
     let store = store::open(&sel.store).await?;
     let prefixes = if args.all_prefixes {
         store.list_prefixes().await?

@@ -104,9 +104,13 @@ mod tests {
 
     #[test]
     fn descriptions_never_hold_a_uri_password() {
-        let mut cfg = LdConfig::endpoints(&crate::cli::LdArgs::default(), &|_: &str| None, None);
-        cfg.base_uri = "http://user:pw@relay:8030".into();
-        cfg.stream_uri = "http://user:pw@relay:8030".into();
+        let cfg = LdConfig {
+            sdk_key: String::new(),
+            base_uri: "http://user:pw@relay:8030".into(),
+            stream_uri: "http://user:pw@relay:8030".into(),
+            filter: None,
+            timeout: std::time::Duration::from_secs(30),
+        };
         let poll = PollSource::new(cfg.clone().with_key("sdk-0000-1111".into()));
         assert_eq!(poll.name(), "LaunchDarkly polling http://user:****@relay:8030");
         assert!(poll.describe().contains("via http://user:****@relay:8030"), "{}", poll.describe());

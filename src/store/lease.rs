@@ -50,8 +50,7 @@ const RENEW_RETRY: Duration = Duration::from_secs(1);
 pub fn lease_time() -> Duration {
     static T: OnceLock<Duration> = OnceLock::new();
     *T.get_or_init(|| {
-        std::env::var("LDSTORE_TEST_LEASE_MS")
-            .ok()
+        crate::config::vars::process_var("LDSTORE_TEST_LEASE_MS")
             .and_then(|v| v.parse::<u64>().ok())
             .map(|ms| Duration::from_millis(ms.max(300)))
             .unwrap_or(LEASE_TIME)
@@ -92,7 +91,7 @@ fn host_name() -> String {
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .or_else(|| crate::config::vars::process_var("HOSTNAME").filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "unknown".into())
 }
 

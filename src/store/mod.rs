@@ -83,6 +83,19 @@ impl StoreError {
     }
 }
 
+/// Store errors exit 3, except a write a signal stopped (130/143).
+impl crate::exit::Classified for StoreError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        match self {
+            StoreError::Interrupted(i) => i.signal.exit_code(),
+            _ => crate::exit::ExitCode::Store,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        StoreError::hint(self)
+    }
+}
+
 /// What a full init wrote.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct InitReport {

@@ -35,6 +35,21 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn switches_take_only_what_the_relay_proxy_takes() {
+    // Go's strconv.ParseBool; anything else is exit 2 naming the variable and the value.
+    let o = run(ldstore().args(["inspect"]).env("USE_REDIS", "1").env("REDIS_TLS", "maybe"));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("ldstore: error: invalid boolean REDIS_TLS=maybe"), "{}", stderr(&o));
+    let o = run(ldstore().args(["inspect"]).env("USE_REDIS", "yes"));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("invalid boolean USE_REDIS=yes"), "{}", stderr(&o));
+    // Empty is not set (the Relay Proxy's rule).
+    let o = run(ldstore().args(["inspect"]).env("USE_REDIS", ""));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("ldstore: error: no store selected"), "{}", stderr(&o));
+}
+
+#[test]
 fn sigint_exits_130() {
     // A server that accepts connections and never answers: ldstore waits until interrupted.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -198,7 +198,7 @@ async fn redis_upsert_gives_up_after_bounded_watch_retries() {
         format!("Redis could not apply the change after 10 attempts: other writers kept changing {hash}")
     );
     assert_eq!(execs.load(std::sync::atomic::Ordering::SeqCst), 10);
-    assert_eq!(ldstore::exit::code_for(&anyhow::Error::new(err)), ldstore::exit::STORE);
+    assert_eq!(ldstore::exit_code(&anyhow::Error::new(err)), ldstore::exit::STORE);
     // Nothing of ours was written; the other writer's field is there.
     assert_eq!(redis_cli(&["HEXISTS", &hash, "f"]).trim(), "0");
     assert_eq!(redis_cli(&["HGET", &hash, "intruder"]).trim(), "9");

@@ -1,35 +1,16 @@
-//! Resolved configuration: what the commands consume, built from command-line flags, Relay Proxy
-//! environment variables and a Relay Proxy configuration file (flags beat env vars beat the file).
+//! The store to use and its prefix, resolved from command-line flags, Relay Proxy environment
+//! variables and a Relay Proxy configuration file (flags beat env vars beat the file).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
 
+use super::relay_conf::{self as relayconf, RelayConfig};
+use super::vars::Env;
 use crate::cli::StoreArgs;
 use crate::exit::UsageError;
-use crate::relayconf::{self, RelayConfig};
 use crate::secrets;
-
-/// Reads environment variables; injectable for tests.
-pub trait Env {
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment (empty values count as unset).
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl<F: Fn(&str) -> Option<String>> Env for F {
-    fn var(&self, name: &str) -> Option<String> {
-        self(name)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisConfig {
@@ -89,10 +70,6 @@ fn multiple_databases(names: &[&str]) -> anyhow::Error {
         UsageError::new(format!("multiple databases are enabled ({}); only one is allowed", names.join(", ")))
             .hint("select one of --redis, --dynamodb or --consul"),
     )
-}
-
-fn is_true(v: Option<String>) -> bool {
-    v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
 }
 
 /// Normalize a Redis address: `host:port`, `host`, `redis://…` or `rediss://…`; returns the URL
@@ -323,9 +300,9 @@ fn consul_config(
 /// Layer 2: the Relay Proxy's environment variables (store variables are read only when the
 /// matching USE_* switch is on).
 fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option<StoreConfig>> {
-    let use_redis = is_true(env.var("USE_REDIS"));
-    let use_dynamo = is_true(env.var("USE_DYNAMODB"));
-    let use_consul = is_true(env.var("USE_CONSUL"));
+    let use_redis = env.switch("USE_REDIS")?;
+    let use_dynamo = env.switch("USE_DYNAMODB")?;
+    let use_consul = env.switch("USE_CONSUL")?;
     let mut on = Vec::new();
     if use_redis {
         on.push("Redis");
@@ -350,7 +327,7 @@ fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option
             Some(u) => u,
             None => format!("{}:{}", host.unwrap_or_else(|| "localhost".into()), port.unwrap_or_else(|| "6379".into())),
         };
-        let tls = args.redis_tls || is_true(env.var("REDIS_TLS"));
+        let tls = env.switch("REDIS_TLS")? || args.redis_tls;
         return Ok(Some(redis_config(&addr, tls, None, None, args.redis_ca_file.clone(), timeout, env)?));
     }
     if use_dynamo {
@@ -546,6 +523,38 @@ mod tests {
         assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://envhost:1"));
         a.prefix = Some("flagprefix".into());
         assert_eq!(resolve_store(&a, &env(&[])).unwrap().prefix.as_deref(), Some("flagprefix"));
+    }
+
+    #[test]
+    fn switches_accept_exactly_gos_parse_bool() {
+        for on in ["1", "t", "T", "TRUE", "true", "True"] {
+            let s = resolve_store(&args(), &env(&[("USE_REDIS", on), ("REDIS_TLS", on)])).unwrap();
+            assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "rediss://localhost:6379"), "{on}");
+        }
+        for off in ["0", "f", "F", "FALSE", "false", "False"] {
+            let e = resolve_store(&args(), &env(&[("USE_REDIS", off)])).unwrap_err().to_string();
+            assert_eq!(e, "no store selected", "{off}");
+            let s = resolve_store(&args(), &env(&[("USE_REDIS", "1"), ("REDIS_TLS", off)])).unwrap();
+            assert!(matches!(s.store, StoreConfig::Redis(ref r) if r.url == "redis://localhost:6379"), "{off}");
+        }
+        // Anything else is refused (exit 2), naming the variable and the value.
+        for (name, bad) in [
+            ("REDIS_TLS", "maybe"),
+            ("REDIS_TLS", "yes"),
+            ("USE_REDIS", "on"),
+            ("USE_DYNAMODB", "tRUE"),
+            ("USE_CONSUL", " 1"),
+        ] {
+            let vars = [("USE_REDIS", "1"), (name, bad)];
+            let vars = if name == "USE_REDIS" { &vars[1..] } else { &vars[..] };
+            let e = resolve_store(&args(), &env(vars)).unwrap_err();
+            assert_eq!(crate::exit_code(&e), crate::exit::USAGE, "{name}={bad}");
+            let text = e.to_string();
+            assert!(text.contains(&format!("{name}={bad}")), "{text}");
+        }
+        // The Relay Proxy's rule: an empty variable is not set.
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "")])).unwrap_err().to_string();
+        assert_eq!(e, "no store selected");
     }
 
     #[test]
