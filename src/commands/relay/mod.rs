@@ -1,0 +1,225 @@
+//! `ldstore relay`: a foreground loop that streams from LaunchDarkly and keeps store prefixes
+//! current, through faults.
+//!
+//! Per environment two tasks share the in-memory data set (always the newest LaunchDarkly sent):
+//! - the reader connects to `{stream}/all`, applies `put`/`patch`/`delete` to memory (patches and
+//!   deletes only when newer) and hands the matching store operation to the writer;
+//! - the writer owns the store: `put` → full `init`, patch/delete → version-guarded `upsert`.
+//!   When a write fails the store is marked down; queued operations are dropped (memory has
+//!   them) and the store is reopened with backoff, then the FULL memory is written back with
+//!   `init`. Every `--check-interval` it checks the `$inited` marker and re-inits a wiped prefix.
+//!
+//! Memory is always at least as new as anything the store holds from us, so a full init from it
+//! never replaces newer data with older.
+
+mod http;
+mod reader;
+mod state;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Result;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use self::http::serve;
+use self::reader::reader;
+use self::state::{Env, Status};
+use self::writer::writer;
+
+use super::Ctx;
+use super::sync_envs::{self, EnvSpec, Resolved};
+use crate::cli::{LogFormat, RelayArgs};
+use crate::config::{self, StoreConfig, StoreSelection};
+use crate::exit::UsageError;
+use crate::secrets;
+use crate::source::ld::LdConfig;
+
+/// How long shutdown waits for in-flight writes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------------------------------------
+// Logging: one line per event on stderr, text or JSON, secrets masked.
+
+#[derive(Debug, Clone, Copy)]
+pub struct Log {
+    json: bool,
+    quiet: bool,
+}
+
+impl Log {
+    fn emit(&self, level: &str, env: &str, msg: &str) {
+        if self.quiet && level != "ERROR" {
+            return;
+        }
+        let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let msg = secrets::mask(msg);
+        let line = if self.json {
+            json!({"time": time, "level": level, "env": env, "msg": msg}).to_string()
+        } else {
+            format!("{time} {level:<5} [{env}] {msg}")
+        };
+        eprintln!("{line}");
+    }
+    fn info(&self, env: &str, msg: &str) {
+        self.emit("INFO", env, msg)
+    }
+    fn warn(&self, env: &str, msg: &str) {
+        self.emit("WARN", env, msg)
+    }
+    fn error(&self, env: &str, msg: &str) {
+        self.emit("ERROR", env, msg)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command.
+
+struct Plan {
+    spec: EnvSpec,
+    ld: LdConfig,
+    store: StoreConfig,
+}
+
+fn plans(args: &RelayArgs, ctx: &Ctx) -> Result<(Vec<Plan>, StoreSelection)> {
+    let env = ctx.env.as_ref();
+    if args.ld.sdk_key.is_some() || env.var("LD_SDK_KEY").is_some() {
+        let sel = config::resolve_store(&args.store, env)?;
+        let ld = LdConfig::resolve(&args.ld, env, sel.relay.as_ref())?;
+        let spec = EnvSpec {
+            name: "default".into(),
+            sdk_key: Some(ld.sdk_key.clone()),
+            prefix: None,
+            table: None,
+            proj_key: None,
+            filter: None,
+            filter_suffix: false,
+        };
+        return Ok((vec![Plan { spec, ld, store: sel.store.clone() }], sel));
+    }
+    let Some(Resolved { envs, sel, base }) = sync_envs::resolve(&args.store, &args.ld, env)? else {
+        return Err(UsageError::new("no SDK key given for LaunchDarkly")
+            .hint("use --sdk-key sdk-… or LD_SDK_KEY for one environment, or --config / LD_ENV_<name> for several")
+            .into());
+    };
+    let plans = envs
+        .into_iter()
+        .map(|spec| {
+            let (ld, store) = sync_envs::env_target(&spec, &base, &sel);
+            Plan { spec, ld, store }
+        })
+        .collect();
+    Ok((plans, sel))
+}
+
+/// Run until SIGINT/SIGTERM (exit 0) or, with `--exit-on-error`, a rejected SDK key (exit 4).
+pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
+    let log = Log { json: args.log_format == LogFormat::Json, quiet: ctx.quiet };
+    let (plans, sel) = plans(&args, ctx)?;
+    // A prefix the store cannot hold and read back: refused before anything starts (exit 2).
+    for p in &plans {
+        p.store.check_prefix(&sync_envs::env_prefix(&p.spec, &sel, &p.store))?;
+    }
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+
+    let mut envs = Vec::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut readers: JoinSet<Result<()>> = JoinSet::new();
+    let mut writers: JoinSet<()> = JoinSet::new();
+    for p in plans {
+        let now = SystemTime::now();
+        let db_table = match &p.store {
+            StoreConfig::DynamoDb(d) => d.table.clone(),
+            _ => String::new(),
+        };
+        let env = Arc::new(Env {
+            name: p.spec.name.clone(),
+            masked_key: p.ld.masked_key(),
+            store: p.store.clone(),
+            database: p.store.backend().to_ascii_lowercase(),
+            db_table,
+            mem: Mutex::new(None),
+            allow_empty: args.allow_empty,
+            status: Mutex::new(Status {
+                conn_state: "INITIALIZING",
+                conn_since: now,
+                conn_error: None,
+                store_state: "VALID",
+                store_since: now,
+                store_error: None,
+                db_server: String::new(),
+                db_prefix: p.spec.prefix.clone().or_else(|| sel.prefix.clone()).unwrap_or_default(),
+                last_event: None,
+                last_event_instant: None,
+                events: BTreeMap::new(),
+                writes: BTreeMap::new(),
+                write_failures: 0,
+                reinits: BTreeMap::new(),
+                reconnects: 0,
+            }),
+            log,
+        });
+        log.info(
+            &env.name,
+            &format!("starting: LaunchDarkly {} ({}), store {}", p.ld.stream_uri, env.masked_key, p.store.backend()),
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        readers.spawn(reader(env.clone(), p.ld, tx, args.read_timeout, args.exit_on_error, stop_rx.clone()));
+        writers.spawn(writer(env.clone(), p.store, p.spec, sel.clone(), rx, args.check_interval));
+        envs.push(env);
+    }
+    let envs = Arc::new(envs);
+
+    if let Some(addr) = &args.listen {
+        let addr = if addr.contains(':') { addr.clone() } else { format!("127.0.0.1:{addr}") };
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        log.info("-", &format!("serving /status and /metrics on http://{}", listener.local_addr()?));
+        let envs = envs.clone();
+        tokio::spawn(serve(listener, envs));
+    }
+
+    let outcome: Result<()> = tokio::select! {
+        _ = sigterm.recv() => { log.info("-", "SIGTERM: shutting down"); Ok(()) }
+        _ = sigint.recv() => { log.info("-", "SIGINT: shutting down"); Ok(()) }
+        Some(r) = readers.join_next() => match r {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("relay task failed: {e}")),
+        },
+    };
+    // Stop reading; the writers finish what the readers handed them, then stop.
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while readers.join_next().await.is_some() {}
+        while writers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        log.warn("-", "some store writes did not finish in time (the store is down?)");
+    }
+    outcome.map(|()| crate::exit::SUCCESS)
+}
+
+pub(super) async fn stopped(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+pub(super) fn chain_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    secrets::mask(&parts.join(": "))
+}
