@@ -17,8 +17,7 @@ mod reader;
 mod state;
 mod writer;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
@@ -28,7 +27,7 @@ use tokio::task::JoinSet;
 
 use self::http::serve;
 use self::reader::reader;
-use self::state::{Env, Status};
+use self::state::{Env, Metrics, SinceLastEvent};
 use self::writer::writer;
 
 use super::Ctx;
@@ -127,43 +126,23 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
 
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = Metrics::new(&mut registry);
     let mut envs = Vec::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut readers: JoinSet<Result<()>> = JoinSet::new();
     let mut writers: JoinSet<()> = JoinSet::new();
     for p in plans {
-        let now = SystemTime::now();
-        let db_table = match &p.store {
-            StoreConfig::DynamoDb(d) => d.table.clone(),
-            _ => String::new(),
-        };
-        let env = Arc::new(Env {
-            name: p.spec.name.clone(),
-            masked_key: p.ld.masked_key(),
-            store: p.store.clone(),
-            database: p.store.backend().to_ascii_lowercase(),
-            db_table,
-            mem: Mutex::new(None),
-            allow_empty: args.allow_empty,
-            status: Mutex::new(Status {
-                conn_state: "INITIALIZING",
-                conn_since: now,
-                conn_error: None,
-                store_state: "VALID",
-                store_since: now,
-                store_error: None,
-                db_server: String::new(),
-                db_prefix: p.spec.prefix.clone().or_else(|| sel.prefix.clone()).unwrap_or_default(),
-                last_event: None,
-                last_event_instant: None,
-                events: BTreeMap::new(),
-                writes: BTreeMap::new(),
-                write_failures: 0,
-                reinits: BTreeMap::new(),
-                reconnects: 0,
-            }),
+        let db_prefix = p.spec.prefix.clone().or_else(|| sel.prefix.clone()).unwrap_or_default();
+        let env = Arc::new(Env::new(
+            p.spec.name.clone(),
+            p.ld.masked_key(),
+            p.store.clone(),
+            db_prefix,
+            args.allow_empty,
+            &metrics,
             log,
-        });
+        ));
         log.info(
             &env.name,
             &format!("starting: LaunchDarkly {} ({}), store {}", p.ld.stream_uri, env.masked_key, p.store.backend()),
@@ -174,6 +153,8 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
         envs.push(env);
     }
     let envs = Arc::new(envs);
+    registry.register_collector(Box::new(SinceLastEvent(envs.clone())));
+    let registry = Arc::new(registry);
 
     if let Some(addr) = &args.listen {
         let addr = if addr.contains(':') { addr.clone() } else { format!("127.0.0.1:{addr}") };
@@ -182,7 +163,7 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         log.info("-", &format!("serving /status and /metrics on http://{}", listener.local_addr()?));
         let envs = envs.clone();
-        tokio::spawn(serve(listener, envs));
+        tokio::spawn(serve(listener, envs, registry));
     }
 
     let outcome: Result<()> = tokio::select! {

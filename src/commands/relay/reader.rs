@@ -7,7 +7,7 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
 use super::chain_text;
-use super::state::{Env, Op};
+use super::state::{ConnState, Env, ErrorKind, EventKind, Op};
 use super::stopped;
 use crate::data::{Item, Kind};
 use crate::source::ld::{Backoff, Failure, LdConfig};
@@ -48,29 +48,29 @@ pub(super) async fn reader(
                     match next {
                         Err(StreamEnd::Broken(why)) => break why,
                         Err(StreamEnd::Malformed(why)) => {
-                            env.count_event("malformed");
+                            env.count_event(EventKind::Malformed);
                             log.warn(&name, &format!("malformed event ({why}); reconnecting for a fresh put"));
                             break why;
                         }
                         Ok(ev) => apply(&env, ev, &tx),
                     }
                 };
-                env.st().reconnects += 1;
-                env.set_conn("INTERRUPTED", Some(("NETWORK_ERROR", why.clone())));
+                env.count_reconnect();
+                env.set_conn(ConnState::Interrupted, Some((ErrorKind::NetworkError, why.clone())));
                 let d = schedule.after_stream(connected_at.elapsed());
                 log.warn(&name, &format!("stream interrupted: {why}; reconnecting in {:.1} s", d.as_secs_f64()));
                 d
             }
             Err(Failure::Retry(why)) => {
-                let state = if env.mem().is_some() { "INTERRUPTED" } else { "INITIALIZING" };
-                env.set_conn(state, Some(("NETWORK_ERROR", why.clone())));
+                let state = if env.has_data() { ConnState::Interrupted } else { ConnState::Initializing };
+                env.set_conn(state, Some((ErrorKind::NetworkError, why.clone())));
                 let d = schedule.after_failure();
                 log.warn(&name, &format!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64()));
                 d
             }
             Err(Failure::Fatal(e)) => {
                 let msg = chain_text(&e);
-                env.set_conn("OFF", Some(("ERROR_RESPONSE", msg.clone())));
+                env.set_conn(ConnState::Off, Some((ErrorKind::ErrorResponse, msg.clone())));
                 if exit_on_error {
                     log.error(&name, &format!("{msg}; exiting (--exit-on-error)"));
                     return Err(e.context(format!("environment \"{name}\"")));
@@ -139,7 +139,7 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
     let log = env.log;
     match ev {
         LdEvent::Put(mut data) => {
-            env.count_event("put");
+            env.count_event(EventKind::Put);
             // Items whose key the store cannot hold and read back are left out (and said).
             for kind in Kind::ALL {
                 data.items_mut(kind).retain(|key, _| match env.store.key_problem(key) {
@@ -151,20 +151,20 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
                 });
             }
             log.info(&env.name, &format!("put: {} flags, {} segments", data.flags.len(), data.segments.len()));
-            *env.mem() = Some(data);
-            env.set_conn("VALID", None);
+            env.replace(data);
+            env.set_conn(ConnState::Valid, None);
             let _ = tx.send(Op::Init);
         }
         LdEvent::Patch { kind, item } => {
-            env.count_event("patch");
+            env.count_event(EventKind::Patch);
             upsert_memory(env, kind, item, tx);
         }
         LdEvent::Delete { kind, key, version } => {
-            env.count_event("delete");
+            env.count_event(EventKind::Delete);
             upsert_memory(env, kind, Item::tombstone(kind, &key, version), tx);
         }
         LdEvent::Unknown { event, path } => {
-            env.count_event("unknown");
+            env.count_event(EventKind::Unknown);
             log.info(&env.name, &format!("ignoring event \"{event}\" (path {})", path.as_deref().unwrap_or("-")));
         }
     }
@@ -185,20 +185,17 @@ fn upsert_memory(env: &Env, kind: Kind, item: Item, tx: &mpsc::UnboundedSender<O
         env.log.error(&env.name, &cannot_hold(env, kind, &item.key, &why));
         return;
     }
-    let mut mem = env.mem();
-    let Some(data) = mem.as_mut() else {
-        env.log.warn(&env.name, &format!("{kind} \"{}\" received before the first put; ignored", item.key));
-        return;
-    };
-    let items = data.items_mut(kind);
-    if let Some(cur) = items.get(&item.key)
-        && cur.version >= item.version
-    {
-        tracing::debug!("{kind} \"{}\" v{} is not newer than v{}; ignored", item.key, item.version, cur.version);
-        return;
+    match env.upsert(kind, &item) {
+        Ok(()) => {}
+        Err(None) => {
+            env.log.warn(&env.name, &format!("{kind} \"{}\" received before the first put; ignored", item.key));
+            return;
+        }
+        Err(Some(held)) => {
+            tracing::debug!("{kind} \"{}\" v{} is not newer than v{held}; ignored", item.key, item.version);
+            return;
+        }
     }
-    items.insert(item.key.clone(), item.clone());
-    drop(mem);
     let _ = tx.send(Op::Upsert(kind, item));
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::chain_text;
-use super::state::{Env, Op};
+use super::state::{Env, FullWrite, Op, StoreState, WriteOp};
 use super::sync_envs::{self, EnvSpec};
 use crate::config::{StoreConfig, StoreSelection};
 use crate::shutdown::Shutdown;
@@ -52,11 +52,11 @@ pub(super) async fn writer(
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    if first || env.st().store_state == "VALID" {
+                    if first || env.st().store_state == StoreState::Valid {
                         log.error(&name, &format!("store unavailable: {msg}; keeping data in memory and retrying"));
                     }
-                    env.st().write_failures += 1;
-                    env.set_store(false, Some(msg));
+                    env.count_write_failure();
+                    env.set_store(StoreState::Interrupted, Some(msg));
                 }
             }
             first = false;
@@ -65,9 +65,9 @@ pub(super) async fn writer(
         let result: Result<(), store::StoreError> = tokio::select! {
             op = rx.recv() => match op {
                 None => return,
-                Some(Op::Init) => init_from_memory(&env, st.as_ref(), prefix, "put").await,
+                Some(Op::Init) => init_from_memory(&env, st.as_ref(), prefix, FullWrite::Put).await,
                 Some(Op::Upsert(kind, item)) => match st.upsert(prefix, kind, &item).await {
-                    Ok(Upserted::Applied) => { env.count_write("upsert"); Ok(()) }
+                    Ok(Upserted::Applied) => { env.count_write(WriteOp::Upsert); Ok(()) }
                     Ok(Upserted::Stale { stored_version }) => {
                         tracing::debug!("{kind} \"{}\": store holds v{stored_version}", item.key);
                         Ok(())
@@ -76,15 +76,15 @@ pub(super) async fn writer(
                 },
             },
             _ = check.tick() => {
-                if env.mem().is_none() {
+                if !env.has_data() {
                     Ok(())
                 } else {
                     match st.is_initialized(prefix).await {
                         Ok(true) => Ok(()),
                         Ok(false) => {
                             log.warn(&name, &format!("prefix \"{prefix}\" lost its $inited marker (store wiped?); repopulating from memory"));
-                            *env.st().reinits.entry("wiped").or_default() += 1;
-                            init_from_memory(&env, st.as_ref(), prefix, "wiped").await
+                            env.count_reinit(FullWrite::Wiped);
+                            init_from_memory(&env, st.as_ref(), prefix, FullWrite::Wiped).await
                         }
                         Err(e) => Err(e),
                     }
@@ -92,9 +92,9 @@ pub(super) async fn writer(
             }
         };
         if let Err(e) = result {
-            env.st().write_failures += 1;
+            env.count_write_failure();
             log.error(&name, &format!("store write failed: {e}; keeping data in memory and retrying"));
-            env.set_store(false, Some(e.to_string()));
+            env.set_store(StoreState::Interrupted, Some(e.to_string()));
             store = None;
         }
     }
@@ -116,22 +116,23 @@ async fn recover(
         s.db_prefix = prefix.clone();
     }
     st.ping().await?;
-    if env.mem().is_some() {
-        init_from_memory(env, st.as_ref(), &prefix, "recovered").await?;
-        *env.st().reinits.entry("recovered").or_default() += 1;
+    if env.has_data() {
+        init_from_memory(env, st.as_ref(), &prefix, FullWrite::Recovered).await?;
+        env.count_reinit(FullWrite::Recovered);
     }
     if !first {
         env.log.info(&env.name, &format!("store is back ({}, prefix \"{prefix}\")", st.address()));
     }
-    env.set_store(true, None);
+    env.set_store(StoreState::Valid, None);
     Ok((st, prefix))
 }
 
-async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) -> Result<(), store::StoreError> {
-    let Some(data) = env.mem().clone() else { return Ok(()) };
+/// Write all of memory: a shared reference to it, not a copy (patches meanwhile copy on write).
+async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrite) -> Result<(), store::StoreError> {
+    let Some(data) = env.data() else { return Ok(()) };
     // Nothing from LaunchDarkly never replaces items in the store (unless --allow-empty): logged,
     // not written, and not a store failure (the store is fine; memory keeps following the stream).
-    let source = if why == "put" { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
+    let source = if why == FullWrite::Put { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
     if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
         if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
             env.log.error(&env.name, &format!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT));
@@ -141,10 +142,10 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: &str) ->
     }
     // The relay stops on signals itself (finishing the writes in flight, within a grace period).
     let report = st.init(prefix, &data, &NoProgress, &Shutdown::never()).await?;
-    env.count_write("init");
+    env.count_write(WriteOp::Init);
     env.log.info(
         &env.name,
-        &format!("wrote {} items to \"{prefix}\" ({why}){}", report.items_written, skipped_note(&report)),
+        &format!("wrote {} items to \"{prefix}\" ({}){}", report.items_written, why.as_str(), skipped_note(&report)),
     );
     for s in &report.skipped {
         env.log.warn(&env.name, &format!("skipped {} \"{}\": {}", s.kind, s.key, s.reason));
