@@ -51,14 +51,11 @@ fn run_command() -> i32 {
     };
     let mut ctx = Ctx::new(cli.global.output, cli.global.quiet);
     let result = runtime.block_on(async {
-        // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
-        if matches!(cli.command, Command::Relay(_)) {
-            return dispatch(cli.command, &ctx).await;
-        }
         ctx.shutdown = shutdown::Shutdown::listen().map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
         // sync stops its writes cleanly itself (between batches) and says what it left behind;
-        // every other command only reads, and is dropped where it is.
-        if matches!(cli.command, Command::Sync(_)) {
+        // relay finishes its writes and requests in flight and exits 0; every other command only
+        // reads, and is dropped where it is.
+        if matches!(cli.command, Command::Sync(_) | Command::Relay(_)) {
             return dispatch(cli.command, &ctx).await;
         }
         let shutdown = ctx.shutdown.clone();

@@ -1,15 +1,28 @@
-//! `--listen`: GET /status (the Relay Proxy's shape) and GET /metrics (Prometheus text).
+//! `--listen`: GET /status (the Relay Proxy's shape) and GET /metrics (Prometheus text), on
+//! hyper: at most `--max-connections` connections at a time, one request each, and a graceful
+//! shutdown (requests already taken are answered).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
 
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 
 use super::state::{ConnState, Env, LastError, StoreState, unix_ms};
+use super::stopped;
 use crate::secrets;
 
 fn status_json(envs: &[Arc<Env>]) -> serde_json::Value {
@@ -65,52 +78,90 @@ fn metrics_text(registry: &Registry) -> String {
     m
 }
 
-pub(super) async fn serve(listener: tokio::net::TcpListener, envs: Arc<Vec<Arc<Env>>>, registry: Arc<Registry>) {
-    loop {
-        let Ok((mut sock, _)) = listener.accept().await else { continue };
-        let envs = envs.clone();
-        let registry = registry.clone();
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 2048];
-            let read_head = async {
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-                    let n = sock.read(&mut chunk).await?;
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                std::io::Result::Ok(())
-            };
-            if !matches!(tokio::time::timeout(Duration::from_secs(10), read_head).await, Ok(Ok(()))) {
-                return;
+/// A connection must send its request head within this time.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Accept errors (too many open files...) back off from this, doubling...
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(100);
+/// ...up to this.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// What the endpoints read: every environment's state and the metrics registry.
+pub(super) struct Endpoints {
+    pub(super) envs: Arc<Vec<Arc<Env>>>,
+    pub(super) registry: Registry,
+}
+
+impl Endpoints {
+    fn respond(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+        let (code, ctype, body) = match (method, path) {
+            (&Method::GET, "/status") => {
+                let body = serde_json::to_string_pretty(&status_json(&self.envs)).unwrap_or_default();
+                (StatusCode::OK, "application/json", body)
             }
-            let head = String::from_utf8_lossy(&buf);
-            let mut parts = head.split_whitespace();
-            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let path = target.split('?').next().unwrap_or("");
-            let (code, ctype, body) = match (method, path) {
-                ("GET", "/status") => {
-                    let body = serde_json::to_string_pretty(&status_json(&envs)).unwrap_or_default();
-                    (200, "application/json", body)
+            (&Method::GET, "/metrics") => (StatusCode::OK, prometheus_text::CONTENT_TYPE, metrics_text(&self.registry)),
+            (&Method::GET, _) => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),
+            _ => (StatusCode::METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n".to_string()),
+        };
+        let mut resp = Response::new(Full::new(Bytes::from(secrets::mask(&body))));
+        *resp.status_mut() = code;
+        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ctype));
+        resp
+    }
+}
+
+/// Serve GET /status and GET /metrics until `stop`, at most `max_connections` connections at a
+/// time (one request each: `Connection: close`); past the cap, new connections wait in the listen
+/// backlog until one closes (as in tokio's mini-redis). On `stop` no new connection is taken; the ones
+/// already taken are answered (graceful shutdown), for at most `grace`.
+pub(super) async fn serve(
+    listener: TcpListener,
+    endpoints: Arc<Endpoints>,
+    max_connections: usize,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let limit = Arc::new(Semaphore::new(max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    loop {
+        // A permit before accepting: at the cap, new connections wait in the backlog.
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = stopped(&mut stop) => break,
+        };
+        let sock = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((sock, _)) => { backoff = ACCEPT_BACKOFF_MIN; sock }
+                Err(e) => {
+                    tracing::warn!("cannot accept a connection on --listen: {e}; retrying in {} ms", backoff.as_millis());
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopped(&mut stop) => break,
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    continue;
                 }
-                ("GET", "/metrics") => (200, "text/plain; version=0.0.4", metrics_text(&registry)),
-                ("GET", _) => (404, "text/plain", "not found\n".to_string()),
-                _ => (405, "text/plain", "method not allowed\n".to_string()),
-            };
-            let reason = match code {
-                200 => "OK",
-                404 => "Not Found",
-                _ => "Method Not Allowed",
-            };
-            let body = secrets::mask(&body);
-            let resp = format!(
-                "HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(resp.as_bytes()).await;
-            let _ = sock.shutdown().await;
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let endpoints = endpoints.clone();
+        let service = service_fn(move |req: Request<Incoming>| {
+            let resp = endpoints.respond(req.method(), req.uri().path());
+            async move { Ok::<_, Infallible>(resp) }
         });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(sock), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some /status or /metrics requests did not finish in time");
     }
 }

@@ -25,7 +25,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use self::http::serve;
+use self::http::{Endpoints, serve};
 use self::reader::reader;
 use self::state::{Env, Metrics, SinceLastEvent};
 use self::writer::writer;
@@ -123,8 +123,6 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     for p in &plans {
         p.store.check_prefix(&sync_envs::env_prefix(&p.spec, &sel, &p.store))?;
     }
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
 
     let mut registry = prometheus_client::registry::Registry::default();
     let metrics = Metrics::new(&mut registry);
@@ -154,21 +152,22 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     }
     let envs = Arc::new(envs);
     registry.register_collector(Box::new(SinceLastEvent(envs.clone())));
-    let registry = Arc::new(registry);
 
+    // The HTTP server stops last: /status answers while the writers finish.
+    let (http_stop, http_stop_rx) = watch::channel(false);
+    let mut server = None;
     if let Some(addr) = &args.listen {
         let addr = if addr.contains(':') { addr.clone() } else { format!("127.0.0.1:{addr}") };
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         log.info("-", &format!("serving /status and /metrics on http://{}", listener.local_addr()?));
-        let envs = envs.clone();
-        tokio::spawn(serve(listener, envs, registry));
+        let endpoints = Arc::new(Endpoints { envs: envs.clone(), registry });
+        server = Some(tokio::spawn(serve(listener, endpoints, args.max_connections, http_stop_rx, SHUTDOWN_GRACE)));
     }
 
     let outcome: Result<()> = tokio::select! {
-        _ = sigterm.recv() => { log.info("-", "SIGTERM: shutting down"); Ok(()) }
-        _ = sigint.recv() => { log.info("-", "SIGINT: shutting down"); Ok(()) }
+        sig = ctx.shutdown.recv() => { log.info("-", &format!("{}: shutting down", sig.name())); Ok(()) }
         Some(r) = readers.join_next() => match r {
             Ok(Err(e)) => Err(e),
             Ok(Ok(())) => Ok(()),
@@ -184,6 +183,11 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     .await;
     if drained.is_err() {
         log.warn("-", "some store writes did not finish in time (the store is down?)");
+    }
+    // Then the HTTP server: no new connection; the requests already taken are answered.
+    let _ = http_stop.send(true);
+    if let Some(server) = server {
+        let _ = server.await;
     }
     outcome.map(|()| crate::exit::SUCCESS)
 }
