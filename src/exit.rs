@@ -97,7 +97,7 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
     STORE
 }
 
-fn hint_for(err: &anyhow::Error) -> Option<String> {
+pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
         if let Some(u) = cause.downcast_ref::<UsageError>()
             && let Some(h) = &u.hint

@@ -43,7 +43,11 @@ fn run_command() -> i32 {
     };
     // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    init_logging(cli.global.verbose, cli.global.quiet);
+    let relay_log = match &cli.command {
+        Command::Relay(a) => Some(a.log_format),
+        _ => None,
+    };
+    init_logging(cli.global.verbose, cli.global.quiet, relay_log);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -87,8 +91,8 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<i32> {
     }
 }
 
-/// Logs go to stderr, with secrets masked.
-fn init_logging(verbose: u8, quiet: bool) {
+/// Logs go to stderr, with secrets masked; relay's in its own line format (`--log-format`).
+fn init_logging(verbose: u8, quiet: bool, relay: Option<cli::LogFormat>) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn,aws_config=error,aws_smithy_runtime=error",
@@ -98,6 +102,9 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LDSTORE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    if let Some(format) = relay {
+        return commands::relay::log::init(filter, format == cli::LogFormat::Json, quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| MaskingWriter(std::io::stderr()))

@@ -1010,3 +1010,37 @@ fn sigterm_answers_the_status_request_in_flight_then_exits_zero() {
     assert!(relay.log().contains("SIGTERM: shutting down"), "{}", relay.log());
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "still listening after the exit");
 }
+
+/// `--log-format json`: every line relay prints is one JSON object with time, level, env and msg,
+/// the lines of other modules (-v) and the error that ends the relay (with its hint) included.
+#[test]
+fn json_log_format_makes_every_line_json_including_the_final_error() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-json-log");
+    let o = run(ldstore()
+        .args(["relay", "-v", "--log-format", "json", "--exit-on-error", "--stream-uri", &server.uri])
+        .args(["--redis", &redis, "--prefix", &prefix])
+        .env("LD_SDK_KEY", BAD_KEY));
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    let lines: Vec<serde_json::Value> =
+        err.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\n{err}"))).collect();
+    for l in &lines {
+        for k in ["time", "level", "env", "msg"] {
+            assert!(l[k].is_string(), "{k} in {l}");
+        }
+    }
+    assert!(lines.iter().any(|l| l["env"] == "default" && l["level"] == "INFO"), "{err}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "ERROR", "{err}");
+    let msg = last["msg"].as_str().unwrap();
+    assert!(msg.contains("environment \"default\"") && msg.contains("rejected the SDK key"), "{err}");
+    assert!(!err.contains(BAD_KEY), "{err}");
+    // Usage errors too (exit 2), with the hint in its own field.
+    let o = run(ldstore().args(["relay", "--log-format", "json", "--redis", &redis]).env_remove("LD_SDK_KEY"));
+    assert_code(&o, 2);
+    let line: serde_json::Value = serde_json::from_str(stderr(&o).trim()).expect("one JSON line");
+    assert_eq!(line["msg"], "no SDK key given for LaunchDarkly", "{line}");
+    assert!(line["hint"].as_str().unwrap().contains("LD_SDK_KEY"), "{line}");
+}

@@ -13,15 +13,15 @@
 //! never replaces newer data with older.
 
 mod http;
+pub mod log;
 mod reader;
 mod state;
 mod writer;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Result;
-use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -37,43 +37,10 @@ use crate::config::{self, StoreConfig, StoreSelection};
 use crate::exit::UsageError;
 use crate::secrets;
 use crate::source::ld::LdConfig;
+use tracing::Instrument;
 
 /// How long shutdown waits for in-flight writes.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-// ---------------------------------------------------------------------------------------------
-// Logging: one line per event on stderr, text or JSON, secrets masked.
-
-#[derive(Debug, Clone, Copy)]
-pub struct Log {
-    json: bool,
-    quiet: bool,
-}
-
-impl Log {
-    fn emit(&self, level: &str, env: &str, msg: &str) {
-        if self.quiet && level != "ERROR" {
-            return;
-        }
-        let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-        let msg = secrets::mask(msg);
-        let line = if self.json {
-            json!({"time": time, "level": level, "env": env, "msg": msg}).to_string()
-        } else {
-            format!("{time} {level:<5} [{env}] {msg}")
-        };
-        eprintln!("{line}");
-    }
-    fn info(&self, env: &str, msg: &str) {
-        self.emit("INFO", env, msg)
-    }
-    fn warn(&self, env: &str, msg: &str) {
-        self.emit("WARN", env, msg)
-    }
-    fn error(&self, env: &str, msg: &str) {
-        self.emit("ERROR", env, msg)
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The command.
@@ -116,8 +83,24 @@ fn plans(args: &RelayArgs, ctx: &Ctx) -> Result<(Vec<Plan>, StoreSelection)> {
 }
 
 /// Run until SIGINT/SIGTERM (exit 0) or, with `--exit-on-error`, a rejected SDK key (exit 4).
+///
+/// With `--log-format json` an error that ends the relay is logged as a JSON line too (with its
+/// hint, and the same exit code) instead of the text `ldstore: error:` line.
 pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
-    let log = Log { json: args.log_format == LogFormat::Json, quiet: ctx.quiet };
+    let json = args.log_format == LogFormat::Json;
+    match relay(args, ctx).await {
+        Err(e) if json => {
+            match crate::exit::hint_for(&e) {
+                Some(hint) => tracing::error!(hint = %secrets::mask(&hint), "{}", chain_text(&e)),
+                None => tracing::error!("{}", chain_text(&e)),
+            }
+            Ok(crate::exit::code_for(&e))
+        }
+        r => r,
+    }
+}
+
+async fn relay(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     let (plans, sel) = plans(&args, ctx)?;
     // A prefix the store cannot hold and read back: refused before anything starts (exit 2).
     for p in &plans {
@@ -139,15 +122,16 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
             db_prefix,
             args.allow_empty,
             &metrics,
-            log,
         ));
-        log.info(
-            &env.name,
-            &format!("starting: LaunchDarkly {} ({}), store {}", p.ld.stream_uri, env.masked_key, p.store.backend()),
-        );
+        tracing::info!(env = %env.name, "starting: LaunchDarkly {} ({}), store {}", p.ld.stream_uri, env.masked_key, p.store.backend());
         let (tx, rx) = mpsc::unbounded_channel();
-        readers.spawn(reader(env.clone(), p.ld, tx, args.read_timeout, args.exit_on_error, stop_rx.clone()));
-        writers.spawn(writer(env.clone(), p.store, p.spec, sel.clone(), rx, args.check_interval));
+        // Every line logged by this environment's tasks (store code included) names it.
+        let span = tracing::error_span!("env", env = %env.name);
+        readers.spawn(
+            reader(env.clone(), p.ld, tx, args.read_timeout, args.exit_on_error, stop_rx.clone())
+                .instrument(span.clone()),
+        );
+        writers.spawn(writer(env.clone(), p.store, p.spec, sel.clone(), rx, args.check_interval).instrument(span));
         envs.push(env);
     }
     let envs = Arc::new(envs);
@@ -161,13 +145,13 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
-        log.info("-", &format!("serving /status and /metrics on http://{}", listener.local_addr()?));
+        tracing::info!("serving /status and /metrics on http://{}", listener.local_addr()?);
         let endpoints = Arc::new(Endpoints { envs: envs.clone(), registry });
         server = Some(tokio::spawn(serve(listener, endpoints, args.max_connections, http_stop_rx, SHUTDOWN_GRACE)));
     }
 
     let outcome: Result<()> = tokio::select! {
-        sig = ctx.shutdown.recv() => { log.info("-", &format!("{}: shutting down", sig.name())); Ok(()) }
+        sig = ctx.shutdown.recv() => { tracing::info!("{}: shutting down", sig.name()); Ok(()) }
         Some(r) = readers.join_next() => match r {
             Ok(Err(e)) => Err(e),
             Ok(Ok(())) => Ok(()),
@@ -182,7 +166,7 @@ pub async fn run(args: RelayArgs, ctx: &Ctx) -> Result<i32> {
     })
     .await;
     if drained.is_err() {
-        log.warn("-", "some store writes did not finish in time (the store is down?)");
+        tracing::warn!("some store writes did not finish in time (the store is down?)");
     }
     // Then the HTTP server: no new connection; the requests already taken are answered.
     let _ = http_stop.send(true);

@@ -27,7 +27,6 @@ pub(super) async fn reader(
 ) -> Result<()> {
     let source = StreamSource { cfg };
     let mut schedule = Reconnect::default();
-    let log = env.log;
     let name = env.name.clone();
     loop {
         let attempt = tokio::select! {
@@ -36,7 +35,7 @@ pub(super) async fn reader(
         };
         let delay = match attempt {
             Ok(resp) => {
-                log.info(&name, "stream connected");
+                tracing::info!("stream connected");
                 schedule.connected();
                 let connected_at = Instant::now();
                 let mut events = EventReader::new(resp).with_read_timeout(read_timeout);
@@ -49,7 +48,7 @@ pub(super) async fn reader(
                         Err(StreamEnd::Broken(why)) => break why,
                         Err(StreamEnd::Malformed(why)) => {
                             env.count_event(EventKind::Malformed);
-                            log.warn(&name, &format!("malformed event ({why}); reconnecting for a fresh put"));
+                            tracing::warn!("malformed event ({why}); reconnecting for a fresh put");
                             break why;
                         }
                         Ok(ev) => apply(&env, ev, &tx),
@@ -58,30 +57,27 @@ pub(super) async fn reader(
                 env.count_reconnect();
                 env.set_conn(ConnState::Interrupted, Some((ErrorKind::NetworkError, why.clone())));
                 let d = schedule.after_stream(connected_at.elapsed());
-                log.warn(&name, &format!("stream interrupted: {why}; reconnecting in {:.1} s", d.as_secs_f64()));
+                tracing::warn!("stream interrupted: {why}; reconnecting in {:.1} s", d.as_secs_f64());
                 d
             }
             Err(Failure::Retry(why)) => {
                 let state = if env.has_data() { ConnState::Interrupted } else { ConnState::Initializing };
                 env.set_conn(state, Some((ErrorKind::NetworkError, why.clone())));
                 let d = schedule.after_failure();
-                log.warn(&name, &format!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64()));
+                tracing::warn!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64());
                 d
             }
             Err(Failure::Fatal(e)) => {
                 let msg = chain_text(&e);
                 env.set_conn(ConnState::Off, Some((ErrorKind::ErrorResponse, msg.clone())));
                 if exit_on_error {
-                    log.error(&name, &format!("{msg}; exiting (--exit-on-error)"));
+                    tracing::error!("{msg}; exiting (--exit-on-error)");
                     return Err(e.context(format!("environment \"{name}\"")));
                 }
                 let d = schedule.after_rejection();
-                log.error(
-                    &name,
-                    &format!(
-                        "{msg}: this environment's store is left untouched; retrying in {}",
-                        humantime::format_duration(Duration::from_secs(d.as_secs()))
-                    ),
+                tracing::error!(
+                    "{msg}: this environment's store is left untouched; retrying in {}",
+                    humantime::format_duration(Duration::from_secs(d.as_secs()))
                 );
                 d
             }
@@ -136,7 +132,6 @@ impl Reconnect {
 
 /// Apply one event to memory and hand the store operation to the writer.
 fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
-    let log = env.log;
     match ev {
         LdEvent::Put(mut data) => {
             env.count_event(EventKind::Put);
@@ -145,12 +140,12 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
                 data.items_mut(kind).retain(|key, _| match env.store.key_problem(key) {
                     None => true,
                     Some(why) => {
-                        log.error(&env.name, &cannot_hold(env, kind, key, &why));
+                        tracing::error!("{}", cannot_hold(env, kind, key, &why));
                         false
                     }
                 });
             }
-            log.info(&env.name, &format!("put: {} flags, {} segments", data.flags.len(), data.segments.len()));
+            tracing::info!("put: {} flags, {} segments", data.flags.len(), data.segments.len());
             env.replace(data);
             env.set_conn(ConnState::Valid, None);
             let _ = tx.send(Op::Init);
@@ -165,7 +160,7 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
         }
         LdEvent::Unknown { event, path } => {
             env.count_event(EventKind::Unknown);
-            log.info(&env.name, &format!("ignoring event \"{event}\" (path {})", path.as_deref().unwrap_or("-")));
+            tracing::info!("ignoring event \"{event}\" (path {})", path.as_deref().unwrap_or("-"));
         }
     }
 }
@@ -182,13 +177,13 @@ fn cannot_hold(env: &Env, kind: Kind, key: &str, why: &str) -> String {
 
 fn upsert_memory(env: &Env, kind: Kind, item: Item, tx: &mpsc::UnboundedSender<Op>) {
     if let Some(why) = env.store.key_problem(&item.key) {
-        env.log.error(&env.name, &cannot_hold(env, kind, &item.key, &why));
+        tracing::error!("{}", cannot_hold(env, kind, &item.key, &why));
         return;
     }
     match env.upsert(kind, &item) {
         Ok(()) => {}
         Err(None) => {
-            env.log.warn(&env.name, &format!("{kind} \"{}\" received before the first put; ignored", item.key));
+            tracing::warn!("{kind} \"{}\" received before the first put; ignored", item.key);
             return;
         }
         Err(Some(held)) => {

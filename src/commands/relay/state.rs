@@ -17,7 +17,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 
-use super::Log;
 use crate::config::StoreConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
@@ -295,7 +294,6 @@ pub(super) struct Env {
     pub(super) allow_empty: bool,
     status: Mutex<Status>,
     metrics: EnvMetrics,
-    pub(super) log: Log,
 }
 
 /// How an item counts in `flags`/`segments` (tombstones do not).
@@ -315,7 +313,6 @@ impl Env {
         db_prefix: String,
         allow_empty: bool,
         metrics: &Metrics,
-        log: Log,
     ) -> Env {
         let now = SystemTime::now();
         let db_table = match &store {
@@ -343,7 +340,6 @@ impl Env {
                 last_event: None,
                 last_event_instant: None,
             }),
-            log,
         };
         env.metrics.store_up.set(1);
         env

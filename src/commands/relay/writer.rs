@@ -21,8 +21,6 @@ pub(super) async fn writer(
     mut rx: mpsc::UnboundedReceiver<Op>,
     check_interval: Duration,
 ) {
-    let log = env.log;
-    let name = env.name.clone();
     let mut store: Option<(Box<dyn Store>, String)> = None;
     let mut backoff = Backoff::default();
     let mut first = true;
@@ -53,7 +51,7 @@ pub(super) async fn writer(
                 Err(e) => {
                     let msg = e.to_string();
                     if first || env.st().store_state == StoreState::Valid {
-                        log.error(&name, &format!("store unavailable: {msg}; keeping data in memory and retrying"));
+                        tracing::error!("store unavailable: {msg}; keeping data in memory and retrying");
                     }
                     env.count_write_failure();
                     env.set_store(StoreState::Interrupted, Some(msg));
@@ -82,7 +80,7 @@ pub(super) async fn writer(
                     match st.is_initialized(prefix).await {
                         Ok(true) => Ok(()),
                         Ok(false) => {
-                            log.warn(&name, &format!("prefix \"{prefix}\" lost its $inited marker (store wiped?); repopulating from memory"));
+                            tracing::warn!("prefix \"{prefix}\" lost its $inited marker (store wiped?); repopulating from memory");
                             env.count_reinit(FullWrite::Wiped);
                             init_from_memory(&env, st.as_ref(), prefix, FullWrite::Wiped).await
                         }
@@ -93,7 +91,7 @@ pub(super) async fn writer(
         };
         if let Err(e) = result {
             env.count_write_failure();
-            log.error(&name, &format!("store write failed: {e}; keeping data in memory and retrying"));
+            tracing::error!("store write failed: {e}; keeping data in memory and retrying");
             env.set_store(StoreState::Interrupted, Some(e.to_string()));
             store = None;
         }
@@ -121,7 +119,7 @@ async fn recover(
         env.count_reinit(FullWrite::Recovered);
     }
     if !first {
-        env.log.info(&env.name, &format!("store is back ({}, prefix \"{prefix}\")", st.address()));
+        tracing::info!("store is back ({}, prefix \"{prefix}\")", st.address());
     }
     env.set_store(StoreState::Valid, None);
     Ok((st, prefix))
@@ -135,7 +133,7 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrit
     let source = if why == FullWrite::Put { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
     if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
         if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
-            env.log.error(&env.name, &format!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT));
+            tracing::error!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT);
             return Ok(());
         }
         return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
@@ -143,12 +141,9 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrit
     // The relay stops on signals itself (finishing the writes in flight, within a grace period).
     let report = st.init(prefix, &data, &NoProgress, &Shutdown::never()).await?;
     env.count_write(WriteOp::Init);
-    env.log.info(
-        &env.name,
-        &format!("wrote {} items to \"{prefix}\" ({}){}", report.items_written, why.as_str(), skipped_note(&report)),
-    );
+    tracing::info!("wrote {} items to \"{prefix}\" ({}){}", report.items_written, why.as_str(), skipped_note(&report));
     for s in &report.skipped {
-        env.log.warn(&env.name, &format!("skipped {} \"{}\": {}", s.kind, s.key, s.reason));
+        tracing::warn!("skipped {} \"{}\": {}", s.kind, s.key, s.reason);
     }
     Ok(())
 }
