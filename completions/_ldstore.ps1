@@ -296,6 +296,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Reconnect when the stream sends nothing (not even a heartbeat) for this long')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'At most this many --listen connections at a time (more wait until one closes)')
             [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
             [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
             [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')

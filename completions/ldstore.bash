@@ -837,7 +837,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__relay)
-            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --max-connections --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -856,6 +856,10 @@ _ldstore() {
                     return 0
                     ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

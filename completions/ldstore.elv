@@ -279,6 +279,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --listen 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)'
             cand --log-format 'Log format on stderr'
             cand --read-timeout 'Reconnect when the stream sends nothing (not even a heartbeat) for this long'
+            cand --max-connections 'At most this many --listen connections at a time (more wait until one closes)'
             cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
             cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
             cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'

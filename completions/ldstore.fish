@@ -230,6 +230,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l listen -d 'Ser
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l read-timeout -d 'Reconnect when the stream sends nothing (not even a heartbeat) for this long' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l max-connections -d 'At most this many --listen connections at a time (more wait until one closes)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r

@@ -500,6 +500,10 @@ pub struct RelayArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, hide = true)]
     pub read_timeout: std::time::Duration,
 
+    /// At most this many --listen connections at a time (more wait until one closes).
+    #[arg(long, value_name = "N", default_value_t = 64, hide = true)]
+    pub max_connections: usize,
+
     #[command(flatten)]
     pub ld: LdArgs,
 

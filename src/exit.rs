@@ -229,6 +229,16 @@ pub fn report(err: &anyhow::Error, by: &[Classify]) -> ExitCode {
     code_for(err, by)
 }
 
+/// [`report`] as one log line (`relay --log-format json`: every line the process writes is a
+/// JSON log record, the final error too), with the hint as a field; returns the exit code.
+pub fn log_report(err: &anyhow::Error, by: &[Classify]) -> ExitCode {
+    match hint_for(err, by) {
+        Some(hint) => tracing::error!(hint = %secrets::mask(&hint), "{}", chain_text(err)),
+        None => tracing::error!("{}", chain_text(err)),
+    }
+    code_for(err, by)
+}
+
 static PANIC_EXIT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(INTERNAL as i32);
 
 /// The exit code after a panic: [`INTERNAL`] for a bug, or what the panic hook decided for standard

@@ -63,7 +63,11 @@ fn run_command() -> i32 {
     };
     // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    init_logging(cli.global.verbose, cli.global.quiet);
+    let relay_log = match &cli.command {
+        Command::Relay(a) => Some(a.log_format),
+        _ => None,
+    };
+    init_logging(cli.global.verbose, cli.global.quiet, relay_log);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -71,14 +75,11 @@ fn run_command() -> i32 {
     };
     let mut ctx = Ctx::new(cli.global.output == cli::OutputFormat::Json, cli.global.quiet);
     let result = runtime.block_on(async {
-        // relay handles SIGINT/SIGTERM itself (a clean shutdown exits 0).
-        if matches!(cli.command, Command::Relay(_)) {
-            return dispatch(cli.command, &ctx).await;
-        }
         ctx.shutdown = shutdown::Shutdown::listen().map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
         // sync stops its writes cleanly itself (between batches) and says what it left behind;
-        // every other command only reads, and is dropped where it is.
-        if matches!(cli.command, Command::Sync(_)) {
+        // relay finishes its writes and requests in flight and exits 0; every other command only
+        // reads, and is dropped where it is.
+        if matches!(cli.command, Command::Sync(_) | Command::Relay(_)) {
             return dispatch(cli.command, &ctx).await;
         }
         let shutdown = ctx.shutdown.clone();
@@ -91,6 +92,8 @@ fn run_command() -> i32 {
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {
         Ok(code) => code.code(),
+        // relay --log-format json: the final error is a JSON log line too.
+        Err(e) if relay_log == Some(cli::LogFormat::Json) => exit::log_report(&e, CLASSIFIED).code(),
         Err(e) => report(&e),
     }
 }
@@ -113,8 +116,8 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Logs go to stderr, with secrets masked.
-fn init_logging(verbose: u8, quiet: bool) {
+/// Logs go to stderr, with secrets masked; relay's in its own line format (`--log-format`).
+fn init_logging(verbose: u8, quiet: bool, relay: Option<cli::LogFormat>) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn,aws_config=error,aws_smithy_runtime=error",
@@ -125,6 +128,9 @@ fn init_logging(verbose: u8, quiet: bool) {
     let filter = config::vars::process_var("LDSTORE_LOG")
         .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
+    if let Some(format) = relay {
+        return commands::relay::log::init(filter, format == cli::LogFormat::Json, quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| MaskingWriter(std::io::stderr()))

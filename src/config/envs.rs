@@ -257,6 +257,8 @@ pub struct RelaySettings {
     pub log_json: bool,
     pub allow_empty: bool,
     pub read_timeout: std::time::Duration,
+    /// At most this many `--listen` connections at a time.
+    pub max_connections: usize,
 }
 
 /// Resolve `relay`'s settings (its environments: [`relay_plans`]).
@@ -271,6 +273,7 @@ pub fn relay_settings(args: &RelayArgs, env: &dyn Env) -> Result<RelaySettings> 
         log_json: args.log_format == crate::cli::LogFormat::Json,
         allow_empty: args.allow_empty,
         read_timeout: args.read_timeout,
+        max_connections: args.max_connections,
     })
 }
 

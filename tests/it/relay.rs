@@ -918,3 +918,129 @@ fn empty_put_over_a_full_prefix_is_not_written_without_allow_empty() {
     assert_eq!(redis_cli(&["EXISTS", &format!("{prefix}:segments")]).trim(), "0");
     assert!(!relay.log().contains("refusing"), "{}", relay.log());
 }
+
+/// An HTTP request on `sock` with a read timeout: Some(response) or None when nothing came in time.
+fn answer_within(sock: &mut std::net::TcpStream, wait: Duration) -> Option<String> {
+    sock.set_read_timeout(Some(wait)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sock.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&out).into_owned()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return if out.is_empty() { None } else { Some(String::from_utf8_lossy(&out).into_owned()) };
+            }
+            Err(e) => panic!("reading the response: {e}"),
+        }
+    }
+}
+
+/// --listen takes at most --max-connections connections at a time (default 64): with the cap
+/// taken by idle connections, one more waits (no answer) until one of them closes, and is then
+/// answered; the server stays responsive.
+#[test]
+fn listen_caps_connections_and_the_extra_one_waits_its_turn() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-cap");
+    let port = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &redis,
+            "--prefix",
+            &prefix,
+            "--listen",
+            &port.to_string(),
+            "--max-connections",
+            "2",
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    relay.wait_for("the server", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    std::thread::sleep(Duration::from_millis(300));
+    // Two idle connections take the cap.
+    let idle1 = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _idle2 = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // The third waits.
+    let mut third = std::net::TcpStream::connect(("127.0.0.1", port)).expect("waits in the backlog");
+    write!(third, "GET /status HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    assert_eq!(answer_within(&mut third, Duration::from_millis(1500)), None, "answered beyond the cap");
+    // One idle connection goes away: the third is answered.
+    drop(idle1);
+    let resp = answer_within(&mut third, Duration::from_secs(5)).expect("answered once a connection closed");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let body: serde_json::Value = serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["environments"]["default"]["flags"], 1, "{body}");
+    // Still responsive (one slot is free again once the third closed).
+    assert_eq!(status(port)["status"], "healthy");
+}
+
+/// SIGTERM while a /status request is in flight (its head half sent): the request is answered in
+/// full, new connections are refused after that, and the relay exits 0.
+#[test]
+fn sigterm_answers_the_status_request_in_flight_then_exits_zero() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-graceful");
+    let port = free_port();
+    let mut relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix, "--listen", &port.to_string()],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "a") == Some(1));
+    relay.wait_for("the server", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(sock, "GET /status HTTP/1.1\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    relay.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    write!(sock, "Host: localhost\r\n\r\n").unwrap();
+    let resp = answer_within(&mut sock, Duration::from_secs(5)).expect("the request in flight is answered");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}\n{}", relay.log());
+    let body: serde_json::Value = serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1).expect("whole JSON");
+    assert_eq!(body["environments"]["default"]["sdkKey"], "sdk-…00r1", "{body}");
+    let st = relay.wait_exit(10);
+    assert_eq!(st.code(), Some(0), "{}", relay.log());
+    assert!(relay.log().contains("SIGTERM: shutting down"), "{}", relay.log());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "still listening after the exit");
+}
+
+/// `--log-format json`: every line relay prints is one JSON object with time, level, env and msg,
+/// the lines of other modules (-v) and the error that ends the relay (with its hint) included.
+#[test]
+fn json_log_format_makes_every_line_json_including_the_final_error() {
+    let redis = redis_addr();
+    let server = server(&[("a", 1)]);
+    let prefix = unique_prefix("relay-json-log");
+    let o = run(ldstore()
+        .args(["relay", "-v", "--log-format", "json", "--exit-on-error", "--stream-uri", &server.uri])
+        .args(["--redis", &redis, "--prefix", &prefix])
+        .env("LD_SDK_KEY", BAD_KEY));
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    let lines: Vec<serde_json::Value> =
+        err.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\n{err}"))).collect();
+    for l in &lines {
+        for k in ["time", "level", "env", "msg"] {
+            assert!(l[k].is_string(), "{k} in {l}");
+        }
+    }
+    assert!(lines.iter().any(|l| l["env"] == "default" && l["level"] == "INFO"), "{err}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "ERROR", "{err}");
+    let msg = last["msg"].as_str().unwrap();
+    assert!(msg.contains("environment \"default\"") && msg.contains("rejected the SDK key"), "{err}");
+    assert!(!err.contains(BAD_KEY), "{err}");
+    // Usage errors too (exit 2), with the hint in its own field.
+    let o = run(ldstore().args(["relay", "--log-format", "json", "--redis", &redis]).env_remove("LD_SDK_KEY"));
+    assert_code(&o, 2);
+    let line: serde_json::Value = serde_json::from_str(stderr(&o).trim()).expect("one JSON line");
+    assert_eq!(line["msg"], "no SDK key given for LaunchDarkly", "{line}");
+    assert!(line["hint"].as_str().unwrap().contains("LD_SDK_KEY"), "{line}");
+}
