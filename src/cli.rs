@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::data::Kind;
 use crate::exit::EXIT_CODES_HELP;
 
 #[derive(Debug, Parser)]
@@ -233,7 +232,7 @@ pub struct InspectArgs {
 pub struct DumpArgs {
     /// Only this kind of item.
     #[arg(long, value_enum)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
 
     /// Only the item with this key.
     #[arg(long, value_name = "KEY")]
@@ -371,7 +370,7 @@ pub struct DiffArgs {
 
     /// Only this kind of item.
     #[arg(long, value_enum)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
 
     /// Only the item(s) with this key.
     #[arg(long, value_name = "KEY")]
@@ -509,4 +508,15 @@ pub struct RelayArgs {
 
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// `--kind`: the two kinds of item (`config` turns it into [`crate::data::Kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Feature flags (`features` in store layouts, `flags` in payloads).
+    #[value(name = "flags", alias = "features")]
+    Flags,
+    /// Segments.
+    #[value(name = "segments")]
+    Segments,
 }

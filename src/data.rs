@@ -9,14 +9,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 /// The two kinds of item LaunchDarkly keeps in persistent stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Feature flags (`features` in store layouts, `flags` in payloads).
-    #[value(name = "flags", alias = "features")]
     Flags,
     /// Segments.
-    #[value(name = "segments")]
     Segments,
 }
 

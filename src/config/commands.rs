@@ -34,7 +34,7 @@ pub struct DumpSettings {
 pub fn dump(a: DumpArgs, env: &dyn Env) -> Result<DumpSettings> {
     Ok(DumpSettings {
         sel: resolve_store(&a.store, env)?,
-        kind: a.kind,
+        kind: a.kind.map(kind),
         key: a.key,
         include_deleted: a.include_deleted,
         pretty: a.pretty,
@@ -79,7 +79,7 @@ pub fn diff(args: DiffArgs, env: &dyn Env) -> Result<DiffSettings> {
         a: resolve_source(spec_a, &args.ld, env, None)?,
         b: resolve_source(spec_b, &args.ld, env, None)?,
         show_values: args.show_values,
-        kind: args.kind,
+        kind: args.kind.map(kind),
         key: args.key,
     })
 }
@@ -247,6 +247,14 @@ fn new_table(a: &CreateTableArgs) -> Result<NewTable> {
         }
     };
     Ok(NewTable { provisioned, tags })
+}
+
+/// `--kind` as the data layer's [`Kind`].
+fn kind(k: crate::cli::KindArg) -> crate::data::Kind {
+    match k {
+        crate::cli::KindArg::Flags => crate::data::Kind::Flags,
+        crate::cli::KindArg::Segments => crate::data::Kind::Segments,
+    }
 }
 
 #[cfg(test)]

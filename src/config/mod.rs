@@ -54,7 +54,10 @@ mod tests {
             for (n, line) in text.lines().enumerate() {
                 let code = line.split("//").next().unwrap_or("");
                 let clap_types = code.contains("crate::cli") || code.contains("cli::");
-                if clap_types && rel != "cli.rs" && rel != "lib.rs" && !rel.starts_with("config/") {
+                // The clap crate itself: only the definitions, the settings layer, and the
+                // completion/man generator (which renders the clap definition it is given).
+                let clap_crate = code.contains(concat!("clap", "::")) && rel != "commands/docs.rs";
+                if (clap_types || clap_crate) && rel != "cli.rs" && rel != "lib.rs" && !rel.starts_with("config/") {
                     violations.push(format!("src/{rel}:{}: clap types outside cli/config/lib: {line}", n + 1));
                 }
                 // (Spelled in pieces so this line does not match itself.)
