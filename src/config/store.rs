@@ -119,23 +119,10 @@ pub fn parse_redis_addr(addr: &str, force_tls: bool) -> Result<(String, Option<S
     Ok((s, user, pass))
 }
 
+/// `%xx` escapes decoded (an invalid escape is kept as written; bytes that are not UTF-8 become
+/// U+FFFD).
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Normalize a Consul address to a base URL.
