@@ -88,8 +88,9 @@ pub fn path_problem(path: &str) -> Option<String> {
 /// Go's `unicode.IsPrint`, which Consul's HTTP server applies to request paths: letters, marks,
 /// numbers, punctuation, symbols and the ASCII space. Control and format characters, other spaces
 /// and separators, private-use characters and noncharacters are not printable. (Unassigned code
-/// points, also not printable in Go, are not told apart.)
-fn is_printable(c: char) -> bool {
+/// points, also not printable in Go, are not told apart.) Public for the Consul test server, which
+/// refuses the same paths.
+pub fn is_printable(c: char) -> bool {
     let u = c as u32;
     let format = matches!(
         u,
@@ -102,17 +103,14 @@ fn is_printable(c: char) -> bool {
     c == ' ' || !(c.is_control() || c.is_whitespace() || format || private || nonchar)
 }
 
+/// What a KV key keeps unescaped in a URL path: RFC 3986's unreserved characters, `/` (the
+/// separator) and `$` (`$inited`).
+const KEY_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/').remove(b'$');
+
 /// Percent-encode a KV key for a URL path (`/` kept as the separator).
 fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b'$') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(key, KEY_PATH).to_string()
 }
 
 #[derive(Deserialize)]

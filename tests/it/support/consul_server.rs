@@ -259,23 +259,6 @@ fn json_resp(status: u16, v: &Value, index: u64) -> Response {
     Response { status, body: v.to_string().into_bytes(), json: true, index, location: None }
 }
 
-/// Go's `unicode.IsPrint` (letters, marks, numbers, punctuation, symbols and the ASCII space), as
-/// far as it matters for keys: control and format characters, other spaces and separators,
-/// private-use characters and noncharacters are not printable. (Unassigned code points, also not
-/// printable in Go, are not told apart.)
-pub fn go_is_print(c: char) -> bool {
-    let u = c as u32;
-    let format = matches!(
-        u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
-            | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
-            | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
-    );
-    let private = matches!(u, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
-    let nonchar = matches!(u, 0xFDD0..=0xFDEF) || (u & 0xFFFE) == 0xFFFE;
-    c == ' ' || !(c.is_control() || c.is_whitespace() || format || private || nonchar)
-}
-
 /// Go's `net/http` `cleanPath`: `path.Clean` (no empty, `.` or `..` segments), keeping a trailing
 /// slash.
 fn go_clean_path(p: &str) -> String {
@@ -319,7 +302,7 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
     let index = s.index;
     // As Consul's HTTP server: a path with a character that is not printable is refused
     // (go-cleanhttp's PrintablePathCheckHandler, on unless `disable_http_unprintable_char_filter`)...
-    if !String::from_utf8_lossy(&req.path).chars().all(go_is_print) {
+    if !String::from_utf8_lossy(&req.path).chars().all(ldstore::store::consul::is_printable) {
         return text(400, "", index);
     }
     // ...and Go's ServeMux redirects a path with empty, `.` or `..` segments to its clean form
