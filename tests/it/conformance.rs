@@ -43,6 +43,28 @@ fn cli_stats(cli: Cli) -> Value {
     v["stats"].clone()
 }
 
+/// The [`Harness`] steps every backend driven through the binary shares: a fresh prefix, and
+/// `sync`, `dump` and `inspect` run with the harness's own `cmd` (its store options).
+macro_rules! cli_steps {
+    () => {
+        fn fresh_prefix(&self, name: &str) -> String {
+            unique_prefix(name)
+        }
+
+        fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
+            cli_sync(&|args| self.cmd(args, prefix), file)
+        }
+
+        fn dump(&self, prefix: &str, include_deleted: bool) -> String {
+            cli_dump(&|args| self.cmd(args, prefix), include_deleted)
+        }
+
+        fn stats(&self, prefix: &str) -> Value {
+            cli_stats(&|args| self.cmd(args, prefix))
+        }
+    };
+}
+
 fn open_config(cfg: ldstore::config::StoreConfig) -> BoxFuture<'static, Box<dyn Admin>> {
     Box::pin(async move { store::open(&cfg).await.expect("store opens") })
 }
@@ -74,21 +96,7 @@ impl Harness for RedisHarness {
         "Redis".into()
     }
 
-    fn fresh_prefix(&self, name: &str) -> String {
-        unique_prefix(name)
-    }
-
-    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        cli_sync(&|args| self.cmd(args, prefix), file)
-    }
-
-    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
-    }
-
-    fn stats(&self, prefix: &str) -> Value {
-        cli_stats(&|args| self.cmd(args, prefix))
-    }
+    cli_steps!();
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
         let h = Self::hash(prefix, kind);
@@ -214,21 +222,7 @@ impl Harness for DynamoHarness {
         format!("DynamoDB table {}", self.table)
     }
 
-    fn fresh_prefix(&self, name: &str) -> String {
-        unique_prefix(name)
-    }
-
-    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        cli_sync(&|args| self.cmd(args, prefix), file)
-    }
-
-    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
-    }
-
-    fn stats(&self, prefix: &str) -> Value {
-        cli_stats(&|args| self.cmd(args, prefix))
-    }
+    cli_steps!();
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
         self.row(&format!("{prefix}:{}", kind.namespace()), key)
@@ -356,21 +350,7 @@ impl Harness for ConsulHarness {
         self.t.name().into()
     }
 
-    fn fresh_prefix(&self, name: &str) -> String {
-        unique_prefix(name)
-    }
-
-    fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
-        cli_sync(&|args| self.cmd(args, prefix), file)
-    }
-
-    fn dump(&self, prefix: &str, include_deleted: bool) -> String {
-        cli_dump(&|args| self.cmd(args, prefix), include_deleted)
-    }
-
-    fn stats(&self, prefix: &str) -> Value {
-        cli_stats(&|args| self.cmd(args, prefix))
-    }
+    cli_steps!();
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
         self.t
