@@ -83,9 +83,11 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l consul-ca-fi
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l stale-after -d 'Big Segments: a last synchronization older than this is STALE (the SDKs\' staleAfter)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l exact -d 'Big Segments: count every context\'s membership (by default at most the first 100,000 membership records are read, and the counts say so)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s h -l help -d 'Print help'

@@ -226,6 +226,15 @@ pub struct LdArgs {
 pub struct InspectArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+
+    /// Big Segments: a last synchronization older than this is STALE (the SDKs' staleAfter).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub stale_after: std::time::Duration,
+
+    /// Big Segments: count every context's membership (by default at most the first 100,000
+    /// membership records are read, and the counts say so).
+    #[arg(long)]
+    pub exact: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,10 +45,14 @@ pub fn dump(a: DumpArgs, env: &dyn Env) -> Result<DumpSettings> {
 /// `inspect`.
 pub struct InspectSettings {
     pub sel: StoreSelection,
+    /// Big Segments older than this are stale.
+    pub stale_after: std::time::Duration,
+    /// Count every membership record (else at most [`crate::store::big_segments::SAMPLE_LIMIT`]).
+    pub exact: bool,
 }
 
 pub fn inspect(a: InspectArgs, env: &dyn Env) -> Result<InspectSettings> {
-    Ok(InspectSettings { sel: resolve_store(&a.store, env)? })
+    Ok(InspectSettings { sel: resolve_store(&a.store, env)?, stale_after: a.stale_after, exact: a.exact })
 }
 
 /// `validate`.

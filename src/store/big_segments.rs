@@ -20,6 +20,9 @@ use super::StoreError;
 /// The SDKs' default `staleAfter`: a synchronization older than this is stale.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(120);
 
+/// The most membership records `inspect` reads without `--exact`.
+pub const SAMPLE_LIMIT: u64 = 100_000;
+
 /// The hash a context key is stored under: standard base64 (padded) of SHA-256 of the key's UTF-8
 /// bytes (44 characters). Only the key is hashed, never the kind.
 pub fn context_hash(key: &str) -> String {
@@ -149,6 +152,237 @@ pub fn check_unique(store: &'static str, memberships: &[(String, Membership)]) -
     }
 }
 
+/// The Big Segments status of an evaluation or a store, in the SDKs' words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Healthy,
+    Stale,
+    StoreError,
+    NotConfigured,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Healthy => "HEALTHY",
+            Status::Stale => "STALE",
+            Status::StoreError => "STORE_ERROR",
+            Status::NotConfigured => "NOT_CONFIGURED",
+        }
+    }
+
+    /// The status the SDKs derive from the metadata: unreadable sync time = store error; never
+    /// synchronized or too old = stale.
+    pub fn of(metadata: &Metadata, now_ms: i64, stale_after: Duration) -> Status {
+        match metadata.synchronized_on_ms() {
+            Err(_) => Status::StoreError,
+            Ok(t) if is_stale(t, now_ms, stale_after) => Status::Stale,
+            Ok(_) => Status::Healthy,
+        }
+    }
+}
+
+/// A segment of the flag data whose membership lives in the Big Segments keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BigSegment {
+    pub key: String,
+    /// `None`: the SDKs cannot look it up (`NOT_CONFIGURED`).
+    pub generation: Option<u64>,
+    /// The context kind whose key is looked up (`unboundedContextKind`, default `user`).
+    pub context_kind: String,
+}
+
+impl BigSegment {
+    /// `<key>.g<generation>`, when it has a generation.
+    pub fn segment_ref(&self) -> Option<String> {
+        self.generation.map(|g| segment_ref(&self.key, g))
+    }
+
+    /// The Big Segment a segment's JSON describes, if it is one (`"unbounded": true`, not deleted).
+    pub fn from_json(key: &str, json: &str) -> Option<BigSegment> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Seg {
+            #[serde(default)]
+            unbounded: bool,
+            #[serde(default)]
+            deleted: bool,
+            generation: Option<serde_json::Value>,
+            unbounded_context_kind: Option<String>,
+        }
+        let s: Seg = serde_json::from_str(json).ok()?;
+        (s.unbounded && !s.deleted).then(|| BigSegment {
+            key: key.to_string(),
+            generation: s.generation.and_then(|g| g.as_u64()),
+            context_kind: s.unbounded_context_kind.filter(|k| !k.is_empty()).unwrap_or_else(|| "user".to_string()),
+        })
+    }
+}
+
+/// The Big Segments among the prefix's segments, by key.
+pub async fn big_segments_of(store: &(impl super::Store + ?Sized), prefix: &str) -> anyhow::Result<Vec<BigSegment>> {
+    let mut out = Vec::new();
+    store
+        .read_all(prefix, crate::data::Kind::Segments, &mut |e| {
+            if let Ok(item) = e
+                && let Some(b) = BigSegment::from_json(&item.key, &item.json)
+            {
+                out.push(b);
+            }
+            Ok(())
+        })
+        .await?;
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// How many contexts one ref includes and excludes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RefCount {
+    #[serde(rename = "ref")]
+    pub segment_ref: String,
+    pub included: u64,
+    pub excluded: u64,
+    /// The ref of a current Big Segment's generation (else an orphan: an old generation or a
+    /// segment that no longer exists).
+    pub current: bool,
+}
+
+/// What `inspect` shows of a prefix's Big Segments.
+#[derive(Debug, Clone, Serialize)]
+pub struct Survey {
+    /// Why the store cannot hold the prefix's Big Segments (Consul), if so.
+    pub unusable: Option<String>,
+    /// The stored sync time (text, as stored) and as Unix ms when it is readable.
+    pub synchronized_on: Option<String>,
+    pub synchronized_on_ms: Option<i64>,
+    /// Milliseconds since the last synchronization (`None`: never, or unreadable).
+    pub age_ms: Option<i64>,
+    pub status: Status,
+    pub stale_after_ms: u64,
+    pub cursor: Option<String>,
+    /// Contexts with a membership record read (all of them unless `sampled`).
+    pub contexts: u64,
+    /// The reading stopped at `sample_limit` records: counts cover only those.
+    pub sampled: bool,
+    /// The most records read without `--exact`.
+    pub sample_limit: Option<u64>,
+    pub refs: Vec<RefCount>,
+    /// The Big Segments of the flag data.
+    pub segments: Vec<BigSegment>,
+    /// Big Segments whose current ref no membership names (in the records read).
+    pub without_data: Vec<String>,
+}
+
+impl Survey {
+    /// Whether there is anything to show: metadata, memberships, or Big Segments in the data.
+    pub fn is_empty(&self) -> bool {
+        self.synchronized_on.is_none() && self.cursor.is_none() && self.contexts == 0 && self.segments.is_empty()
+    }
+}
+
+/// Stops a membership read once the sample is complete (not a failure).
+#[derive(Debug)]
+struct SampleFull;
+impl std::fmt::Display for SampleFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sample complete")
+    }
+}
+impl std::error::Error for SampleFull {}
+
+/// Survey one prefix's Big Segments: metadata and status at `now_ms`, and per ref the contexts
+/// included/excluded, reading at most `limit` membership records (`None`: all), streamed.
+pub async fn survey(
+    store: &(impl super::Store + ?Sized),
+    prefix: &str,
+    now_ms: i64,
+    stale_after: Duration,
+    limit: Option<u64>,
+    progress: &dyn super::Progress,
+) -> anyhow::Result<Survey> {
+    let segments = big_segments_of(store, prefix).await?;
+    let mut survey = Survey {
+        unusable: None,
+        synchronized_on: None,
+        synchronized_on_ms: None,
+        age_ms: None,
+        status: Status::Stale,
+        stale_after_ms: stale_after.as_millis() as u64,
+        cursor: None,
+        contexts: 0,
+        sampled: false,
+        sample_limit: limit,
+        refs: Vec::new(),
+        segments,
+        without_data: Vec::new(),
+    };
+    let Some(b) = store.big_segments() else {
+        survey.status = Status::NotConfigured;
+        if !survey.segments.is_empty() {
+            let keys: Vec<&str> = survey.segments.iter().map(|s| s.key.as_str()).collect();
+            survey.unusable = Some(format!(
+                "{} holds no Big Segments: no SDK can evaluate the unbounded segment{} {} of this prefix",
+                store.backend(),
+                if keys.len() == 1 { "" } else { "s" },
+                keys.join(", ")
+            ));
+        }
+        return Ok(survey);
+    };
+    let meta = b.metadata(prefix).await?;
+    survey.status = Status::of(&meta, now_ms, stale_after);
+    survey.synchronized_on_ms = meta.synchronized_on_ms().ok().flatten();
+    survey.age_ms = survey.synchronized_on_ms.map(|t| now_ms - t);
+    survey.synchronized_on = meta.synchronized_on;
+    survey.cursor = meta.cursor;
+    let current: std::collections::HashSet<String> =
+        survey.segments.iter().filter_map(BigSegment::segment_ref).collect();
+    let mut counts: std::collections::HashMap<String, (u64, u64)> = std::collections::HashMap::new();
+    let (mut contexts, mut sampled) = (0u64, false);
+    progress.set_total_unknown();
+    let read = b
+        .read_memberships(prefix, &mut |_hash, m| {
+            if limit.is_some_and(|l| contexts >= l) {
+                sampled = true;
+                return Err(SampleFull.into());
+            }
+            contexts += 1;
+            for r in m.included {
+                counts.entry(r).or_default().0 += 1;
+            }
+            for r in m.excluded {
+                counts.entry(r).or_default().1 += 1;
+            }
+            if contexts.is_multiple_of(1000) {
+                progress.advance(1000);
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = read
+        && !e.is::<SampleFull>()
+    {
+        return Err(e);
+    }
+    survey.contexts = contexts;
+    survey.sampled = sampled;
+    let mut refs: Vec<RefCount> = counts
+        .into_iter()
+        .map(|(r, (i, e))| RefCount { current: current.contains(&r), segment_ref: r, included: i, excluded: e })
+        .collect();
+    refs.sort_by(|a, b| a.segment_ref.cmp(&b.segment_ref));
+    survey.without_data = survey
+        .segments
+        .iter()
+        .filter(|s| s.segment_ref().is_none_or(|r| refs.iter().all(|c| c.segment_ref != r)))
+        .map(|s| s.key.clone())
+        .collect();
+    survey.refs = refs;
+    Ok(survey)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +413,23 @@ mod tests {
         assert_eq!(m.synchronized_on_ms().unwrap_err(), "synchronizedOn \"abc\" is not a Unix time in milliseconds");
         assert_eq!(Metadata { synchronized_on: Some("17".into()), cursor: None }.synchronized_on_ms(), Ok(Some(17)));
         assert_eq!(Metadata::default().synchronized_on_ms(), Ok(None));
+    }
+
+    /// Without `--exact`, the survey reads at most the limit and says it sampled.
+    #[tokio::test]
+    async fn survey_samples_with_a_stated_bound() {
+        let s = crate::store::memory::MemoryStore::new();
+        let ms: Vec<(String, Membership)> =
+            (0..5).map(|i| (context_hash(&format!("u{i}")), Membership::new(["a.g1"], []))).collect();
+        s.write_memberships("p", &ms).await.unwrap();
+        let none = crate::store::NoProgress;
+        let sampled = survey(&s, "p", 0, DEFAULT_STALE_AFTER, Some(3), &none).await.unwrap();
+        assert_eq!((sampled.contexts, sampled.sampled, sampled.sample_limit), (3, true, Some(3)));
+        assert_eq!(sampled.refs[0].included, 3);
+        let exact = survey(&s, "p", 0, DEFAULT_STALE_AFTER, None, &none).await.unwrap();
+        assert_eq!((exact.contexts, exact.sampled), (5, false));
+        let at_limit = survey(&s, "p", 0, DEFAULT_STALE_AFTER, Some(5), &none).await.unwrap();
+        assert_eq!((at_limit.contexts, at_limit.sampled), (5, false));
+        assert_eq!(exact.status, Status::Stale, "never synchronized");
     }
 }

@@ -124,3 +124,135 @@ fn python_sdk_interop_on_dynamodb() {
     let table = crate::support::ddb::new_table("bigseg-interop");
     both_ways("dynamodb", &table, &dynamodb_config(&table));
 }
+
+/// A flag file whose segments include Big Segments: `beta` (generation 2), `kinded` (kind `org`,
+/// generation 1), `empty` (generation 1, no membership anywhere), `nogen` (no generation).
+fn big_flag_file() -> String {
+    let seg = |key: &str, extra: &str| {
+        format!(
+            r#""{key}":{{"key":"{key}","version":1,"included":[],"excluded":[],"rules":[],"salt":"s","unbounded":true{extra}}}"#
+        )
+    };
+    format!(
+        r#"{{"flags":{{"f":{{"key":"f","version":1,"on":true,"variations":[true,false],"fallthrough":{{"variation":1}},"offVariation":1,"salt":"x"}}}},"segments":{{{},{},{},{},"small":{{"key":"small","version":1,"included":["u"],"excluded":[],"rules":[],"salt":"s"}}}}}}"#,
+        seg("beta", r#","generation":2"#),
+        seg("kinded", r#","generation":1,"unboundedContextKind":"org""#),
+        seg("empty", r#","generation":1"#),
+        seg("nogen", ""),
+    )
+}
+
+/// Memberships for the flag file above: two contexts, and a ref of an old generation (an orphan).
+fn put_inspect_data(cfg: &StoreConfig, prefix: &str, synced_on: i64) {
+    runtime().block_on(async {
+        let s = open(cfg).await;
+        let b = s.big_segments().expect("Big Segments capability");
+        let ms = [
+            (context_hash("userkey"), Membership::new(["beta.g2"], ["kinded.g1"])),
+            (context_hash("test-user"), Membership::new(["beta.g2", "beta.g1"], [])),
+        ];
+        b.write_memberships(prefix, &ms).await.unwrap();
+        let meta = Metadata { synchronized_on: Some(synced_on.to_string()), cursor: Some("c-9".into()) };
+        b.write_metadata(prefix, &meta).await.unwrap();
+    });
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[track_caller]
+fn inspect_json(cmd: &mut std::process::Command) -> Value {
+    let o = run(cmd.args(["--output", "json"]));
+    assert_code(&o, 0);
+    serde_json::from_str::<Value>(&stdout(&o)).unwrap()["big_segments"].clone()
+}
+
+/// `inspect` of one prefix shows its Big Segments: sync time and age, HEALTHY/STALE against
+/// `--stale-after`, the cursor, the contexts and per ref the counts (orphans marked), the Big
+/// Segments of the data and those with no membership data; the table says the same.
+fn inspect_shows_big_segments(cli: &dyn Fn(&[&str]) -> std::process::Command, cfg: &StoreConfig, prefix: &str) {
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(&run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()])), 0);
+    let ten_minutes_ago = now_ms() - 600_000;
+    put_inspect_data(cfg, prefix, ten_minutes_ago);
+    let b = inspect_json(&mut cli(&["inspect"]));
+    assert_eq!(b["status"], "STALE", "{b}");
+    assert_eq!(b["synchronized_on_ms"], ten_minutes_ago);
+    assert!(b["age_ms"].as_i64().unwrap() >= 600_000, "{b}");
+    assert_eq!(b["stale_after_ms"], 120_000);
+    assert_eq!(b["cursor"], "c-9");
+    assert_eq!(b["contexts"], 2);
+    assert_eq!(b["sampled"], false);
+    assert_eq!(
+        b["refs"],
+        json!([
+            {"ref": "beta.g1", "included": 1, "excluded": 0, "current": false},
+            {"ref": "beta.g2", "included": 2, "excluded": 0, "current": true},
+            {"ref": "kinded.g1", "included": 0, "excluded": 1, "current": true},
+        ])
+    );
+    assert_eq!(b["without_data"], json!(["empty", "nogen"]));
+    let keys: Vec<&str> = b["segments"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["beta", "empty", "kinded", "nogen"]);
+    assert_eq!(b["segments"][2]["context_kind"], "org");
+    assert_eq!(b["segments"][3]["generation"], Value::Null);
+    let b = inspect_json(&mut cli(&["inspect", "--stale-after", "1h", "--exact"]));
+    assert_eq!(b["status"], "HEALTHY", "{b}");
+    assert_eq!(b["sample_limit"], Value::Null);
+    let o = run(&mut cli(&["inspect"]));
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for want in [
+        "big segments: status",
+        "STALE (stale after 2m)",
+        "10m ago",
+        "c-9",
+        "ref beta.g1",
+        "1 included, 0 excluded (orphan: no current segment generation)",
+        "NO generation",
+        "empty, nogen",
+    ] {
+        assert!(out.contains(want), "{want:?} not in:\n{out}");
+    }
+}
+
+#[test]
+fn inspect_on_redis() {
+    let p = unique_prefix("bigseg-inspect");
+    let cli = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    inspect_shows_big_segments(&cli, &redis_config(), &p);
+}
+
+#[test]
+fn inspect_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-inspect");
+    let p = unique_prefix("bigseg-inspect");
+    let cli = |args: &[&str]| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", &p]);
+        c
+    };
+    inspect_shows_big_segments(&cli, &dynamodb_config(&table), &p);
+}
+
+/// On Consul, a prefix whose data has unbounded segments is reported unusable for them.
+#[test]
+fn inspect_on_consul_reports_big_segments_unusable() {
+    let t = crate::consul::Target::local();
+    let p = unique_prefix("bigseg-consul");
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(&run(t.cmd(&["sync", "--from-file", f.to_str().unwrap()]).args(["--prefix", &p])), 0);
+    let b = inspect_json(t.cmd(&["inspect"]).args(["--prefix", &p]));
+    assert_eq!(
+        b["unusable"],
+        "Consul holds no Big Segments: no SDK can evaluate the unbounded segments beta, empty, kinded, nogen of this prefix"
+    );
+    assert_eq!(b["status"], "NOT_CONFIGURED");
+    let o = run(t.cmd(&["inspect"]).args(["--prefix", &p]));
+    assert!(stdout(&o).contains("big segments: UNUSABLE"), "{}", stdout(&o));
+}
