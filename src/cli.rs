@@ -76,6 +76,11 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Eval(EvalArgs),
 
+    /// Show a context's Big Segments membership: its hash, the refs it is included in and excluded
+    /// from, and per Big Segment of the data whether it is included, excluded or left to the rules.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Membership(MembershipArgs),
+
     /// Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM).
     #[command(after_help = EXIT_CODES_HELP)]
     Relay(RelayArgs),
@@ -468,6 +473,25 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MembershipArgs {
+    /// The context key to look up (for every Big Segment, whatever its context kind).
+    #[arg(long, value_name = "KEY", required_unless_present = "context", conflicts_with = "context")]
+    pub context_key: Option<String>,
+
+    /// The context as JSON (or @FILE): each Big Segment looks up the key of the context of its
+    /// `unboundedContextKind` (default `user`).
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
+
+    /// A last synchronization older than this is STALE (the SDKs' staleAfter).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub stale_after: std::time::Duration,
 
     #[command(flatten)]
     pub store: StoreArgs,

@@ -14,8 +14,8 @@ use super::table::table_config;
 use super::vars::Env;
 use super::{DynamoDbConfig, StoreSelection, resolve_store};
 use crate::cli::{
-    Billing, CreateTableArgs, DiffArgs, DumpArgs, DynamodbArgs, DynamodbCommand, EvalArgs, InspectArgs, SyncArgs,
-    ValidateArgs,
+    Billing, CreateTableArgs, DiffArgs, DumpArgs, DynamodbArgs, DynamodbCommand, EvalArgs, InspectArgs, MembershipArgs,
+    SyncArgs, ValidateArgs,
 };
 use crate::data::Kind;
 use crate::exit::UsageError;
@@ -112,6 +112,33 @@ pub fn eval(args: EvalArgs, env: &dyn Env) -> Result<EvalSettings> {
         None => EvalFrom::Store(Box::new(resolve_store(&args.store, env)?)),
     };
     Ok(EvalSettings { context, raw_context, from, flag: args.flag })
+}
+
+/// `membership`: whose membership to look up.
+pub enum MembershipLookup {
+    /// One key, for every Big Segment whatever its kind.
+    Key(String),
+    /// A context: each Big Segment looks up the key of its kind's context.
+    Context(Box<ld::Context>, Value),
+}
+
+/// `membership`.
+pub struct MembershipSettings {
+    pub sel: StoreSelection,
+    pub lookup: MembershipLookup,
+    pub stale_after: std::time::Duration,
+}
+
+pub fn membership(a: MembershipArgs, env: &dyn Env) -> Result<MembershipSettings> {
+    let lookup = match (a.context_key, a.context) {
+        (Some(k), _) => MembershipLookup::Key(k),
+        (None, Some(c)) => {
+            let (ctx, raw) = parse_context(&c)?;
+            MembershipLookup::Context(Box::new(ctx), raw)
+        }
+        (None, None) => return Err(UsageError::new("give --context-key KEY or --context JSON").into()),
+    };
+    Ok(MembershipSettings { sel: resolve_store(&a.store, env)?, lookup, stale_after: a.stale_after })
 }
 
 /// Parse the `--context` argument (JSON, or @FILE).

@@ -383,6 +383,93 @@ pub async fn survey(
     Ok(survey)
 }
 
+/// What the SDKs decide for one Big Segment and one context, from the membership alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The context's key is in the include set: the segment matches.
+    Included,
+    /// In the exclude set (and not the include set): the segment does not match.
+    Excluded,
+    /// In neither: the segment's rules decide.
+    Rules,
+    /// The context has no context of the segment's kind: the segment does not match.
+    NoContextKind,
+    /// The segment has no generation: it never matches (`NOT_CONFIGURED`).
+    NotConfigured,
+}
+
+impl Verdict {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Included => "included",
+            Verdict::Excluded => "excluded",
+            Verdict::Rules => "in neither set: left to the segment's rules",
+            Verdict::NoContextKind => "no match: the context has no context of this kind",
+            Verdict::NotConfigured => "no match: the segment has no generation (NOT_CONFIGURED)",
+        }
+    }
+}
+
+/// One context key's stored membership.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyMembership {
+    pub key: String,
+    pub hash: String,
+    #[serde(flatten)]
+    pub membership: Membership,
+}
+
+/// One Big Segment's verdict for a context.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentVerdict {
+    #[serde(flatten)]
+    pub segment: BigSegment,
+    #[serde(rename = "ref")]
+    pub segment_ref: Option<String>,
+    /// The context key looked up (of the segment's context kind).
+    pub context_key: Option<String>,
+    pub verdict: Verdict,
+}
+
+/// The membership of every context key `key_for_kind` gives for the segments' kinds (each key read
+/// once: the SDKs look memberships up by key only), and each segment's verdict.
+pub async fn verdicts(
+    b: &dyn BigSegmentStore,
+    prefix: &str,
+    segments: &[BigSegment],
+    key_for_kind: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<KeyMembership>, Vec<SegmentVerdict>), StoreError> {
+    let mut keys: Vec<KeyMembership> = Vec::new();
+    let mut out = Vec::with_capacity(segments.len());
+    for s in segments {
+        let segment_ref = s.segment_ref();
+        let context_key = key_for_kind(&s.context_kind);
+        let verdict = match (&segment_ref, &context_key) {
+            (None, _) => Verdict::NotConfigured,
+            (_, None) => Verdict::NoContextKind,
+            (Some(r), Some(k)) => {
+                let at = match keys.iter().position(|m| &m.key == k) {
+                    Some(at) => at,
+                    None => {
+                        let hash = context_hash(k);
+                        let membership = b.membership(prefix, &hash).await?;
+                        keys.push(KeyMembership { key: k.clone(), hash, membership });
+                        keys.len() - 1
+                    }
+                };
+                match keys[at].membership.check(r) {
+                    Some(true) => Verdict::Included,
+                    Some(false) => Verdict::Excluded,
+                    None => Verdict::Rules,
+                }
+            }
+        };
+        out.push(SegmentVerdict { segment: s.clone(), segment_ref, context_key, verdict });
+    }
+    Ok((keys, out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

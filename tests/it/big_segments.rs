@@ -256,3 +256,85 @@ fn inspect_on_consul_reports_big_segments_unusable() {
     let o = run(t.cmd(&["inspect"]).args(["--prefix", &p]));
     assert!(stdout(&o).contains("big segments: UNUSABLE"), "{}", stdout(&o));
 }
+
+/// The verdicts of `membership --output json`, by segment key.
+#[track_caller]
+fn verdicts(cmd: &mut std::process::Command) -> (Value, Vec<(String, String)>) {
+    let o = run(cmd.args(["--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let list = v["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["key"].as_str().unwrap().to_string(), s["verdict"].as_str().unwrap().to_string()))
+        .collect();
+    (v, list)
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// `membership` of a context key, a context, and a multi-context: the hash, the refs, and per Big
+/// Segment included / excluded / left to the rules / no context of its kind / no generation.
+fn membership_lookups(cli: &dyn Fn(&[&str]) -> std::process::Command, cfg: &StoreConfig, prefix: &str) {
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(&run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()])), 0);
+    put_inspect_data(cfg, prefix, now_ms());
+    let (v, got) = verdicts(&mut cli(&["membership", "--context-key", "userkey"]));
+    assert_eq!(v["status"], "HEALTHY", "{v}");
+    assert_eq!(
+        v["keys"],
+        json!([{"key": "userkey", "hash": "72cBpXPyn4N6TqqlS8Tti37jEcoNhFzL9ZdG1jXkILE=", "included": ["beta.g2"], "excluded": ["kinded.g1"]}])
+    );
+    assert_eq!(
+        got,
+        pairs(&[("beta", "included"), ("empty", "rules"), ("kinded", "excluded"), ("nogen", "not-configured")])
+    );
+    let (_, got) = verdicts(&mut cli(&["membership", "--context", r#"{"kind":"user","key":"userkey"}"#]));
+    assert_eq!(
+        got,
+        pairs(&[("beta", "included"), ("empty", "rules"), ("kinded", "no-context-kind"), ("nogen", "not-configured")])
+    );
+    let multi = r#"{"kind":"multi","user":{"key":"nobody"},"org":{"key":"test-user"}}"#;
+    let (v, got) = verdicts(&mut cli(&["membership", "--context", multi, "--stale-after", "1ms"]));
+    assert_eq!(v["status"], "STALE", "{v}");
+    assert_eq!(v["keys"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(got, pairs(&[("beta", "rules"), ("empty", "rules"), ("kinded", "rules"), ("nogen", "not-configured")]));
+    let o = run(&mut cli(&["membership", "--context-key", "test-user"]));
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("+FrIJdECufLVRqoWeeqZGuhFmUwTQ3MNVk8/zQohaMM=") && out.contains("beta.g1, beta.g2"), "{out}");
+}
+
+#[test]
+fn membership_on_redis() {
+    let p = unique_prefix("bigseg-member");
+    let cli = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    membership_lookups(&cli, &redis_config(), &p);
+}
+
+#[test]
+fn membership_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-member");
+    let p = unique_prefix("bigseg-member");
+    let cli = |args: &[&str]| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", &p]);
+        c
+    };
+    membership_lookups(&cli, &dynamodb_config(&table), &p);
+}
+
+#[test]
+fn membership_on_consul_is_a_usage_error() {
+    let t = crate::consul::Target::local();
+    let o = run(&mut t.cmd(&["membership", "--context-key", "u"]));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("Consul holds no Big Segments"), "{}", stderr(&o));
+}
