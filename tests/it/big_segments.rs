@@ -338,3 +338,126 @@ fn membership_on_consul_is_a_usage_error() {
     assert_code(&o, 2);
     assert!(stderr(&o).contains("Consul holds no Big Segments"), "{}", stderr(&o));
 }
+
+/// Flags that reach Big Segments: one each, one through a prerequisite, several Big Segments in
+/// one clause, and a Big Segment whose rules decide for contexts in neither set.
+fn eval_flag_file() -> String {
+    let seg = |key: &str, extra: &str| {
+        format!(
+            r#""{key}":{{"key":"{key}","version":1,"included":["userkey"],"excluded":[],"includedContexts":[],"excludedContexts":[],"rules":[],"salt":"s-{key}","unbounded":true{extra}}}"#
+        )
+    };
+    let ruled = r#""ruled":{"key":"ruled","version":1,"included":[],"excluded":[],"includedContexts":[],"excludedContexts":[],"rules":[{"id":"r1","clauses":[{"contextKind":"user","attribute":"email","op":"endsWith","values":["@x.io"],"negate":false}]}],"salt":"s-ruled","unbounded":true,"generation":1}"#;
+    let flag = |key: &str, segs: &[&str], prereq: &str| {
+        let values: Vec<String> = segs.iter().map(|s| format!("\"{s}\"")).collect();
+        format!(
+            r#""{key}":{{"key":"{key}","version":1,"on":true,"prerequisites":[{prereq}],"targets":[],"contextTargets":[],"rules":[{{"id":"r-{key}","clauses":[{{"contextKind":"user","attribute":"key","op":"segmentMatch","values":[{}],"negate":false}}],"variation":0,"trackEvents":false}}],"fallthrough":{{"variation":1}},"offVariation":2,"variations":["in","out","off"],"salt":"s","trackEvents":false,"trackEventsFallthrough":false,"debugEventsUntilDate":null,"clientSide":false,"deleted":false}}"#,
+            values.join(",")
+        )
+    };
+    let flags = [
+        flag("f-beta", &["beta"], ""),
+        flag("f-kinded", &["kinded"], ""),
+        flag("f-nogen", &["nogen"], ""),
+        flag("f-multi", &["empty", "kinded", "beta"], ""),
+        flag("f-nogen-then-beta", &["nogen", "beta"], ""),
+        flag("f-ruled", &["ruled"], ""),
+        flag("f-prereq", &["ruled"], r#"{"key":"f-beta","variation":0}"#),
+        flag("f-small", &["small"], ""),
+    ];
+    format!(
+        r#"{{"flags":{{{}}},"segments":{{{},{},{},{},{ruled},"small":{{"key":"small","version":1,"included":["u"],"excluded":[],"rules":[],"salt":"s"}}}}}}"#,
+        flags.join(","),
+        seg("beta", r#","generation":2"#),
+        seg("kinded", r#","generation":1,"unboundedContextKind":"org""#),
+        seg("empty", r#","generation":1"#),
+        seg("nogen", ""),
+    )
+}
+
+const EVAL_FLAGS: [&str; 8] =
+    ["f-beta", "f-kinded", "f-nogen", "f-multi", "f-nogen-then-beta", "f-ruled", "f-prereq", "f-small"];
+
+/// `eval` equals the Python SDK in daemon mode with its Big Segments store, on one prefix.
+fn eval_equals_python(backend: &str, target: &str, cli: &dyn Fn(&[&str]) -> std::process::Command, prefix: &str) {
+    let contexts = json!([
+        {"kind": "user", "key": "userkey"},
+        {"kind": "user", "key": "test-user"},
+        {"kind": "user", "key": "both"},
+        {"kind": "user", "key": "nobody", "email": "a@x.io"},
+        {"kind": "user", "key": "ruled-out", "email": "b@x.io"},
+        {"kind": "user", "key": "u"},
+        {"kind": "org", "key": "userkey"},
+        {"kind": "multi", "user": {"key": "nobody"}, "org": {"key": "test-user"}},
+    ]);
+    let (_d, ctx_file) = temp_file("contexts.json", &contexts.to_string());
+    let mut args = vec![backend, target, prefix, ctx_file.to_str().unwrap()];
+    args.extend(EVAL_FLAGS);
+    let py = std::process::Command::new("python3")
+        .arg(repo_path("tests/interop/eval_big_interop.py"))
+        .args(&args)
+        .env("LDSTORE_TEST_DYNAMODB", std::env::var("LDSTORE_TEST_DYNAMODB").unwrap_or_default())
+        .output()
+        .expect("python3 must be installed (scripts/test installs the Python SDK)");
+    assert!(py.status.success(), "python SDK: {}", String::from_utf8_lossy(&py.stderr));
+    let py: Vec<Value> = serde_json::from_slice(&py.stdout).unwrap();
+    let mut compared = 0;
+    for c in contexts.as_array().unwrap() {
+        let o = run(&mut cli(&["eval", "--all", "--output", "json", "--context", &c.to_string()]));
+        assert!(o.status.code() == Some(0), "{}", stderr(&o));
+        let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        for r in got["results"].as_array().unwrap() {
+            let want = py.iter().find(|p| p["context"] == *c && p["flag"] == r["flag"]).expect("Python evaluated it");
+            for field in ["value", "variationIndex", "reason"] {
+                assert_eq!(r[field], want[field], "{backend} {prefix}: {field} of {} for {c}", r["flag"]);
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, py.len());
+}
+
+/// The same data under three prefixes: synchronized now (HEALTHY), ten minutes ago (STALE), never.
+fn eval_cases(backend: &str, target: &str, cfg: &StoreConfig, cli: &dyn Fn(&[&str], &str) -> std::process::Command) {
+    let (_d, f) = temp_file("flags.json", &eval_flag_file());
+    for (name, synced) in [("healthy", Some(now_ms())), ("stale", Some(now_ms() - 600_000)), ("never", None)] {
+        let p = unique_prefix(&format!("bigseg-eval-{name}"));
+        assert_code(&run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()], &p)), 0);
+        runtime().block_on(async {
+            let s = open(cfg).await;
+            let b = s.big_segments().unwrap();
+            let ms = [
+                (context_hash("userkey"), Membership::new(["beta.g2", "ruled.g1"], ["kinded.g1"])),
+                (context_hash("test-user"), Membership::new(["beta.g1", "kinded.g1"], [])),
+                (context_hash("both"), Membership::new(["beta.g2"], ["beta.g2"])),
+                (context_hash("ruled-out"), Membership::new([], ["ruled.g1", "beta.g2"])),
+            ];
+            b.write_memberships(&p, &ms).await.unwrap();
+            if let Some(t) = synced {
+                b.write_metadata(&p, &Metadata { synchronized_on: Some(t.to_string()), cursor: None }).await.unwrap();
+            }
+        });
+        eval_equals_python(backend, target, &|args: &[&str]| cli(args, &p), &p);
+    }
+}
+
+#[test]
+fn eval_matches_python_sdk_big_segments_on_redis() {
+    let cli = |args: &[&str], p: &str| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", p]);
+        c
+    };
+    eval_cases("redis", &redis_addr(), &redis_config(), &cli);
+}
+
+#[test]
+fn eval_matches_python_sdk_big_segments_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-eval");
+    let cli = |args: &[&str], p: &str| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", p]);
+        c
+    };
+    eval_cases("dynamodb", &table, &dynamodb_config(&table), &cli);
+}
