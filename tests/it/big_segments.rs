@@ -461,3 +461,107 @@ fn eval_matches_python_sdk_big_segments_on_dynamodb() {
     };
     eval_cases("dynamodb", &table, &dynamodb_config(&table), &cli);
 }
+
+/// The Big Segments findings of `validate --output json`: (severity, check, reason).
+#[track_caller]
+fn big_findings(cmd: &mut std::process::Command) -> (i32, Vec<(String, String, String)>) {
+    let o = run(cmd.args(["--output", "json"]));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let list = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"].as_str().unwrap().contains("big-segment"))
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("-").to_string();
+            (s("severity"), s("check"), s("reason"))
+        })
+        .collect();
+    (o.status.code().unwrap_or(-1), list)
+}
+
+fn checks(list: &[(String, String, String)]) -> Vec<&str> {
+    list.iter().map(|(_, c, _)| c.as_str()).collect()
+}
+
+/// `validate`: a stale synchronization (warning), orphan refs (counted), never synchronized, an
+/// unreadable sync time; a prefix of healthy Big Segments data has no Big Segments finding.
+fn validate_big_segments(cli: &dyn Fn(&[&str], &str) -> std::process::Command, cfg: &StoreConfig) {
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    let synced = |name: &str, at: Option<i64>| {
+        let p = unique_prefix(name);
+        assert_code(&run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()], &p)), 0);
+        if let Some(t) = at {
+            put_inspect_data(cfg, &p, t);
+        }
+        p
+    };
+    let p = synced("bigseg-val-stale", Some(now_ms() - 600_000));
+    let (_, found) = big_findings(&mut cli(&["validate"], &p));
+    assert_eq!(checks(&found), ["big-segment-orphan-refs", "big-segments-stale", "big-segment-without-generation"]);
+    assert_eq!(found[0].0, "warning");
+    assert!(found[0].2.starts_with("1 membership ref in 1 context name no current segment generation"), "{found:?}");
+    assert!(found[0].2.ends_with(": beta.g1 (1)"), "{found:?}");
+    assert_eq!(found[1].0, "warning");
+    assert!(found[1].2.contains("10m"), "{found:?}");
+
+    let p = synced("bigseg-val-never", None);
+    let (_, found) = big_findings(&mut cli(&["validate"], &p));
+    assert_eq!(checks(&found), ["big-segments-never-synced", "big-segment-without-generation"]);
+    assert_eq!(found[0].0, "warning");
+    assert!(found[0].2.starts_with("4 unbounded segments but no Big Segments synchronization ever"), "{found:?}");
+
+    let p = synced("bigseg-val-fresh", Some(now_ms()));
+    let (_, found) = big_findings(&mut cli(&["validate"], &p));
+    assert_eq!(checks(&found), ["big-segment-orphan-refs", "big-segment-without-generation"]);
+}
+
+#[test]
+fn validate_big_segments_on_redis() {
+    let cli = |args: &[&str], p: &str| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", p]);
+        c
+    };
+    validate_big_segments(&cli, &redis_config());
+    // A sync time no SDK can read (Redis stores text).
+    let p = unique_prefix("bigseg-val-bad");
+    redis_cli(&["SET", &format!("{p}:big_segments_synchronized_on"), "soon"]);
+    redis_cli(&["SET", &format!("{p}:$inited"), ""]);
+    let (code, found) = big_findings(&mut cli(&["validate"], &p));
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [(
+            "error".to_string(),
+            "big-segments-unreadable-sync-time".to_string(),
+            "synchronizedOn \"soon\" is not a Unix time in milliseconds: the SDKs report STORE_ERROR for every Big Segment"
+                .to_string()
+        )]
+    );
+}
+
+#[test]
+fn validate_big_segments_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-val");
+    let cli = |args: &[&str], p: &str| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", p]);
+        c
+    };
+    validate_big_segments(&cli, &dynamodb_config(&table));
+}
+
+/// On Consul every unbounded segment is an error: no SDK reads Big Segments from Consul.
+#[test]
+fn validate_big_segment_in_a_consul_prefix() {
+    let t = crate::consul::Target::local();
+    let p = unique_prefix("bigseg-val-consul");
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(&run(t.cmd(&["sync", "--from-file", f.to_str().unwrap()]).args(["--prefix", &p])), 0);
+    let (code, found) = big_findings(t.cmd(&["validate"]).args(["--prefix", &p]));
+    assert_eq!(code, 1);
+    let unusable: Vec<_> = found.iter().filter(|(_, c, _)| c == "big-segment-unusable").collect();
+    assert_eq!(unusable.len(), 4, "{found:?}");
+    assert!(unusable[0].2.contains("Consul holds no Big Segments"), "{found:?}");
+}
