@@ -81,6 +81,11 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Membership(MembershipArgs),
 
+    /// Remove Big Segments membership refs no current segment generation uses (old generations,
+    /// deleted segments); nothing else is touched.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Prune(PruneArgs),
+
     /// Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM).
     #[command(after_help = EXIT_CODES_HELP)]
     Relay(RelayArgs),
@@ -473,6 +478,16 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Show what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub store: StoreArgs,

@@ -7,6 +7,7 @@ pub mod dynamodb;
 pub mod eval;
 pub mod inspect;
 pub mod membership;
+pub mod prune;
 pub mod relay;
 pub mod sync;
 pub mod sync_envs;

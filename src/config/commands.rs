@@ -15,7 +15,7 @@ use super::vars::Env;
 use super::{DynamoDbConfig, StoreSelection, resolve_store};
 use crate::cli::{
     Billing, CreateTableArgs, DiffArgs, DumpArgs, DynamodbArgs, DynamodbCommand, EvalArgs, InspectArgs, MembershipArgs,
-    SyncArgs, ValidateArgs,
+    PruneArgs, SyncArgs, ValidateArgs,
 };
 use crate::data::Kind;
 use crate::exit::UsageError;
@@ -112,6 +112,16 @@ pub fn eval(args: EvalArgs, env: &dyn Env) -> Result<EvalSettings> {
         None => EvalFrom::Store(Box::new(resolve_store(&args.store, env)?)),
     };
     Ok(EvalSettings { context, raw_context, from, flag: args.flag })
+}
+
+/// `prune`.
+pub struct PruneSettings {
+    pub sel: StoreSelection,
+    pub dry_run: bool,
+}
+
+pub fn prune(a: PruneArgs, env: &dyn Env) -> Result<PruneSettings> {
+    Ok(PruneSettings { sel: resolve_store(&a.store, env)?, dry_run: a.dry_run })
 }
 
 /// `membership`: whose membership to look up.

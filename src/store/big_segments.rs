@@ -136,6 +136,10 @@ pub trait BigSegmentStore: Send + Sync {
 
     /// Write the metadata: each field set, or removed when `None`.
     async fn write_metadata(&self, prefix: &str, metadata: &Metadata) -> Result<(), StoreError>;
+
+    /// Remove these refs from these contexts' sets (each hash at most once), leaving every other
+    /// ref as it is (Redis `SREM`, DynamoDB `DELETE` from the string sets), in batches.
+    async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError>;
 }
 
 /// The error for metadata whose `synchronized_on` is not an integer (no SDK could read it back).

@@ -467,6 +467,24 @@ pub fn big_segments_written_are_stored_as_relay_does<H: Harness + ?Sized>(h: &H)
         assert_eq!(n, 1100, "{}", h.name());
     });
     assert_eq!(h.raw_membership(&p, &many[1099].0), Some((set(&["big.g1"]), set(&[]))), "{}", h.name());
+    // Removing refs (prune) touches only those refs; a context left with none holds nothing (DynamoDB
+    // keeps an item with no set, as the Relay Proxy does); no record is created.
+    let (h4, h5) = (context_hash("h4"), context_hash("h5"));
+    h.put_raw_membership(&p, &h4, &["a.g1", "b.g1"], &["c.g1", "d.g1"]);
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        let removals = [
+            (h4.clone(), Membership::new(["a.g1"], ["c.g1", "zz.g9"])),
+            (H1.to_string(), Membership::new(["delta.g3"], [])),
+            (h5.clone(), Membership::new(["x.g1"], [])),
+        ];
+        b.remove_refs(&p, &removals).await.unwrap();
+    });
+    let nothing = |m: Option<(BTreeSet<String>, BTreeSet<String>)>| m.filter(|(i, e)| !i.is_empty() || !e.is_empty());
+    assert_eq!(h.raw_membership(&p, &h4), Some((set(&["b.g1"]), set(&["d.g1"]))), "{}", h.name());
+    assert_eq!(nothing(h.raw_membership(&p, H1)), None, "{}", h.name());
+    assert_eq!(h.raw_membership(&p, &h5), None, "{}: no record created", h.name());
 }
 
 /// A scenario and its name.

@@ -271,6 +271,22 @@ impl BigSegmentStore for MemoryStore {
         self.lock().prefixes.entry(prefix.to_string()).or_default().big_metadata = metadata.clone();
         Ok(())
     }
+
+    async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError> {
+        big_segments::check_unique(BACKEND, removals)?;
+        let mut inner = self.lock();
+        let p = inner.prefixes.entry(prefix.to_string()).or_default();
+        for (hash, r) in removals {
+            if let Some(m) = p.memberships.get_mut(hash) {
+                m.included.retain(|x| !r.included.contains(x));
+                m.excluded.retain(|x| !r.excluded.contains(x));
+                if m.is_empty() {
+                    p.memberships.remove(hash);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

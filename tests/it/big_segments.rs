@@ -565,3 +565,94 @@ fn validate_big_segment_in_a_consul_prefix() {
     assert_eq!(unusable.len(), 4, "{found:?}");
     assert!(unusable[0].2.contains("Consul holds no Big Segments"), "{found:?}");
 }
+
+/// Every membership of a prefix, sorted by hash.
+fn all_memberships(cfg: &StoreConfig, prefix: &str) -> Vec<(String, Membership)> {
+    runtime().block_on(async {
+        let s = open(cfg).await;
+        let mut all = Vec::new();
+        s.big_segments()
+            .unwrap()
+            .read_memberships(prefix, &mut |h, m| {
+                if !m.is_empty() {
+                    all.push((h, m));
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    })
+}
+
+/// `prune --dry-run` names the unused refs and changes nothing; `prune` removes exactly those
+/// (an old generation, a deleted segment's), leaving every other ref, the metadata and the flag
+/// data as they were; an uninitialized prefix is refused.
+fn prune_removes_only_unused_refs(cli: &dyn Fn(&[&str], &str) -> std::process::Command, cfg: &StoreConfig) {
+    let p = unique_prefix("bigseg-prune");
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(&run(&mut cli(&["sync", "--from-file", f.to_str().unwrap()], &p)), 0);
+    put_inspect_data(cfg, &p, 1_700_000_000_000);
+    runtime().block_on(async {
+        let s = open(cfg).await;
+        let extra = [(context_hash("gone-user"), Membership::new(["empty.g1"], ["gone.g4"]))];
+        s.big_segments().unwrap().write_memberships(&p, &extra).await.unwrap();
+    });
+    let before = all_memberships(cfg, &p);
+    let dump = |p: &str| stdout(&run(&mut cli(&["dump"], p)));
+    let flags_before = dump(&p);
+    let o = run(&mut cli(&["prune", "--dry-run", "--output", "json"], &p));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["refs"], json!({"beta.g1": 1, "gone.g4": 1}), "{v}");
+    assert_eq!(
+        (v["contexts"].clone(), v["refs_removed"].clone(), v["dry_run"].clone()),
+        (json!(2), json!(2), json!(true))
+    );
+    assert_eq!(all_memberships(cfg, &p), before, "a dry run changes nothing");
+    let o = run(&mut cli(&["prune"], &p));
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("removed 2 unused refs from 2 contexts"), "{}", stdout(&o));
+    let want: Vec<(String, Membership)> = before
+        .into_iter()
+        .map(|(h, mut m)| {
+            m.included.remove("beta.g1");
+            m.excluded.remove("gone.g4");
+            (h, m)
+        })
+        .collect();
+    assert_eq!(all_memberships(cfg, &p), want);
+    assert_eq!(dump(&p), flags_before);
+    runtime().block_on(async {
+        let s = open(cfg).await;
+        let meta = s.big_segments().unwrap().metadata(&p).await.unwrap();
+        assert_eq!(meta.synchronized_on.as_deref(), Some("1700000000000"));
+    });
+    let o = run(&mut cli(&["prune", "--output", "json"], &p));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap()["refs_removed"], 0);
+    let o = run(&mut cli(&["prune"], &unique_prefix("bigseg-prune-none")));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("is not initialized"), "{}", stderr(&o));
+}
+
+#[test]
+fn prune_on_redis() {
+    let cli = |args: &[&str], p: &str| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", p]);
+        c
+    };
+    prune_removes_only_unused_refs(&cli, &redis_config());
+}
+
+#[test]
+fn prune_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-prune");
+    let cli = |args: &[&str], p: &str| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", p]);
+        c
+    };
+    prune_removes_only_unused_refs(&cli, &dynamodb_config(&table));
+}

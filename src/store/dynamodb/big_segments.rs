@@ -129,4 +129,41 @@ impl BigSegmentStore for DynamoStore {
         update.update_expression(expr.trim()).send().await.map_err(|e| self.err(e, "UpdateItem"))?;
         Ok(())
     }
+
+    async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError> {
+        big_segments::check_unique(BACKEND, removals)?;
+        let ns = namespace(prefix, USER);
+        let update = |hash: &str, m: &Membership| {
+            let mut u = self.client.update_item().table_name(&self.table).set_key(Some(Self::key_map(&ns, hash)));
+            let mut parts = Vec::new();
+            for (attr, name, val, refs) in
+                [(ATTR_INCLUDED, "#i", ":i", &m.included), (ATTR_EXCLUDED, "#e", ":e", &m.excluded)]
+            {
+                if !refs.is_empty() {
+                    parts.push(format!("{name} {val}"));
+                    u = u
+                        .expression_attribute_names(name, attr)
+                        .expression_attribute_values(val, AttributeValue::Ss(refs.iter().cloned().collect()));
+                }
+            }
+            // Only an item that exists: never create one holding nothing.
+            u.update_expression(format!("DELETE {}", parts.join(", ")))
+                .condition_expression("attribute_exists(#k)")
+                .expression_attribute_names("#k", ATTR_KEY)
+        };
+        let mut pending = removals.iter().filter(|(_, m)| !m.is_empty());
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while in_flight.len() < BATCHES_IN_FLIGHT * BATCH_SIZE {
+                let Some((hash, m)) = pending.next() else { break };
+                in_flight.push(update(hash, m).send());
+            }
+            match in_flight.next().await {
+                None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                Some(Err(e)) => return Err(self.err(e, "UpdateItem")),
+            }
+        }
+    }
 }

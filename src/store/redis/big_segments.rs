@@ -145,4 +145,23 @@ impl BigSegmentStore for RedisStore {
         let _: () = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "writing Big Segments metadata"))?;
         Ok(())
     }
+
+    async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError> {
+        big_segments::check_unique(BACKEND, removals)?;
+        let mut c = self.conn.clone();
+        for batch in removals.chunks(WRITE_BATCH) {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (hash, m) in batch {
+                for (key, refs) in [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
+                {
+                    if !refs.is_empty() {
+                        pipe.cmd("SREM").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
+                    }
+                }
+            }
+            let _: () = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "removing refs"))?;
+        }
+        Ok(())
+    }
 }
