@@ -474,6 +474,78 @@ pub async fn verdicts(
     Ok((keys, out))
 }
 
+/// What [`copy`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CopyReport {
+    /// Contexts whose membership was written.
+    pub contexts: u64,
+    /// Contexts only the destination held, removed.
+    pub removed: u64,
+    pub metadata: Metadata,
+}
+
+/// Make the destination prefix's Big Segments equal the source prefix's: every membership (each
+/// context's sets replaced), contexts only the destination holds removed, then the metadata (sync
+/// time and cursor) copied. `Ok(None)` when there is nothing to copy: the source holds no Big
+/// Segments store, or no Big Segments data. An error when the destination cannot hold the data
+/// (Consul). The source's memberships are held in memory while they are written.
+pub async fn copy(
+    from: &(impl super::Store + ?Sized),
+    from_prefix: &str,
+    to: &(impl super::Store + ?Sized),
+    to_prefix: &str,
+    progress: &dyn super::Progress,
+) -> anyhow::Result<Option<CopyReport>> {
+    let Some(src) = from.big_segments() else { return Ok(None) };
+    let metadata = src.metadata(from_prefix).await?;
+    let mut all: std::collections::HashMap<String, Membership> = std::collections::HashMap::new();
+    src.read_memberships(from_prefix, &mut |h, m| {
+        if !m.is_empty() {
+            all.insert(h, m);
+        }
+        Ok(())
+    })
+    .await?;
+    let Some(dst) = to.big_segments() else {
+        if all.is_empty() && metadata.is_empty() {
+            return Ok(None);
+        }
+        return Err(StoreError::Other(format!(
+            "{} holds no Big Segments: the source's {} memberships and metadata were not copied (the flag data was)",
+            to.backend(),
+            all.len()
+        ))
+        .into());
+    };
+    let mut stale = Vec::new();
+    dst.read_memberships(to_prefix, &mut |h, _| {
+        if !all.contains_key(&h) {
+            stale.push((h, Membership::default()));
+        }
+        Ok(())
+    })
+    .await?;
+    if all.is_empty() && stale.is_empty() && metadata.is_empty() && dst.metadata(to_prefix).await?.is_empty() {
+        return Ok(None);
+    }
+    progress.message("copying Big Segments");
+    progress.set_total((all.len() + stale.len()) as u64);
+    let report = CopyReport { contexts: all.len() as u64, removed: stale.len() as u64, metadata: metadata.clone() };
+    let mut batch = Vec::with_capacity(1000);
+    for entry in all.into_iter().chain(stale) {
+        batch.push(entry);
+        if batch.len() == 1000 {
+            dst.write_memberships(to_prefix, &batch).await?;
+            progress.advance(batch.len() as u64);
+            batch.clear();
+        }
+    }
+    dst.write_memberships(to_prefix, &batch).await?;
+    progress.advance(batch.len() as u64);
+    dst.write_metadata(to_prefix, &metadata).await?;
+    Ok(Some(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

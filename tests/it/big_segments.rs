@@ -656,3 +656,67 @@ fn prune_on_dynamodb() {
     };
     prune_removes_only_unused_refs(&cli, &dynamodb_config(&table));
 }
+
+/// `sync --from <store>` moves the Big Segments data with the flags: Redis -> DynamoDB -> Redis keeps
+/// every membership (more than one write batch) and the metadata; a context only the destination
+/// held is removed; `diff`-free check by reading both sides.
+#[test]
+fn store_to_store_copy_keeps_every_membership() {
+    let table = crate::support::ddb::new_table("bigseg-copy");
+    let ddb = dynamodb_config(&table);
+    let redis = redis_config();
+    let (a, d, b) = (unique_prefix("bigseg-copy-a"), unique_prefix("bigseg-copy-d"), unique_prefix("bigseg-copy-b"));
+    let (_f, f) = temp_file("flags.json", &big_flag_file());
+    assert_code(
+        &run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &a])),
+        0,
+    );
+    let many: Vec<(String, Membership)> = (0..2500)
+        .map(|i| {
+            (
+                context_hash(&format!("user-{i}")),
+                Membership::new([format!("beta.g{}", 1 + i % 2)], [format!("kinded.g{}", i % 3)]),
+            )
+        })
+        .collect();
+    let meta = Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("cur-7".into()) };
+    runtime().block_on(async {
+        let s = open(&redis).await;
+        s.big_segments().unwrap().write_memberships(&a, &many).await.unwrap();
+        s.big_segments().unwrap().write_metadata(&a, &meta).await.unwrap();
+        // The destination already holds a context the source does not: it goes.
+        let s = open(&ddb).await;
+        s.big_segments()
+            .unwrap()
+            .write_memberships(&d, &[(context_hash("old"), Membership::new(["x.g1"], []))])
+            .await
+            .unwrap();
+    });
+    let from_redis = format!("redis://{}?prefix={a}", redis_addr());
+    let o = run(&mut crate::support::ddb::ld_table(
+        &table,
+        &["sync", "--from", &from_redis, "--prefix", &d, "--output", "json"],
+    ));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["big_segments"]["contexts"].clone(), v["big_segments"]["removed"].clone()),
+        (json!(2500), json!(1)),
+        "{v}"
+    );
+    let from_ddb = format!("dynamodb://{table}?prefix={d}&endpoint={}", crate::support::ddb::endpoint());
+    let o =
+        run(crate::support::ddb::ld().args(["sync", "--from", &from_ddb, "--redis", &redis_addr(), "--prefix", &b]));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("copied the Big Segments memberships of 2500 contexts"), "{}", stderr(&o));
+    let mut want = many.clone();
+    want.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(all_memberships(&ddb, &d), want);
+    assert_eq!(all_memberships(&redis, &b), want);
+    runtime().block_on(async {
+        for (cfg, p) in [(&ddb, &d), (&redis, &b)] {
+            let s = open(cfg).await;
+            assert_eq!(s.big_segments().unwrap().metadata(p).await.unwrap(), meta);
+        }
+    });
+}
