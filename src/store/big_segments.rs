@@ -546,6 +546,68 @@ pub async fn copy(
     Ok(Some(report))
 }
 
+/// How two prefixes' memberships differ (`diff`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MembershipDiff {
+    /// Contexts only B holds.
+    pub added: Vec<String>,
+    /// Contexts only A holds.
+    pub removed: Vec<String>,
+    /// Contexts whose refs differ.
+    pub changed: Vec<String>,
+    pub unchanged: u64,
+}
+
+impl MembershipDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// Compare two prefixes' memberships (A's are held in memory, B's streamed); `None` when neither
+/// store holds Big Segments.
+pub async fn diff(
+    a: &(impl super::Store + ?Sized),
+    a_prefix: &str,
+    b: &(impl super::Store + ?Sized),
+    b_prefix: &str,
+) -> anyhow::Result<Option<MembershipDiff>> {
+    let (sa, sb) = (a.big_segments(), b.big_segments());
+    if sa.is_none() && sb.is_none() {
+        return Ok(None);
+    }
+    let mut left: std::collections::HashMap<String, Membership> = std::collections::HashMap::new();
+    if let Some(sa) = sa {
+        sa.read_memberships(a_prefix, &mut |h, m| {
+            if !m.is_empty() {
+                left.insert(h, m);
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    let mut d = MembershipDiff::default();
+    if let Some(sb) = sb {
+        sb.read_memberships(b_prefix, &mut |h, m| {
+            if m.is_empty() {
+                return Ok(());
+            }
+            match left.remove(&h) {
+                None => d.added.push(h),
+                Some(old) if old != m => d.changed.push(h),
+                Some(_) => d.unchanged += 1,
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    d.removed = left.into_keys().collect();
+    for v in [&mut d.added, &mut d.removed, &mut d.changed] {
+        v.sort();
+    }
+    Ok(Some(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

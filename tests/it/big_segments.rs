@@ -720,3 +720,50 @@ fn store_to_store_copy_keeps_every_membership() {
         }
     });
 }
+
+/// `diff` of two store prefixes counts the contexts whose membership differs (and names their hashes
+/// with `--show-values`); equal memberships and flag data are identical (exit 0).
+#[test]
+fn diff_reports_membership_differences() {
+    let redis = redis_config();
+    let (a, b) = (unique_prefix("bigseg-diff-a"), unique_prefix("bigseg-diff-b"));
+    let (_f, f) = temp_file("flags.json", &big_flag_file());
+    for p in [&a, &b] {
+        assert_code(
+            &run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", p])),
+            0,
+        );
+        put_inspect_data(&redis, p, 1_700_000_000_000);
+    }
+    let url = |p: &str| format!("redis://{}?prefix={p}", redis_addr());
+    let o = run(ldstore().args(["diff", &url(&a), &url(&b), "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["big_segments"], json!({"added": 0, "removed": 0, "changed": 0, "unchanged": 2}));
+    assert_eq!(v["identical"], true);
+    let (h_new, h_changed) = (context_hash("new-one"), context_hash("userkey"));
+    runtime().block_on(async {
+        let s = open(&redis).await;
+        let ms =
+            [(h_new.clone(), Membership::new(["beta.g2"], [])), (h_changed.clone(), Membership::new(["beta.g2"], []))];
+        s.big_segments().unwrap().write_memberships(&b, &ms).await.unwrap();
+        let gone = [(context_hash("test-user"), Membership::default())];
+        s.big_segments().unwrap().write_memberships(&b, &gone).await.unwrap();
+    });
+    let o = run(ldstore().args(["diff", &url(&a), &url(&b), "--output", "json", "--show-values"]));
+    assert_code(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["identical"], false);
+    assert_eq!(
+        v["big_segments"],
+        json!({"added": 1, "removed": 1, "changed": 1, "unchanged": 0, "hashes": {
+            "added": [h_new], "removed": [context_hash("test-user")], "changed": [h_changed]}})
+    );
+    let o = run(ldstore().args(["diff", &url(&a), &url(&b)]));
+    assert_code(&o, 1);
+    assert!(
+        stdout(&o).contains("Big Segments memberships: 1 added, 1 removed, 1 changed (0 unchanged)"),
+        "{}",
+        stdout(&o)
+    );
+}
