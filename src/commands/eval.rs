@@ -21,7 +21,7 @@
 //! reason `{"kind":"ERROR","errorKind":"MALFORMED_FLAG"|"FLAG_NOT_FOUND"}` (plus "detail" for the
 //! parse error), and exit code 1.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use anyhow::Result;
@@ -43,12 +43,6 @@ pub struct EvalStore {
     pub segments: HashMap<String, ld::Segment>,
     /// Items the evaluator's model cannot parse: key -> error.
     pub bad_flags: HashMap<String, String>,
-    /// Unbounded (Big) segment keys.
-    pub big_segments: BTreeSet<String>,
-    /// Per live flag: prerequisite keys and segment keys named by its clauses.
-    refs: HashMap<String, (Vec<String>, Vec<String>)>,
-    /// Per live segment: segment keys named by its rules' clauses.
-    seg_refs: HashMap<String, Vec<String>>,
     /// Per live flag: its variations exactly as stored (the evaluator's values are lossy: every
     /// number becomes a float).
     variations: HashMap<String, Vec<Value>>,
@@ -73,24 +67,6 @@ impl ld::Store for EvalStore {
     }
 }
 
-fn segment_matches(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in v.get("rules").and_then(Value::as_array).into_iter().flatten() {
-        for c in r.get("clauses").and_then(Value::as_array).into_iter().flatten() {
-            if c.get("op").and_then(Value::as_str) == Some("segmentMatch") {
-                out.extend(
-                    c.get("values")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_str().map(str::to_string)),
-                );
-            }
-        }
-    }
-    out
-}
-
 impl EvalStore {
     pub fn from_data(data: &DataSet) -> EvalStore {
         let mut s = EvalStore::default();
@@ -100,10 +76,8 @@ impl EvalStore {
             }
             let Ok(v) = serde_json::from_str::<Value>(&item.json) else { continue };
             if v.get("unbounded").and_then(Value::as_bool) == Some(true) {
-                s.big_segments.insert(key.clone());
                 s.big_json.insert(key.clone(), v.clone());
             }
-            s.seg_refs.insert(key.clone(), segment_matches(&v));
             if let Ok(seg) = serde_json::from_str::<ld::Segment>(&item.json) {
                 s.segments.insert(key.clone(), seg);
             }
@@ -120,42 +94,13 @@ impl EvalStore {
                     s.bad_flags.insert(key.clone(), e.to_string());
                 }
             }
-            if let Ok(mut v) = serde_json::from_str::<Value>(&item.json) {
-                s.refs.insert(key.clone(), (item.prerequisites.clone(), segment_matches(&v)));
-                if let Some(Value::Array(vars)) = v.get_mut("variations").map(Value::take) {
-                    s.variations.insert(key.clone(), vars);
-                }
+            if let Ok(mut v) = serde_json::from_str::<Value>(&item.json)
+                && let Some(Value::Array(vars)) = v.get_mut("variations").map(Value::take)
+            {
+                s.variations.insert(key.clone(), vars);
             }
         }
         s
-    }
-
-    /// Big Segments the flag's evaluation may consult (through prerequisites and nested
-    /// segmentMatch clauses).
-    pub fn big_segments_of(&self, flag: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let (mut seen_f, mut seen_s) = (BTreeSet::new(), BTreeSet::new());
-        let mut flags = vec![flag.to_string()];
-        let mut segs: Vec<String> = Vec::new();
-        while let Some(f) = flags.pop() {
-            if !seen_f.insert(f.clone()) {
-                continue;
-            }
-            if let Some((prereqs, ss)) = self.refs.get(&f) {
-                flags.extend(prereqs.iter().cloned());
-                segs.extend(ss.iter().cloned());
-            }
-        }
-        while let Some(sk) = segs.pop() {
-            if !seen_s.insert(sk.clone()) {
-                continue;
-            }
-            if self.big_segments.contains(&sk) {
-                out.insert(sk.clone());
-            }
-            segs.extend(self.seg_refs.get(&sk).into_iter().flatten().cloned());
-        }
-        out
     }
 
     /// The Big Segments of the data.
