@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
+            [CompletionResult]::new('membership', 'membership', [CompletionResultType]::ParameterValue, 'Show a context''s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched')
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
@@ -92,8 +94,10 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
             [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--stale-after', '--stale-after', [CompletionResultType]::ParameterName, 'Big Segments: a last synchronization older than this is STALE (the SDKs'' staleAfter)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
             [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('--exact', '--exact', [CompletionResultType]::ParameterName, 'Big Segments: count every context''s membership (by default at most the first 100,000 membership records are read, and the counts say so)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
@@ -291,6 +295,60 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ldstore;membership' {
+            [CompletionResult]::new('--context-key', '--context-key', [CompletionResultType]::ParameterName, 'The context key to look up (for every Big Segment, whatever its context kind)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The context as JSON (or @FILE): each Big Segment looks up the key of the context of its `unboundedContextKind` (default `user`)')
+            [CompletionResult]::new('--stale-after', '--stale-after', [CompletionResultType]::ParameterName, 'A last synchronization older than this is STALE (the SDKs'' staleAfter)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for DynamoDB (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul', '--consul', [CompletionResultType]::ParameterName, 'Consul: host:port or http(s)://host:port')
+            [CompletionResult]::new('--consul-token', '--consul-token', [CompletionResultType]::ParameterName, 'Consul ACL token')
+            [CompletionResult]::new('--consul-token-file', '--consul-token-file', [CompletionResultType]::ParameterName, 'File holding the Consul ACL token')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ldstore;prune' {
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS')
+            [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')
+            [CompletionResult]::new('--dynamodb', '--dynamodb', [CompletionResultType]::ParameterName, 'DynamoDB table name')
+            [CompletionResult]::new('--dynamodb-endpoint', '--dynamodb-endpoint', [CompletionResultType]::ParameterName, 'DynamoDB endpoint URL (DynamoDB Local and similar)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region for DynamoDB (default: the standard AWS chain)')
+            [CompletionResult]::new('--consul', '--consul', [CompletionResultType]::ParameterName, 'Consul: host:port or http(s)://host:port')
+            [CompletionResult]::new('--consul-token', '--consul-token', [CompletionResultType]::ParameterName, 'Consul ACL token')
+            [CompletionResult]::new('--consul-token-file', '--consul-token-file', [CompletionResultType]::ParameterName, 'File holding the Consul ACL token')
+            [CompletionResult]::new('--consul-ca-file', '--consul-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Consul over HTTPS')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read store settings (and environments) from a Relay Proxy configuration file')
+            [CompletionResult]::new('--store-timeout', '--store-timeout', [CompletionResultType]::ParameterName, 'Connection and command timeout for the store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON for scripts')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be removed, and remove nothing')
+            [CompletionResult]::new('--redis-tls', '--redis-tls', [CompletionResultType]::ParameterName, 'Use TLS for Redis (turns redis:// into rediss://)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more detail); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ldstore;relay' {
             [CompletionResult]::new('--check-interval', '--check-interval', [CompletionResultType]::ParameterName, 'How often to check that each prefix''s `$inited` marker is still there (a wiped store is repopulated from memory at once)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)')
@@ -362,6 +420,8 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a prefix for data that would make SDKs misbehave')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would')
+            [CompletionResult]::new('membership', 'membership', [CompletionResultType]::ParameterValue, 'Show a context''s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched')
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for ldstore')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (ldstore.1 and one per subcommand)')
@@ -395,6 +455,12 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             break
         }
         'ldstore;help;eval' {
+            break
+        }
+        'ldstore;help;membership' {
+            break
+        }
+        'ldstore;help;prune' {
             break
         }
         'ldstore;help;relay' {

@@ -40,6 +40,12 @@ _ldstore() {
             ldstore,man)
                 cmd="ldstore__subcmd__man"
                 ;;
+            ldstore,membership)
+                cmd="ldstore__subcmd__membership"
+                ;;
+            ldstore,prune)
+                cmd="ldstore__subcmd__prune"
+                ;;
             ldstore,relay)
                 cmd="ldstore__subcmd__relay"
                 ;;
@@ -91,6 +97,12 @@ _ldstore() {
             ldstore__subcmd__help,man)
                 cmd="ldstore__subcmd__help__subcmd__man"
                 ;;
+            ldstore__subcmd__help,membership)
+                cmd="ldstore__subcmd__help__subcmd__membership"
+                ;;
+            ldstore__subcmd__help,prune)
+                cmd="ldstore__subcmd__help__subcmd__prune"
+                ;;
             ldstore__subcmd__help,relay)
                 cmd="ldstore__subcmd__help__subcmd__relay"
                 ;;
@@ -113,7 +125,7 @@ _ldstore() {
 
     case "${cmd}" in
         ldstore)
-            opts="-v -q -h -V --output --verbose --quiet --help --version sync inspect dump dynamodb diff validate eval relay completions man help"
+            opts="-v -q -h -V --output --verbose --quiet --help --version sync inspect dump dynamodb diff validate eval membership prune relay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,7 +565,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__help)
-            opts="sync inspect dump dynamodb diff validate eval relay completions man help"
+            opts="sync inspect dump dynamodb diff validate eval membership prune relay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +718,34 @@ _ldstore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ldstore__subcmd__help__subcmd__membership)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ldstore__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ldstore__subcmd__help__subcmd__relay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -749,12 +789,116 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__inspect)
-            opts="-v -q -h -V --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --stale-after --exact --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stale-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ldstore__subcmd__man)
+            opts="-v -q -h -V --dir --output --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ldstore__subcmd__membership)
+            opts="-v -q -h -V --context-key --context --stale-after --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stale-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -814,14 +958,58 @@ _ldstore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ldstore__subcmd__man)
-            opts="-v -q -h -V --dir --output --verbose --quiet --help --version"
+        ldstore__subcmd__prune)
+            opts="-v -q -h -V --dry-run --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --dir)
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consul-ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,8 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand diff 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
             cand validate 'Check a prefix for data that would make SDKs misbehave'
             cand eval 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would'
+            cand membership 'Show a context''s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules'
+            cand prune 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched'
             cand relay 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)'
             cand completions 'Print a shell completion script for ldstore'
             cand man 'Write man pages (ldstore.1 and one per subcommand)'
@@ -87,8 +89,10 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
             cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
             cand --store-timeout 'Connection and command timeout for the store'
+            cand --stale-after 'Big Segments: a last synchronization older than this is STALE (the SDKs'' staleAfter)'
             cand --output 'Output format: a table for people, JSON for scripts'
             cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand --exact 'Big Segments: count every context''s membership (by default at most the first 100,000 membership records are read, and the counts say so)'
             cand -v 'Log more (repeat for more detail); logs go to stderr'
             cand --verbose 'Log more (repeat for more detail); logs go to stderr'
             cand -q 'Print only errors'
@@ -274,6 +278,58 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ldstore;membership'= {
+            cand --context-key 'The context key to look up (for every Big Segment, whatever its context kind)'
+            cand --context 'The context as JSON (or @FILE): each Big Segment looks up the key of the context of its `unboundedContextKind` (default `user`)'
+            cand --stale-after 'A last synchronization older than this is STALE (the SDKs'' staleAfter)'
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ldstore;prune'= {
+            cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS'
+            cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'
+            cand --dynamodb 'DynamoDB table name'
+            cand --dynamodb-endpoint 'DynamoDB endpoint URL (DynamoDB Local and similar)'
+            cand --region 'AWS region for DynamoDB (default: the standard AWS chain)'
+            cand --consul 'Consul: host:port or http(s)://host:port'
+            cand --consul-token 'Consul ACL token'
+            cand --consul-token-file 'File holding the Consul ACL token'
+            cand --consul-ca-file 'PEM file of CA certificates to trust for Consul over HTTPS'
+            cand --prefix 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)'
+            cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
+            cand --store-timeout 'Connection and command timeout for the store'
+            cand --output 'Output format: a table for people, JSON for scripts'
+            cand --dry-run 'Show what would be removed, and remove nothing'
+            cand --redis-tls 'Use TLS for Redis (turns redis:// into rediss://)'
+            cand -v 'Log more (repeat for more detail); logs go to stderr'
+            cand --verbose 'Log more (repeat for more detail); logs go to stderr'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ldstore;relay'= {
             cand --check-interval 'How often to check that each prefix''s `$inited` marker is still there (a wiped store is repopulated from memory at once)'
             cand --listen 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)'
@@ -342,6 +398,8 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand diff 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
             cand validate 'Check a prefix for data that would make SDKs misbehave'
             cand eval 'Evaluate flags for a context from a store''s data, as a daemon-mode SDK would'
+            cand membership 'Show a context''s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules'
+            cand prune 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched'
             cand relay 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)'
             cand completions 'Print a shell completion script for ldstore'
             cand man 'Write man pages (ldstore.1 and one per subcommand)'
@@ -366,6 +424,10 @@ set edit:completion:arg-completer[ldstore] = {|@words|
         &'ldstore;help;validate'= {
         }
         &'ldstore;help;eval'= {
+        }
+        &'ldstore;help;membership'= {
+        }
+        &'ldstore;help;prune'= {
         }
         &'ldstore;help;relay'= {
         }

@@ -37,6 +37,8 @@ complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "dynamodb" -d 'Creat
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "diff" -d 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "validate" -d 'Check a prefix for data that would make SDKs misbehave'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "eval" -d 'Evaluate flags for a context from a store\'s data, as a daemon-mode SDK would'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "membership" -d 'Show a context\'s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules'
+complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "prune" -d 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "relay" -d 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "completions" -d 'Print a shell completion script for ldstore'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
@@ -83,9 +85,11 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l consul-ca-fi
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l stale-after -d 'Big Segments: a last synchronization older than this is STALE (the SDKs\' staleAfter)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l exact -d 'Big Segments: count every context\'s membership (by default at most the first 100,000 membership records are read, and the counts say so)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s h -l help -d 'Print help'
@@ -225,6 +229,48 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s v -l verbose -d
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s h -l help -d 'Print help'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l context-key -d 'The context key to look up (for every Big Segment, whatever its context kind)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l context -d 'The context as JSON (or @FILE): each Big Segment looks up the key of the context of its `unboundedContextKind` (default `user`)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l stale-after -d 'A last synchronization older than this is STALE (the SDKs\' staleAfter)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l dynamodb -d 'DynamoDB table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l region -d 'AWS region for DynamoDB (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul -d 'Consul: host:port or http(s)://host:port' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul-token -d 'Consul ACL token' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul-token-file -d 'File holding the Consul ACL token' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dynamodb -d 'DynamoDB table name' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l region -d 'AWS region for DynamoDB (default: the standard AWS chain)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul -d 'Consul: host:port or http(s)://host:port' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul-token -d 'Consul ACL token' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul-token-file -d 'File holding the Consul ACL token' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dry-run -d 'Show what would be removed, and remove nothing'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s q -l quiet -d 'Print only errors'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s V -l version -d 'Print version'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l check-interval -d 'How often to check that each prefix\'s `$inited` marker is still there (a wiped store is repopulated from memory at once)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l listen -d 'Serve GET /status and GET /metrics on this address (e.g. 127.0.0.1:8030; a bare port binds to loopback)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
@@ -271,16 +317,18 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s v -l verbose -d 
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ldstore -n "__fish_ldstore_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "sync" -d 'Write flags and segments from a source into a store prefix, replacing what is there'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "inspect" -d 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "dump" -d 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "dynamodb" -d 'Create or check the DynamoDB table LaunchDarkly data lives in'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "diff" -d 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "validate" -d 'Check a prefix for data that would make SDKs misbehave'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "eval" -d 'Evaluate flags for a context from a store\'s data, as a daemon-mode SDK would'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "relay" -d 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "completions" -d 'Print a shell completion script for ldstore'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
-complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval relay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "sync" -d 'Write flags and segments from a source into a store prefix, replacing what is there'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "inspect" -d 'Show the LaunchDarkly prefixes a store holds, or one prefix in detail'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "dump" -d 'Export a prefix as {"flags":{…},"segments":{…}} (also a valid SDK flag file)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "dynamodb" -d 'Create or check the DynamoDB table LaunchDarkly data lives in'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "diff" -d 'Compare two sources (files, store prefixes, LaunchDarkly) flag by flag and segment by segment'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "validate" -d 'Check a prefix for data that would make SDKs misbehave'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "eval" -d 'Evaluate flags for a context from a store\'s data, as a daemon-mode SDK would'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "membership" -d 'Show a context\'s Big Segments membership: its hash, the refs it is included in and excluded from, and per Big Segment of the data whether it is included, excluded or left to the rules'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "prune" -d 'Remove Big Segments membership refs no current segment generation uses (old generations, deleted segments); nothing else is touched'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "relay" -d 'Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "completions" -d 'Print a shell completion script for ldstore'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand help; and not __fish_seen_subcommand_from sync inspect dump dynamodb diff validate eval membership prune relay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand help; and __fish_seen_subcommand_from dynamodb" -f -a "create-table" -d 'Create a table with the key schema the SDKs need (partition key `namespace`, sort key `key`)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand help; and __fish_seen_subcommand_from dynamodb" -f -a "check-table" -d 'Check an existing table: key schema, status, billing mode, item count, size, prefixes'

@@ -76,6 +76,16 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Eval(EvalArgs),
 
+    /// Show a context's Big Segments membership: its hash, the refs it is included in and excluded
+    /// from, and per Big Segment of the data whether it is included, excluded or left to the rules.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Membership(MembershipArgs),
+
+    /// Remove Big Segments membership refs no current segment generation uses (old generations,
+    /// deleted segments); nothing else is touched.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Prune(PruneArgs),
+
     /// Stream from LaunchDarkly and keep store prefixes current (foreground; stops on SIGINT/SIGTERM).
     #[command(after_help = EXIT_CODES_HELP)]
     Relay(RelayArgs),
@@ -226,6 +236,15 @@ pub struct LdArgs {
 pub struct InspectArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+
+    /// Big Segments: a last synchronization older than this is STALE (the SDKs' staleAfter).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub stale_after: std::time::Duration,
+
+    /// Big Segments: count every context's membership (by default at most the first 100,000
+    /// membership records are read, and the counts say so).
+    #[arg(long)]
+    pub exact: bool,
 }
 
 #[derive(Debug, Args)]
@@ -459,6 +478,35 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub ld: LdArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Show what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MembershipArgs {
+    /// The context key to look up (for every Big Segment, whatever its context kind).
+    #[arg(long, value_name = "KEY", required_unless_present = "context", conflicts_with = "context")]
+    pub context_key: Option<String>,
+
+    /// The context as JSON (or @FILE): each Big Segment looks up the key of the context of its
+    /// `unboundedContextKind` (default `user`).
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
+
+    /// A last synchronization older than this is STALE (the SDKs' staleAfter).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub stale_after: std::time::Duration,
 
     #[command(flatten)]
     pub store: StoreArgs,

@@ -110,6 +110,8 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => commands::diff::run(settings::diff(a, env)?, ctx).await,
         Command::Validate(a) => commands::validate::run(settings::validate(a, env)?, ctx).await,
         Command::Eval(a) => commands::eval::run(settings::eval(a, env)?, ctx).await,
+        Command::Membership(a) => commands::membership::run(settings::membership(a, env)?, ctx).await,
+        Command::Prune(a) => commands::prune::run(settings::prune(a, env)?, ctx).await,
         Command::Relay(a) => commands::relay::run(config::envs::relay_settings(&a, env)?, ctx).await,
         Command::Completions(a) => commands::docs::completions(a.shell, Cli::command()),
         Command::Man(a) => commands::docs::man(a.dir, Cli::command()),

@@ -11,7 +11,8 @@
 //! {
 //!   "a": "<description of A>",            // e.g. "file backup.json", "Redis prefix ld:prod"
 //!   "b": "<description of B>",
-//!   "identical": bool,                    // true exactly when "differences" is empty (exit 0)
+//!   "identical": bool,                    // true exactly when "differences" is empty and no
+//!                                         // membership differs (exit 0)
 //!   "summary": {"added": N, "removed": N, "changed": N, "unchanged": N},
 //!   "differences": [                      // sorted by kind (flags, segments) then key
 //!     {
@@ -30,6 +31,10 @@
 //!   ]
 //! }
 //! ```
+//! When both operands are store prefixes and one holds Big Segments (and neither `--kind` nor
+//! `--key` is given), `"big_segments": {"added", "removed", "changed", "unchanged"}` counts the
+//! contexts whose membership differs (added: only in B), with `"hashes": {"added": [...],
+//! "removed": [...], "changed": [...]}` under `--show-values`.
 //! A tombstone on one side and a live item on the other gives one field, `deleted`.
 //! Paths: object members as `.name` (or `["name"]` when the name is not a plain identifier),
 //! array elements as `[i]`; arrays of the same length are compared element by element, an array
@@ -37,6 +42,9 @@
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
+
+use crate::source::ResolvedSource;
+use crate::store::{self, big_segments, big_segments::MembershipDiff};
 
 use super::{Ctx, print_json};
 use crate::config::commands::DiffSettings;
@@ -317,7 +325,25 @@ pub fn to_text(a: &str, b: &str, r: &DiffResult, show_values: bool) -> String {
     out
 }
 
+/// The memberships of two store operands, compared (`None` unless both are stores and one holds
+/// Big Segments, or when `--kind`/`--key` narrows the comparison to items).
+async fn membership_diff(args: &DiffSettings) -> Result<Option<MembershipDiff>> {
+    let (ResolvedSource::Store { store: ca, prefix: pa }, ResolvedSource::Store { store: cb, prefix: pb }) =
+        (&args.a, &args.b)
+    else {
+        return Ok(None);
+    };
+    if args.kind.is_some() || args.key.is_some() {
+        return Ok(None);
+    }
+    let (sa, sb) = (store::open(ca).await?, store::open(cb).await?);
+    let (pa, pb) = (sa.effective_prefix(pa.as_deref()), sb.effective_prefix(pb.as_deref()));
+    // Prefixes without any membership: nothing to say.
+    Ok(big_segments::diff(sa.as_ref(), &pa, sb.as_ref(), &pb).await?.filter(|m| !m.is_empty() || m.unchanged > 0))
+}
+
 pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
+    let members = membership_diff(&args).await?;
     let src_a = source::open(args.a);
     let src_b = source::open(args.b);
     let (da, db) = tokio::join!(src_a.fetch(), src_b.fetch());
@@ -328,12 +354,39 @@ pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
     tracing::info!("compared in {:.3} s", started.elapsed().as_secs_f64());
     drop((da, db));
     let (a, b) = (src_a.describe(), src_b.describe());
+    let members_differ = members.as_ref().is_some_and(|m| !m.is_empty());
     if ctx.json() {
-        print_json(&to_json(&a, &b, &result, args.show_values));
+        let mut v = to_json(&a, &b, &result, args.show_values);
+        if let Some(m) = &members {
+            let mut mv = json!({"added": m.added.len(), "removed": m.removed.len(), "changed": m.changed.len(), "unchanged": m.unchanged});
+            if args.show_values {
+                mv["hashes"] = json!({"added": m.added, "removed": m.removed, "changed": m.changed});
+            }
+            v["big_segments"] = mv;
+            v["identical"] = json!(result.differences.is_empty() && !members_differ);
+        }
+        print_json(&v);
     } else {
-        print!("{}", crate::secrets::mask(&to_text(&a, &b, &result, args.show_values)));
+        let mut text = to_text(&a, &b, &result, args.show_values);
+        if let Some(m) = &members {
+            if args.show_values {
+                for (sign, list) in [("+", &m.added), ("-", &m.removed), ("~", &m.changed)] {
+                    for h in list {
+                        text.push_str(&format!("{sign} big segment membership {h}\n"));
+                    }
+                }
+            }
+            text.push_str(&format!(
+                "Big Segments memberships: {} added, {} removed, {} changed ({} unchanged)\n",
+                m.added.len(),
+                m.removed.len(),
+                m.changed.len(),
+                m.unchanged
+            ));
+        }
+        print!("{}", crate::secrets::mask(&text));
     }
-    Ok(if result.differences.is_empty() { exit::SUCCESS } else { exit::NO })
+    Ok(if result.differences.is_empty() && !members_differ { exit::SUCCESS } else { exit::NO })
 }
 
 #[cfg(test)]

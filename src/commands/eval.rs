@@ -8,15 +8,21 @@
 //!               "value": <JSON>|null, "variationIndex": N|null,
 //!               "reason": {"kind": "OFF"|"TARGET_MATCH"|"RULE_MATCH"|"PREREQUISITE_FAILED"|"FALLTHROUGH"|"ERROR",
 //!                          "ruleIndex": N, "ruleId": "…", "inExperiment": true,
-//!                          "prerequisiteKey": "…", "errorKind": "…"},   // as the SDKs report them
-//!               "bigSegments": "NOT_EVALUATED",     // only when the flag may depend on a Big Segment
-//!               "bigSegmentKeys": ["…"]}]}           //   (their membership is not read)
+//!                          "prerequisiteKey": "…", "errorKind": "…",
+//!                          "bigSegmentsStatus": "HEALTHY"|"STALE"|"STORE_ERROR"|"NOT_CONFIGURED"}}]}
 //! ```
+//! Big Segments are evaluated as a daemon-mode SDK with a Big Segments store on the same store
+//! and prefix does (the Python SDK, the interop reference): the evaluation crate does no
+//! membership lookup, so each Big Segment is replaced, for this context, by the ordinary segment
+//! that decides the same ([`EvalStore::apply_big_segments`]), and the segments the evaluator
+//! fetches give `bigSegmentsStatus`. `--from` a source (no Big Segments store) and a Consul store
+//! evaluate as an SDK without one: a Big Segment never matches, `NOT_CONFIGURED`.
 //! A flag the evaluator cannot parse, or a `--flag` that does not exist, gives value null and
 //! reason `{"kind":"ERROR","errorKind":"MALFORMED_FLAG"|"FLAG_NOT_FOUND"}` (plus "detail" for the
 //! parse error), and exit code 1.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use anyhow::Result;
 use launchdarkly_server_sdk_evaluation as ld;
@@ -27,6 +33,7 @@ use crate::config::commands::{EvalFrom, EvalSettings};
 use crate::data::{DataSet, Kind};
 use crate::exit::{self, ExitCode};
 use crate::source;
+use crate::store::big_segments::{self, BigSegment, SegmentVerdict, Status, Verdict};
 use crate::store::{self, Entry};
 
 /// The evaluator's view of the data: parsed flags and segments (tombstones left out).
@@ -36,15 +43,18 @@ pub struct EvalStore {
     pub segments: HashMap<String, ld::Segment>,
     /// Items the evaluator's model cannot parse: key -> error.
     pub bad_flags: HashMap<String, String>,
-    /// Unbounded (Big) segment keys.
-    pub big_segments: BTreeSet<String>,
-    /// Per live flag: prerequisite keys and segment keys named by its clauses.
-    refs: HashMap<String, (Vec<String>, Vec<String>)>,
-    /// Per live segment: segment keys named by its rules' clauses.
-    seg_refs: HashMap<String, Vec<String>>,
     /// Per live flag: its variations exactly as stored (the evaluator's values are lossy: every
     /// number becomes a float).
     variations: HashMap<String, Vec<Value>>,
+    /// Per Big Segment: its JSON as stored (rewritten per context by [`EvalStore::apply_big_segments`]).
+    big_json: HashMap<String, Value>,
+    /// What the SDKs decided for each Big Segment and this context, once applied.
+    big_verdicts: HashMap<String, SegmentVerdict>,
+    /// The Big Segments status of the store (`None`: no Big Segments store, as an SDK without
+    /// one configured).
+    big_status: Option<Status>,
+    /// The segments the evaluator fetched during the current evaluation, in order.
+    fetched: Mutex<Vec<String>>,
 }
 
 impl ld::Store for EvalStore {
@@ -52,26 +62,9 @@ impl ld::Store for EvalStore {
         self.flags.get(flag_key).cloned()
     }
     fn segment(&self, segment_key: &str) -> Option<ld::Segment> {
+        self.fetched.lock().unwrap_or_else(|e| e.into_inner()).push(segment_key.to_string());
         self.segments.get(segment_key).cloned()
     }
-}
-
-fn segment_matches(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in v.get("rules").and_then(Value::as_array).into_iter().flatten() {
-        for c in r.get("clauses").and_then(Value::as_array).into_iter().flatten() {
-            if c.get("op").and_then(Value::as_str) == Some("segmentMatch") {
-                out.extend(
-                    c.get("values")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_str().map(str::to_string)),
-                );
-            }
-        }
-    }
-    out
 }
 
 impl EvalStore {
@@ -83,9 +76,8 @@ impl EvalStore {
             }
             let Ok(v) = serde_json::from_str::<Value>(&item.json) else { continue };
             if v.get("unbounded").and_then(Value::as_bool) == Some(true) {
-                s.big_segments.insert(key.clone());
+                s.big_json.insert(key.clone(), v.clone());
             }
-            s.seg_refs.insert(key.clone(), segment_matches(&v));
             if let Ok(seg) = serde_json::from_str::<ld::Segment>(&item.json) {
                 s.segments.insert(key.clone(), seg);
             }
@@ -102,49 +94,94 @@ impl EvalStore {
                     s.bad_flags.insert(key.clone(), e.to_string());
                 }
             }
-            if let Ok(mut v) = serde_json::from_str::<Value>(&item.json) {
-                s.refs.insert(key.clone(), (item.prerequisites.clone(), segment_matches(&v)));
-                if let Some(Value::Array(vars)) = v.get_mut("variations").map(Value::take) {
-                    s.variations.insert(key.clone(), vars);
-                }
+            if let Ok(mut v) = serde_json::from_str::<Value>(&item.json)
+                && let Some(Value::Array(vars)) = v.get_mut("variations").map(Value::take)
+            {
+                s.variations.insert(key.clone(), vars);
             }
         }
         s
     }
 
-    /// Big Segments the flag's evaluation may consult (through prerequisites and nested
-    /// segmentMatch clauses).
-    pub fn big_segments_of(&self, flag: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let (mut seen_f, mut seen_s) = (BTreeSet::new(), BTreeSet::new());
-        let mut flags = vec![flag.to_string()];
-        let mut segs: Vec<String> = Vec::new();
-        while let Some(f) = flags.pop() {
-            if !seen_f.insert(f.clone()) {
-                continue;
-            }
-            if let Some((prereqs, ss)) = self.refs.get(&f) {
-                flags.extend(prereqs.iter().cloned());
-                segs.extend(ss.iter().cloned());
-            }
-        }
-        while let Some(sk) = segs.pop() {
-            if !seen_s.insert(sk.clone()) {
-                continue;
-            }
-            if self.big_segments.contains(&sk) {
-                out.insert(sk.clone());
-            }
-            segs.extend(self.seg_refs.get(&sk).into_iter().flatten().cloned());
-        }
+    /// The Big Segments of the data.
+    pub fn big_segment_list(&self) -> Vec<BigSegment> {
+        let mut out: Vec<BigSegment> =
+            self.big_json.iter().filter_map(|(k, v)| BigSegment::from_json(k, &v.to_string())).collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         out
+    }
+
+    /// Evaluate Big Segments as a daemon-mode SDK with a Big Segments store (`status` is the
+    /// store's; `verdicts` the membership of this context), or, with `status` `None`, as one
+    /// without (every Big Segment with a generation then fails to match, `NOT_CONFIGURED`). Each
+    /// Big Segment is replaced, for the evaluator, by the ordinary segment that decides the same:
+    /// matching the context (included), never matching (excluded, no context of its kind, no
+    /// generation, no store), or its rules alone (in neither set).
+    pub fn apply_big_segments(&mut self, verdicts: Vec<SegmentVerdict>, status: Option<Status>) {
+        self.big_status = status;
+        for v in verdicts {
+            let Some(mut seg) = self.big_json.get(&v.segment.key).cloned() else { continue };
+            let keep_rules = status.is_some() && v.verdict == Verdict::Rules;
+            let include = (status.is_some() && v.verdict == Verdict::Included).then(|| v.context_key.clone()).flatten();
+            if let Some(m) = seg.as_object_mut() {
+                for list in ["included", "excluded", "includedContexts", "excludedContexts"] {
+                    m.insert(list.into(), json!([]));
+                }
+                if !keep_rules {
+                    m.insert("rules".into(), json!([]));
+                }
+                if let Some(key) = include {
+                    m.insert(
+                        "includedContexts".into(),
+                        json!([{"contextKind": v.segment.context_kind, "values": [key]}]),
+                    );
+                }
+                m.insert("unbounded".into(), json!(false));
+            }
+            if let Ok(parsed) = serde_json::from_value::<ld::Segment>(seg) {
+                self.segments.insert(v.segment.key.clone(), parsed);
+            }
+            self.big_verdicts.insert(v.segment.key.clone(), v);
+        }
+    }
+
+    /// The `bigSegmentsStatus` of the evaluation that fetched these segments (in order), as the
+    /// Python SDK reports it: the status of the last membership lookup (each context key looked up
+    /// once per evaluation), `NOT_CONFIGURED` for a Big Segment without generation (or with no
+    /// store); none when no Big Segment needed a lookup.
+    fn big_segments_status(&self, fetched: &[String]) -> Option<Status> {
+        let mut status = None;
+        let mut looked_up: Vec<&str> = Vec::new();
+        for key in fetched {
+            let Some(v) = self.big_verdicts.get(key) else { continue };
+            match (v.verdict, &v.context_key, self.big_status) {
+                (Verdict::NotConfigured, _, _) => status = Some(Status::NotConfigured),
+                (Verdict::NoContextKind, _, _) | (_, None, _) => {}
+                (_, Some(_), None) => status = Some(Status::NotConfigured),
+                (_, Some(k), Some(s)) => {
+                    if !looked_up.contains(&k.as_str()) {
+                        looked_up.push(k);
+                        status = Some(s);
+                    }
+                }
+            }
+        }
+        status
     }
 
     /// Evaluate one flag: the documented JSON result.
     pub fn evaluate(&self, key: &str, context: &ld::Context) -> (Value, bool) {
-        let mut r = if let Some(flag) = self.flags.get(key) {
+        if let Some(flag) = self.flags.get(key) {
+            self.fetched.lock().unwrap_or_else(|e| e.into_inner()).clear();
             let d = ld::evaluate(self, flag, context, None);
+            let fetched = std::mem::take(&mut *self.fetched.lock().unwrap_or_else(|e| e.into_inner()));
             let ok = !matches!(d.reason, ld::Reason::Error { .. });
+            let mut reason = serde_json::to_value(&d.reason).unwrap_or(Value::Null);
+            if let Some(status) = self.big_segments_status(&fetched)
+                && let Some(m) = reason.as_object_mut()
+            {
+                m.insert("bigSegmentsStatus".into(), json!(status));
+            }
             let v = json!({
                 "flag": key,
                 "value": d
@@ -153,7 +190,7 @@ impl EvalStore {
                     .or_else(|| d.value.and_then(|v| serde_json::to_value(v).ok()))
                     .unwrap_or(Value::Null),
                 "variationIndex": d.variation_index,
-                "reason": serde_json::to_value(&d.reason).unwrap_or(Value::Null),
+                "reason": reason,
             });
             (v, ok)
         } else if let Some(e) = self.bad_flags.get(key) {
@@ -164,16 +201,59 @@ impl EvalStore {
             let v = json!({"flag": key, "value": null, "variationIndex": null,
                 "reason": {"kind": "ERROR", "errorKind": "FLAG_NOT_FOUND"}});
             (v, false)
-        };
-        let big = self.big_segments_of(key);
-        if !big.is_empty()
-            && let Some(m) = r.0.as_object_mut()
-        {
-            m.insert("bigSegments".into(), json!("NOT_EVALUATED"));
-            m.insert("bigSegmentKeys".into(), json!(big));
         }
-        r
     }
+}
+
+/// The key of the context of `kind` in `context` (a multi-context's part, or the context itself).
+fn key_of_kind(context: &ld::Context, kind: &str) -> Option<String> {
+    let kind = ld::Kind::try_from(kind).ok()?;
+    context.as_kind(&kind).map(|c| c.key().to_string())
+}
+
+/// Verdicts with no membership read: `not-configured` without a generation, else left to what the
+/// status decides (no store: no match; a store error: the rules).
+fn unlooked(list: Vec<BigSegment>, context: &ld::Context) -> Vec<SegmentVerdict> {
+    list.into_iter()
+        .map(|s| SegmentVerdict {
+            segment_ref: s.segment_ref(),
+            verdict: if s.generation.is_none() { Verdict::NotConfigured } else { Verdict::Rules },
+            context_key: key_of_kind(context, &s.context_kind),
+            segment: s,
+        })
+        .collect()
+}
+
+/// Read the Big Segments status and this context's memberships from the store, and apply them.
+/// A store without Big Segments (Consul) evaluates as an SDK without a Big Segments store; a
+/// membership read that fails gives `STORE_ERROR`, the segments' rules deciding (as the SDKs).
+async fn big_segments_from_store(
+    es: &mut EvalStore,
+    store: &dyn store::Admin,
+    prefix: &str,
+    context: &ld::Context,
+) -> Result<()> {
+    let list = es.big_segment_list();
+    if list.is_empty() {
+        return Ok(());
+    }
+    let key_for_kind = |kind: &str| key_of_kind(context, kind);
+    let Some(b) = store.big_segments() else {
+        es.apply_big_segments(unlooked(list, context), None);
+        return Ok(());
+    };
+    let status = match b.metadata(prefix).await {
+        Ok(meta) => Status::of(&meta, store::lease::now_ms(), big_segments::DEFAULT_STALE_AFTER),
+        Err(_) => Status::StoreError,
+    };
+    match big_segments::verdicts(b, prefix, &list, &key_for_kind).await {
+        Ok((_, verdicts)) => es.apply_big_segments(verdicts, Some(status)),
+        Err(e) => {
+            tracing::warn!("Big Segments membership read failed: {e}");
+            es.apply_big_segments(unlooked(list, context), Some(Status::StoreError));
+        }
+    }
+    Ok(())
 }
 
 fn reason_text(r: &Value) -> String {
@@ -199,10 +279,14 @@ fn reason_text(r: &Value) -> String {
 
 pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
     let (context, raw_context) = (args.context, args.raw_context);
-    let (data, described) = match args.from {
+    let (data, es, described) = match args.from {
         EvalFrom::Source(spec) => {
             let src = source::open(spec);
-            (src.fetch().await?, src.describe())
+            let data = src.fetch().await?;
+            let mut es = EvalStore::from_data(&data);
+            // No Big Segments store: as an SDK without one configured.
+            es.apply_big_segments(unlooked(es.big_segment_list(), &context), None);
+            (data, es, src.describe())
         }
         EvalFrom::Store(sel) => {
             let store = store::open(&sel.store).await?;
@@ -232,10 +316,11 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
                     ctx.note(&format!("ldstore: warning: skipped unreadable item: {b}"));
                 }
             }
-            (data, format!("{} prefix {prefix}", store.backend()))
+            let mut es = EvalStore::from_data(&data);
+            big_segments_from_store(&mut es, store.as_ref(), &prefix, &context).await?;
+            (data, es, format!("{} prefix {prefix}", store.backend()))
         }
     };
-    let es = EvalStore::from_data(&data);
     let keys: Vec<String> = match &args.flag {
         Some(k) => vec![k.clone()],
         None => data.flags.iter().filter(|(_, i)| !i.deleted).map(|(k, _)| k.clone()).collect(),
@@ -256,8 +341,8 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
         let mut t = table(&["flag", "value", "variation", "reason"]);
         for r in &results {
             let mut reason = reason_text(&r["reason"]);
-            if let Some(big) = r.get("bigSegmentKeys") {
-                reason.push_str(&format!("; Big Segments not evaluated: {big}"));
+            if let Some(big) = r["reason"].get("bigSegmentsStatus").and_then(Value::as_str) {
+                reason.push_str(&format!("; Big Segments {big}"));
             }
             if let Some(d) = r.get("detail").and_then(Value::as_str) {
                 reason.push_str(&format!("; {d}"));

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::{Ctx, human_bytes, print_json, table};
 use crate::config::commands::InspectSettings;
 use crate::exit::{self, ExitCode};
+use crate::store::big_segments::{self, Survey};
 use crate::store::{self, Admin, PrefixStats};
 
 fn synced_on(ms: Option<i64>) -> String {
@@ -26,10 +27,10 @@ fn largest(s: &PrefixStats) -> String {
 }
 
 pub async fn run(args: InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
-    let sel = args.sel;
+    let sel = &args.sel;
     let store = store::open(&sel.store).await?;
     match &sel.prefix {
-        Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), ctx).await,
+        Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), &args, ctx).await,
         None => all_prefixes(store.as_ref(), ctx).await,
     }
 }
@@ -105,8 +106,14 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
     Ok(exit::SUCCESS)
 }
 
-async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<ExitCode> {
+async fn one_prefix(store: &dyn Admin, prefix: &str, args: &InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
     let s = store.stats(prefix).await?;
+    let limit = (!args.exact).then_some(big_segments::SAMPLE_LIMIT);
+    let progress = ctx.progress("reading Big Segments memberships");
+    let big =
+        big_segments::survey(store, prefix, store::lease::now_ms(), args.stale_after, limit, progress.as_ref()).await?;
+    drop(progress);
+    let big = (!big.is_empty()).then_some(big);
     let keys = store.keys(prefix);
     let empty = !s.initialized
         && s.flags == 0
@@ -121,6 +128,7 @@ async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<ExitCo
             "prefix": prefix,
             "keys": keys,
             "stats": s,
+            "big_segments": big,
         });
         if empty {
             v["note"] = json!(format!("{} under this prefix", nothing_found(store)));
@@ -151,9 +159,62 @@ async fn one_prefix(store: &dyn Admin, prefix: &str, ctx: &Ctx) -> Result<ExitCo
     if !s.unreadable.is_empty() {
         t.add_row(vec!["unreadable items".to_string(), s.unreadable.join(", ")]);
     }
+    if let Some(b) = &big {
+        big_segment_rows(&mut t, b);
+    }
     println!("{t}");
     if empty {
         println!("{} under this prefix", nothing_found(store));
     }
     Ok(exit::SUCCESS)
+}
+
+/// The Big Segments part of one prefix's table.
+fn big_segment_rows(t: &mut comfy_table::Table, b: &Survey) {
+    let mut row = |k: &str, v: String| {
+        t.add_row(vec![format!("big segments: {k}"), v]);
+    };
+    if let Some(why) = &b.unusable {
+        row("UNUSABLE", why.clone());
+        return;
+    }
+    let age = match b.age_ms {
+        Some(ms) if ms >= 0 => {
+            format!(", {} ago", humantime::format_duration(std::time::Duration::from_secs(ms as u64 / 1000)))
+        }
+        Some(ms) => {
+            format!(", {} in the future", humantime::format_duration(std::time::Duration::from_secs(-ms as u64 / 1000)))
+        }
+        None => String::new(),
+    };
+    let last = match (&b.synchronized_on, b.synchronized_on_ms) {
+        (None, _) => "never".to_string(),
+        (Some(raw), None) => format!("{raw:?} (not a Unix time in milliseconds)"),
+        (Some(_), Some(ms)) => format!("{}{age}", synced_on(Some(ms))),
+    };
+    row("last sync", last);
+    let after = humantime::format_duration(std::time::Duration::from_millis(b.stale_after_ms));
+    row("status", format!("{} (stale after {after})", b.status.as_str()));
+    row("cursor", b.cursor.clone().unwrap_or_else(|| "-".into()));
+    let sampled = if b.sampled {
+        format!(" (sampled: the first {} records read; --exact counts all)", b.sample_limit.unwrap_or(0))
+    } else {
+        String::new()
+    };
+    row("contexts", format!("{}{sampled}", b.contexts));
+    for r in &b.refs {
+        let orphan = if r.current { "" } else { " (orphan: no current segment generation)" };
+        row(&format!("ref {}", r.segment_ref), format!("{} included, {} excluded{orphan}", r.included, r.excluded));
+    }
+    for s in &b.segments {
+        let what = match s.segment_ref() {
+            Some(r) => format!("unbounded, ref {r}, context kind {}", s.context_kind),
+            None => "unbounded, NO generation (the SDKs report NOT_CONFIGURED)".to_string(),
+        };
+        row(&format!("segment {}", s.key), what);
+    }
+    if !b.without_data.is_empty() {
+        let seen = if b.sampled { " (in the records read)" } else { "" };
+        row("no membership data", format!("{}{seen}", b.without_data.join(", ")));
+    }
 }

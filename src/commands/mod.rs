@@ -6,6 +6,8 @@ pub mod dump;
 pub mod dynamodb;
 pub mod eval;
 pub mod inspect;
+pub mod membership;
+pub mod prune;
 pub mod relay;
 pub mod sync;
 pub mod sync_envs;

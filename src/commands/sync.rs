@@ -15,7 +15,7 @@ use crate::data::{DataSet, Kind, plan_changes};
 use crate::defects::refuse_unparseable;
 use crate::exit::{self, ExitCode};
 use crate::secrets;
-use crate::source::{self, Fetched};
+use crate::source::{self, Fetched, ResolvedSource};
 use crate::store::{self, Admin, Entry, FedCounts, Feed, Progress, Store, StoreError};
 
 /// What a store holds under a prefix, as raw JSON per key (for dry runs).
@@ -105,6 +105,16 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             }
         }
     };
+    // A store-to-store sync carries the Big Segments data too.
+    let big = match &args.target {
+        SyncTarget::One { source: ResolvedSource::Store { store: from_cfg, prefix: from_prefix }, .. } => {
+            let from_store = store::open(from_cfg).await?;
+            let from_prefix = from_store.effective_prefix(from_prefix.as_deref());
+            store::big_segments::copy(from_store.as_ref(), &from_prefix, store.as_ref(), &prefix, progress.as_ref())
+                .await?
+        }
+        _ => None,
+    };
     drop(progress);
     let secs = started.elapsed().as_secs_f64();
     let FedCounts { flags, segments } = counts;
@@ -120,6 +130,7 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             "bytes_written": report.bytes_written,
             "seconds": secs,
             "skipped": report.skipped,
+            "big_segments": big,
         }));
     } else {
         for s in &report.skipped {
@@ -133,6 +144,15 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             store.backend(),
             store.address(),
         ));
+        if let Some(b) = &big {
+            ctx.note(&format!(
+                "copied the Big Segments memberships of {} contexts (removed {} the destination alone held) and the sync time {} and cursor {}",
+                b.contexts,
+                b.removed,
+                b.metadata.synchronized_on.as_deref().unwrap_or("(none)"),
+                b.metadata.cursor.as_deref().unwrap_or("(none)"),
+            ));
+        }
     }
     // The process ends next: the OS reclaims the data set faster than freeing it item by item.
     std::mem::forget(data);

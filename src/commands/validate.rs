@@ -10,8 +10,10 @@
 //! Rule ids: errors `not-initialized`, `interrupted-sync`, `bad-item`, `unparseable`,
 //! `variation-out-of-range`, `no-variation-or-rollout`, `missing-prerequisite`,
 //! `prerequisite-cycle`, `missing-segment`, `segment-cycle`, `empty-attribute`,
-//! `big-segment-without-generation`, `version-mismatch`, `too-large`; warnings `sync-in-progress`,
-//! `rollout-weights`, `near-size-limit`, `unknown-key`, `old-tombstone`, `empty-variations`.
+//! `big-segment-without-generation`, `version-mismatch`, `too-large`, `big-segment-unusable`,
+//! `big-segments-unreadable-sync-time`; warnings `sync-in-progress`, `rollout-weights`,
+//! `near-size-limit`, `unknown-key`, `old-tombstone`, `empty-variations`,
+//! `big-segments-never-synced`, `big-segments-stale`, `big-segment-orphan-refs`.
 //!
 //! `interrupted-sync` (DynamoDB, Consul): a full init left its sync lease behind (killed, signal,
 //! lost connection): the prefix may hold part old, part new data, whatever `$inited` says, until a
@@ -115,6 +117,7 @@ pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Find
             format!("key \"{k}\" under the prefix is not LaunchDarkly data"),
         ));
     }
+    out.extend(big_segment_findings(store, prefix).await?);
     out.sort_by(|a, b| {
         (a.kind.is_some(), a.kind, &a.key, a.severity, a.check).cmp(&(
             b.kind.is_some(),
@@ -124,6 +127,93 @@ pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Find
             b.check,
         ))
     });
+    Ok(out)
+}
+
+/// The prefix's Big Segments as the SDKs will meet them: a store that cannot hold them (Consul),
+/// a synchronization time no SDK can read, Big Segments in the data but no synchronization ever,
+/// a stale synchronization, and membership refs no current segment generation uses (counted).
+pub async fn big_segment_findings(store: &dyn Admin, prefix: &str) -> Result<Vec<Finding>> {
+    use crate::store::big_segments::{self, BigSegment};
+    let mut out = Vec::new();
+    let segments = big_segments::big_segments_of(store, prefix).await?;
+    let Some(b) = store.big_segments() else {
+        for s in &segments {
+            out.push(Finding::error(
+                Some(Kind::Segments),
+                Some(&s.key),
+                "big-segment-unusable",
+                format!("an unbounded (Big) segment, but {} holds no Big Segments: no SDK can evaluate it (it never matches)", store.backend()),
+            ));
+        }
+        return Ok(out);
+    };
+    let meta = b.metadata(prefix).await?;
+    match meta.synchronized_on_ms() {
+        Err(why) => out.push(Finding::error(
+            None,
+            None,
+            "big-segments-unreadable-sync-time",
+            format!("{why}: the SDKs report STORE_ERROR for every Big Segment"),
+        )),
+        Ok(None) if !segments.is_empty() => out.push(Finding::warning(
+            None,
+            None,
+            "big-segments-never-synced",
+            format!(
+                "{} unbounded segment{} but no Big Segments synchronization ever (no synchronizedOn): the SDKs find no membership and report STALE",
+                segments.len(),
+                if segments.len() == 1 { "" } else { "s" }
+            ),
+        )),
+        Ok(Some(t)) => {
+            let now = store::lease::now_ms();
+            if big_segments::is_stale(Some(t), now, big_segments::DEFAULT_STALE_AFTER) {
+                let age = std::time::Duration::from_secs(((now - t) / 1000).max(0) as u64);
+                out.push(Finding::warning(
+                    None,
+                    None,
+                    "big-segments-stale",
+                    format!(
+                        "the last Big Segments synchronization was {} ago (the SDKs' staleAfter is 2m): evaluations report STALE",
+                        humantime::format_duration(age)
+                    ),
+                ));
+            }
+        }
+        Ok(None) => {}
+    }
+    let current: std::collections::HashSet<String> = segments.iter().filter_map(BigSegment::segment_ref).collect();
+    let mut orphans: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut contexts = 0u64;
+    b.read_memberships(prefix, &mut |_hash, m| {
+        let mut any = false;
+        for r in m.included.into_iter().chain(m.excluded) {
+            if !current.contains(&r) {
+                *orphans.entry(r).or_default() += 1;
+                any = true;
+            }
+        }
+        contexts += u64::from(any);
+        Ok(())
+    })
+    .await?;
+    if !orphans.is_empty() {
+        let total: u64 = orphans.values().sum();
+        let shown: Vec<String> = orphans.iter().take(5).map(|(r, n)| format!("{r} ({n})")).collect();
+        let more = if orphans.len() > 5 { format!(" and {} more refs", orphans.len() - 5) } else { String::new() };
+        out.push(Finding::warning(
+            None,
+            None,
+            "big-segment-orphan-refs",
+            format!(
+                "{total} membership ref{} in {contexts} context{} name no current segment generation (an old generation or a deleted segment): {}{more}",
+                if total == 1 { "" } else { "s" },
+                if contexts == 1 { "" } else { "s" },
+                shown.join(", ")
+            ),
+        ));
+    }
     Ok(out)
 }
 

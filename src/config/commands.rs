@@ -14,8 +14,8 @@ use super::table::table_config;
 use super::vars::Env;
 use super::{DynamoDbConfig, StoreSelection, resolve_store};
 use crate::cli::{
-    Billing, CreateTableArgs, DiffArgs, DumpArgs, DynamodbArgs, DynamodbCommand, EvalArgs, InspectArgs, SyncArgs,
-    ValidateArgs,
+    Billing, CreateTableArgs, DiffArgs, DumpArgs, DynamodbArgs, DynamodbCommand, EvalArgs, InspectArgs, MembershipArgs,
+    PruneArgs, SyncArgs, ValidateArgs,
 };
 use crate::data::Kind;
 use crate::exit::UsageError;
@@ -45,10 +45,14 @@ pub fn dump(a: DumpArgs, env: &dyn Env) -> Result<DumpSettings> {
 /// `inspect`.
 pub struct InspectSettings {
     pub sel: StoreSelection,
+    /// Big Segments older than this are stale.
+    pub stale_after: std::time::Duration,
+    /// Count every membership record (else at most [`crate::store::big_segments::SAMPLE_LIMIT`]).
+    pub exact: bool,
 }
 
 pub fn inspect(a: InspectArgs, env: &dyn Env) -> Result<InspectSettings> {
-    Ok(InspectSettings { sel: resolve_store(&a.store, env)? })
+    Ok(InspectSettings { sel: resolve_store(&a.store, env)?, stale_after: a.stale_after, exact: a.exact })
 }
 
 /// `validate`.
@@ -108,6 +112,43 @@ pub fn eval(args: EvalArgs, env: &dyn Env) -> Result<EvalSettings> {
         None => EvalFrom::Store(Box::new(resolve_store(&args.store, env)?)),
     };
     Ok(EvalSettings { context, raw_context, from, flag: args.flag })
+}
+
+/// `prune`.
+pub struct PruneSettings {
+    pub sel: StoreSelection,
+    pub dry_run: bool,
+}
+
+pub fn prune(a: PruneArgs, env: &dyn Env) -> Result<PruneSettings> {
+    Ok(PruneSettings { sel: resolve_store(&a.store, env)?, dry_run: a.dry_run })
+}
+
+/// `membership`: whose membership to look up.
+pub enum MembershipLookup {
+    /// One key, for every Big Segment whatever its kind.
+    Key(String),
+    /// A context: each Big Segment looks up the key of its kind's context.
+    Context(Box<ld::Context>, Value),
+}
+
+/// `membership`.
+pub struct MembershipSettings {
+    pub sel: StoreSelection,
+    pub lookup: MembershipLookup,
+    pub stale_after: std::time::Duration,
+}
+
+pub fn membership(a: MembershipArgs, env: &dyn Env) -> Result<MembershipSettings> {
+    let lookup = match (a.context_key, a.context) {
+        (Some(k), _) => MembershipLookup::Key(k),
+        (None, Some(c)) => {
+            let (ctx, raw) = parse_context(&c)?;
+            MembershipLookup::Context(Box::new(ctx), raw)
+        }
+        (None, None) => return Err(UsageError::new("give --context-key KEY or --context JSON").into()),
+    };
+    Ok(MembershipSettings { sel: resolve_store(&a.store, env)?, lookup, stale_after: a.stale_after })
 }
 
 /// Parse the `--context` argument (JSON, or @FILE).

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use super::big_segments::{Membership, Metadata, context_hash};
 use super::memory::MemoryStore;
 use super::{Admin, Store, Upserted};
 use crate::data::{DataSet, Item, Kind};
@@ -68,6 +69,19 @@ pub trait Harness {
     fn writes(&self, prefix: &str) -> Option<Vec<String>>;
     /// The store, opened through the library (inside the caller's runtime).
     fn open(&self) -> BoxFuture<'_, Box<dyn Admin>>;
+    /// Whether the backend holds Big Segments (Consul holds none: the hooks below are then never
+    /// called).
+    fn holds_big_segments(&self) -> bool;
+    /// Store a context's Big Segments membership at its address as the Relay Proxy (and the SDKs'
+    /// own test fixtures) write it.
+    fn put_raw_membership(&self, prefix: &str, hash: &str, included: &[&str], excluded: &[&str]);
+    /// Store the Big Segments metadata as the Relay Proxy writes it: the sync time (Unix ms, as
+    /// text) and the cursor.
+    fn put_raw_big_metadata(&self, prefix: &str, synchronized_on: &str, cursor: &str);
+    /// The refs stored at a context's address, `(included, excluded)`; `None` when nothing is.
+    fn raw_membership(&self, prefix: &str, hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)>;
+    /// The stored Big Segments metadata, `(sync time, cursor)`, as text.
+    fn raw_big_metadata(&self, prefix: &str) -> (Option<String>, Option<String>);
 }
 
 /// A flag file's text, `{"flags":{…},"segments":{…}}`, holding each item's JSON as given (byte
@@ -326,12 +340,159 @@ pub fn failed_init_leaves_old_data<H: Harness + ?Sized>(h: &H) {
     assert!(h.layout(&fresh).is_empty(), "{}: {:?}", h.name(), h.layout(&fresh));
 }
 
+/// The hashes of `userkey`, `test-user` and the empty key (the SDKs' test vectors).
+const H1: &str = "72cBpXPyn4N6TqqlS8Tti37jEcoNhFzL9ZdG1jXkILE=";
+const H2: &str = "+FrIJdECufLVRqoWeeqZGuhFmUwTQ3MNVk8/zQohaMM=";
+const H3: &str = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+fn set(refs: &[&str]) -> BTreeSet<String> {
+    refs.iter().map(|r| r.to_string()).collect()
+}
+
+/// Whether the backend's Big Segments capability is present exactly when the harness says it holds
+/// Big Segments (Consul: absent).
+fn big_segments_capability<H: Harness + ?Sized>(h: &H) -> bool {
+    let present = runtime().block_on(async { h.open().await.big_segments().is_some() });
+    assert_eq!(present, h.holds_big_segments(), "{}: Big Segments capability", h.name());
+    present
+}
+
+/// Big Segments data the Relay Proxy wrote (memberships, the sync time, the cursor) is read as the
+/// SDKs read it: a context's refs (include beating exclude), the metadata, and every membership of
+/// the prefix once (never a sibling prefix's); a prefix with none reads as never synchronized with
+/// no membership; a full init of the flag data leaves it all in place. Consul has no such
+/// capability.
+pub fn big_segments_written_by_relay_are_read<H: Harness + ?Sized>(h: &H) {
+    if !big_segments_capability(h) {
+        return;
+    }
+    let p = h.fresh_prefix("bigseg-read");
+    let rt = runtime();
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        assert_eq!(b.metadata(&p).await.unwrap(), Metadata::default(), "{}", h.name());
+        assert!(b.membership(&p, H1).await.unwrap().is_empty(), "{}", h.name());
+    });
+    h.put_raw_membership(&p, H1, &["beta.g1"], &["alpha.g2"]);
+    h.put_raw_membership(&p, H2, &["beta.g1"], &["beta.g1", "alpha.g2"]);
+    h.put_raw_membership(&p, H3, &[], &["beta.g1"]);
+    h.put_raw_big_metadata(&p, "1700000000000", "42");
+    h.put_raw_membership(&format!("{p}2"), "c2libGluZw==", &["sibling.g1"], &[]);
+    let check = || {
+        rt.block_on(async {
+            let s = h.open().await;
+            let b = s.big_segments().expect("capability");
+            let meta = b.metadata(&p).await.unwrap();
+            assert_eq!(meta.synchronized_on.as_deref(), Some("1700000000000"), "{}", h.name());
+            assert_eq!(meta.cursor.as_deref(), Some("42"), "{}", h.name());
+            assert_eq!(meta.synchronized_on_ms(), Ok(Some(1_700_000_000_000)));
+            assert_eq!(b.membership(&p, H1).await.unwrap(), Membership::new(["beta.g1"], ["alpha.g2"]), "{}", h.name());
+            let m2 = b.membership(&p, H2).await.unwrap();
+            assert_eq!((m2.check("beta.g1"), m2.check("alpha.g2"), m2.check("x.g1")), (Some(true), Some(false), None));
+            assert_eq!(b.membership(&p, H3).await.unwrap(), Membership::new([], ["beta.g1"]), "{}", h.name());
+            let mut all = std::collections::BTreeMap::new();
+            b.read_memberships(&p, &mut |hash, m| {
+                assert!(all.insert(hash.clone(), m).is_none(), "{hash} passed twice");
+                Ok(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(all.keys().map(String::as_str).collect::<Vec<_>>(), [H2, H3, H1], "{}", h.name());
+            assert_eq!(all[H3], Membership::new([], ["beta.g1"]));
+        })
+    };
+    check();
+    sync_ok(h, &p, &examples());
+    check();
+}
+
+/// Big Segments data ldstore writes is stored exactly as the Relay Proxy stores it (so every SDK
+/// reads it): a membership replaces the context's refs, an empty one removes the record, the
+/// metadata sets or removes the sync time and cursor; writes of more contexts than one batch all
+/// land; a sync time that is not a number, or a hash given twice, is refused with nothing written.
+pub fn big_segments_written_are_stored_as_relay_does<H: Harness + ?Sized>(h: &H) {
+    if !big_segments_capability(h) {
+        return;
+    }
+    let p = h.fresh_prefix("bigseg-write");
+    let rt = runtime();
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        let ms = [
+            (H1.to_string(), Membership::new(["beta.g1", "gamma.g1"], ["alpha.g2"])),
+            (H2.to_string(), Membership::new([], ["beta.g1"])),
+        ];
+        b.write_memberships(&p, &ms).await.unwrap();
+        let meta = Metadata { synchronized_on: Some("1700000000001".into()), cursor: Some("7".into()) };
+        b.write_metadata(&p, &meta).await.unwrap();
+    });
+    assert_eq!(h.raw_membership(&p, H1), Some((set(&["beta.g1", "gamma.g1"]), set(&["alpha.g2"]))), "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H2), Some((set(&[]), set(&["beta.g1"]))), "{}", h.name());
+    assert_eq!(h.raw_big_metadata(&p), (Some("1700000000001".into()), Some("7".into())), "{}", h.name());
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        b.write_memberships(&p, &[(H1.to_string(), Membership::new(["delta.g3"], []))]).await.unwrap();
+        b.write_memberships(&p, &[(H2.to_string(), Membership::default())]).await.unwrap();
+        b.write_metadata(&p, &Metadata { synchronized_on: Some("1700000000002".into()), cursor: None }).await.unwrap();
+        let bad = Metadata { synchronized_on: Some("soon".into()), cursor: Some("8".into()) };
+        assert!(b.write_metadata(&p, &bad).await.is_err(), "{}", h.name());
+        let twice = [(H3.to_string(), Membership::new(["a.g1"], [])), (H3.to_string(), Membership::default())];
+        assert!(b.write_memberships(&p, &twice).await.is_err(), "{}", h.name());
+    });
+    assert_eq!(h.raw_membership(&p, H1), Some((set(&["delta.g3"]), set(&[]))), "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H2), None, "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H3), None, "{}", h.name());
+    assert_eq!(h.raw_big_metadata(&p), (Some("1700000000002".into()), None), "{}", h.name());
+    // More contexts than one batch (Redis 1,000 per transaction, DynamoDB 25 per request).
+    let many: Vec<(String, Membership)> = (0..1100)
+        .map(|i| (context_hash(&format!("user-{i}")), Membership::new([format!("big.g{}", i % 3)], [])))
+        .collect();
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        b.write_memberships(&p, &many).await.unwrap();
+        let mut n = 0;
+        b.read_memberships(&p, &mut |hash, m| {
+            if hash != H1 {
+                assert_eq!(m.included.len(), 1, "{hash}");
+                n += 1;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, 1100, "{}", h.name());
+    });
+    assert_eq!(h.raw_membership(&p, &many[1099].0), Some((set(&["big.g1"]), set(&[]))), "{}", h.name());
+    // Removing refs (prune) touches only those refs; a context left with none holds nothing (DynamoDB
+    // keeps an item with no set, as the Relay Proxy does); no record is created.
+    let (h4, h5) = (context_hash("h4"), context_hash("h5"));
+    h.put_raw_membership(&p, &h4, &["a.g1", "b.g1"], &["c.g1", "d.g1"]);
+    rt.block_on(async {
+        let s = h.open().await;
+        let b = s.big_segments().expect("capability");
+        let removals = [
+            (h4.clone(), Membership::new(["a.g1"], ["c.g1", "zz.g9"])),
+            (H1.to_string(), Membership::new(["delta.g3"], [])),
+            (h5.clone(), Membership::new(["x.g1"], [])),
+        ];
+        b.remove_refs(&p, &removals).await.unwrap();
+    });
+    let nothing = |m: Option<(BTreeSet<String>, BTreeSet<String>)>| m.filter(|(i, e)| !i.is_empty() || !e.is_empty());
+    assert_eq!(h.raw_membership(&p, &h4), Some((set(&["b.g1"]), set(&["d.g1"]))), "{}", h.name());
+    assert_eq!(nothing(h.raw_membership(&p, H1)), None, "{}", h.name());
+    assert_eq!(h.raw_membership(&p, &h5), None, "{}: no record created", h.name());
+}
+
 /// A scenario and its name.
 pub type Scenario<H> = (&'static str, fn(&H));
 
 /// Every scenario by name, for running them all in one test (over a list of targets). The same
 /// list as [`store_conformance!`](crate::store_conformance) below: keep the two in step.
-pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 8] {
+pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 10] {
     [
         ("layout_written", layout_written::<H>),
         ("round_trip_is_byte_identical", round_trip_is_byte_identical::<H>),
@@ -341,6 +502,8 @@ pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 8] {
         ("upsert_is_version_guarded", upsert_is_version_guarded::<H>),
         ("marker_written_last", marker_written_last::<H>),
         ("failed_init_leaves_old_data", failed_init_leaves_old_data::<H>),
+        ("big_segments_written_by_relay_are_read", big_segments_written_by_relay_are_read::<H>),
+        ("big_segments_written_are_stored_as_relay_does", big_segments_written_are_stored_as_relay_does::<H>),
     ]
 }
 
@@ -358,6 +521,8 @@ macro_rules! store_conformance {
             upsert_is_version_guarded,
             marker_written_last,
             failed_init_leaves_old_data,
+            big_segments_written_by_relay_are_read,
+            big_segments_written_are_stored_as_relay_does,
         );
     };
     (@tests $harness:expr; $($scenario:ident,)*) => {
@@ -477,5 +642,32 @@ impl Harness for MemoryHarness {
     fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
         let store = self.store.clone();
         Box::pin(async move { Box::new(store) as Box<dyn Admin> })
+    }
+
+    fn holds_big_segments(&self) -> bool {
+        true
+    }
+
+    fn put_raw_membership(&self, prefix: &str, hash: &str, included: &[&str], excluded: &[&str]) {
+        self.store.put_raw_membership(prefix, hash, Membership::new(included.iter().copied(), excluded.iter().copied()))
+    }
+
+    fn put_raw_big_metadata(&self, prefix: &str, synchronized_on: &str, cursor: &str) {
+        self.store.put_raw_big_metadata(
+            prefix,
+            Metadata { synchronized_on: Some(synchronized_on.into()), cursor: Some(cursor.into()) },
+        )
+    }
+
+    fn raw_membership(&self, prefix: &str, hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+        use super::big_segments::BigSegmentStore;
+        let m = self.rt.block_on(self.store.membership(prefix, hash)).expect("memory store read");
+        (!m.is_empty()).then_some((m.included, m.excluded))
+    }
+
+    fn raw_big_metadata(&self, prefix: &str) -> (Option<String>, Option<String>) {
+        use super::big_segments::BigSegmentStore;
+        let m = self.rt.block_on(self.store.metadata(prefix)).expect("memory store read");
+        (m.synchronized_on, m.cursor)
     }
 }

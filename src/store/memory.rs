@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
 use super::lease::{self, Halt};
 use super::{Admin, Backend, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry, prefix_or};
 use crate::data::{DataSet, Item, Kind};
@@ -31,11 +32,14 @@ struct Prefix {
     inited: bool,
     /// Keys under the prefix that are not LaunchDarkly data (another tool's).
     other: BTreeSet<String>,
+    /// Big Segments metadata and memberships (by context hash).
+    big_metadata: Metadata,
+    memberships: BTreeMap<String, Membership>,
 }
 
 impl Prefix {
     fn is_empty(&self) -> bool {
-        !self.inited && self.items.iter().all(BTreeMap::is_empty)
+        !self.inited && self.items.iter().all(BTreeMap::is_empty) && self.big_metadata.synchronized_on.is_none()
     }
 }
 
@@ -112,6 +116,16 @@ impl MemoryStore {
     /// Store a key under the prefix that is not LaunchDarkly data.
     pub fn put_other(&self, prefix: &str, key: &str) {
         self.lock().prefixes.entry(prefix.to_string()).or_default().other.insert(key.to_string());
+    }
+
+    /// Store a context's membership as another writer (the Relay Proxy) would.
+    pub fn put_raw_membership(&self, prefix: &str, hash: &str, membership: Membership) {
+        self.lock().prefixes.entry(prefix.to_string()).or_default().memberships.insert(hash.to_string(), membership);
+    }
+
+    /// Store Big Segments metadata as it is (any text), as another writer would.
+    pub fn put_raw_big_metadata(&self, prefix: &str, metadata: Metadata) {
+        self.lock().prefixes.entry(prefix.to_string()).or_default().big_metadata = metadata;
     }
 
     /// Every write so far, in order: `<prefix>/<namespace>/<key>` or `<prefix>/$inited`.
@@ -199,6 +213,10 @@ impl Store for MemoryStore {
         Ok(report)
     }
 
+    fn big_segments(&self) -> Option<&dyn BigSegmentStore> {
+        Some(self)
+    }
+
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
         let mut inner = self.lock();
         let items = &mut inner.prefixes.entry(prefix.to_string()).or_default().items[kind.index()];
@@ -212,6 +230,62 @@ impl Store for MemoryStore {
         items.insert(item.key.clone(), item.json.to_string());
         inner.log.push(item_address(prefix, kind, &item.key));
         Ok(Upserted::Applied)
+    }
+}
+
+#[async_trait]
+impl BigSegmentStore for MemoryStore {
+    async fn metadata(&self, prefix: &str) -> Result<Metadata, StoreError> {
+        Ok(self.lock().prefixes.get(prefix).map(|p| p.big_metadata.clone()).unwrap_or_default())
+    }
+
+    async fn membership(&self, prefix: &str, hash: &str) -> Result<Membership, StoreError> {
+        Ok(self.lock().prefixes.get(prefix).and_then(|p| p.memberships.get(hash).cloned()).unwrap_or_default())
+    }
+
+    async fn read_memberships(&self, prefix: &str, visit: &mut MembershipVisitor<'_>) -> anyhow::Result<()> {
+        // A copy, so the visitor runs without the lock held.
+        let all = self.lock().prefixes.get(prefix).map(|p| p.memberships.clone()).unwrap_or_default();
+        for (hash, m) in all {
+            visit(hash, m)?;
+        }
+        Ok(())
+    }
+
+    async fn write_memberships(&self, prefix: &str, memberships: &[(String, Membership)]) -> Result<(), StoreError> {
+        big_segments::check_unique(BACKEND, memberships)?;
+        let mut inner = self.lock();
+        let p = inner.prefixes.entry(prefix.to_string()).or_default();
+        for (hash, m) in memberships {
+            if m.is_empty() {
+                p.memberships.remove(hash);
+            } else {
+                p.memberships.insert(hash.clone(), m.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_metadata(&self, prefix: &str, metadata: &Metadata) -> Result<(), StoreError> {
+        big_segments::check_metadata(BACKEND, metadata)?;
+        self.lock().prefixes.entry(prefix.to_string()).or_default().big_metadata = metadata.clone();
+        Ok(())
+    }
+
+    async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError> {
+        big_segments::check_unique(BACKEND, removals)?;
+        let mut inner = self.lock();
+        let p = inner.prefixes.entry(prefix.to_string()).or_default();
+        for (hash, r) in removals {
+            if let Some(m) = p.memberships.get_mut(hash) {
+                m.included.retain(|x| !r.included.contains(x));
+                m.excluded.retain(|x| !r.excluded.contains(x));
+                if m.is_empty() {
+                    p.memberships.remove(hash);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

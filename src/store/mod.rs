@@ -2,6 +2,7 @@
 //! ([`Admin`]) every backend implements, one module per backend, and an in-memory backend
 //! ([`memory`]). Commands never speak Redis, DynamoDB or Consul directly.
 
+pub mod big_segments;
 #[doc(hidden)]
 pub mod conformance;
 pub mod consul;
@@ -382,6 +383,12 @@ pub trait Store: Send + Sync {
 
     /// Write one item (or tombstone) only if its version is newer than the stored one.
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError>;
+
+    /// The store's Big Segments capability (see [`big_segments`]); `None` for a store that holds
+    /// none (Consul: no SDK reads Big Segments from it).
+    fn big_segments(&self) -> Option<&dyn big_segments::BigSegmentStore> {
+        None
+    }
 
     /// Read a whole prefix into memory (for dump, diff, dry-run). An unusable value is an error
     /// naming it.

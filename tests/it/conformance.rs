@@ -176,6 +176,47 @@ impl Harness for RedisHarness {
             timeout: std::time::Duration::from_secs(10),
         }))
     }
+
+    fn holds_big_segments(&self) -> bool {
+        true
+    }
+
+    fn put_raw_membership(&self, prefix: &str, hash: &str, included: &[&str], excluded: &[&str]) {
+        for (which, refs) in [("include", included), ("exclude", excluded)] {
+            if !refs.is_empty() {
+                let key = format!("{prefix}:big_segment_{which}:{hash}");
+                redis_cli(&[&["SADD", key.as_str()], refs].concat());
+            }
+        }
+    }
+
+    fn put_raw_big_metadata(&self, prefix: &str, synchronized_on: &str, cursor: &str) {
+        redis_cli(&["SET", &format!("{prefix}:big_segments_synchronized_on"), synchronized_on]);
+        redis_cli(&["SET", &format!("{prefix}:big_segments_cursor"), cursor]);
+    }
+
+    fn raw_membership(&self, prefix: &str, hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+        let members = |which: &str| -> BTreeSet<String> {
+            let key = format!("{prefix}:big_segment_{which}:{hash}");
+            if redis_cli(&["EXISTS", &key]).trim() == "1" {
+                assert_eq!(redis_cli(&["TYPE", &key]).trim(), "set", "{key}");
+            }
+            redis_cli(&["SMEMBERS", &key]).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+        };
+        let (i, e) = (members("include"), members("exclude"));
+        (!i.is_empty() || !e.is_empty()).then_some((i, e))
+    }
+
+    fn raw_big_metadata(&self, prefix: &str) -> (Option<String>, Option<String>) {
+        let get = |name: &str| {
+            let key = format!("{prefix}:{name}");
+            (redis_cli(&["EXISTS", &key]).trim() == "1").then(|| {
+                assert_eq!(redis_cli(&["TYPE", &key]).trim(), "string", "{key}");
+                redis_cli(&["GET", &key]).trim_end_matches('\n').to_string()
+            })
+        };
+        (get("big_segments_synchronized_on"), get("big_segments_cursor"))
+    }
 }
 
 mod redis {
@@ -313,6 +354,53 @@ impl Harness for DynamoHarness {
             timeout: std::time::Duration::from_secs(10),
         }))
     }
+
+    fn holds_big_segments(&self) -> bool {
+        true
+    }
+
+    fn put_raw_membership(&self, prefix: &str, hash: &str, included: &[&str], excluded: &[&str]) {
+        let mut row = json!({"namespace": {"S": format!("{prefix}:big_segments_user")}, "key": {"S": hash}});
+        for (attr, refs) in [("included", included), ("excluded", excluded)] {
+            if !refs.is_empty() {
+                row[attr] = json!({ "SS": refs });
+            }
+        }
+        crate::support::ddb::put(&self.table, &row);
+    }
+
+    fn put_raw_big_metadata(&self, prefix: &str, synchronized_on: &str, cursor: &str) {
+        let m = format!("{prefix}:big_segments_metadata");
+        crate::support::ddb::put(
+            &self.table,
+            &json!({"namespace": {"S": m}, "key": {"S": m}, "synchronizedOn": {"N": synchronized_on}, "lastVersion": {"S": cursor}}),
+        );
+    }
+
+    fn raw_membership(&self, prefix: &str, hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+        let r = self.row(&format!("{prefix}:big_segments_user"), hash)?;
+        for a in Self::attrs(&r) {
+            assert!(["namespace", "key", "included", "excluded"].contains(&a.as_str()), "{r}");
+        }
+        let refs = |attr: &str| -> BTreeSet<String> {
+            r.get(attr)
+                .map(|v| v["SS"].as_array().unwrap_or_else(|| panic!("{attr} is not SS in {r}")).clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|x| x.as_str().expect("a string").to_string())
+                .collect()
+        };
+        Some((refs("included"), refs("excluded")))
+    }
+
+    fn raw_big_metadata(&self, prefix: &str) -> (Option<String>, Option<String>) {
+        let m = format!("{prefix}:big_segments_metadata");
+        let Some(r) = self.row(&m, &m) else { return (None, None) };
+        let synced =
+            r.get("synchronizedOn").map(|v| v["N"].as_str().unwrap_or_else(|| panic!("not N: {r}")).to_string());
+        let cursor = r.get("lastVersion").map(|v| v["S"].as_str().unwrap_or_else(|| panic!("not S: {r}")).to_string());
+        (synced, cursor)
+    }
 }
 
 mod dynamodb {
@@ -432,6 +520,26 @@ impl Harness for ConsulHarness {
 
     fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
         open_config(ldstore::config::StoreConfig::Consul(self.t.config()))
+    }
+
+    fn holds_big_segments(&self) -> bool {
+        false
+    }
+
+    fn put_raw_membership(&self, _prefix: &str, _hash: &str, _included: &[&str], _excluded: &[&str]) {
+        unreachable!("Consul holds no Big Segments")
+    }
+
+    fn put_raw_big_metadata(&self, _prefix: &str, _synchronized_on: &str, _cursor: &str) {
+        unreachable!("Consul holds no Big Segments")
+    }
+
+    fn raw_membership(&self, _prefix: &str, _hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+        unreachable!("Consul holds no Big Segments")
+    }
+
+    fn raw_big_metadata(&self, _prefix: &str) -> (Option<String>, Option<String>) {
+        unreachable!("Consul holds no Big Segments")
     }
 }
 

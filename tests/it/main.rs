@@ -5,6 +5,7 @@
 mod support;
 
 mod bad_items;
+mod big_segments;
 mod cli;
 mod conformance;
 mod consul;

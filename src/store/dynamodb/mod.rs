@@ -35,6 +35,7 @@ use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 
+mod big_segments;
 mod table;
 pub use table::{NewTable, REQUIRED_SCHEMA, TableFacts, schema_problem};
 
@@ -693,6 +694,10 @@ impl Store for DynamoStore {
         progress.message("writing the $inited marker");
         self.finish_init(prefix, &guard.held()).await?;
         Ok(report)
+    }
+
+    fn big_segments(&self) -> Option<&dyn super::big_segments::BigSegmentStore> {
+        Some(self)
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {

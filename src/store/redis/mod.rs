@@ -10,6 +10,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Value};
 use tokio::sync::Mutex;
 
+mod big_segments;
 mod streamed;
 
 use super::{
@@ -446,6 +447,10 @@ impl Store for RedisStore {
             })
         });
         task.await.map_err(|e| StoreError::Other(format!("streamed init failed: {e}")))?
+    }
+
+    fn big_segments(&self) -> Option<&dyn super::big_segments::BigSegmentStore> {
+        Some(self)
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
