@@ -140,7 +140,7 @@ pub struct StoreArgs {
     pub config: Option<PathBuf>,
 
     /// Connection and command timeout for the store.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -153,6 +153,14 @@ impl crate::exit::Classified for clap::Error {
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     crate::config::relay_conf::parse_duration(s)
+}
+
+/// A timeout: a duration of more than zero (zero would fail every request at once).
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be more than 0 (a timeout of 0 would fail every request at once)".into()),
+        d => Ok(d),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -218,7 +226,7 @@ pub struct LdArgs {
     pub filter: Option<String>,
 
     /// How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
 }
 
@@ -313,7 +321,7 @@ pub struct TableArgs {
     pub region: Option<String>,
 
     /// Timeout for each request to DynamoDB.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -404,7 +412,7 @@ pub struct SourceStoreArgs {
     pub consul_ca_file: Option<PathBuf>,
 
     /// Connection and command timeout for the stores.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -474,7 +482,7 @@ pub enum LogFormat {
 pub struct RelayArgs {
     /// How often to check that each prefix's `$inited` marker is still there (a wiped store is
     /// repopulated from memory at once).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub check_interval: std::time::Duration,
 
     /// Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly.
@@ -496,7 +504,7 @@ pub struct RelayArgs {
     pub allow_empty: bool,
 
     /// Reconnect when the stream sends nothing (not even a heartbeat) for this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, hide = true)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_timeout, hide = true)]
     pub read_timeout: std::time::Duration,
 
     /// At most this many --listen connections at a time (more wait until one closes).

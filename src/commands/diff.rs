@@ -329,9 +329,9 @@ pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
     drop((da, db));
     let (a, b) = (src_a.describe(), src_b.describe());
     if ctx.json() {
-        print_json(&to_json(&a, &b, &result, args.show_values));
+        print_json(&to_json(&a, &b, &result, args.show_values))?;
     } else {
-        print!("{}", crate::secrets::mask(&to_text(&a, &b, &result, args.show_values)));
+        super::print_text(&to_text(&a, &b, &result, args.show_values))?;
     }
     Ok(if result.differences.is_empty() { exit::SUCCESS } else { exit::NO })
 }

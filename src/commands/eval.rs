@@ -251,7 +251,7 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
         })
         .collect();
     if ctx.json() {
-        print_json(&json!({"source": described, "context": raw_context, "results": results}));
+        print_json(&json!({"source": described, "context": raw_context, "results": results}))?;
     } else {
         let mut t = table(&["flag", "value", "variation", "reason"]);
         for r in &results {
@@ -269,7 +269,7 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
                 reason,
             ]);
         }
-        println!("{t}");
+        super::print_text(&format!("{t}\n"))?;
     }
     Ok(if all_ok { exit::SUCCESS } else { exit::NO })
 }

@@ -35,6 +35,14 @@ impl Source for FileSource {
             return Ok(Fetched::Data(self.fetch().await?));
         }
         let file = std::fs::File::open(&self.path).map_err(|e| cannot_read(&self.path, e))?;
+        let regular = file.metadata().map_err(|e| cannot_read(&self.path, e))?.is_file();
+        if !regular {
+            // A FIFO, a device, /dev/stdin: it can be read only once, so it is read whole now
+            // (the streamed path may have to fall back to reading it again).
+            let path = self.path.clone();
+            let data = tokio::task::spawn_blocking(move || read_from(&path, file)).await??;
+            return Ok(Fetched::Data(data));
+        }
         Ok(Fetched::File(JsonFile { path: self.path.clone(), file }))
     }
 }
@@ -52,9 +60,12 @@ impl JsonFile {
         Ok(feed(self.file.try_clone().map_err(|e| cannot_read(&self.path, e))?))
     }
 
-    /// Read and parse it whole.
+    /// Read and parse it whole, from the file already open (never opened a second time).
     pub fn load(&self) -> anyhow::Result<DataSet> {
-        load(&self.path)
+        use std::io::Seek;
+        let mut file = self.file.try_clone().map_err(|e| cannot_read(&self.path, e))?;
+        file.rewind().map_err(|e| cannot_read(&self.path, e))?;
+        read_from(&self.path, file)
     }
 }
 
@@ -69,6 +80,19 @@ fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
 /// Read and parse a flag file.
 pub fn load(path: &Path) -> anyhow::Result<DataSet> {
     let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, e))?;
+    parse_file(path, text)
+}
+
+/// Read a flag file from a handle already open on it, and parse it.
+fn read_from(path: &Path, mut file: std::fs::File) -> anyhow::Result<DataSet> {
+    use std::io::Read;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(|e| cannot_read(path, e))?;
+    parse_file(path, text)
+}
+
+/// Parse a flag file's text (`path` names it and, by its extension, says JSON or YAML).
+fn parse_file(path: &Path, text: String) -> anyhow::Result<DataSet> {
     let name = path.display().to_string();
     // Nothing at all (a 0-byte file, /dev/null, a pipe from a command that printed nothing) is
     // an empty data set whatever the name, said out loud: the sync then refuses to let it

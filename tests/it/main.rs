@@ -8,6 +8,7 @@ mod bad_items;
 mod cli;
 mod conformance;
 mod consul;
+mod defects;
 mod diff_validate;
 mod docs;
 mod dynamodb;

@@ -98,6 +98,14 @@ impl RedisStore {
         classify(e, &self.display, during, self.timeout)
     }
 
+    /// The error for a data key that is not a hash (another tool wrote it): names the key and its
+    /// type, as `TYPE` gives it.
+    async fn wrong_type(&self, key: &str) -> StoreError {
+        let mut c = self.conn.clone();
+        let ty: String = redis::cmd("TYPE").arg(key).query_async(&mut c).await.unwrap_or_else(|_| "other type".into());
+        StoreError::Other(format!("Redis key \"{}\" is a {ty}, not a hash", secrets::mask(key)))
+    }
+
     fn hash_key(prefix: &str, kind: Kind) -> String {
         format!("{prefix}:{}", kind.namespace())
     }
@@ -327,7 +335,11 @@ impl Store for RedisStore {
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
         let key = Self::hash_key(prefix, kind);
         let mut c = self.conn.clone();
-        let len: usize = redis::cmd("HLEN").arg(&key).query_async(&mut c).await.map_err(|e| self.err(e, "HLEN"))?;
+        let len: usize = match redis::cmd("HLEN").arg(&key).query_async(&mut c).await {
+            Ok(n) => n,
+            Err(e) if e.code() == Some("WRONGTYPE") => return Err(self.wrong_type(&key).await.into()),
+            Err(e) => return Err(self.err(e, "HLEN").into()),
+        };
         if len == 0 {
             return Ok(());
         }
