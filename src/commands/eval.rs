@@ -199,6 +199,9 @@ fn reason_text(r: &Value) -> String {
 
 pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
     let (context, raw_context) = (args.context, args.raw_context);
+    // Items the store holds that could not be read (named as they are skipped): the answer is
+    // then partial (exit 5).
+    let mut skipped = 0usize;
     let (data, described) = match args.from {
         EvalFrom::Source(spec) => {
             let src = source::open(spec);
@@ -228,6 +231,7 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
                         Ok(())
                     })
                     .await?;
+                skipped += bad.len();
                 for b in bad {
                     ctx.note(&format!("ldstore: warning: skipped unreadable item: {b}"));
                 }
@@ -271,5 +275,11 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
         }
         super::print_text(&format!("{t}\n"))?;
     }
-    Ok(if all_ok { exit::SUCCESS } else { exit::NO })
+    Ok(if skipped > 0 {
+        exit::PARTIAL
+    } else if all_ok {
+        exit::SUCCESS
+    } else {
+        exit::NO
+    })
 }

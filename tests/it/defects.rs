@@ -277,3 +277,78 @@ fn a_gzip_bomb_is_refused_at_the_payload_limit() {
     assert_code(&o, 4);
     assert!(stderr(&o).contains("a payload larger than 256 MiB"), "{}", stderr(&o));
 }
+
+/// Decided: a flag file that is not UTF-8 is bad data (exit 4, like other bad content), naming
+/// where; a UTF-8 byte order mark is skipped with a warning saying so.
+#[test]
+fn flag_file_encoding_invalid_utf8_is_bad_data_and_a_bom_is_skipped_out_loud() {
+    for name in ["f.json", "f.yaml"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"{\"flagValues\":{\"a\":\"x\xff\"}}").unwrap();
+        let o = run(ldstore().args(["diff"]).arg(&path).arg(&path));
+        assert_code(&o, 4);
+        assert!(stderr(&o).contains("not UTF-8 (invalid byte at offset 21)"), "{name}: {}", stderr(&o));
+
+        std::fs::write(&path, "\u{feff}{\"flagValues\":{\"a\":true}}").unwrap();
+        let p = unique_prefix("bom");
+        let o = run(ldstore().args(["sync", "--from"]).arg(&path).args(["--redis", &redis_addr(), "--prefix", &p]));
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains("starts with a UTF-8 byte order mark: skipped"), "{name}: {}", stderr(&o));
+        assert_eq!(redis_cli(&["HKEYS", &format!("{p}:features")]).trim(), "a");
+    }
+}
+
+/// Decided: a YAML tag that is not one of YAML's own (`!!str`, `!!int`, …) has no JSON meaning and
+/// is refused naming where it is, rather than read as something else.
+#[test]
+fn a_custom_yaml_tag_is_refused_naming_where() {
+    let (_d, path) = temp_file("f.yaml", "flags:\n  a:\n    key: a\n    variations: [1, !weird 2]\n");
+    let o = run(ldstore().args(["diff"]).arg(&path).arg(&path));
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("YAML tag !weird (at flags.a.variations[1]) has no JSON meaning"), "{}", stderr(&o));
+}
+
+/// Decided: no colour codes on standard error unless it is a terminal.
+#[test]
+fn warnings_are_plain_text_when_stderr_is_not_a_terminal() {
+    let (_d, empty) = temp_file("empty.json", "");
+    let o = run(ldstore().args(["diff"]).arg(&empty).arg(&empty).env_remove("NO_COLOR"));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("is empty"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains('\x1b'), "{:?}", stderr(&o));
+}
+
+/// Decided: a command-line mistake is reported like every other error, `ldstore: error: …`.
+#[test]
+fn command_line_mistakes_are_ldstore_errors() {
+    let o = run(ldstore().args(["sync", "--bogus"]));
+    assert_code(&o, 2);
+    assert!(stderr(&o).starts_with("ldstore: error: unexpected argument '--bogus' found"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Usage: ldstore sync"), "{}", stderr(&o));
+}
+
+/// Decided: `eval --all` that had to skip unreadable items is a partial answer (exit 5), not 0.
+#[test]
+fn eval_all_with_skipped_items_exits_5() {
+    let p = unique_prefix("evalskip");
+    let (_d, flags) = temp_file("f.json", r#"{"flagValues":{"a":true}}"#);
+    assert_code(
+        &run(ldstore().args(["sync", "--from"]).arg(&flags).args(["--redis", &redis_addr(), "--prefix", &p])),
+        0,
+    );
+    redis_cli(&["HSET", &format!("{p}:features"), "broken", "not json"]);
+    let o = run(ldstore().args([
+        "eval",
+        "--all",
+        "--context",
+        r#"{"kind":"user","key":"u"}"#,
+        "--redis",
+        &redis_addr(),
+        "--prefix",
+        &p,
+    ]));
+    assert_code(&o, 5);
+    assert!(stderr(&o).contains("skipped unreadable item"), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" a "), "the readable flags are still evaluated:\n{}", stdout(&o));
+}
