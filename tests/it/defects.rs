@@ -352,3 +352,81 @@ fn eval_all_with_skipped_items_exits_5() {
     assert!(stderr(&o).contains("skipped unreadable item"), "{}", stderr(&o));
     assert!(stdout(&o).contains(" a "), "the readable flags are still evaluated:\n{}", stdout(&o));
 }
+
+/// A TCP proxy to Redis that forwards everything until a client sends `EXEC`, then drops that
+/// connection without passing Redis' answer back (Redis still applies the transaction).
+fn proxy_cutting_exec(upstream: String) -> String {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let Ok(mut server) = std::net::TcpStream::connect(&upstream) else { continue };
+            let cut = Arc::new(AtomicBool::new(false));
+            let (mut c2, mut s2, cut2) = (client.try_clone().unwrap(), server.try_clone().unwrap(), cut.clone());
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                // Redis -> client, until the cut.
+                while let Ok(n) = s2.read(&mut buf) {
+                    if n == 0 || cut2.load(Ordering::SeqCst) || c2.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c2.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                let mut tail: Vec<u8> = Vec::new();
+                while let Ok(n) = client.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(&buf[..n]);
+                    if tail.windows(10).any(|w| w == b"$4\r\nEXEC\r\n") {
+                        cut.store(true, Ordering::SeqCst);
+                    }
+                    let keep = tail.len().saturating_sub(16);
+                    tail.drain(..keep);
+                    if server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = server.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    addr
+}
+
+/// Decided: an init whose EXEC answer is lost says the outcome is unknown and how to check,
+/// rather than a plain failure (the transaction may well have been applied).
+#[test]
+fn a_lost_exec_answer_is_an_unknown_outcome() {
+    let proxy = proxy_cutting_exec(redis_addr());
+    // .json: the streamed init; .yaml: the whole-data-set init.
+    for (name, text) in [("f.json", r#"{"flagValues":{"a":true}}"#), ("f.yaml", "flagValues:\n  a: true\n")] {
+        let (_d, path) = temp_file(name, text);
+        let p = unique_prefix("lostexec");
+        let (o, _) = run_within(
+            ldstore().args(["sync", "--from"]).arg(&path).args([
+                "--redis",
+                &proxy,
+                "--prefix",
+                &p,
+                "--store-timeout",
+                "5s",
+            ]),
+            Duration::from_secs(30),
+        );
+        assert_code(&o, 3);
+        let err = stderr(&o);
+        assert!(err.contains("after EXEC was sent, before its answer"), "{name}: {err}");
+        assert!(err.contains("the outcome is unknown"), "{name}: {err}");
+        assert!(err.contains(&format!("ldstore inspect --prefix {p}")), "{name}: {err}");
+        // Here Redis did apply it.
+        assert_eq!(redis_cli(&["HKEYS", &format!("{p}:features")]).trim(), "a", "{name}");
+    }
+}

@@ -178,7 +178,10 @@ impl RedisStore {
         let report = commands.report;
         abandon_on_signal()?;
         progress.message("committing");
-        let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
+        let result: Value = redis::cmd("EXEC")
+            .query_async(conn)
+            .await
+            .map_err(|e| if connection_lost(&e) { outcome_unknown(prefix, &e) } else { self.err(e, "EXEC") })?;
         check_exec(result)?;
         Ok(report)
     }
@@ -247,6 +250,20 @@ fn discarded(sig: Signal, prefix: &str) -> StoreError {
     StoreError::Interrupted(crate::exit::Interrupted::new(
         sig,
         Some(format!("nothing was written (the transaction was discarded); Redis prefix \"{prefix}\" is unchanged")),
+    ))
+}
+
+/// Whether an error means the connection went away (the answer will never come).
+fn connection_lost(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
+
+/// The error for an init whose `EXEC` was sent but whose answer never came: Redis may or may not
+/// have applied the transaction, and says so, with how to find out.
+fn outcome_unknown(prefix: &str, e: &RedisError) -> StoreError {
+    StoreError::Other(format!(
+        "the connection to Redis was lost after EXEC was sent, before its answer ({}): the outcome is unknown. A transaction is applied whole or not at all, so prefix \"{prefix}\" holds either all of the new data or what it held before; check with ldstore diff (the source against the store) or ldstore inspect --prefix {prefix}, or run the sync again",
+        secrets::mask(&e.to_string())
     ))
 }
 
