@@ -139,7 +139,8 @@ pub struct StoreArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Connection and command timeout for the store.
+    /// Connection and command timeout for the store (more than 0; on DynamoDB, each whole request
+    /// with the AWS SDK's retries).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }

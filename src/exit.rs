@@ -160,7 +160,7 @@ Exit codes:
   2    usage or configuration error; an output file cannot be written
   3    store error (unreachable, denied, wrong schema, write failed)
   4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
-  5    partial success (some items could not be stored; they are named)
+  5    partial success (some items could not be stored, or eval skipped some; named)
   70   internal error (a bug in ldstore; please report it)
   130  interrupted (SIGINT)
   143  stopped by SIGTERM";
