@@ -61,7 +61,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l consul-token-fi
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
@@ -84,7 +84,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l consul-token
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l stale-after -d 'Big Segments: a last synchronization older than this is STALE (the SDKs\' staleAfter)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
@@ -109,7 +109,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l consul-token-fi
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l include-deleted -d 'Include tombstones (deleted items); left out by default'
@@ -190,7 +190,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul-toke
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l all-prefixes -d 'Check every LaunchDarkly prefix in the store, not just --prefix'
@@ -219,7 +219,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul-token-fi
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l all -d 'Evaluate every flag (tombstones excluded)'
@@ -243,7 +243,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul-to
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
@@ -262,7 +262,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul-token-f
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dry-run -d 'Show what would be removed, and remove nothing'
@@ -293,7 +293,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l consul-token-f
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l consul-ca-file -d 'PEM file of CA certificates to trust for Consul over HTTPS' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l prefix -d 'Key prefix (default: "launchdarkly" for Redis and Consul, none for DynamoDB)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l config -d 'Read store settings (and environments) from a Relay Proxy configuration file' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l store-timeout -d 'Connection and command timeout for the store' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l store-timeout -d 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK\'s retries)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l exit-on-error -d 'Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly'

@@ -149,8 +149,9 @@ pub struct StoreArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Connection and command timeout for the store.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// Connection and command timeout for the store (more than 0; on DynamoDB, each whole request
+    /// with the AWS SDK's retries).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -163,6 +164,14 @@ impl crate::exit::Classified for clap::Error {
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     crate::config::relay_conf::parse_duration(s)
+}
+
+/// A timeout: a duration of more than zero (zero would fail every request at once).
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be more than 0 (a timeout of 0 would fail every request at once)".into()),
+        d => Ok(d),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -228,7 +237,7 @@ pub struct LdArgs {
     pub filter: Option<String>,
 
     /// How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
 }
 
@@ -332,7 +341,7 @@ pub struct TableArgs {
     pub region: Option<String>,
 
     /// Timeout for each request to DynamoDB.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -423,7 +432,7 @@ pub struct SourceStoreArgs {
     pub consul_ca_file: Option<PathBuf>,
 
     /// Connection and command timeout for the stores.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 }
 
@@ -522,7 +531,7 @@ pub enum LogFormat {
 pub struct RelayArgs {
     /// How often to check that each prefix's `$inited` marker is still there (a wiped store is
     /// repopulated from memory at once).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub check_interval: std::time::Duration,
 
     /// Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly.
@@ -544,7 +553,7 @@ pub struct RelayArgs {
     pub allow_empty: bool,
 
     /// Reconnect when the stream sends nothing (not even a heartbeat) for this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, hide = true)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_timeout, hide = true)]
     pub read_timeout: std::time::Duration,
 
     /// At most this many --listen connections at a time (more wait until one closes).

@@ -76,16 +76,19 @@ pub fn refuse_unparseable(
     if force {
         if !quiet {
             for d in &found {
-                eprintln!("{}", secrets::mask(&format!("ldstore: warning: {context}writing anyway (--force): {d}")));
+                crate::stderr_line!(
+                    "{}",
+                    secrets::mask(&format!("ldstore: warning: {context}writing anyway (--force): {d}"))
+                );
             }
         }
         return Ok(());
     }
     for d in found.iter().take(MAX_NAMED) {
-        eprintln!("{}", secrets::mask(&format!("ldstore: {context}{d}")));
+        crate::stderr_line!("{}", secrets::mask(&format!("ldstore: {context}{d}")));
     }
     if found.len() > MAX_NAMED {
-        eprintln!("ldstore: {context}… and {} more", found.len() - MAX_NAMED);
+        crate::stderr_line!("ldstore: {context}… and {} more", found.len() - MAX_NAMED);
     }
     Err(SourceError::Unparseable { source_name: source_name.to_string(), count: found.len() })
 }

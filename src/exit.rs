@@ -160,7 +160,7 @@ Exit codes:
   2    usage or configuration error; an output file cannot be written
   3    store error (unreachable, denied, wrong schema, write failed)
   4    LaunchDarkly or data-source error (rejected SDK key, malformed data)
-  5    partial success (some items could not be stored; they are named)
+  5    partial success (some items could not be stored, or eval skipped some; named)
   70   internal error (a bug in ldstore; please report it)
   130  interrupted (SIGINT)
   143  stopped by SIGTERM";
@@ -198,6 +198,16 @@ macro_rules! usage {
     ($($arg:tt)*) => { ::anyhow::Error::new($crate::exit::UsageError::new(format!($($arg)*))) };
 }
 
+/// One line on standard error that never fails the command: `eprintln!` panics when standard
+/// error cannot be written (a closed pipe, as in `2>&1 | head`); this drops the line instead.
+#[macro_export]
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Interrupted by a signal (exit 130 for SIGINT, 143 for SIGTERM), with what was left behind.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted by {}{}", .signal.name(), .detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
@@ -222,9 +232,12 @@ impl Classified for Interrupted {
 /// The one place errors are printed: `ldstore: error: top: cause: cause` on one line, then a hint.
 /// `by`: how to recognize the classified error types (see [`Classify`]).
 pub fn report(err: &anyhow::Error, by: &[Classify]) -> ExitCode {
-    eprintln!("ldstore: error: {}", chain_text(err));
+    use std::io::Write;
+    // Standard error that cannot be written (a closed pipe) changes nothing: the code still says it.
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "ldstore: error: {}", chain_text(err));
     if let Some(h) = hint_for(err, by) {
-        eprintln!("hint: {}", secrets::mask(&h));
+        let _ = writeln!(e, "hint: {}", secrets::mask(&h));
     }
     code_for(err, by)
 }
@@ -262,23 +275,33 @@ pub fn install_panic_hook(backtrace: bool) {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        // std's own words when `print!`/`println!` cannot write.
-        if let Some(why) = msg.strip_prefix("failed printing to stdout: ") {
+        // Never `eprintln!` here: standard error may be the closed pipe (`2>&1 | head`), and a
+        // panic inside the hook aborts the process.
+        let say = |line: &str| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{line}");
+        };
+        // std's own words when `print!`/`println!` (or `eprint!`/`eprintln!`) cannot write.
+        let failed = msg
+            .strip_prefix("failed printing to stdout: ")
+            .map(|w| ("standard output", w))
+            .or_else(|| msg.strip_prefix("failed printing to stderr: ").map(|w| ("standard error", w)));
+        if let Some((what, why)) = failed {
             if why.starts_with("Broken pipe") {
                 PANIC_EXIT.store(SUCCESS.code(), std::sync::atomic::Ordering::SeqCst);
             } else {
                 PANIC_EXIT.store(USAGE.code(), std::sync::atomic::Ordering::SeqCst);
-                eprintln!("ldstore: error: cannot write standard output: {why}");
+                say(&format!("ldstore: error: cannot write {what}: {why}"));
             }
             return;
         }
         let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
-        eprintln!("ldstore: error: internal error: {}{at}", secrets::mask(&msg).replace('\n', " "));
-        eprintln!(
-            "hint: this is a bug in ldstore; please report it with the command you ran (RUST_BACKTRACE=1 shows where it happened)"
+        say(&format!("ldstore: error: internal error: {}{at}", secrets::mask(&msg).replace('\n', " ")));
+        say(
+            "hint: this is a bug in ldstore; please report it with the command you ran (RUST_BACKTRACE=1 shows where it happened)",
         );
         if backtrace {
-            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+            say(&std::backtrace::Backtrace::force_capture().to_string());
         }
     }));
 }

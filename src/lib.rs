@@ -55,10 +55,17 @@ fn run_command() -> i32 {
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        // Help and --version go to standard output as clap prints them; a mistake is reported
+        // like every other error: `ldstore: error: …`, then clap's usage lines (plain text).
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            crate::stderr_line!("ldstore: error: {}", text.trim_end());
+            return exit::USAGE.code();
+        }
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
             let _ = e.print();
-            return code.code();
+            return exit::SUCCESS.code();
         }
     };
     // One rustls crypto provider for the whole process (TLS to Redis, HTTPS to LaunchDarkly).
@@ -133,8 +140,14 @@ fn init_logging(verbose: u8, quiet: bool, relay: Option<cli::LogFormat>) {
     if let Some(format) = relay {
         return commands::relay::log::init(filter, format == cli::LogFormat::Json, quiet);
     }
+    // Colour only for a person at a terminal (and never with NO_COLOR set to something).
+    let colour = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal() && config::vars::process_var("NO_COLOR").is_none_or(|v| v.is_empty())
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(|| MaskingWriter(std::io::stderr()))
         .with_target(false)
         .try_init();

@@ -64,7 +64,7 @@ impl Shutdown {
                     let _ = tx.send(Some(sig));
                     continue;
                 }
-                eprintln!(
+                crate::stderr_line!(
                     "ldstore: error: interrupted again ({}): exiting at once, without waiting for the writes in flight",
                     sig.name()
                 );

@@ -365,7 +365,7 @@ pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
             v["big_segments"] = mv;
             v["identical"] = json!(result.differences.is_empty() && !members_differ);
         }
-        print_json(&v);
+        print_json(&v)?;
     } else {
         let mut text = to_text(&a, &b, &result, args.show_values);
         if let Some(m) = &members {
@@ -384,7 +384,7 @@ pub async fn run(args: DiffSettings, ctx: &Ctx) -> Result<ExitCode> {
                 m.unchanged
             ));
         }
-        print!("{}", crate::secrets::mask(&text));
+        super::print_text(&text)?;
     }
     Ok(if result.differences.is_empty() && !members_differ { exit::SUCCESS } else { exit::NO })
 }

@@ -133,7 +133,7 @@ async fn create_table(
             "read_capacity": facts.read_capacity,
             "write_capacity": facts.write_capacity,
             "tags": spec.tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
-        }));
+        }))?;
     } else if created {
         println!(
             "created DynamoDB table \"{name}\" ({}): {REQUIRED_SCHEMA}, {}, status {}",
@@ -170,7 +170,7 @@ async fn check_table(cfg: &DynamoDbConfig, ctx: &Ctx) -> Result<ExitCode> {
             "item_count": facts.item_count,
             "size_bytes": facts.size_bytes,
             "prefixes": prefixes,
-        }));
+        }))?;
     } else {
         let mut t = table(&["", ""]);
         t.add_row(vec!["table".to_string(), format!("{} ({})", facts.table, store.location())]);

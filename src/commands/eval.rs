@@ -279,6 +279,9 @@ fn reason_text(r: &Value) -> String {
 
 pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
     let (context, raw_context) = (args.context, args.raw_context);
+    // Items the store holds that could not be read (named as they are skipped): the answer is
+    // then partial (exit 5).
+    let mut skipped = 0usize;
     let (data, es, described) = match args.from {
         EvalFrom::Source(spec) => {
             let src = source::open(spec);
@@ -312,6 +315,7 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
                         Ok(())
                     })
                     .await?;
+                skipped += bad.len();
                 for b in bad {
                     ctx.note(&format!("ldstore: warning: skipped unreadable item: {b}"));
                 }
@@ -336,7 +340,7 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
         })
         .collect();
     if ctx.json() {
-        print_json(&json!({"source": described, "context": raw_context, "results": results}));
+        print_json(&json!({"source": described, "context": raw_context, "results": results}))?;
     } else {
         let mut t = table(&["flag", "value", "variation", "reason"]);
         for r in &results {
@@ -354,7 +358,13 @@ pub async fn run(args: EvalSettings, ctx: &Ctx) -> Result<ExitCode> {
                 reason,
             ]);
         }
-        println!("{t}");
+        super::print_text(&format!("{t}\n"))?;
     }
-    Ok(if all_ok { exit::SUCCESS } else { exit::NO })
+    Ok(if skipped > 0 {
+        exit::PARTIAL
+    } else if all_ok {
+        exit::SUCCESS
+    } else {
+        exit::NO
+    })
 }

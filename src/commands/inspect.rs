@@ -44,9 +44,19 @@ fn nothing_found(store: &dyn Admin) -> String {
 async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
+    // Prefixes that could not be read (a key of the wrong type, say), with why: the others are
+    // still shown, and the exit code is then 3.
+    let mut broken: Vec<(String, anyhow::Error)> = Vec::new();
     for p in &prefixes {
-        rows.push(store.stats(p).await?);
+        match store.stats(p).await {
+            Ok(s) => rows.push(s),
+            Err(e) if exit::code_for(&e, crate::CLASSIFIED) == exit::STORE && !unreachable(&e) => {
+                broken.push((p.clone(), e))
+            }
+            Err(e) => return Err(e),
+        }
     }
+    let code = if broken.is_empty() { exit::SUCCESS } else { exit::STORE };
     if ctx.json() {
         let mut v = json!({
             "store": store.backend(),
@@ -54,13 +64,19 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
             "default_prefix": store.effective_prefix(None),
             "prefixes": rows,
         });
-        if rows.is_empty() {
+        if !broken.is_empty() {
+            v["broken"] = broken
+                .iter()
+                .map(|(p, e)| json!({"prefix": p, "error": exit::chain_text(e)}))
+                .collect::<serde_json::Value>();
+        }
+        if rows.is_empty() && broken.is_empty() {
             v["note"] = json!(nothing_found(store));
         }
-        print_json(&v);
-        return Ok(exit::SUCCESS);
+        print_json(&v)?;
+        return Ok(code);
     }
-    if rows.is_empty() {
+    if rows.is_empty() && broken.is_empty() {
         println!("{} {}: {}", store.backend(), store.address(), nothing_found(store));
         return Ok(exit::SUCCESS);
     }
@@ -93,6 +109,11 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
             synced_on(s.big_segments_synced_on),
         ]);
     }
+    for (p, _) in &broken {
+        let mut row = vec![if p.is_empty() { "\"\" (none)".into() } else { p.clone() }, "BROKEN".into()];
+        row.extend(std::iter::repeat_n("-".to_string(), 7));
+        t.add_row(row);
+    }
     println!("{} {}", store.backend(), store.address());
     println!("{t}");
     for s in &rows {
@@ -103,7 +124,26 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
             println!("prefix \"{}\": unreadable items: {}", s.prefix, s.unreadable.join(", "));
         }
     }
-    Ok(exit::SUCCESS)
+    for (p, e) in &broken {
+        println!("prefix \"{p}\": cannot read: {}", exit::chain_text(e));
+    }
+    Ok(code)
+}
+
+/// Whether a store error is the store going away (then nothing more can be read: the error
+/// stops `inspect`) rather than one prefix that cannot be read.
+fn unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<store::StoreError>(),
+            Some(
+                store::StoreError::Unreachable { .. }
+                    | store::StoreError::Denied { .. }
+                    | store::StoreError::Timeout { .. }
+                    | store::StoreError::Interrupted(_)
+            )
+        )
+    })
 }
 
 async fn one_prefix(store: &dyn Admin, prefix: &str, args: &InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
@@ -133,7 +173,7 @@ async fn one_prefix(store: &dyn Admin, prefix: &str, args: &InspectSettings, ctx
         if empty {
             v["note"] = json!(format!("{} under this prefix", nothing_found(store)));
         }
-        print_json(&v);
+        print_json(&v)?;
         return Ok(exit::SUCCESS);
     }
     let mut t = table(&["", ""]);

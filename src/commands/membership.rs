@@ -66,7 +66,7 @@ pub async fn run(args: MembershipSettings, ctx: &Ctx) -> Result<ExitCode> {
             "context": raw_context,
             "keys": keys,
             "segments": verdicts,
-        }));
+        }))?;
         return Ok(exit::SUCCESS);
     }
     println!("{} {} prefix \"{prefix}\": Big Segments {}", store.backend(), store.address(), status.as_str());

@@ -51,7 +51,7 @@ impl Ctx {
     /// A line for people on stderr (suppressed by --quiet).
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{}", crate::secrets::mask(msg));
+            crate::stderr_line!("{}", crate::secrets::mask(msg));
         }
     }
 }
@@ -109,7 +109,14 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
-/// Print JSON to stdout (secrets and URL passwords masked, as everywhere).
-pub fn print_json(v: &serde_json::Value) {
-    println!("{}", crate::secrets::mask(&serde_json::to_string_pretty(v).expect("serializable")));
+/// Print JSON to stdout (secrets and URL passwords masked, as everywhere). A reader that went
+/// away is no error (the command's exit code stands); a full disk is exit 2.
+pub fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
+    print_text(&format!("{}\n", serde_json::to_string_pretty(v).expect("serializable")))
+}
+
+/// Print text to stdout, masked, by the rules of [`print_json`].
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    let text = crate::secrets::mask(text);
+    crate::output::write_stdout(|w| Ok(w.write_all(text.as_bytes())?))
 }

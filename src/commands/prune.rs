@@ -96,7 +96,7 @@ pub async fn run(args: PruneSettings, ctx: &Ctx) -> Result<ExitCode> {
             "contexts": removals.len(),
             "refs_removed": removed,
             "refs": refs,
-        }));
+        }))?;
         return Ok(exit::SUCCESS);
     }
     if !refs.is_empty() {

@@ -118,6 +118,10 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
     drop(progress);
     let secs = started.elapsed().as_secs_f64();
     let FedCounts { flags, segments } = counts;
+    // What was written: the source's items less those the store could not hold.
+    let skipped_of = |kind: Kind| report.skipped.iter().filter(|s| s.kind == kind).count();
+    let (flags_written, segments_written) =
+        (flags.saturating_sub(skipped_of(Kind::Flags)), segments.saturating_sub(skipped_of(Kind::Segments)));
     if ctx.json() {
         print_json(&json!({
             "store": store.backend(),
@@ -126,23 +130,33 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             "source": from,
             "flags": flags,
             "segments": segments,
+            "flags_written": flags_written,
+            "segments_written": segments_written,
             "items_written": report.items_written,
             "bytes_written": report.bytes_written,
             "seconds": secs,
             "skipped": report.skipped,
             "big_segments": big,
-        }));
+        }))?;
     } else {
         for s in &report.skipped {
-            eprintln!("ldstore: skipped {} \"{}\": {}", s.kind, s.key, s.reason);
+            crate::stderr_line!("ldstore: skipped {} \"{}\": {}", s.kind, s.key, s.reason);
         }
+        let of =
+            |written: usize, all: usize| if written == all { format!("{all}") } else { format!("{written} of {all}") };
         ctx.note(&format!(
-            "synced {flags} flags and {segments} segments ({} items, {}) from {} into {} {} prefix \"{prefix}\" in {secs:.2} s",
+            "synced {} flags and {} segments ({} items, {}) from {} into {} {} prefix \"{prefix}\" in {secs:.2} s{}",
+            of(flags_written, flags),
+            of(segments_written, segments),
             report.items_written,
             human_bytes(report.bytes_written),
             from,
             store.backend(),
             store.address(),
+            match report.skipped.len() {
+                0 => String::new(),
+                n => format!("; {n} item{} skipped (named above)", if n == 1 { "" } else { "s" }),
+            }
         ));
         if let Some(b) = &big {
             ctx.note(&format!(
@@ -226,7 +240,7 @@ async fn dry_run(
             "removed": plan.removed,
             "unchanged": plan.unchanged,
             "refused": refusal,
-        }));
+        }))?;
     } else {
         println!(
             "dry run: {} prefix \"{prefix}\": {} added, {} updated, {} removed, {} unchanged (nothing written)",

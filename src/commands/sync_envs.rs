@@ -52,7 +52,10 @@ pub async fn run_many(resolved: &Resolved, args: &SyncSettings, ctx: &Ctx) -> Ex
         .buffered(CONCURRENCY)
         .collect()
         .await;
-    report(&results, args.dry_run, ctx);
+    if let Err(e) = report(&results, args.dry_run, ctx) {
+        // Standard output that cannot be written (a full disk): said once, exit 2.
+        return crate::exit::report(&e, crate::CLASSIFIED);
+    }
     results.iter().map(|r| r.code).max_by_key(|c| c.severity()).unwrap_or(exit::SUCCESS)
 }
 
@@ -119,7 +122,13 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         r.bytes_written = report.bytes_written;
         r.skipped = report.skipped.len();
         for s in &report.skipped {
-            eprintln!("ldstore: environment \"{}\": skipped {} \"{}\": {}", env.name, s.kind, s.key, s.reason);
+            crate::stderr_line!(
+                "ldstore: environment \"{}\": skipped {} \"{}\": {}",
+                env.name,
+                s.kind,
+                s.key,
+                s.reason
+            );
         }
         if !report.skipped.is_empty() {
             r.code = exit::PARTIAL;
@@ -134,10 +143,10 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     r
 }
 
-fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
+fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) -> anyhow::Result<()> {
     for r in results {
         if let Some(e) = &r.error {
-            eprintln!("ldstore: error: environment \"{}\": {e}", secrets::mask(&r.name));
+            crate::stderr_line!("ldstore: error: environment \"{}\": {e}", secrets::mask(&r.name));
         }
     }
     if ctx.json() {
@@ -167,8 +176,7 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
                 v
             })
             .collect();
-        print_json(&serde_json::Value::Array(rows));
-        return;
+        return print_json(&serde_json::Value::Array(rows));
     }
     let mut t = table(&["Environment", "SDK key", "Store", "Prefix", "Flags", "Segments", "Result"]);
     for r in results {
@@ -206,4 +214,5 @@ fn report(results: &[EnvResult], dry_run: bool, ctx: &Ctx) {
     let failed = results.iter().filter(|r| r.error.is_some()).count();
     let verb = if dry_run { "checked" } else { "synced" };
     ctx.note(&format!("{verb} {} of {} environments", results.len() - failed, results.len()));
+    Ok(())
 }

@@ -250,7 +250,7 @@ pub async fn run(args: ValidateSettings, ctx: &Ctx) -> Result<ExitCode> {
             "errors": errors,
             "warnings": warnings,
             "findings": list,
-        }));
+        }))?;
     } else {
         if prefixes.is_empty() {
             ctx.note(&format!("no LaunchDarkly prefixes found in {} {}", store.backend(), store.address()));
@@ -267,10 +267,10 @@ pub async fn run(args: ValidateSettings, ctx: &Ctx) -> Result<ExitCode> {
                     f.reason.clone(),
                 ]);
             }
-            println!("{t}");
+            super::print_text(&format!("{t}\n"))?;
         }
-        println!(
-            "{} {}: {} prefix{} checked, {errors} error{}, {warnings} warning{}{}",
+        super::print_text(&format!(
+            "{} {}: {} prefix{} checked, {errors} error{}, {warnings} warning{}{}\n",
             store.backend(),
             store.address(),
             prefixes.len(),
@@ -278,7 +278,7 @@ pub async fn run(args: ValidateSettings, ctx: &Ctx) -> Result<ExitCode> {
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },
             if failed { "" } else { " — OK" },
-        );
+        ))?;
     }
     Ok(if failed { exit::NO } else { exit::SUCCESS })
 }

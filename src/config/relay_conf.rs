@@ -216,6 +216,8 @@ pub fn parse(text: &str) -> Result<RelayConfig> {
     let mut cfg = RelayConfig::default();
     // (section, subsection)
     let mut current: Option<(String, Option<String>)> = None;
+    // Each [Environment "name"] seen, with its line.
+    let mut env_lines: Vec<(String, usize)> = Vec::new();
     for (idx, raw_line) in text.lines().enumerate() {
         let line_no = idx + 1;
         let line = raw_line.trim();
@@ -244,7 +246,15 @@ pub fn parse(text: &str) -> Result<RelayConfig> {
                     return Err(err(line_no, "[Environment] needs a name: [Environment \"name\"]"));
                 }
                 ("filters", None) => return Err(err(line_no, "[Filters] needs a project key: [Filters \"projKey\"]")),
-                ("environment", Some(n)) if !cfg.environments.iter().any(|e| &e.name == n) => {
+                ("environment", Some(n)) => {
+                    // One section per environment: a second one would silently change the first.
+                    if let Some((_, first)) = env_lines.iter().find(|(e, _)| e == n) {
+                        return Err(err(
+                            line_no,
+                            format!("duplicate section [Environment \"{n}\"] (first at line {first})"),
+                        ));
+                    }
+                    env_lines.push((n.clone(), line_no));
                     cfg.environments.push(EnvironmentSection { name: n.clone(), ..Default::default() });
                 }
                 (_, Some(_)) if lname != "filters" => {
@@ -365,6 +375,9 @@ keys = mobile, web
         let e = parse("[Redis]\nlocalTtl = 30\n").unwrap_err().to_string();
         assert!(e.contains("a unit is required"), "{e}");
         assert!(parse("[Bogus]\n").is_err());
+        let e =
+            parse("[Environment \"a\"]\nsdkKey = k1\n\n[Environment \"a\"]\nsdkKey = k2\n").unwrap_err().to_string();
+        assert_eq!(e, "line 4: duplicate section [Environment \"a\"] (first at line 1)");
         assert!(parse("key = 1\n").is_err());
     }
 }

@@ -87,6 +87,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                 get("endpoint").or_else(|| defaults.dynamodb_endpoint.clone()).or_else(|| env.var("DYNAMODB_URL"));
             if let Some(e) = &endpoint {
                 secrets::register_url(e);
+                super::store::check_dynamodb_endpoint(e)?;
             }
             StoreConfig::DynamoDb(DynamoDbConfig {
                 table,

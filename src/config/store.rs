@@ -202,6 +202,7 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
 
     if let StoreConfig::DynamoDb(DynamoDbConfig { endpoint: Some(e), .. }) = &store {
         secrets::register_url(e);
+        check_dynamodb_endpoint(e)?;
     }
     // Prefix: flag, else the single environment's prefix/table in the Relay file.
     let mut prefix = args.prefix.clone();
@@ -215,6 +216,25 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
     store.check_prefix(&store.effective_prefix(prefix.as_deref()))?;
     // The DynamoDB table may come from a single environment's tableName.
     Ok(StoreSelection { store, prefix, relay })
+}
+
+/// A DynamoDB endpoint (`--dynamodb-endpoint`, `DYNAMODB_URL`, Relay's `[DynamoDB] url`, a source's
+/// `endpoint=`) must be an `http://` or `https://` URL with a host: anything else is a usage error
+/// (exit 2), found before anything connects.
+pub fn check_dynamodb_endpoint(e: &str) -> Result<()> {
+    let bad = |why: String| -> anyhow::Error {
+        UsageError::new(format!("invalid DynamoDB endpoint \"{}\": {why}", secrets::redact_url(e)))
+            .hint("give a URL such as http://localhost:8000 (--dynamodb-endpoint or DYNAMODB_URL)")
+            .into()
+    };
+    let url = url::Url::parse(e).map_err(|err| bad(err.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!("the scheme must be http or https, not \"{}\"", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    Ok(())
 }
 
 fn redis_config(

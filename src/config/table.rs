@@ -13,10 +13,10 @@ pub fn table_config(t: &TableArgs, env: &dyn Env) -> Result<DynamoDbConfig> {
     if t.table.trim().is_empty() {
         return Err(UsageError::new("--table must not be empty").into());
     }
-    Ok(DynamoDbConfig {
-        table: t.table.clone(),
-        endpoint: t.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")),
-        region: t.region.clone(),
-        timeout: t.store_timeout,
-    })
+    let endpoint = t.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL"));
+    if let Some(e) = &endpoint {
+        crate::secrets::register_url(e);
+        super::store::check_dynamodb_endpoint(e)?;
+    }
+    Ok(DynamoDbConfig { table: t.table.clone(), endpoint, region: t.region.clone(), timeout: t.store_timeout })
 }

@@ -35,6 +35,14 @@ impl Source for FileSource {
             return Ok(Fetched::Data(self.fetch().await?));
         }
         let file = std::fs::File::open(&self.path).map_err(|e| cannot_read(&self.path, e))?;
+        let regular = file.metadata().map_err(|e| cannot_read(&self.path, e))?.is_file();
+        if !regular {
+            // A FIFO, a device, /dev/stdin: it can be read only once, so it is read whole now
+            // (the streamed path may have to fall back to reading it again).
+            let path = self.path.clone();
+            let data = tokio::task::spawn_blocking(move || read_from(&path, file)).await??;
+            return Ok(Fetched::Data(data));
+        }
         Ok(Fetched::File(JsonFile { path: self.path.clone(), file }))
     }
 }
@@ -52,9 +60,12 @@ impl JsonFile {
         Ok(feed(self.file.try_clone().map_err(|e| cannot_read(&self.path, e))?))
     }
 
-    /// Read and parse it whole.
+    /// Read and parse it whole, from the file already open (never opened a second time).
     pub fn load(&self) -> anyhow::Result<DataSet> {
-        load(&self.path)
+        use std::io::Seek;
+        let mut file = self.file.try_clone().map_err(|e| cannot_read(&self.path, e))?;
+        file.rewind().map_err(|e| cannot_read(&self.path, e))?;
+        read_from(&self.path, file)
     }
 }
 
@@ -68,7 +79,36 @@ fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
 
 /// Read and parse a flag file.
 pub fn load(path: &Path) -> anyhow::Result<DataSet> {
-    let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| cannot_read(path, e))?;
+    parse_file(path, decode(path, bytes)?)
+}
+
+/// A flag file's bytes as text: bytes that are not UTF-8 are bad data (exit 4, naming the offset);
+/// a UTF-8 byte order mark at the start is skipped, with a warning.
+fn decode(path: &Path, mut bytes: Vec<u8>) -> anyhow::Result<String> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        tracing::warn!("flag file {} starts with a UTF-8 byte order mark: skipped", path.display());
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        SourceError::Malformed {
+            source_name: path.display().to_string(),
+            reason: format!("not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        }
+        .into()
+    })
+}
+
+/// Read a flag file from a handle already open on it, and parse it.
+fn read_from(path: &Path, mut file: std::fs::File) -> anyhow::Result<DataSet> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| cannot_read(path, e))?;
+    parse_file(path, decode(path, bytes)?)
+}
+
+/// Parse a flag file's text (`path` names it and, by its extension, says JSON or YAML).
+fn parse_file(path: &Path, text: String) -> anyhow::Result<DataSet> {
     let name = path.display().to_string();
     // Nothing at all (a 0-byte file, /dev/null, a pipe from a command that printed nothing) is
     // an empty data set whatever the name, said out loud: the sync then refuses to let it
@@ -96,8 +136,42 @@ pub fn parse_yaml(text: &str) -> Result<DataSet, String> {
     if let Some(at) = non_finite(&doc, &mut Vec::new()) {
         return Err(format!("YAML that cannot be JSON: number out of range (.inf or .nan) at {at}"));
     }
+    // A tag of its own (`!weird 2`) means something to whoever wrote it that JSON cannot say;
+    // YAML's own tags (`!!str 12`) were applied by the parser already.
+    if let Some((tag, at)) = custom_tag(&doc, &mut Vec::new()) {
+        return Err(format!("YAML tag {tag} (at {at}) has no JSON meaning; remove it"));
+    }
     let json: serde_json::Value = serde_json::to_value(&doc).map_err(|e| format!("YAML that cannot be JSON: {e}"))?;
     parse_json(&json.to_string())
+}
+
+/// The first tag of the document's own (not YAML's `!!…`) and where it is.
+fn custom_tag(v: &serde_norway::Value, path: &mut Vec<String>) -> Option<(String, String)> {
+    use serde_norway::Value;
+    let within = |path: &mut Vec<String>, seg: String, v: &Value| {
+        path.push(seg);
+        let found = custom_tag(v, path);
+        path.pop();
+        found
+    };
+    match v {
+        Value::Tagged(t) => Some((t.tag.to_string(), path_text(path))),
+        Value::Sequence(items) => items.iter().enumerate().find_map(|(i, x)| within(path, format!("[{i}]"), x)),
+        Value::Mapping(m) => m.iter().find_map(|(k, x)| within(path, key_text(k), x)),
+        _ => None,
+    }
+}
+
+fn key_text(k: &serde_norway::Value) -> String {
+    match k {
+        serde_norway::Value::String(s) => s.clone(),
+        other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
+    }
+}
+
+/// `flags.a.variations[1]`
+fn path_text(path: &[String]) -> String {
+    path.iter().fold(String::new(), |p, s| if s.starts_with('[') || p.is_empty() { p + s } else { p + "." + s })
 }
 
 /// Where the first number that is not finite is in a YAML document (`flags.a.variations[1]`).
@@ -458,10 +532,14 @@ mod tests {
         );
         let e = yaml_flag("    w: *nowhere\n").unwrap_err();
         assert!(e.starts_with("invalid YAML: unknown anchor"), "{e}");
-        // Tags: core tags convert, a custom tag becomes a one-member object, !!binary stays text.
+        // Tags: core tags convert, !!binary stays text; a custom tag is refused naming where.
         assert_eq!(
-            yaml_flag("    t: [!!str 12, !!int '3', !custom v, !!binary aGVsbG8=]\n"),
-            Ok(r#"{"version":1,"key":"a","t":["12",3,{"!custom":"v"},"aGVsbG8="]}"#.into())
+            yaml_flag("    t: [!!str 12, !!int '3', !!binary aGVsbG8=]\n"),
+            Ok(r#"{"version":1,"key":"a","t":["12",3,"aGVsbG8="]}"#.into())
+        );
+        assert_eq!(
+            yaml_flag("    t: [1, {u: !custom v}]\n"),
+            Err("YAML tag !custom (at flags.a.t[1].u) has no JSON meaning; remove it".into())
         );
         // Keys: scalars become strings; a collection or null key cannot be JSON.
         assert_eq!(

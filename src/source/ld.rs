@@ -43,6 +43,43 @@ pub fn client() -> Result<reqwest::Client> {
     Ok(C.get_or_init(|| c).clone())
 }
 
+/// The most one payload may hold: a polling response body (after gzip is undone) or one stream
+/// event. Beyond it the payload is refused (exit 4) as soon as the bytes pass the limit, so memory
+/// stays bounded whatever the server sends.
+pub const MAX_PAYLOAD_BYTES: usize = 256 << 20;
+
+/// A byte limit in words (`256 MiB`).
+pub fn human_limit(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// A response body, read piece by piece (gzip undone) and refused once it passes
+/// [`MAX_PAYLOAD_BYTES`]; a body that is not UTF-8 is malformed.
+pub async fn read_body(resp: reqwest::Response, source_name: &str) -> std::result::Result<String, Failure> {
+    use futures::StreamExt;
+    let malformed =
+        |reason: String| Failure::Fatal(SourceError::Malformed { source_name: source_name.to_string(), reason }.into());
+    let mut body = Vec::new();
+    let mut pieces = resp.bytes_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| network_failure(&e))?;
+        if body.len() + piece.len() > MAX_PAYLOAD_BYTES {
+            return Err(malformed(format!(
+                "a payload larger than {} (the limit for one payload, after gzip is undone)",
+                human_limit(MAX_PAYLOAD_BYTES)
+            )));
+        }
+        body.extend_from_slice(&piece);
+        // A body that keeps arriving must not keep the caller's timeout from firing.
+        tokio::task::consume_budget().await;
+    }
+    String::from_utf8(body).map_err(|e| malformed(format!("the payload is not UTF-8: {e}")))
+}
+
 /// A request with the headers every LaunchDarkly request carries.
 pub fn request(cfg: &LdConfig, url: url::Url) -> Result<reqwest::RequestBuilder> {
     Ok(client()?

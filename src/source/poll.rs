@@ -67,7 +67,7 @@ impl PollSource {
                 }
                 let new_etag =
                     resp.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(String::from);
-                let body = resp.text().await.map_err(|e| ld::network_failure(&e))?;
+                let body = ld::read_body(resp, &name).await?;
                 let data = file::parse_payload_owned(body).map_err(|reason| {
                     Failure::Fatal(SourceError::Malformed { source_name: name.clone(), reason }.into())
                 })?;

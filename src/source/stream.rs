@@ -26,14 +26,24 @@ pub struct SseEvent {
 }
 
 /// Incremental SSE parser: feed it bytes as they arrive, get complete events back. Comment lines
-/// (`:` heartbeats) are ignored.
-#[derive(Debug, Default)]
+/// (`:` heartbeats) are ignored. Each byte is looked at once (a long line arriving in many pieces
+/// is not scanned again with each piece), and one event (its unfinished line included) may hold
+/// at most [`ld::MAX_PAYLOAD_BYTES`].
+#[derive(Debug)]
 pub struct SseParser {
+    /// The unfinished line (no newline in it).
     buf: Vec<u8>,
     event: String,
     data: String,
     has_data: bool,
     id: Option<String>,
+    limit: usize,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser::with_limit(ld::MAX_PAYLOAD_BYTES)
+    }
 }
 
 impl SseParser {
@@ -41,25 +51,38 @@ impl SseParser {
         SseParser::default()
     }
 
-    /// Feed a chunk; returns the events it completed.
-    pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
-        self.buf.extend_from_slice(chunk);
+    /// A parser whose events may hold at most `limit` bytes.
+    pub fn with_limit(limit: usize) -> SseParser {
+        SseParser { buf: Vec::new(), event: String::new(), data: String::new(), has_data: false, id: None, limit }
+    }
+
+    /// Feed a chunk; returns the events it completed, or why the stream cannot go on (an event
+    /// larger than the limit).
+    pub fn push(&mut self, chunk: &[u8]) -> std::result::Result<Vec<SseEvent>, String> {
         let mut out = Vec::new();
-        let mut start = 0;
-        while let Some(pos) = self.buf[start..].iter().position(|&b| b == b'\n') {
-            let end = start + pos;
-            let mut line = &self.buf[start..end];
+        let mut rest = chunk;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            self.buf.extend_from_slice(&rest[..pos]);
+            rest = &rest[pos + 1..];
+            let mut line = std::mem::take(&mut self.buf);
             if line.last() == Some(&b'\r') {
-                line = &line[..line.len() - 1];
+                line.pop();
             }
-            let line = String::from_utf8_lossy(line).into_owned();
-            start = end + 1;
-            if let Some(ev) = self.line(&line) {
+            self.check_size(0)?;
+            if let Some(ev) = self.line(&String::from_utf8_lossy(&line)) {
                 out.push(ev);
             }
         }
-        self.buf.drain(..start);
-        out
+        self.check_size(rest.len())?;
+        self.buf.extend_from_slice(rest);
+        Ok(out)
+    }
+
+    fn check_size(&self, more: usize) -> std::result::Result<(), String> {
+        if self.buf.len() + more + self.data.len() > self.limit {
+            return Err(format!("an event larger than {} (the limit for one event)", ld::human_limit(self.limit)));
+        }
+        Ok(())
     }
 
     fn line(&mut self, line: &str) -> Option<SseEvent> {
@@ -226,7 +249,11 @@ impl EventReader {
                 None => self.body.next().await,
             };
             match chunk {
-                Some(Ok(chunk)) => self.pending.extend(self.parser.push(&chunk)),
+                Some(Ok(chunk)) => {
+                    self.pending.extend(self.parser.push(&chunk).map_err(StreamEnd::Malformed)?);
+                    // Data that keeps arriving must not keep a caller's timeout from firing.
+                    tokio::task::consume_budget().await;
+                }
                 Some(Err(e)) => {
                     let Failure::Retry(why) = ld::network_failure(&e) else { unreachable!() };
                     return Err(StreamEnd::Broken(why));
@@ -307,11 +334,12 @@ mod tests {
     #[test]
     fn parses_events_across_chunks_and_ignores_heartbeats() {
         let mut p = SseParser::new();
-        let mut evs = p.push(b":heartbeat\n\nevent: put\ndata: {\"path\":\"/\",");
+        let mut evs = p.push(b":heartbeat\n\nevent: put\ndata: {\"path\":\"/\",").unwrap();
         assert!(evs.is_empty());
-        evs.extend(p.push(b"\"data\":{\"flags\":{}}}\r\n\r\n: hb\n\nevent:patch\ndata:{\"path\":\"/flags/a\",\"data\":{\"key\":\"a\",\"version\":2, \"x\" : 1}}\n\n"));
+        evs.extend(p.push(b"\"data\":{\"flags\":{}}}\r\n\r\n: hb\n\nevent:patch\ndata:{\"path\":\"/flags/a\",\"data\":{\"key\":\"a\",\"version\":2, \"x\" : 1}}\n\n").unwrap());
         evs.extend(
-            p.push(b"event: delete\ndata: {\"path\":\"/segments/s\",\"version\":7}\n\nevent: weird\ndata: 1\n\n"),
+            p.push(b"event: delete\ndata: {\"path\":\"/segments/s\",\"version\":7}\n\nevent: weird\ndata: 1\n\n")
+                .unwrap(),
         );
         let typed: Vec<LdEvent> = evs.iter().map(|e| parse_event(e).unwrap()).collect();
         assert_eq!(typed.len(), 4);
@@ -325,6 +353,28 @@ mod tests {
         }
         assert_eq!(typed[2], LdEvent::Delete { kind: Kind::Segments, key: "s".into(), version: 7 });
         assert!(matches!(typed[3], LdEvent::Unknown { .. }));
+    }
+
+    #[test]
+    fn events_are_bounded_in_size_across_lines_and_pieces() {
+        let mut p = SseParser::with_limit(16);
+        assert_eq!(p.push(b"data: 0123456789\n\n").unwrap().len(), 1, "an event within the limit");
+        // One line in many pieces, never finished.
+        let mut p = SseParser::with_limit(16);
+        assert!(p.push(b"data: 0123").is_ok());
+        let e = p.push(b"4567890123456789").unwrap_err();
+        assert_eq!(e, "an event larger than 16 bytes (the limit for one event)");
+        // Many lines of one event.
+        let mut p = SseParser::with_limit(16);
+        assert!(p.push(b"data: 01234567\n").is_ok());
+        assert!(p.push(b"data: 01234567\n").is_err());
+        // Split at every byte: the same events.
+        let text = b"event: put\r\ndata: {\"a\":1}\r\n\r\n:hb\n\nevent: x\ndata: 2\ndata: 3\n\n";
+        let mut p = SseParser::new();
+        let evs: Vec<SseEvent> = text.iter().flat_map(|b| p.push(&[*b]).unwrap()).collect();
+        assert_eq!(evs, SseParser::new().push(text).unwrap());
+        assert_eq!(evs.len(), 2);
+        assert_eq!(evs[1].data, "2\n3");
     }
 
     #[test]

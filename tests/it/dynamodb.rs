@@ -320,6 +320,9 @@ fn an_item_over_400kb_is_skipped_and_named_with_exit_5() {
         err.contains("The item \"huge-flag\" in \"p:features\" was too large to store in DynamoDB and was dropped"),
         "{err}"
     );
+    // The summary counts what was written, not what the source held.
+    assert!(err.contains("synced 2 of 3 flags and 1 segments ("), "{err}");
+    assert!(err.contains("; 1 item skipped (named above)"), "{err}");
     let rows = scan(&t);
     assert_eq!(rows_in(&rows, "p:features").keys().collect::<Vec<_>>(), ["small-1", "small-2"]);
     assert_eq!(rows_in(&rows, "p:segments").len(), 1);

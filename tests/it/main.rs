@@ -9,6 +9,7 @@ mod big_segments;
 mod cli;
 mod conformance;
 mod consul;
+mod defects;
 mod diff_validate;
 mod docs;
 mod dynamodb;

@@ -138,8 +138,9 @@ fn a_file_that_goes_wrong_at_the_end_leaves_the_store_unchanged() {
     let f = dir.path().join("latin1.json");
     std::fs::write(&f, bytes).unwrap();
     let o = sync_logged(&f, &p);
-    assert_code(&o, 2);
-    assert!(stderr(&o).contains("valid UTF-8"), "{}", stderr(&o));
+    // Bad data like any other bad content (issue #21): exit 4, naming the offset.
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("not UTF-8 (invalid byte at offset"), "{}", stderr(&o));
     assert_eq!(contents(&p), before);
 }
 

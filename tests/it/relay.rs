@@ -1044,3 +1044,30 @@ fn json_log_format_makes_every_line_json_including_the_final_error() {
     assert_eq!(line["msg"], "no SDK key given for LaunchDarkly", "{line}");
     assert!(line["hint"].as_str().unwrap().contains("LD_SDK_KEY"), "{line}");
 }
+
+/// Decided (issue #21): a relay stopped while the store never got the newest data (the store is
+/// down) says so and exits 3, rather than 0 as if everything had been written.
+#[test]
+fn stopping_with_data_the_store_never_got_exits_3() {
+    // Nothing listens there: the store is down from the start.
+    let addr = format!("127.0.0.1:{}", free_port());
+    let server = server(&[("a", 1)]);
+    let mport = free_port();
+    let mut relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &addr, "--store-timeout", "1s", "--listen", &mport.to_string()],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put in memory, the store down", || {
+        if std::net::TcpStream::connect(("127.0.0.1", mport)).is_err() {
+            return false;
+        }
+        let s = status(mport);
+        s["environments"]["default"]["flags"] == 1
+            && s["environments"]["default"]["dataStoreStatus"]["state"] == "INTERRUPTED"
+    });
+    relay.signal("-TERM");
+    let st = relay.wait_exit(20);
+    assert_eq!(st.code(), Some(3), "{}", relay.log());
+    let log = relay.log();
+    assert!(log.contains("stopped before the store got the newest data of environment \"default\""), "{log}");
+}

@@ -113,12 +113,30 @@ pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<ExitCode> {
     if drained.is_err() {
         tracing::warn!("some store writes did not finish in time (the store is down?)");
     }
+    // Environments whose store never got the newest data (the store was down when the relay
+    // stopped, or its writes did not finish): not a clean stop.
+    let behind: Vec<String> = envs
+        .iter()
+        .filter(|e| e.has_data() && (drained.is_err() || e.st().store_state == state::StoreState::Interrupted))
+        .map(|e| match &e.st().store_error {
+            Some(err) => format!("\"{}\" ({})", e.name, err.message),
+            None => format!("\"{}\"", e.name),
+        })
+        .collect();
     // Then the HTTP server: no new connection; the requests already taken are answered.
     let _ = http_stop.send(true);
     if let Some(server) = server {
         let _ = server.await;
     }
-    outcome.map(|()| ExitCode::Success)
+    outcome?;
+    if !behind.is_empty() {
+        return Err(crate::store::StoreError::Other(format!(
+            "stopped before the store got the newest data of environment {}: it holds older data than LaunchDarkly sent; run ldstore sync (or relay) once the store is back",
+            behind.join(", ")
+        ))
+        .into());
+    }
+    Ok(ExitCode::Success)
 }
 
 pub(super) async fn stopped(rx: &mut watch::Receiver<bool>) {

@@ -125,7 +125,13 @@ fn describe_location(cfg: &DynamoDbConfig, region: &str) -> String {
 /// endpoint) us-east-1; endpoint from the config; credentials from the AWS chain.
 pub async fn client(cfg: &DynamoDbConfig) -> Result<(Client, String), StoreError> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
-        TimeoutConfig::builder().connect_timeout(cfg.timeout).operation_attempt_timeout(cfg.timeout).build(),
+        // The whole operation, the SDK's retries included, within --store-timeout (not each of
+        // its three attempts: a silent endpoint would otherwise take three times as long).
+        TimeoutConfig::builder()
+            .connect_timeout(cfg.timeout)
+            .operation_attempt_timeout(cfg.timeout)
+            .operation_timeout(cfg.timeout)
+            .build(),
     );
     if let Some(r) = &cfg.region {
         loader = loader.region(Region::new(r.clone()));

@@ -99,6 +99,14 @@ impl RedisStore {
         classify(e, &self.display, during, self.timeout)
     }
 
+    /// The error for a data key that is not a hash (another tool wrote it): names the key and its
+    /// type, as `TYPE` gives it.
+    async fn wrong_type(&self, key: &str) -> StoreError {
+        let mut c = self.conn.clone();
+        let ty: String = redis::cmd("TYPE").arg(key).query_async(&mut c).await.unwrap_or_else(|_| "other type".into());
+        StoreError::Other(format!("Redis key \"{}\" is a {ty}, not a hash", secrets::mask(key)))
+    }
+
     fn hash_key(prefix: &str, kind: Kind) -> String {
         format!("{prefix}:{}", kind.namespace())
     }
@@ -171,7 +179,10 @@ impl RedisStore {
         let report = commands.report;
         abandon_on_signal()?;
         progress.message("committing");
-        let result: Value = redis::cmd("EXEC").query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
+        let result: Value = redis::cmd("EXEC")
+            .query_async(conn)
+            .await
+            .map_err(|e| if connection_lost(&e) { outcome_unknown(prefix, &e) } else { self.err(e, "EXEC") })?;
         check_exec(result)?;
         Ok(report)
     }
@@ -240,6 +251,20 @@ fn discarded(sig: Signal, prefix: &str) -> StoreError {
     StoreError::Interrupted(crate::exit::Interrupted::new(
         sig,
         Some(format!("nothing was written (the transaction was discarded); Redis prefix \"{prefix}\" is unchanged")),
+    ))
+}
+
+/// Whether an error means the connection went away (the answer will never come).
+fn connection_lost(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
+
+/// The error for an init whose `EXEC` was sent but whose answer never came: Redis may or may not
+/// have applied the transaction, and says so, with how to find out.
+fn outcome_unknown(prefix: &str, e: &RedisError) -> StoreError {
+    StoreError::Other(format!(
+        "the connection to Redis was lost after EXEC was sent, before its answer ({}): the outcome is unknown. A transaction is applied whole or not at all, so prefix \"{prefix}\" holds either all of the new data or what it held before; check with ldstore diff (the source against the store) or ldstore inspect --prefix {prefix}, or run the sync again",
+        secrets::mask(&e.to_string())
     ))
 }
 
@@ -328,7 +353,11 @@ impl Store for RedisStore {
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
         let key = Self::hash_key(prefix, kind);
         let mut c = self.conn.clone();
-        let len: usize = redis::cmd("HLEN").arg(&key).query_async(&mut c).await.map_err(|e| self.err(e, "HLEN"))?;
+        let len: usize = match redis::cmd("HLEN").arg(&key).query_async(&mut c).await {
+            Ok(n) => n,
+            Err(e) if e.code() == Some("WRONGTYPE") => return Err(self.wrong_type(&key).await.into()),
+            Err(e) => return Err(self.err(e, "HLEN").into()),
+        };
         if len == 0 {
             return Ok(());
         }

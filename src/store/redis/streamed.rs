@@ -67,7 +67,11 @@ pub(super) fn init(
         tracing::debug!("all {} items of prefix \"{prefix}\" read; committing", init.report.items_written);
         let (report, queued) = init.finish(&RedisStore::inited_key(prefix));
         let mut conn = sender.join().expect("sending thread").map_err(|e| classify(e, "queueing HSET"))?;
-        read_answers(&mut conn, queued, classify)?;
+        read_answers(&mut conn, queued, classify).map_err(|lost| match lost {
+            // Everything, EXEC included, was sent: its outcome is unknown.
+            Answers::Lost(e) => super::outcome_unknown(prefix, &e),
+            Answers::Failed(e) => e,
+        })?;
         tracing::debug!("EXEC of prefix \"{prefix}\" done");
         Ok(Some((report, counts)))
     })
@@ -89,18 +93,29 @@ fn send_all(
 
 /// Read `MULTI`'s OK, the answer to each of the `queued` commands, then `EXEC`'s: the first error
 /// fails the init (an error while queueing makes Redis abort the whole transaction).
-fn read_answers(conn: &mut redis::Connection, queued: usize, classify: Classify) -> Result<(), StoreError> {
+fn read_answers(conn: &mut redis::Connection, queued: usize, classify: Classify) -> Result<(), Answers> {
+    let lost_or = |e: RedisError, during: &str| {
+        if super::connection_lost(&e) { Answers::Lost(e) } else { Answers::Failed(classify(e, during)) }
+    };
     let mut first_error = None;
     for _ in 0..=queued {
-        if let Value::ServerError(e) = conn.recv_response().map_err(|e| classify(e, "queueing HSET"))? {
+        if let Value::ServerError(e) = conn.recv_response().map_err(|e| lost_or(e, "queueing HSET"))? {
             first_error.get_or_insert(format!("{e:?}"));
         }
     }
     let result = conn.recv_response();
     if let Some(e) = first_error {
-        return Err(super::exec_failed(e));
+        return Err(Answers::Failed(super::exec_failed(e)));
     }
-    super::check_exec(result.map_err(|e| classify(e, "EXEC"))?)
+    super::check_exec(result.map_err(|e| lost_or(e, "EXEC"))?).map_err(Answers::Failed)
+}
+
+/// Why the answers of a sent transaction could not all be read.
+enum Answers {
+    /// The connection went away (the transaction was sent whole, EXEC included).
+    Lost(RedisError),
+    /// Redis answered with an error.
+    Failed(StoreError),
 }
 
 /// The encoding side of a streamed init: the feed's sink.

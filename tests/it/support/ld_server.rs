@@ -36,6 +36,11 @@ pub enum Fault {
     Truncate,
     /// A 200 with a body that is not JSON.
     Malformed,
+    /// A 200 event stream whose first event never ends: after `event: put` and the start of its
+    /// data line, `chunk` bytes of JSON whitespace every `every`, for up to 60 s.
+    Endless { chunk: usize, every: Duration },
+    /// A 200 with these bytes as a gzip-encoded body (`Content-Encoding: gzip`).
+    Gzip(Vec<u8>),
 }
 
 #[derive(Default)]
@@ -195,6 +200,23 @@ async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
                 body.abort();
             });
             return resp.header("Content-Type", "application/json").header("Content-Length", "1000");
+        }
+        Some(Fault::Endless { chunk, every }) => {
+            let (resp, out) = Response::stream(200);
+            tokio::spawn(async move {
+                out.send("event: put\ndata: {\"path\":\"/\",\"data\":");
+                let spaces = bytes::Bytes::from(vec![b' '; chunk]);
+                let until = tokio::time::Instant::now() + Duration::from_secs(60);
+                while tokio::time::Instant::now() < until && out.send(spaces.clone()) {
+                    tokio::time::sleep(every).await;
+                }
+            });
+            return resp.header("Content-Type", "text/event-stream");
+        }
+        Some(Fault::Gzip(bytes)) => {
+            return Response::new(200, bytes)
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip");
         }
         None => {}
     }
