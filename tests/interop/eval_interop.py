@@ -9,8 +9,7 @@ import json
 import logging
 import sys
 
-import ldclient
-from ldclient import Context
+from eval_common import evaluate_and_print
 from ldclient.config import Config
 from ldclient.integrations import Files
 
@@ -29,20 +28,7 @@ def main():
         send_events=False,
         diagnostic_opt_out=True,
     )
-    client = ldclient.LDClient(config=config, start_wait=5)
-    if not client.is_initialized():
-        sys.exit("the Python SDK did not initialize from " + flag_file)
-    out = []
-    for raw in contexts:
-        ctx = Context.from_dict(raw)
-        if not ctx.valid:
-            sys.exit("invalid context: %s" % ctx.error)
-        for key in flag_keys:
-            d = client.variation_detail(key, ctx, None)
-            out.append({"context": raw, "flag": key, "value": d.value,
-                        "variationIndex": d.variation_index, "reason": d.reason})
-    client.close()
-    json.dump(out, sys.stdout, indent=1, sort_keys=True)
+    evaluate_and_print(config, contexts, flag_keys, flag_file)
 
 
 if __name__ == "__main__":
