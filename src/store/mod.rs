@@ -625,6 +625,16 @@ pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Admin>, StoreError> {
     }
 }
 
+/// What a listed prefix's form tells a user: `{ld}.<p>` is what LaunchDarkly's Go store on go-redis
+/// writes by itself for prefix `<p>` when it is given several Redis addresses (cluster or Sentinel).
+pub fn prefix_form_note(prefix: &str) -> Option<String> {
+    let base = prefix.strip_prefix("{ld}.")?;
+    Some(format!(
+        "the form LaunchDarkly's Go SDK store on go-redis writes for prefix \"{base}\" on a Redis Cluster or \
+         Sentinel (its automatic \"{{ld}}.\" hash tag); read it with --prefix \"{prefix}\""
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,7 +148,13 @@ fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> Sto
 
 impl RedisStore {
     pub async fn connect(cfg: &RedisConfig) -> Result<RedisStore, StoreError> {
-        let display = cfg.url.clone();
+        let display = match &cfg.topology {
+            RedisTopology::Single => cfg.url.clone(),
+            RedisTopology::Cluster => format!("{} (cluster, {} seed(s))", cfg.url, cfg.nodes.len()),
+            RedisTopology::Sentinel { master, .. } => {
+                format!("master \"{master}\" via sentinel {} ({} sentinel(s))", cfg.url, cfg.nodes.len())
+            }
+        };
         let bad_config = |e: RedisError| StoreError::Other(format!("invalid Redis address {display}: {e}"));
         let ca = match &cfg.ca_file {
             Some(path) => Some(

@@ -1,0 +1,293 @@
+//! Redis Cluster and Redis Sentinel (the real cluster and Sentinel set-up scripts/test starts):
+//! the forms that select them, the write order on a cluster, `inspect` on every master (and the
+//! Go go-redis store's `{ld}.` prefix), and dump / diff / validate / eval through both.
+//! The store-contract scenarios on both are in conformance.rs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn cluster_url() -> String {
+    format!("redis+cluster://{}", redis_cluster_nodes())
+}
+
+fn on_cluster(args: &[&str]) -> Command {
+    let mut c = ldstore();
+    c.args(args).args(["--redis", &cluster_url()]);
+    c
+}
+
+fn on_sentinel(args: &[&str]) -> Command {
+    let s = redis_sentinel();
+    let mut c = ldstore();
+    c.env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password).args(args).args(["--redis", &s.url()]);
+    c
+}
+
+fn examples() -> String {
+    repo_path("examples/flags.json").to_str().unwrap().to_string()
+}
+
+#[test]
+fn malformed_cluster_and_sentinel_forms_are_usage_errors() {
+    let cases: Vec<(Command, &str)> = vec![
+        (
+            {
+                let mut c = ldstore();
+                c.args(["inspect", "--redis", "h1:1,h2:2"]);
+                c
+            },
+            "2 addresses but neither Redis Cluster nor Sentinel",
+        ),
+        (
+            {
+                let mut c = ldstore();
+                c.args(["inspect", "--redis", "redis+sentinel://:pa55word-x@h:1"]);
+                c
+            },
+            "no master name",
+        ),
+        (
+            {
+                let mut c = ldstore();
+                c.args(["inspect", "--redis", "redis+cluster://h:1/3"]);
+                c
+            },
+            "Redis Cluster has only database 0",
+        ),
+        (
+            {
+                let mut c = ldstore();
+                c.args(["inspect", "--redis", "h:1", "--redis-cluster", "--redis-sentinel-master", "m"]);
+                c
+            },
+            "--redis-sentinel-master",
+        ),
+        (
+            {
+                let mut c = ldstore();
+                c.args(["inspect"]).env("USE_REDIS", "1").env("REDIS_URL", "h:1").env("REDIS_CLUSTER", "maybe");
+                c
+            },
+            "REDIS_CLUSTER=maybe",
+        ),
+        (
+            {
+                let mut c = ldstore();
+                c.args(["diff", "redis+cluster://h1:1,,h2:2?prefix=p", "x.json"]);
+                c
+            },
+            "an empty host in the address list",
+        ),
+    ];
+    for (mut c, why) in cases {
+        let o = run(&mut c);
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains(why), "{why}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("pa55word"), "{}", stderr(&o));
+    }
+    let (_d, conf) = temp_file("relay.conf", "[Redis]\nurl = redis://h:1\ncluster = perhaps\n");
+    let o = run(ldstore().args(["inspect", "--config"]).arg(&conf));
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("perhaps"), "{}", stderr(&o));
+}
+
+/// Flags, Relay-style variables, a Relay configuration file and source URLs all reach the cluster
+/// (a list of seeds or one node as the configuration endpoint) and the Sentinel master (with the
+/// data nodes' and the sentinels' passwords kept apart).
+#[test]
+fn every_form_reaches_the_cluster_and_the_sentinel_master() {
+    let nodes = redis_cluster_nodes();
+    let first = nodes.split(',').next().unwrap().to_string();
+    let p = unique_prefix("forms");
+    let o =
+        run(ldstore().args(["sync", "--from-file", &examples(), "--prefix", &p, "--redis", &nodes, "--redis-cluster"]));
+    assert_code(&o, 0);
+    let dumped = stdout(&run(&mut on_cluster(&["dump", "--prefix", &p])));
+    assert!(dumped.contains("\"age-gate\""), "{dumped}");
+    // Relay-style environment variables.
+    let o = run(ldstore()
+        .args(["dump", "--prefix", &p])
+        .env("USE_REDIS", "1")
+        .env("REDIS_URL", &nodes)
+        .env("REDIS_CLUSTER", "true"));
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), dumped);
+    // A [Redis] section naming one node (a configuration endpoint).
+    let (_d, conf) = temp_file("relay.conf", &format!("[Redis]\nurl = redis://{first}\ncluster = true\n"));
+    let o = run(ldstore().args(["dump", "--prefix", &p, "--config"]).arg(&conf));
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), dumped);
+    // A source URL.
+    let o = run(ldstore().args(["diff", &format!("{}?prefix={p}", cluster_url()), &examples()]));
+    assert_code(&o, 0);
+
+    let s = redis_sentinel();
+    let q = unique_prefix("forms");
+    let o = run(ldstore()
+        .args(["sync", "--from-file", &examples(), "--prefix", &q, "--redis", &s.sentinels])
+        .args(["--redis-sentinel-master", &s.master])
+        .env("REDIS_PASSWORD", &s.data_password)
+        .env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password));
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains(&s.data_password) && !stderr(&o).contains(&s.sentinel_password));
+    assert!(s.master_cli(&["HGET", &format!("{q}:features"), "age-gate"]).contains("\"key\":\"age-gate\""));
+    let dumped = stdout(&run(&mut on_sentinel(&["dump", "--prefix", &q])));
+    let o = run(ldstore()
+        .args(["dump", "--prefix", &q])
+        .env("USE_REDIS", "1")
+        .env("REDIS_URL", &s.sentinels)
+        .env("REDIS_SENTINEL_MASTER", &s.master)
+        .env("REDIS_PASSWORD", &s.data_password)
+        .env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password));
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), dumped);
+    let sentinel1 = s.sentinels.split(',').next().unwrap();
+    let (_d, conf) = temp_file(
+        "relay.conf",
+        &format!(
+            "[Redis]\nurl = redis://{}\nsentinelMaster = {}\nsentinelPassword = {}\npassword = {}\n",
+            s.sentinels, s.master, s.sentinel_password, s.data_password
+        ),
+    );
+    let o = run(ldstore().args(["dump", "--prefix", &q, "--config"]).arg(&conf));
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), dumped);
+    let o = run(ldstore()
+        .args(["diff", &format!("redis+sentinel://:{}@{sentinel1}/{}?prefix={q}", s.data_password, s.master)])
+        .arg(examples())
+        .env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password));
+    assert_code(&o, 0);
+    // The sentinels' password is not the data nodes': a wrong one is refused (exit 3), unprinted.
+    let o = run(ldstore()
+        .args(["dump", "--prefix", &q, "--redis", &s.url()])
+        .env("REDIS_SENTINEL_PASSWORD", "wr0ng-sentinel-pw"));
+    assert_code(&o, 3);
+    assert!(!stderr(&o).contains("wr0ng-sentinel-pw") && !stderr(&o).contains(&s.data_password), "{}", stderr(&o));
+}
+
+/// A MONITOR of each cluster master while `f` runs: every command line seen, with its time.
+fn monitor_masters(f: impl FnOnce()) -> Vec<(f64, String)> {
+    let mut monitors = Vec::new();
+    for m in redis_cluster_masters() {
+        let (host, port) = m.rsplit_once(':').unwrap();
+        let mut child = Command::new("redis-cli")
+            .args(["-h", host, "-p", port, "MONITOR"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("redis-cli");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut ok = String::new();
+        out.read_line(&mut ok).unwrap();
+        assert_eq!(ok.trim(), "OK", "MONITOR on {m}");
+        monitors.push((child, out));
+    }
+    f();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut lines = Vec::new();
+    for (mut child, out) in monitors {
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for l in out.lines().map_while(Result::ok) {
+            if let Some((t, rest)) = l.split_once(' ') {
+                lines.push((t.parse::<f64>().unwrap_or(0.0), rest.to_string()));
+            }
+        }
+    }
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    lines
+}
+
+/// A plain prefix on a cluster: each hash replaced by a transaction of its own, segments before
+/// flags, the marker last, and one note recommending a hash-tagged prefix. A hash-tagged prefix:
+/// one transaction, no note.
+#[test]
+fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_last() {
+    let p = unique_prefix("order");
+    let mut out = None;
+    let lines =
+        monitor_masters(|| out = Some(run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &p]))));
+    let o = out.unwrap();
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert_eq!(err.matches("has no hash tag").count(), 1, "{err}");
+    assert!(err.contains(&format!("\"{{{p}}}\"")), "recommends a hash-tagged prefix: {err}");
+    let times = |key: &str| -> Vec<f64> {
+        let quoted = format!("\"{key}\"");
+        lines.iter().filter(|(_, l)| l.contains(&quoted)).map(|(t, _)| *t).collect()
+    };
+    let (seg, feat, marker) =
+        (times(&format!("{p}:segments")), times(&format!("{p}:features")), times(&format!("{p}:$inited")));
+    assert!(!seg.is_empty() && !feat.is_empty() && marker.len() == 1, "{lines:?}");
+    let last = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
+    let first = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(last(&seg) < first(&feat), "segments before flags: {lines:?}");
+    assert!(last(&feat) < marker[0], "the marker last: {lines:?}");
+    // Each hash in a MULTI/EXEC of its own.
+    let multis = lines.iter().filter(|(_, l)| l.ends_with("\"MULTI\"")).count();
+    assert!(multis >= 3, "{lines:?}");
+
+    let tagged = format!("{{{}}}", unique_prefix("order"));
+    let o = run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &tagged]));
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains("hash tag"), "{}", stderr(&o));
+    assert_eq!(
+        redis_cluster_cli(&["CLUSTER", "KEYSLOT", &format!("{tagged}:features")]),
+        redis_cluster_cli(&["CLUSTER", "KEYSLOT", &format!("{tagged}:$inited")])
+    );
+}
+
+/// `inspect` lists prefixes whose keys live on different masters, and names the `{ld}.` form
+/// LaunchDarkly's Go go-redis store writes; `dump` reads that form.
+#[test]
+fn inspect_scans_every_master_and_names_the_go_redis_prefix() {
+    let p = unique_prefix("scan");
+    assert_code(&run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &p])), 0);
+    // The keys of a plain prefix are spread over masters.
+    let homes: std::collections::BTreeSet<String> = ["features", "segments", "$inited"]
+        .iter()
+        .map(|k| redis_cluster_cli(&["CLUSTER", "KEYSLOT", &format!("{p}:{k}")]))
+        .collect();
+    assert!(homes.len() > 1, "keys in different slots");
+    // Written the go-redis way: "{ld}." before the prefix, a plain pipeline.
+    let base = unique_prefix("goredis");
+    let go = format!("{{ld}}.{base}");
+    redis_cluster_cli(&["HSET", &format!("{go}:features"), "f", r#"{"key":"f","version":3}"#]);
+    redis_cluster_cli(&["HSET", &format!("{go}:segments"), "s", r#"{"key":"s","version":1}"#]);
+    redis_cluster_cli(&["SET", &format!("{go}:$inited"), ""]);
+
+    let o = run(&mut on_cluster(&["inspect", "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let listed: Vec<&str> = v["prefixes"].as_array().unwrap().iter().filter_map(|r| r["prefix"].as_str()).collect();
+    assert!(listed.contains(&p.as_str()) && listed.contains(&go.as_str()), "{listed:?}");
+    assert!(v["prefix_notes"][&go].as_str().unwrap_or("").contains("go-redis"), "{v}");
+    let o = run(&mut on_cluster(&["inspect"]));
+    assert_code(&o, 0);
+    assert!(
+        stdout(&o).contains(&format!("prefix \"{go}\": the form LaunchDarkly's Go SDK store on go-redis")),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&mut on_cluster(&["dump", "--prefix", &go]));
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains(r#""version":3"#), "{}", stdout(&o));
+}
+
+/// validate and eval read through the cluster and the Sentinel master.
+#[test]
+fn validate_and_eval_on_cluster_and_sentinel() {
+    for on in [on_cluster as fn(&[&str]) -> Command, on_sentinel] {
+        let p = unique_prefix("eval");
+        assert_code(&run(&mut on(&["sync", "--from-file", &examples(), "--prefix", &p])), 0);
+        let o = run(&mut on(&["validate", "--prefix", &p]));
+        assert_code(&o, 0);
+        let o =
+            run(&mut on(&["eval", "--prefix", &p, "--flag", "age-gate", "--context", r#"{"kind":"user","key":"u1"}"#]));
+        assert_code(&o, 0);
+        assert!(stdout(&o).contains("age-gate"), "{}", stdout(&o));
+    }
+}
