@@ -175,8 +175,8 @@ pub struct SyncArgs {
     pub from_file: Option<PathBuf>,
 
     /// Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or
-    /// file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P,
-    /// consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name>
+    /// file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, redis+cluster://h:p,h:p?prefix=P,
+    /// redis+sentinel://h:p,h:p/MASTER?prefix=P, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name>
     /// variables), every configured environment is synced into its own prefix.
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
@@ -369,7 +369,8 @@ pub struct CheckTableArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The first ("from") side: a file path or file:PATH, ld, or a store URL
-    /// (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
+    /// (redis://host:port?prefix=P, rediss://…, redis+cluster://h:p,h:p?prefix=P,
+    /// redis+sentinel://h:p,h:p/MASTER?prefix=P, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
     #[arg(value_name = "A")]
     pub a: String,
 

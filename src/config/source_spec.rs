@@ -129,7 +129,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
         }
         other => {
             return Err(UsageError::new(format!("unknown source scheme \"{other}://\""))
-                .hint("use a file path, file:PATH, ld, redis://, rediss://, dynamodb:// or consul://")
+                .hint("use a file path, file:PATH, ld, redis://, rediss://, redis+cluster://, redis+sentinel://, dynamodb:// or consul://")
                 .into());
         }
     };
