@@ -93,9 +93,16 @@ enum RedisShape {
     Sentinel,
 }
 
-struct RedisHarness(RedisShape);
+/// The shape, and (cluster, Sentinel) shared use of the set-up for as long as the test runs.
+struct RedisHarness(RedisShape, #[allow(dead_code)] Option<std::sync::RwLockReadGuard<'static, ()>>);
 
 impl RedisHarness {
+    fn new(shape: RedisShape) -> RedisHarness {
+        // Failover tests change masters: they wait for this test, and it for them.
+        let guard = (!matches!(shape, RedisShape::Single)).then(redis_topology_shared);
+        RedisHarness(shape, guard)
+    }
+
     fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
         let mut c = ldstore();
         c.args(args);
@@ -243,22 +250,22 @@ impl Harness for RedisHarness {
 
 mod redis {
     use super::*;
-    ldstore::store_conformance!(RedisHarness(RedisShape::Single));
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Single));
 }
 
 mod redis_cluster_tagged {
     use super::*;
-    ldstore::store_conformance!(RedisHarness(RedisShape::Cluster { tagged: true }));
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Cluster { tagged: true }));
 }
 
 mod redis_cluster_plain {
     use super::*;
-    ldstore::store_conformance!(RedisHarness(RedisShape::Cluster { tagged: false }));
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Cluster { tagged: false }));
 }
 
 mod redis_sentinel {
     use super::*;
-    ldstore::store_conformance!(RedisHarness(RedisShape::Sentinel));
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Sentinel));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ fn malformed_cluster_and_sentinel_forms_are_usage_errors() {
 /// data nodes' and the sentinels' passwords kept apart).
 #[test]
 fn every_form_reaches_the_cluster_and_the_sentinel_master() {
+    let _shared = redis_topology_shared();
     let nodes = redis_cluster_nodes();
     let first = nodes.split(',').next().unwrap().to_string();
     let p = unique_prefix("forms");
@@ -206,6 +207,7 @@ fn monitor_masters(f: impl FnOnce()) -> Vec<(f64, String)> {
 /// one transaction, no note.
 #[test]
 fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_last() {
+    let _shared = redis_topology_shared();
     let p = unique_prefix("order");
     let mut out = None;
     let lines =
@@ -244,6 +246,7 @@ fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_l
 /// LaunchDarkly's Go go-redis store writes; `dump` reads that form.
 #[test]
 fn inspect_scans_every_master_and_names_the_go_redis_prefix() {
+    let _shared = redis_topology_shared();
     let p = unique_prefix("scan");
     assert_code(&run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &p])), 0);
     // The keys of a plain prefix are spread over masters.
@@ -280,6 +283,7 @@ fn inspect_scans_every_master_and_names_the_go_redis_prefix() {
 /// validate and eval read through the cluster and the Sentinel master.
 #[test]
 fn validate_and_eval_on_cluster_and_sentinel() {
+    let _shared = redis_topology_shared();
     for on in [on_cluster as fn(&[&str]) -> Command, on_sentinel] {
         let p = unique_prefix("eval");
         assert_code(&run(&mut on(&["sync", "--from-file", &examples(), "--prefix", &p])), 0);

@@ -85,6 +85,23 @@ pub fn redis_cluster_nodes() -> String {
     service("LDSTORE_TEST_REDIS_CLUSTER", "a real Redis Cluster")
 }
 
+/// Tests on the shared cluster and Sentinel set-up hold this shared (`read`); failover tests hold it
+/// alone (`write`), so nothing else runs while masters change, and leave the set-up stable.
+pub fn redis_topology_lock() -> &'static std::sync::RwLock<()> {
+    static LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
+    &LOCK
+}
+
+/// Shared use of the cluster and Sentinel set-up (see [`redis_topology_lock`]).
+pub fn redis_topology_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    redis_topology_lock().read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sole use of the cluster and Sentinel set-up, for a failover.
+pub fn redis_topology_alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    redis_topology_lock().write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The throwaway Sentinel set-up started by scripts/test.
 pub struct Sentinel {
     /// `host:port,…` of the three sentinels.
