@@ -295,3 +295,30 @@ fn validate_and_eval_on_cluster_and_sentinel() {
         assert!(stdout(&o).contains("age-gate"), "{}", stdout(&o));
     }
 }
+
+/// An ACL user and password in the cluster address reach every node; a wrong password is refused
+/// with exit 3, and neither is printed.
+#[test]
+fn cluster_acl_user_and_password() {
+    let _shared = redis_topology_shared();
+    let nodes = redis_cluster_nodes();
+    let user = format!("ld{}", std::process::id());
+    for n in nodes.split(',') {
+        redis_cli_at(n, None, &["ACL", "SETUSER", &user, "on", ">s3cret-acl-pw", "~*", "+@all"]);
+    }
+    let p = unique_prefix("acl");
+    let o = run(ldstore()
+        .args(["sync", "--from-file", &examples(), "--prefix", &p, "--redis"])
+        .arg(format!("redis+cluster://{user}:s3cret-acl-pw@{nodes}")));
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains("s3cret-acl-pw"), "{}", stderr(&o));
+    let o = run(ldstore()
+        .args(["dump", "--prefix", &p, "--redis", &format!("redis+cluster://{nodes}"), "--redis-cluster"])
+        .env("REDIS_USERNAME", &user)
+        .env("REDIS_PASSWORD", "wr0ng-acl-pw"));
+    assert_code(&o, 3);
+    assert!(!stderr(&o).contains("wr0ng-acl-pw"), "{}", stderr(&o));
+    for n in nodes.split(',') {
+        redis_cli_at(n, None, &["ACL", "DELUSER", &user]);
+    }
+}
