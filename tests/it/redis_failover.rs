@@ -303,3 +303,54 @@ fn relay_and_sync_follow_a_cluster_failover() {
     let m = http_get(mport, "/metrics");
     assert_eq!(metric(&m, r#"ldstore_relay_store_up{env="default"}"#), Some(1.0), "{m}");
 }
+
+/// `relay` follows a resharding: the slot of its (hash-tagged) prefix moves to another master
+/// (CLUSTER SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE) while patches arrive.
+#[test]
+fn relay_follows_a_resharded_slot() {
+    let _alone = redis_topology_alone();
+    let cluster = format!("redis+cluster://{}", redis_cluster_nodes());
+    let prefix = format!("{{{}}}", unique_prefix("reshard"));
+    let server = server(&[("a", 1), ("b", 1)]);
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &cluster, "--prefix", &prefix, "--check-interval", "1s"],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    let stored = |key: &str| -> Option<u64> {
+        serde_json::from_str::<serde_json::Value>(&redis_cluster_cli(&["HGET", &format!("{prefix}:features"), key]))
+            .ok()?["version"]
+            .as_u64()
+    };
+    relay.wait_for("the put", || stored("a") == Some(1));
+    let slot = redis_cluster_cli(&["CLUSTER", "KEYSLOT", &format!("{prefix}:features")]).trim().to_string();
+    let nodes = cluster_nodes();
+    let (source, _) = master_and_replica_of(&format!("{prefix}:features"));
+    let src = nodes.iter().find(|n| n.1 == source).unwrap().clone();
+    let dst = nodes.iter().find(|n| n.2 && n.1 != source).unwrap().clone();
+    redis_cli_at(&dst.1, None, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &src.0]);
+    redis_cli_at(&src.1, None, &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &dst.0]);
+    server.push(&patch("a", 2));
+    std::thread::sleep(Duration::from_millis(300));
+    let (host, port) = dst.1.rsplit_once(':').unwrap();
+    loop {
+        let keys = redis_cli_at(&src.1, None, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
+        let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
+        if keys.is_empty() {
+            break;
+        }
+        let mut args = vec!["MIGRATE", host, port, "", "0", "5000", "KEYS"];
+        args.extend(keys);
+        redis_cli_at(&src.1, None, &args);
+    }
+    server.push(&patch("b", 2));
+    for n in nodes.iter().filter(|n| n.2) {
+        redis_cli_at(&n.1, None, &["CLUSTER", "SETSLOT", &slot, "NODE", &dst.0]);
+    }
+    server.push(&patch("c", 1));
+    relay.wait_for_secs("every patch on the new owner", 60, || {
+        stored("a") == Some(2) && stored("b") == Some(2) && stored("c") == Some(1)
+    });
+    let on_dst = redis_cli_at(&dst.1, None, &["HGET", &format!("{prefix}:features"), "c"]);
+    assert!(on_dst.contains("\"version\":1"), "the slot's keys live on the new owner: {on_dst}");
+    wait_cluster_settled(&dst.1);
+}
