@@ -322,3 +322,118 @@ fn cluster_acl_user_and_password() {
         redis_cli_at(n, None, &["ACL", "DELUSER", &user]);
     }
 }
+
+/// Kills the servers a test started.
+struct Servers(Vec<std::process::Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A free loopback port whose cluster bus port (port + 10000) is free too.
+fn free_cluster_port() -> u16 {
+    loop {
+        let p: u16 = rand_port();
+        let free = |q: u16| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok();
+        if free(p) && free(p + 10000) {
+            return p;
+        }
+    }
+}
+
+fn rand_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    20000 + (h.finish() % 35000) as u16
+}
+
+/// A cluster of three TLS-only masters (its own, with a private CA): `rediss+cluster://` with
+/// `--redis-ca-file` writes and reads it; without the CA, exit 3.
+#[test]
+fn tls_cluster_with_a_private_ca() {
+    let certs = crate::support::tls::make_certs();
+    let d = certs.dir.path();
+    let mut ports = Vec::new();
+    let mut servers = Servers(Vec::new());
+    for i in 0..3 {
+        let mut p = free_cluster_port();
+        while ports.contains(&p) {
+            p = free_cluster_port();
+        }
+        ports.push(p);
+        let dir = d.join(format!("n{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        servers.0.push(
+            Command::new("redis-server")
+                .current_dir(d)
+                .args(["--port", "0", "--tls-port", &p.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args(["--appendonly", "no", "--cluster-enabled", "yes", "--tls-cluster", "yes"])
+                .args(["--dir", dir.to_str().unwrap(), "--cluster-config-file", "nodes.conf"])
+                // Absolute paths: --dir changes the working directory before the files are read.
+                .arg("--tls-cert-file")
+                .arg(&certs.cert)
+                .arg("--tls-key-file")
+                .arg(&certs.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&certs.ca)
+                .args(["--tls-auth-clients", "no"])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server"),
+        );
+    }
+    for p in &ports {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", *p)).is_err() {
+            assert!(std::time::Instant::now() < end, "TLS cluster node {p} did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let tls_cli = |args: &[&str]| {
+        Command::new("redis-cli").args(["--tls", "--cacert"]).arg(&certs.ca).args(args).output().expect("redis-cli")
+    };
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let mut create = vec!["--cluster", "create"];
+    create.extend(addrs.iter().map(String::as_str));
+    create.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    let o = tls_cli(&create);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for p in &ports {
+        loop {
+            let o = tls_cli(&["-p", &p.to_string(), "CLUSTER", "INFO"]);
+            if String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok") {
+                break;
+            }
+            assert!(std::time::Instant::now() < end, "the TLS cluster did not form");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    let url = format!("rediss+cluster://{}", addrs[0]);
+    let ca = certs.ca.to_str().unwrap();
+    let o = run(ldstore().args([
+        "sync",
+        "--from-file",
+        &examples(),
+        "--prefix",
+        "plain",
+        "--redis",
+        &url,
+        "--redis-ca-file",
+        ca,
+    ]));
+    assert_code(&o, 0);
+    let o = run(ldstore().args(["inspect", "--output", "json", "--redis", &url, "--redis-ca-file", ca]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["prefixes"][0]["prefix"], "plain", "{v}");
+    assert_eq!(v["prefixes"][0]["flags"], 37, "{v}");
+    let o = run(ldstore().args(["inspect", "--redis", &url, "--store-timeout", "3s"]));
+    assert_code(&o, 3);
+}
