@@ -437,3 +437,21 @@ fn tls_cluster_with_a_private_ca() {
     let o = run(ldstore().args(["inspect", "--redis", &url, "--store-timeout", "3s"]));
     assert_code(&o, 3);
 }
+
+/// A cluster node reached as a single node, a single node reached as a cluster, and a data node
+/// given as a sentinel: exit 3 with a hint naming the mismatch.
+#[test]
+fn the_wrong_shape_is_named_in_the_hint() {
+    let _shared = redis_topology_shared();
+    let node = redis_cluster_nodes().split(',').next().unwrap().to_string();
+    let p = unique_prefix("shape");
+    let o = run(ldstore().args(["sync", "--from-file", &examples(), "--prefix", &p, "--redis", &node]));
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("hint: the server is a Redis Cluster node"), "{}", stderr(&o));
+    let o = run(ldstore().args(["inspect", "--redis", &redis_addr(), "--redis-cluster"]));
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("hint: the server is not a Redis Cluster node"), "{}", stderr(&o));
+    let o = run(ldstore().args(["inspect", "--redis", &redis_addr(), "--redis-sentinel-master", "m"]));
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("hint: under Sentinel the addresses are the sentinels'"), "{}", stderr(&o));
+}
