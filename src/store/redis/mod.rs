@@ -59,15 +59,24 @@ pub struct RedisStore {
 /// How connections are made: to one node, to a cluster, or to the master the sentinels name.
 enum Connector {
     Single(Client),
-    Cluster(ClusterClient),
+    /// Reads follow MOVED/ASK and retry; transactions (`tx`) never retry on their own: a WATCH is
+    /// held by one node's connection, and a transaction re-sent elsewhere after a redirect would
+    /// run unguarded. Their caller retries the whole operation instead.
+    Cluster {
+        reads: Box<ClusterClient>,
+        tx: Box<ClusterClient>,
+    },
     Sentinel(Mutex<SentinelClient>),
 }
 
 impl Connector {
-    async fn connect(&self, config: &AsyncConnectionConfig) -> Result<Conn, RedisError> {
+    /// A connection for reads, or for transactions (`tx`).
+    async fn connect(&self, config: &AsyncConnectionConfig, tx: bool) -> Result<Conn, RedisError> {
         match self {
             Connector::Single(c) => Ok(Conn::Single(c.get_multiplexed_async_connection_with_config(config).await?)),
-            Connector::Cluster(c) => Ok(Conn::Cluster(c.get_async_connection().await?)),
+            Connector::Cluster { reads, tx: txc } => {
+                Ok(Conn::Cluster(if tx { txc } else { reads }.get_async_connection().await?))
+            }
             Connector::Sentinel(s) => {
                 // Asked each time: after a failover the next connection goes to the new master.
                 let client = s.lock().await.async_get_client().await?;
@@ -80,7 +89,7 @@ impl Connector {
     async fn node_client(&self) -> Result<Option<Client>, RedisError> {
         match self {
             Connector::Single(c) => Ok(Some(c.clone())),
-            Connector::Cluster(_) => Ok(None),
+            Connector::Cluster { .. } => Ok(None),
             Connector::Sentinel(s) => Ok(Some(s.lock().await.async_get_client().await?)),
         }
     }
@@ -182,22 +191,28 @@ impl RedisStore {
                 })
             }
             RedisTopology::Cluster => {
-                let mut b = ClusterClient::builder(cfg.nodes.iter().map(String::as_str))
-                    .connection_timeout(cfg.timeout)
-                    .response_timeout(cfg.timeout);
-                if let Some(u) = &cfg.username {
-                    b = b.username(u);
+                let builder = || {
+                    let mut b = ClusterClient::builder(cfg.nodes.iter().map(String::as_str))
+                        .connection_timeout(cfg.timeout)
+                        .response_timeout(cfg.timeout);
+                    if let Some(u) = &cfg.username {
+                        b = b.username(u);
+                    }
+                    if let Some(p) = &cfg.password {
+                        b = b.password(p);
+                    }
+                    if tls {
+                        b = b.tls(TlsMode::Secure);
+                    }
+                    if let Some(pem) = &ca {
+                        b = b.certs(certs(pem));
+                    }
+                    b
+                };
+                Connector::Cluster {
+                    reads: Box::new(builder().build().map_err(bad_config)?),
+                    tx: Box::new(builder().retries(0).build().map_err(bad_config)?),
                 }
-                if let Some(p) = &cfg.password {
-                    b = b.password(p);
-                }
-                if tls {
-                    b = b.tls(TlsMode::Secure);
-                }
-                if let Some(pem) = &ca {
-                    b = b.certs(certs(pem));
-                }
-                Connector::Cluster(b.build().map_err(bad_config)?)
             }
             RedisTopology::Sentinel { master, sentinel_password } => {
                 let addrs = cfg
@@ -231,7 +246,7 @@ impl RedisStore {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(cfg.timeout))
             .set_response_timeout(Some(cfg.timeout));
-        let conn = tokio::time::timeout(cfg.timeout * 2, connector.connect(&config))
+        let conn = tokio::time::timeout(cfg.timeout * 2, connector.connect(&config, false))
             .await
             .map_err(|_| StoreError::Timeout { store: BACKEND, timeout: cfg.timeout, during: "connecting".into() })?
             .map_err(|e| classify(e, &display, "connecting", cfg.timeout))?;
@@ -261,7 +276,7 @@ impl RedisStore {
     async fn tx_connection(&self) -> Result<tokio::sync::MutexGuard<'_, Option<Conn>>, StoreError> {
         let mut guard = self.tx_conn.lock().await;
         if guard.is_none() {
-            let c = self.connector.connect(&self.config).await.map_err(|e| self.err(e, "connecting"))?;
+            let c = self.connector.connect(&self.config, true).await.map_err(|e| self.err(e, "connecting"))?;
             *guard = Some(c);
         }
         Ok(guard)
