@@ -52,8 +52,6 @@ pub struct RedisStore {
     conn: Conn,
     /// Dedicated connection for WATCH/MULTI/EXEC (connection state must not be shared).
     tx_conn: Mutex<Option<Conn>>,
-    /// The stderr note about a prefix without a hash tag on a cluster was printed.
-    noted_untagged: std::sync::atomic::AtomicBool,
 }
 
 /// How connections are made: to one node, to a cluster, or to the master the sentinels name.
@@ -128,6 +126,13 @@ impl ConnectionLike for Conn {
             Conn::Cluster(c) => c.get_db(),
         }
     }
+}
+
+/// True the first time a prefix is named (the note about a prefix without a hash tag is given once
+/// per prefix and process, also when a relay reconnects).
+fn first_note_for(prefix: &str) -> bool {
+    static NOTED: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+    NOTED.lock().unwrap_or_else(|e| e.into_inner()).insert(prefix.to_string())
 }
 
 /// Whether every key of `prefix` hashes to one cluster slot: a hash tag, `{…}` with something
@@ -250,15 +255,7 @@ impl RedisStore {
             .await
             .map_err(|_| StoreError::Timeout { store: BACKEND, timeout: cfg.timeout, during: "connecting".into() })?
             .map_err(|e| classify(e, &display, "connecting", cfg.timeout))?;
-        Ok(RedisStore {
-            connector,
-            config,
-            display,
-            timeout: cfg.timeout,
-            conn,
-            tx_conn: Mutex::new(None),
-            noted_untagged: Default::default(),
-        })
+        Ok(RedisStore { connector, config, display, timeout: cfg.timeout, conn, tx_conn: Mutex::new(None) })
     }
 
     fn err(&self, e: RedisError, during: &str) -> StoreError {
@@ -401,11 +398,11 @@ impl RedisStore {
                 (cmds, n + *m)
             });
             groups = vec![all];
-        } else if !self.noted_untagged.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            eprintln!(
+        } else if first_note_for(prefix) {
+            tracing::warn!(
                 "{}",
                 secrets::mask(&format!(
-                    "ldstore: note: Redis Cluster prefix \"{prefix}\" has no hash tag, so its keys live in different slots and \
+                    "Redis Cluster prefix \"{prefix}\" has no hash tag, so its keys live in different slots and \
                      cannot share one transaction: each hash is replaced atomically on its own (segments, then flags, then \
                      the $inited marker). Use a hash-tagged prefix such as \"{{{prefix}}}\" to keep a full sync one transaction."
                 ))
