@@ -123,7 +123,7 @@ start_redis_sentinel() {
     [ "$p" = "$replica" ] && extra=(--replicaof 127.0.0.1 "$master")
     redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$p" \
       --requirepass "$data_pw" --masterauth "$data_pw" "${extra[@]}" \
-      --logfile "$dir/$p/redis.log" --daemonize no >/dev/null 2>&1 &
+      --pidfile "$dir/$p/redis.pid" --logfile "$dir/$p/redis.log" --daemonize no >/dev/null 2>&1 &
     PIDS+=($!)
     wait_port 127.0.0.1 "$p" 30
   done
@@ -196,7 +196,13 @@ ensure_python_deps() {
 }
 
 stop_services() {
-  local p
+  local p f
+  # Data nodes a failover test killed and started again (daemonized, with the same pid file).
+  if [ -n "${LDSTORE_TEST_REDIS_SENTINEL_DIR:-}" ]; then
+    for f in "$LDSTORE_TEST_REDIS_SENTINEL_DIR"/*/redis.pid; do
+      [ -f "$f" ] && PIDS+=("$(cat "$f")")
+    done
+  fi
   for p in "${PIDS[@]}"; do
     kill "$p" 2>/dev/null || true
   done

@@ -354,3 +354,64 @@ fn relay_follows_a_resharded_slot() {
     assert!(on_dst.contains("\"version\":1"), "the slot's keys live on the new owner: {on_dst}");
     wait_cluster_settled(&dst.1);
 }
+
+/// `relay` through the master's death: the sentinels elect the replica, the relay finds it and
+/// writes everything back; the old master, started again, rejoins as a replica.
+#[test]
+fn relay_keeps_a_sentinel_store_current_when_the_master_is_killed() {
+    let _alone = redis_topology_alone();
+    let s = redis_sentinel();
+    let pw = Some(s.data_password.as_str());
+    let old = wait_sentinel_stable(&s, None);
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = unique_prefix("sentinel-kill");
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &s.url(), "--prefix", &prefix, "--store-timeout", "1s"],
+        &[("LD_SDK_KEY", KEY), ("REDIS_SENTINEL_PASSWORD", &s.sentinel_password)],
+    );
+    relay.wait_for("the put", || version_at(&old, pw, &prefix, "features", "a") == Some(1));
+    // Stopped without saving (scripts/test runs it without persistence): its data is gone.
+    let _ = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", old.rsplit_once(':').unwrap().1, "SHUTDOWN", "NOSAVE"])
+        .env("REDISCLI_AUTH", &s.data_password)
+        .output();
+    server.push(&patch("a", 2));
+    server.push(&patch("c", 1));
+    let new = {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let m = s.master_addr();
+            if m != old && role(&m, pw).first().map(String::as_str) == Some("master") {
+                break m;
+            }
+            assert!(Instant::now() < end, "no new master elected");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    relay.wait_for_secs("every patch on the new master", 60, || {
+        version_at(&new, pw, &prefix, "features", "a") == Some(2)
+            && version_at(&new, pw, &prefix, "features", "c") == Some(1)
+            && version_at(&new, pw, &prefix, "features", "b") == Some(1)
+    });
+    assert!(relay.log().contains("store is back"), "{}", relay.log());
+    // Start the old master again (the pid file lets scripts/test stop it); the sentinels make it a
+    // replica of the new one.
+    let dir = std::path::PathBuf::from(service("LDSTORE_TEST_REDIS_SENTINEL_DIR", "the Sentinel set-up"));
+    let port = old.rsplit_once(':').unwrap().1;
+    let d = dir.join(port);
+    let o = std::process::Command::new("redis-server")
+        .args(["--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(&d)
+        .args(["--requirepass", &s.data_password, "--masterauth", &s.data_password])
+        .args(["--replicaof", new.rsplit_once(':').unwrap().0, new.rsplit_once(':').unwrap().1])
+        .arg("--pidfile")
+        .arg(d.join("redis.pid"))
+        .arg("--logfile")
+        .arg(d.join("redis.log"))
+        .args(["--daemonize", "yes"])
+        .output()
+        .expect("redis-server");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    wait_sentinel_stable(&s, Some(&old));
+}
