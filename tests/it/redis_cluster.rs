@@ -455,3 +455,55 @@ fn the_wrong_shape_is_named_in_the_hint() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("hint: under Sentinel the addresses are the sentinels'"), "{}", stderr(&o));
 }
+
+/// Sentinel over TLS (its own TLS-only master and sentinel, a private CA):
+/// `rediss+sentinel://` with `--redis-ca-file` reaches the master through the sentinel.
+#[test]
+fn tls_sentinel_with_a_private_ca() {
+    let certs = crate::support::tls::make_certs();
+    let d = certs.dir.path();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (master, sentinel) = (free(), free());
+    let tls_args = |c: &mut Command| {
+        c.arg("--tls-cert-file")
+            .arg(&certs.cert)
+            .arg("--tls-key-file")
+            .arg(&certs.key)
+            .arg("--tls-ca-cert-file")
+            .arg(&certs.ca)
+            .args(["--tls-auth-clients", "no", "--tls-replication", "yes"]);
+    };
+    let mut m = Command::new("redis-server");
+    m.args(["--port", "0", "--tls-port", &master.to_string(), "--bind", "127.0.0.1", "--save", ""]);
+    m.args(["--appendonly", "no"]).arg("--dir").arg(d).stdout(Stdio::null());
+    tls_args(&mut m);
+    let mut servers = Servers(vec![m.spawn().expect("redis-server")]);
+    std::fs::write(
+        d.join("sentinel.conf"),
+        format!("sentinel monitor tlsmaster 127.0.0.1 {master} 1\nsentinel down-after-milliseconds tlsmaster 5000\n"),
+    )
+    .unwrap();
+    let mut s = Command::new("redis-server");
+    s.arg(d.join("sentinel.conf")).arg("--sentinel");
+    s.args(["--port", "0", "--tls-port", &sentinel.to_string(), "--bind", "127.0.0.1"]).stdout(Stdio::null());
+    tls_args(&mut s);
+    servers.0.push(s.spawn().expect("redis-server --sentinel"));
+    for p in [master, sentinel] {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(std::time::Instant::now() < end, "TLS server {p} did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let url = format!("rediss+sentinel://127.0.0.1:{sentinel}/tlsmaster");
+    let ca = certs.ca.to_str().unwrap();
+    let o = run(ldstore().args(["sync", "--from-file", &examples(), "--redis", &url, "--redis-ca-file", ca]));
+    assert_code(&o, 0);
+    let o = run(ldstore().args(["inspect", "--output", "json", "--redis", &url, "--redis-ca-file", ca]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["prefixes"][0]["flags"], 37, "{v}");
+    let o = run(ldstore().args(["inspect", "--redis", &url, "--store-timeout", "3s"]));
+    assert_code(&o, 3);
+    drop(servers);
+}
