@@ -278,6 +278,13 @@ fn inspect_scans_every_master_and_names_the_go_redis_prefix() {
     let o = run(&mut on_cluster(&["dump", "--prefix", &go]));
     assert_code(&o, 0);
     assert!(stdout(&o).contains(r#""version":3"#), "{}", stdout(&o));
+    // Asked for by the prefix the application was configured with: pointed to the tagged form.
+    let o = run(&mut on_cluster(&["dump", "--prefix", &base]));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains(&format!("note: prefix \"{go}\" holds data")), "{}", stderr(&o));
+    let o = run(ldstore().args(["diff", &format!("{}?prefix={base}", cluster_url()), &examples()]));
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains(&format!("--prefix \"{go}\"")), "{}", stderr(&o));
 }
 
 /// validate and eval read through the cluster and the Sentinel master.
