@@ -187,7 +187,8 @@ fn monitor_masters(f: impl FnOnce()) -> Vec<(f64, String)> {
         monitors.push((child, out));
     }
     f();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Time for the last lines to reach redis-cli (under load too).
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     let mut lines = Vec::new();
     for (mut child, out) in monitors {
         child.kill().unwrap();
