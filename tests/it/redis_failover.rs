@@ -181,6 +181,15 @@ fn sync_during_a_sentinel_failover_completes_or_exits_3_and_leaves_each_key_old_
     };
     let (_d, f) = temp_file("flags.json", &generation(1));
     assert_code(&run(&mut cmd(&["sync", "--from-file", f.to_str().unwrap()])), 0);
+    // A forced failover does not wait for the replica to catch up (replication is asynchronous):
+    // start it once generation 1 has reached the replica, so the new master holds something.
+    let r = role(&old, Some(&s.data_password));
+    let replica = format!("{}:{}", r[2], r[3]);
+    let end = Instant::now() + Duration::from_secs(20);
+    while version_at(&replica, Some(&s.data_password), &prefix, "segments", "s") != Some(1) {
+        assert!(Instant::now() < end, "generation 1 never reached the replica");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     sentinel_cli(&s, &["SENTINEL", "FAILOVER", &s.master]);
     let mut settled = None;
     let (last, _failed) = syncs_until(&cmd, || {
