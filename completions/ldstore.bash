@@ -227,7 +227,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__dump)
-            opts="-o -v -q -h -V --kind --key --include-deleted --pretty --out --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --kind --key --include-deleted --pretty --out --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +250,10 @@ _ldstore() {
                     return 0
                     ;;
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -467,7 +471,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__eval)
-            opts="-v -q -h -V --flag --all --context --from --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --flag --all --context --from --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +510,10 @@ _ldstore() {
                     return 0
                     ;;
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -789,13 +797,17 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__inspect)
-            opts="-v -q -h -V --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --stale-after --exact --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --stale-after --exact --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -881,7 +893,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__membership)
-            opts="-v -q -h -V --context-key --context --stale-after --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --context-key --context --stale-after --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +912,10 @@ _ldstore() {
                     return 0
                     ;;
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -959,13 +975,17 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__prune)
-            opts="-v -q -h -V --dry-run --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --dry-run --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1025,7 +1045,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__relay)
-            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --max-connections --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --max-connections --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1072,6 +1092,10 @@ _ldstore() {
                     return 0
                     ;;
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1131,7 +1155,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__sync)
-            opts="-v -q -h -V --from-file --from --dry-run --allow-empty --force --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --from-file --from --dry-run --allow-empty --force --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1166,6 +1190,10 @@ _ldstore() {
                     return 0
                     ;;
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1225,13 +1253,17 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__validate)
-            opts="-v -q -h -V --all-prefixes --strict --redis --redis-tls --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --all-prefixes --strict --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-sentinel-master)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

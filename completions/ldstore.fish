@@ -44,13 +44,14 @@ complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "completions" -d 'Pr
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "man" -d 'Write man pages (ldstore.1 and one per subcommand)'
 complete -c ldstore -n "__fish_ldstore_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from-file -d 'Read flags and segments from a file (SDK flag-file format, JSON or YAML, or `dump` output)' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from -d 'Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name> variables), every configured environment is synced into its own prefix' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l from -d 'Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, redis+cluster://h:p,h:p?prefix=P, redis+sentinel://h:p,h:p/MASTER?prefix=P, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name> variables), every configured environment is synced into its own prefix' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l filter -d 'Payload filter key' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l timeout -d 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -69,11 +70,13 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l allow-empty -d 
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l force -d 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -s V -l version -d 'Print version'
-complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -89,6 +92,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l stale-after 
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -l exact -d 'Big Segments: count every context\'s membership (by default at most the first 100,000 membership records are read, and the counts say so)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand inspect" -s q -l quiet -d 'Print only errors'
@@ -98,7 +102,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l kind -d 'Only t
 segments\t'Segments'"
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l key -d 'Only the item with this key' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s o -l out -d 'Write to this file instead of standard output. A regular file is replaced atomically (a new file renamed over it, keeping its permissions); a symbolic link\'s target is written by the same rule (the link stays); a device or FIFO is written through' -r -F
-complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -115,6 +120,7 @@ json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l include-deleted -d 'Include tombstones (deleted items); left out by default'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l pretty -d 'Pretty-print (items are re-indented; without this they are byte-identical to the store)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -179,7 +185,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s v -l verbose -d
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s V -l version -d 'Print version'
-complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -196,6 +203,7 @@ json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l all-prefixes -d 'Check every LaunchDarkly prefix in the store, not just --prefix'
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l strict -d 'Fail (exit 1) on warnings too'
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -s h -l help -d 'Print help'
@@ -208,7 +216,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l base-uri -d 'Po
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l filter -d 'Payload filter key' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l timeout -d 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -225,6 +234,7 @@ json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l all -d 'Evaluate every flag (tombstones excluded)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s h -l help -d 'Print help'
@@ -232,7 +242,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand eval" -s V -l version -d
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l context-key -d 'The context key to look up (for every Big Segment, whatever its context kind)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l context -d 'The context as JSON (or @FILE): each Big Segment looks up the key of the context of its `unboundedContextKind` (default `user`)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l stale-after -d 'A last synchronization older than this is STALE (the SDKs\' staleAfter)' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -247,11 +258,13 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l store-tim
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l output -d 'Output format: a table for people, JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s h -l help -d 'Print help'
 complete -c ldstore -n "__fish_ldstore_using_subcommand membership" -s V -l version -d 'Print version'
-complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -267,6 +280,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l output -d 'Out
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l dry-run -d 'Show what would be removed, and remove nothing'
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand prune" -s h -l help -d 'Print help'
@@ -282,7 +296,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l base-uri -d 'P
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l filter -d 'Payload filter key' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l timeout -d 'How long to keep retrying LaunchDarkly (network errors, 5xx, 429, 408, 400)' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l dynamodb -d 'DynamoDB table name' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l dynamodb-endpoint -d 'DynamoDB endpoint URL (DynamoDB Local and similar)' -r
@@ -300,6 +315,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l exit-on-error 
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l allow-empty -d 'Let a `put` with no flags and no segments empty a prefix that holds items. Without it such a put is logged as an error and not written (memory still follows LaunchDarkly)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -s v -l verbose -d 'Log more (repeat for more detail); logs go to stderr'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -s h -l help -d 'Print help'

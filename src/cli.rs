@@ -101,13 +101,26 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Store")]
 pub struct StoreArgs {
-    /// Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS.
+    /// Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as
+    /// redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as
+    /// redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER.
     #[arg(long, value_name = "ADDR")]
     pub redis: Option<String>,
 
     /// Use TLS for Redis (turns redis:// into rediss://).
     #[arg(long)]
     pub redis_tls: bool,
+
+    /// Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…);
+    /// the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true.
+    #[arg(long, conflicts_with = "redis_sentinel_master")]
+    pub redis_cluster: bool,
+
+    /// Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same
+    /// as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels' own password comes
+    /// from REDIS_SENTINEL_PASSWORD; the data nodes' from the address or REDIS_PASSWORD.
+    #[arg(long, value_name = "NAME")]
+    pub redis_sentinel_master: Option<String>,
 
     /// PEM file of CA certificates to trust for Redis TLS (added to the system roots).
     #[arg(long, value_name = "FILE")]
@@ -181,8 +194,8 @@ pub struct SyncArgs {
     pub from_file: Option<PathBuf>,
 
     /// Where to read from: ld (LaunchDarkly; the default when an SDK key is given), a file path or
-    /// file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P,
-    /// consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name>
+    /// file:PATH, or a store URL (redis://host:port?prefix=P, rediss://…, redis+cluster://h:p,h:p?prefix=P,
+    /// redis+sentinel://h:p,h:p/MASTER?prefix=P, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P). Without a source and with --config (or LD_ENV_<name>
     /// variables), every configured environment is synced into its own prefix.
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
@@ -384,7 +397,8 @@ pub struct CheckTableArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The first ("from") side: a file path or file:PATH, ld, or a store URL
-    /// (redis://host:port?prefix=P, rediss://…, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
+    /// (redis://host:port?prefix=P, rediss://…, redis+cluster://h:p,h:p?prefix=P,
+    /// redis+sentinel://h:p,h:p/MASTER?prefix=P, dynamodb://TABLE?prefix=P, consul://host:port?prefix=P).
     #[arg(value_name = "A")]
     pub a: String,
 

@@ -56,6 +56,13 @@ pub async fn run(args: DumpSettings, ctx: &Ctx) -> Result<ExitCode> {
             "ldstore: warning: {} prefix \"{prefix}\" is not initialized (no $inited marker)",
             store.backend()
         ));
+        // The same prefix as LaunchDarkly's Go store on go-redis writes it on a cluster / Sentinel.
+        let tagged = format!("{{ld}}.{prefix}");
+        if let Some(note) = store::prefix_form_note(&tagged)
+            && store.is_initialized(&tagged).await.unwrap_or(false)
+        {
+            ctx.note(&format!("ldstore: note: prefix \"{tagged}\" holds data: {note}"));
+        }
     }
     let data = store.read_data_set(&prefix).await?;
     let (pretty, include_deleted, key) = (args.pretty, args.include_deleted, args.key);

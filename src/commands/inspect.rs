@@ -73,6 +73,11 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
         if rows.is_empty() && broken.is_empty() {
             v["note"] = json!(nothing_found(store));
         }
+        let notes: serde_json::Map<String, serde_json::Value> =
+            prefixes.iter().filter_map(|p| store::prefix_form_note(p).map(|n| (p.clone(), json!(n)))).collect();
+        if !notes.is_empty() {
+            v["prefix_notes"] = serde_json::Value::Object(notes);
+        }
         print_json(&v)?;
         return Ok(code);
     }
@@ -117,6 +122,9 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
     println!("{} {}", store.backend(), store.address());
     println!("{t}");
     for s in &rows {
+        if let Some(note) = store::prefix_form_note(&s.prefix) {
+            println!("prefix \"{}\": {note}", s.prefix);
+        }
         if let Some(st) = &s.sync {
             println!("prefix \"{}\": {}", s.prefix, st.message);
         }

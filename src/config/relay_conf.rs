@@ -33,6 +33,12 @@ pub struct RedisSection {
     pub username: Option<String>,
     pub password: Option<String>,
     pub local_ttl: Option<Duration>,
+    /// `cluster = true`: the url/host is a Redis Cluster seed (or a comma-separated list of them).
+    pub cluster: Option<bool>,
+    /// `sentinelMaster = NAME`: the url/host lists sentinels, asked for this master.
+    pub sentinel_master: Option<String>,
+    /// `sentinelPassword`: the sentinels' own password.
+    pub sentinel_password: Option<String>,
 }
 
 impl RedisSection {
@@ -91,7 +97,18 @@ fn known_keys(section: &str) -> Option<&'static [&'static str]> {
         "autoconfig" => &["key", "envdatastoreprefix", "envdatastoretablename", "envallowedorigin", "envallowedheader"],
         "offlinemode" => &["filedatasource", "filedatasourcepollinterval", "enterprisekey"],
         "events" => &["eventsuri", "sendevents", "flushinterval", "samplinginterval", "capacity", "inlineusers"],
-        "redis" => &["host", "port", "url", "localttl", "tls", "username", "password"],
+        "redis" => &[
+            "host",
+            "port",
+            "url",
+            "localttl",
+            "tls",
+            "username",
+            "password",
+            "cluster",
+            "sentinelmaster",
+            "sentinelpassword",
+        ],
         "consul" => &["host", "token", "tokenfile", "localttl"],
         "dynamodb" => &["enabled", "tablename", "url", "localttl"],
         "environment" => &[
@@ -301,6 +318,9 @@ pub fn parse(text: &str) -> Result<RelayConfig> {
             ("redis", "tls") => cfg.redis.tls = Some(as_bool(&value)?),
             ("redis", "username") => cfg.redis.username = some(&value),
             ("redis", "password") => cfg.redis.password = some(&value),
+            ("redis", "cluster") => cfg.redis.cluster = Some(as_bool(&value)?),
+            ("redis", "sentinelmaster") => cfg.redis.sentinel_master = some(&value),
+            ("redis", "sentinelpassword") => cfg.redis.sentinel_password = some(&value),
             ("redis", "localttl") => cfg.redis.local_ttl = parse_duration(&value).ok(),
             ("dynamodb", "enabled") => cfg.dynamodb.enabled = Some(as_bool(&value)?),
             ("dynamodb", "tablename") => cfg.dynamodb.table_name = some(&value),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::ld::LdConfig;
 use super::relay_conf::RelayConfig;
 use super::vars::Env;
-use super::{ConsulConfig, DynamoDbConfig, RedisConfig, StoreConfig, parse_redis_addr};
+use super::{ConsulConfig, DynamoDbConfig, RedisShape, StoreConfig, parse_redis_form, redis_from_parts};
 use crate::cli::{LdArgs, StoreArgs};
 use crate::exit::UsageError;
 use crate::secrets;
@@ -36,11 +36,25 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
     let Some((scheme, _)) = spec.split_once("://") else {
         return Ok(SourceSpec::File(spec.into()));
     };
-    let url = url::Url::parse(spec)
-        .map_err(|e| UsageError::new(format!("invalid source \"{}\": {e}", secrets::redact_url(spec))))?;
+    // Redis forms may list several hosts (`h1:p1,h2:p2`), which a URL parser refuses: their query
+    // is split off by hand and the address parsed by `parse_redis_form`.
+    let is_redis = scheme.to_ascii_lowercase().starts_with("redis");
+    let url = if is_redis {
+        None
+    } else {
+        Some(
+            url::Url::parse(spec)
+                .map_err(|e| UsageError::new(format!("invalid source \"{}\": {e}", secrets::redact_url(spec))))?,
+        )
+    };
+    let (redis_addr, query) = match (&url, spec.split_once('?')) {
+        (Some(u), _) => ("", u.query().unwrap_or("").to_string()),
+        (None, Some((a, q))) => (a, q.to_string()),
+        (None, None) => (spec, String::new()),
+    };
     let mut prefix = None;
     let mut other: Vec<(String, String)> = Vec::new();
-    for (k, v) in url.query_pairs() {
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
             "prefix" => prefix = Some(v.into_owned()),
             _ => other.push((k.into_owned(), v.into_owned())),
@@ -59,24 +73,25 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
     };
     let timeout = defaults.store_timeout;
     let store = match scheme {
-        "redis" | "rediss" => {
+        _ if is_redis => {
             unknown(&[])?;
-            let mut u = url.clone();
-            u.set_query(None);
-            let (addr, user, pass) = parse_redis_addr(u.as_str(), false)?;
-            if let Some(p) = &pass {
+            let shape = RedisShape { sentinel_password: env.var("REDIS_SENTINEL_PASSWORD"), ..Default::default() };
+            let parsed = parse_redis_form(redis_addr, false, &shape)?;
+            if let Some(p) = &parsed.password {
                 secrets::register(p);
             }
-            StoreConfig::Redis(RedisConfig {
-                url: addr,
-                username: user.or_else(|| env.var("REDIS_USERNAME")),
-                password: pass.or_else(|| env.var("REDIS_PASSWORD")),
-                ca_file: defaults.redis_ca_file.clone(),
+            StoreConfig::Redis(redis_from_parts(
+                parsed.nodes,
+                parsed.username.or_else(|| env.var("REDIS_USERNAME")),
+                parsed.password.or_else(|| env.var("REDIS_PASSWORD")),
+                defaults.redis_ca_file.clone(),
                 timeout,
-            })
+                parsed.topology,
+            ))
         }
         "dynamodb" => {
             unknown(&["endpoint", "region"])?;
+            let url = url.as_ref().expect("non-Redis sources are parsed as URLs");
             let table = url.host_str().unwrap_or("").to_string();
             if table.is_empty() {
                 return Err(
@@ -98,6 +113,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
         }
         "consul" | "consuls" | "consul+https" => {
             unknown(&["token"])?;
+            let url = url.as_ref().expect("non-Redis sources are parsed as URLs");
             let (http, default_port) = if scheme == "consul" { ("http", 8500) } else { ("https", 8501) };
             let host = url.host_str().unwrap_or("localhost");
             let port = url.port().unwrap_or(default_port);
@@ -114,7 +130,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
         }
         other => {
             return Err(UsageError::new(format!("unknown source scheme \"{other}://\""))
-                .hint("use a file path, file:PATH, ld, redis://, rediss://, dynamodb:// or consul://")
+                .hint("use a file path, file:PATH, ld, redis://, rediss://, redis+cluster://, redis+sentinel://, dynamodb:// or consul://")
                 .into());
         }
     };
@@ -179,6 +195,31 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        match parse_spec("redis+cluster://h1:1,h2:2?prefix=%7Bld%7D.launchdarkly", &d, &none).unwrap() {
+            SourceSpec::Store { store: StoreConfig::Redis(r), prefix } => {
+                assert_eq!(r.nodes, ["redis://h1:1", "redis://h2:2"]);
+                assert_eq!(r.topology, crate::config::RedisTopology::Cluster);
+                assert_eq!(prefix.as_deref(), Some("{ld}.launchdarkly"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_spec("rediss+sentinel://:dp@s1:1,s2:2/m?prefix=p", &d, &|k: &str| {
+            (k == "REDIS_SENTINEL_PASSWORD").then(|| "sp".to_string())
+        })
+        .unwrap()
+        {
+            SourceSpec::Store { store: StoreConfig::Redis(r), .. } => {
+                assert_eq!(r.nodes, ["rediss://s1:1", "rediss://s2:2"]);
+                assert_eq!(r.password.as_deref(), Some("dp"));
+                assert_eq!(
+                    r.topology,
+                    crate::config::RedisTopology::Sentinel { master: "m".into(), sentinel_password: Some("sp".into()) }
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse_spec("redis://h1:1,h2:2?prefix=p", &d, &none).unwrap_err();
+        assert_eq!(crate::exit_code(&e), crate::exit::USAGE);
         match parse_spec("dynamodb://flags?prefix=p&endpoint=http://l:8000&region=eu-west-1", &d, &none).unwrap() {
             SourceSpec::Store { store: StoreConfig::DynamoDb(t), prefix } => {
                 assert_eq!(

@@ -14,12 +14,149 @@ use crate::secrets;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisConfig {
-    /// `redis://host:port[/db]` or `rediss://…`, without credentials.
+    /// `redis://host:port[/db]` or `rediss://…`, without credentials: the single node, the first
+    /// cluster seed or the first sentinel (what messages name).
     pub url: String,
+    /// Every address given, as `url` (a single node: just `url`; cluster seeds; sentinels).
+    pub nodes: Vec<String>,
+    /// The data nodes' user and password (for Sentinel: the master's, not the sentinels').
     pub username: Option<String>,
     pub password: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
+    pub topology: RedisTopology,
+}
+
+/// The shape of a Redis deployment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum RedisTopology {
+    #[default]
+    Single,
+    /// Redis Cluster: `nodes` are seeds; the topology is discovered, MOVED/ASK followed.
+    Cluster,
+    /// Redis Sentinel: `nodes` are sentinels, asked for the current master of `master`.
+    Sentinel {
+        master: String,
+        /// The sentinels' own `requirepass` (the data nodes' password is `RedisConfig::password`).
+        sentinel_password: Option<String>,
+    },
+}
+
+/// How a Redis address list is meant, from the options around it (`--redis-cluster`,
+/// `REDIS_CLUSTER`, `[Redis] cluster`; `--redis-sentinel-master`, `REDIS_SENTINEL_MASTER`,
+/// `[Redis] sentinelMaster`). The address's own scheme (`redis+cluster://`, `redis+sentinel://`)
+/// says the same.
+#[derive(Debug, Clone, Default)]
+pub struct RedisShape {
+    pub cluster: bool,
+    pub sentinel_master: Option<String>,
+    pub sentinel_password: Option<String>,
+}
+
+/// An address form parsed: every node URL (without credentials), the credentials of the first,
+/// and the topology the scheme or the options give.
+#[derive(Debug)]
+pub struct ParsedRedis {
+    pub nodes: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub topology: RedisTopology,
+}
+
+/// Parse any Redis address form: `host:port`, `redis://[user:pass@]host:port[/db]`, `rediss://…`,
+/// a comma-separated list of hosts (`h1:p1,h2:p2`, also after a scheme and credentials),
+/// `redis+cluster://[user:pass@]h1:p1[,h2:p2…]` (`rediss+cluster://` for TLS) and
+/// `redis+sentinel://[user:pass@]s1:p1[,s2:p2…]/MASTER` (`rediss+sentinel://`). `shape` holds the
+/// options that make a plain form a cluster or Sentinel one. Malformed = a usage error naming it.
+pub fn parse_redis_form(addr: &str, force_tls: bool, shape: &RedisShape) -> Result<ParsedRedis> {
+    secrets::register_url(addr);
+    let shown = || secrets::redact_url(addr);
+    let bad = |what: String| -> anyhow::Error {
+        UsageError::new(format!("invalid Redis address \"{}\": {what}", shown())).into()
+    };
+    let (scheme, rest) = match addr.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None => ("redis".to_string(), addr),
+    };
+    let (base, from_scheme) = match scheme.split_once('+') {
+        Some((b, "cluster")) => (b.to_string(), Some("cluster")),
+        Some((b, "sentinel")) => (b.to_string(), Some("sentinel")),
+        Some((_, other)) => {
+            return Err(bad(format!(
+                "unknown mode \"+{other}\" (use redis://, redis+cluster:// or redis+sentinel://, or rediss… for TLS)"
+            )));
+        }
+        None => (scheme.clone(), None),
+    };
+    if !matches!(base.as_str(), "redis" | "rediss") {
+        return Err(bad("the scheme must be redis://, rediss://, redis+cluster:// or redis+sentinel://".into()));
+    }
+    // Authority (credentials and hosts) up to the first '/' or '?', then the path.
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if let Some(q) = tail.find('?') {
+        return Err(bad(format!("unexpected query \"{}\"", &tail[q..])));
+    }
+    let (creds, hosts) = match authority.rsplit_once('@') {
+        Some((c, h)) => (Some(c), h),
+        None => (None, authority),
+    };
+    let hosts: Vec<&str> = hosts.split(',').collect();
+    if hosts.iter().any(|h| h.trim().is_empty()) {
+        return Err(bad("an empty host in the address list".into()));
+    }
+    let sentinel_master = match from_scheme {
+        Some("sentinel") => {
+            let name = tail.trim_matches('/');
+            if name.is_empty() {
+                return Err(bad("no master name (redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER)".into()));
+            }
+            if shape.sentinel_master.as_deref().is_some_and(|m| m != name) {
+                return Err(bad(format!("the master name \"{name}\" differs from the one given separately")));
+            }
+            Some(percent_decode(name))
+        }
+        _ => shape.sentinel_master.clone().filter(|m| !m.is_empty()),
+    };
+    let cluster = from_scheme == Some("cluster") || shape.cluster;
+    if cluster && sentinel_master.is_some() {
+        return Err(bad("both Redis Cluster and Sentinel are asked for; choose one".into()));
+    }
+    // Each host parsed as a single-node address (the sentinel path is the master name, not a db).
+    let path = if sentinel_master.is_some() { "" } else { tail };
+    let mut nodes = Vec::with_capacity(hosts.len());
+    let (mut username, mut password) = (None, None);
+    for (i, h) in hosts.iter().enumerate() {
+        let one = match creds {
+            Some(c) => format!("{base}://{c}@{h}{path}"),
+            None => format!("{base}://{h}{path}"),
+        };
+        let (url, u, p) = parse_redis_addr(&one, force_tls)?;
+        if cluster && url::Url::parse(&url).is_ok_and(|u| !matches!(u.path().trim_matches('/'), "" | "0")) {
+            return Err(bad("Redis Cluster has only database 0".into()));
+        }
+        if i == 0 {
+            (username, password) = (u, p);
+        }
+        nodes.push(url);
+    }
+    let topology = if cluster {
+        RedisTopology::Cluster
+    } else if let Some(master) = sentinel_master {
+        let sentinel_password = shape.sentinel_password.clone();
+        if let Some(p) = &sentinel_password {
+            secrets::register(p);
+        }
+        RedisTopology::Sentinel { master, sentinel_password }
+    } else if nodes.len() > 1 {
+        return Err(bad(format!(
+            "{} addresses but neither Redis Cluster nor Sentinel (use redis+cluster://…, --redis-cluster or REDIS_CLUSTER=true for a cluster; redis+sentinel://…/MASTER or --redis-sentinel-master for Sentinel)",
+            nodes.len()
+        )));
+    } else {
+        RedisTopology::Single
+    };
+    Ok(ParsedRedis { nodes, username, password, topology })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,7 +314,12 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
     }
 
     let store = if let Some(addr) = &args.redis {
-        redis_config(addr, args.redis_tls, None, None, args.redis_ca_file.clone(), timeout, env)?
+        let shape = RedisShape {
+            cluster: args.redis_cluster,
+            sentinel_master: args.redis_sentinel_master.clone(),
+            sentinel_password: None,
+        };
+        redis_config(addr, args.redis_tls, None, None, args.redis_ca_file.clone(), timeout, shape, env)?
     } else if let Some(table) = &args.dynamodb {
         StoreConfig::DynamoDb(DynamoDbConfig {
             table: table.clone(),
@@ -237,6 +379,7 @@ pub fn check_dynamodb_endpoint(e: &str) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn redis_config(
     addr: &str,
     tls: bool,
@@ -244,15 +387,29 @@ fn redis_config(
     password: Option<String>,
     ca_file: Option<PathBuf>,
     timeout: Duration,
+    mut shape: RedisShape,
     env: &dyn Env,
 ) -> Result<StoreConfig> {
-    let (url, url_user, url_pass) = parse_redis_addr(addr, tls)?;
-    let username = url_user.or(username).or_else(|| env.var("REDIS_USERNAME"));
-    let password = url_pass.or(password).or_else(|| env.var("REDIS_PASSWORD"));
+    shape.sentinel_password = shape.sentinel_password.or_else(|| env.var("REDIS_SENTINEL_PASSWORD"));
+    let parsed = parse_redis_form(addr, tls, &shape)?;
+    let username = parsed.username.or(username).or_else(|| env.var("REDIS_USERNAME"));
+    let password = parsed.password.or(password).or_else(|| env.var("REDIS_PASSWORD"));
     if let Some(p) = &password {
         secrets::register(p);
     }
-    Ok(StoreConfig::Redis(RedisConfig { url, username, password, ca_file, timeout }))
+    Ok(StoreConfig::Redis(redis_from_parts(parsed.nodes, username, password, ca_file, timeout, parsed.topology)))
+}
+
+/// A RedisConfig from its parsed parts.
+pub fn redis_from_parts(
+    nodes: Vec<String>,
+    username: Option<String>,
+    password: Option<String>,
+    ca_file: Option<PathBuf>,
+    timeout: Duration,
+    topology: RedisTopology,
+) -> RedisConfig {
+    RedisConfig { url: nodes[0].clone(), nodes, username, password, ca_file, timeout, topology }
 }
 
 fn consul_config(
@@ -335,7 +492,12 @@ fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option
             None => format!("{}:{}", host.unwrap_or_else(|| "localhost".into()), port.unwrap_or_else(|| "6379".into())),
         };
         let tls = env.switch("REDIS_TLS")? || args.redis_tls;
-        return Ok(Some(redis_config(&addr, tls, None, None, args.redis_ca_file.clone(), timeout, env)?));
+        let shape = RedisShape {
+            cluster: env.switch("REDIS_CLUSTER")? || args.redis_cluster,
+            sentinel_master: env.var("REDIS_SENTINEL_MASTER").or_else(|| args.redis_sentinel_master.clone()),
+            sentinel_password: None,
+        };
+        return Ok(Some(redis_config(&addr, tls, None, None, args.redis_ca_file.clone(), timeout, shape, env)?));
     }
     if use_dynamo {
         let table = env.var("DYNAMODB_TABLE").ok_or_else(|| {
@@ -384,6 +546,11 @@ fn from_relay_file(r: &RelayConfig, args: &StoreArgs, timeout: Duration, env: &d
             ),
         };
         let tls = args.redis_tls || r.redis.tls == Some(true);
+        let shape = RedisShape {
+            cluster: args.redis_cluster || r.redis.cluster == Some(true),
+            sentinel_master: args.redis_sentinel_master.clone().or(r.redis.sentinel_master.clone()),
+            sentinel_password: r.redis.sentinel_password.clone(),
+        };
         return Ok(Some(redis_config(
             &addr,
             tls,
@@ -391,6 +558,7 @@ fn from_relay_file(r: &RelayConfig, args: &StoreArgs, timeout: Duration, env: &d
             r.redis.password.clone(),
             args.redis_ca_file.clone(),
             timeout,
+            shape,
             env,
         )?));
     }
@@ -487,10 +655,12 @@ mod tests {
             s.store,
             StoreConfig::Redis(RedisConfig {
                 url: "rediss://r:7".into(),
+                nodes: vec!["rediss://r:7".into()],
                 username: None,
                 password: Some("pw".into()),
                 ca_file: None,
-                timeout: Duration::from_secs(10)
+                timeout: Duration::from_secs(10),
+                topology: RedisTopology::Single,
             })
         );
         // Store variables are ignored without the switch.
@@ -562,6 +732,118 @@ mod tests {
         // The Relay Proxy's rule: an empty variable is not set.
         let e = resolve_store(&args(), &env(&[("USE_REDIS", "")])).unwrap_err().to_string();
         assert_eq!(e, "no store selected");
+    }
+
+    fn redis(s: &StoreSelection) -> &RedisConfig {
+        match &s.store {
+            StoreConfig::Redis(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn redis_cluster_and_sentinel_address_forms() {
+        let none = RedisShape::default();
+        let p = parse_redis_form("redis+cluster://u:p%40w@h1:1,h2:2", false, &none).unwrap();
+        assert_eq!(p.nodes, ["redis://h1:1", "redis://h2:2"]);
+        assert_eq!((p.username.as_deref(), p.password.as_deref()), (Some("u"), Some("p@w")));
+        assert_eq!(p.topology, RedisTopology::Cluster);
+        let p = parse_redis_form("rediss+cluster://cfg.example:6379", false, &none).unwrap();
+        assert_eq!(
+            (p.nodes.as_slice(), &p.topology),
+            (&["rediss://cfg.example:6379".to_string()][..], &RedisTopology::Cluster)
+        );
+        let cluster = RedisShape { cluster: true, ..Default::default() };
+        let p = parse_redis_form("h1:1,h2:2", true, &cluster).unwrap();
+        assert_eq!(
+            (p.nodes.as_slice(), &p.topology),
+            (&["rediss://h1:1".to_string(), "rediss://h2:2".to_string()][..], &RedisTopology::Cluster)
+        );
+        let p = parse_redis_form("redis+sentinel://:pw@s1:1,s2:2,s3/mymaster", false, &none).unwrap();
+        assert_eq!(p.nodes, ["redis://s1:1", "redis://s2:2", "redis://s3:6379"]);
+        assert_eq!(p.password.as_deref(), Some("pw"));
+        assert_eq!(p.topology, RedisTopology::Sentinel { master: "mymaster".into(), sentinel_password: None });
+        let sentinel = RedisShape {
+            sentinel_master: Some("m".into()),
+            sentinel_password: Some("sp".into()),
+            ..Default::default()
+        };
+        let p = parse_redis_form("s1:1,s2:2", false, &sentinel).unwrap();
+        assert_eq!(p.topology, RedisTopology::Sentinel { master: "m".into(), sentinel_password: Some("sp".into()) });
+        // A single plain address stays a single node.
+        assert_eq!(parse_redis_form("h:1", false, &none).unwrap().topology, RedisTopology::Single);
+        for (bad, why) in [
+            ("h1:1,h2:2", "2 addresses but neither Redis Cluster nor Sentinel"),
+            ("redis+sentinel://:pa55word-x@s1:1", "no master name"),
+            ("redis+cluster://h:1/2", "Redis Cluster has only database 0"),
+            ("redis+shard://h:1", "unknown mode \"+shard\""),
+            ("redis+cluster://u:pa55word-x@h1:1,,h2:2", "an empty host in the address list"),
+            ("redis+cluster://h1:1,h2:notaport", "invalid Redis address"),
+            ("redis+sentinel://h1:1/m?x=1", "unexpected query"),
+            ("http+cluster://h:1", "the scheme must be"),
+        ] {
+            let e = parse_redis_form(bad, false, &none).unwrap_err();
+            assert_eq!(crate::exit_code(&e), crate::exit::USAGE, "{bad}");
+            let text = e.to_string();
+            assert!(text.contains(why), "{bad}: {text}");
+            assert!(!text.contains("pa55word"), "{bad}: {text}");
+        }
+        let e = parse_redis_form("redis+sentinel://s:1/m", false, &cluster).unwrap_err().to_string();
+        assert!(e.contains("both Redis Cluster and Sentinel"), "{e}");
+    }
+
+    #[test]
+    fn redis_cluster_and_sentinel_from_flags_env_and_file() {
+        let mut a = args();
+        a.redis = Some("h1:1,h2:2".into());
+        a.redis_cluster = true;
+        let s = resolve_store(&a, &env(&[])).unwrap();
+        assert_eq!(redis(&s).topology, RedisTopology::Cluster);
+        let mut a = args();
+        a.redis = Some("redis://:datapw@s1:1,s2:2".into());
+        a.redis_sentinel_master = Some("m".into());
+        let s = resolve_store(&a, &env(&[("REDIS_SENTINEL_PASSWORD", "sp")])).unwrap();
+        let r = redis(&s);
+        assert_eq!(r.password.as_deref(), Some("datapw"));
+        assert_eq!(r.topology, RedisTopology::Sentinel { master: "m".into(), sentinel_password: Some("sp".into()) });
+        // Relay-style variables.
+        let s = resolve_store(
+            &args(),
+            &env(&[("USE_REDIS", "1"), ("REDIS_URL", "redis://h1:1,h2:2"), ("REDIS_CLUSTER", "true")]),
+        )
+        .unwrap();
+        assert_eq!(redis(&s).nodes, ["redis://h1:1", "redis://h2:2"]);
+        assert_eq!(redis(&s).topology, RedisTopology::Cluster);
+        let s = resolve_store(
+            &args(),
+            &env(&[("USE_REDIS", "1"), ("REDIS_HOST", "s1"), ("REDIS_PORT", "26379"), ("REDIS_SENTINEL_MASTER", "m")]),
+        )
+        .unwrap();
+        assert_eq!(redis(&s).url, "redis://s1:26379");
+        assert_eq!(redis(&s).topology, RedisTopology::Sentinel { master: "m".into(), sentinel_password: None });
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "1"), ("REDIS_CLUSTER", "yes")])).unwrap_err();
+        assert_eq!(crate::exit_code(&e), crate::exit::USAGE);
+        assert!(e.to_string().contains("REDIS_CLUSTER=yes"), "{e}");
+        let e = resolve_store(&args(), &env(&[("USE_REDIS", "1"), ("REDIS_URL", "h1:1,h2:2")])).unwrap_err();
+        assert_eq!(crate::exit_code(&e), crate::exit::USAGE);
+        // The [Redis] section of a Relay configuration file.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.conf");
+        std::fs::write(&p, "[Redis]\nurl = redis://h1:1,h2:2\ncluster = true\n").unwrap();
+        let mut a = args();
+        a.config = Some(p.clone());
+        assert_eq!(redis(&resolve_store(&a, &env(&[])).unwrap()).topology, RedisTopology::Cluster);
+        std::fs::write(
+            &p,
+            "[Redis]\nhost = s1\nport = 26379\nsentinelMaster = m\nsentinelPassword = sp\npassword = dp\n",
+        )
+        .unwrap();
+        let s = resolve_store(&a, &env(&[])).unwrap();
+        assert_eq!(redis(&s).password.as_deref(), Some("dp"));
+        assert_eq!(
+            redis(&s).topology,
+            RedisTopology::Sentinel { master: "m".into(), sentinel_password: Some("sp".into()) }
+        );
     }
 
     #[test]

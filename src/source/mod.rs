@@ -48,6 +48,10 @@ impl SourceError {
                 Some("check the SDK key (--sdk-key or LD_SDK_KEY) and that it is a server-side key (sdk-…)".into())
             }
             SourceError::Malformed { .. } => Some("nothing was written; fix the data and run again".into()),
+            SourceError::NoData { found: Some(found), prefix, .. } if found.contains(&format!("{{ld}}.{prefix}")) => {
+                let tagged = format!("{{ld}}.{prefix}");
+                crate::store::prefix_form_note(&tagged).map(|n| format!("prefix \"{tagged}\" holds data: {n}"))
+            }
             SourceError::NoData { found: Some(found), .. } if !found.is_empty() => {
                 let mut names = found.iter().take(PREFIXES_IN_HINT).cloned().collect::<Vec<_>>().join(", ");
                 if found.len() > PREFIXES_IN_HINT {

@@ -66,8 +66,9 @@ impl StoreError {
                 Some(format!("check that {store} is running and reachable from here, and the address (e.g. {example})"))
             }
             StoreError::Denied { store: "Redis", .. } => Some(
-                "give the password in the URL (redis://user:pass@host:port) or REDIS_PASSWORD".into(),
+                "give the password in the URL (redis://user:pass@host:port) or REDIS_PASSWORD (under Sentinel that is the data nodes' password; the sentinels' own goes in REDIS_SENTINEL_PASSWORD)".into(),
             ),
+            StoreError::Command { store: "Redis", reason, .. } => redis_shape_hint(reason),
             StoreError::Denied { store: "Consul", .. } => {
                 Some("set a token with read/write permission on the prefix: --consul-token, CONSUL_TOKEN or CONSUL_HTTP_TOKEN".into())
             }
@@ -81,6 +82,22 @@ impl StoreError {
             ),
             _ => None,
         }
+    }
+}
+
+/// A hint for a Redis error that says the deployment is not of the shape the address asked for.
+fn redis_shape_hint(reason: &str) -> Option<String> {
+    if ["MOVED", "kind: Moved", "CROSSSLOT", "kind: CrossSlot"].iter().any(|m| reason.contains(m)) {
+        Some(
+            "the server is a Redis Cluster node: use redis+cluster://host:port, --redis-cluster or REDIS_CLUSTER=true"
+                .into(),
+        )
+    } else if reason.contains("cluster support disabled") {
+        Some("the server is not a Redis Cluster node: drop redis+cluster://, --redis-cluster or REDIS_CLUSTER".into())
+    } else if reason.contains("not point to a sentinel") {
+        Some("under Sentinel the addresses are the sentinels' (often port 26379), not the data nodes'".into())
+    } else {
+        None
     }
 }
 
@@ -630,6 +647,16 @@ pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Admin>, StoreError> {
         StoreConfig::DynamoDb(d) => dynamodb::open(d).await,
         StoreConfig::Consul(c) => consul::open(c).await,
     }
+}
+
+/// What a listed prefix's form tells a user: `{ld}.<p>` is what LaunchDarkly's Go store on go-redis
+/// writes by itself for prefix `<p>` when it is given several Redis addresses (cluster or Sentinel).
+pub fn prefix_form_note(prefix: &str) -> Option<String> {
+    let base = prefix.strip_prefix("{ld}.")?;
+    Some(format!(
+        "the form LaunchDarkly's Go SDK store on go-redis writes for prefix \"{base}\" on a Redis Cluster or \
+         Sentinel (its automatic \"{{ld}}.\" hash tag); read it with --prefix \"{prefix}\""
+    ))
 }
 
 #[cfg(test)]

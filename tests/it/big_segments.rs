@@ -11,13 +11,14 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 fn redis_config() -> StoreConfig {
-    StoreConfig::Redis(ldstore::config::RedisConfig {
-        url: format!("redis://{}", redis_addr()),
-        username: None,
-        password: None,
-        ca_file: None,
-        timeout: std::time::Duration::from_secs(10),
-    })
+    StoreConfig::Redis(ldstore::config::redis_from_parts(
+        vec![format!("redis://{}", redis_addr())],
+        None,
+        None,
+        None,
+        std::time::Duration::from_secs(10),
+        ldstore::config::RedisTopology::Single,
+    ))
 }
 
 fn dynamodb_config(table: &str) -> StoreConfig {

@@ -47,8 +47,11 @@ fn cli_stats(cli: Cli) -> Value {
 /// `sync`, `dump` and `inspect` run with the harness's own `cmd` (its store options).
 macro_rules! cli_steps {
     () => {
+        cli_steps!(|_: &Self, name: &str| unique_prefix(name));
+    };
+    ($fresh:expr) => {
         fn fresh_prefix(&self, name: &str) -> String {
-            unique_prefix(name)
+            ($fresh)(self, name)
         }
 
         fn sync(&self, prefix: &str, file: &str) -> (i32, String) {
@@ -77,13 +80,58 @@ fn json_version(json: &str) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Redis: `<p>:features` / `<p>:segments` hashes and the `<p>:$inited` string.
 
-struct RedisHarness;
+/// The same harness on the three Redis deployment shapes scripts/test starts.
+#[derive(Clone, Copy)]
+enum RedisShape {
+    Single,
+    /// The Redis Cluster; `tagged`: prefixes with a hash tag (`{…}`, one slot, one MULTI/EXEC),
+    /// else plain prefixes (keys in different slots, one transaction per hash).
+    Cluster {
+        tagged: bool,
+    },
+    /// The Sentinel set-up (the master found through the sentinels; separate passwords).
+    Sentinel,
+}
+
+/// The shape, and (cluster, Sentinel) shared use of the set-up for as long as the test runs.
+struct RedisHarness(RedisShape, #[allow(dead_code)] Option<std::sync::RwLockReadGuard<'static, ()>>);
 
 impl RedisHarness {
+    fn new(shape: RedisShape) -> RedisHarness {
+        // Failover tests change masters: they wait for this test, and it for them.
+        let guard = (!matches!(shape, RedisShape::Single)).then(redis_topology_shared);
+        RedisHarness(shape, guard)
+    }
+
     fn cmd(&self, args: &[&str], prefix: &str) -> std::process::Command {
         let mut c = ldstore();
-        c.args(args).args(["--redis", &redis_addr(), "--prefix", prefix]);
+        c.args(args);
+        match self.0 {
+            RedisShape::Single => c.args(["--redis", &redis_addr()]),
+            RedisShape::Cluster { .. } => c.args(["--redis", &format!("redis+cluster://{}", redis_cluster_nodes())]),
+            RedisShape::Sentinel => {
+                let s = redis_sentinel();
+                c.env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password).args(["--redis", &s.url()])
+            }
+        };
+        c.args(["--prefix", prefix]);
         c
+    }
+
+    /// A command at the key's own node (redis-cli -c follows MOVED on the cluster).
+    fn cli(&self, args: &[&str]) -> String {
+        match self.0 {
+            RedisShape::Single => redis_cli(args),
+            RedisShape::Cluster { .. } => redis_cluster_cli(args),
+            RedisShape::Sentinel => redis_sentinel().master_cli(args),
+        }
+    }
+
+    fn keys(&self, pattern: &str) -> Vec<String> {
+        match self.0 {
+            RedisShape::Cluster { .. } => redis_cluster_keys(pattern),
+            _ => self.cli(&["KEYS", pattern]).lines().filter(|k| !k.is_empty()).map(str::to_string).collect(),
+        }
     }
 
     fn hash(prefix: &str, kind: Kind) -> String {
@@ -93,32 +141,43 @@ impl RedisHarness {
 
 impl Harness for RedisHarness {
     fn name(&self) -> String {
-        "Redis".into()
+        match self.0 {
+            RedisShape::Single => "Redis".into(),
+            RedisShape::Cluster { tagged: true } => "Redis Cluster (hash-tagged prefix)".into(),
+            RedisShape::Cluster { tagged: false } => "Redis Cluster (plain prefix)".into(),
+            RedisShape::Sentinel => "Redis Sentinel".into(),
+        }
     }
 
-    cli_steps!();
+    cli_steps!(|h: &Self, name: &str| match h.0 {
+        RedisShape::Cluster { tagged: true } => format!("{{{}}}", unique_prefix(name)),
+        _ => unique_prefix(name),
+    });
 
     fn raw_item(&self, prefix: &str, kind: Kind, key: &str) -> Option<String> {
         let h = Self::hash(prefix, kind);
-        (redis_cli(&["HEXISTS", &h, key]).trim() == "1")
-            .then(|| redis_cli(&["HGET", &h, key]).strip_suffix('\n').unwrap_or_default().to_string())
+        (self.cli(&["HEXISTS", &h, key]).trim() == "1")
+            .then(|| self.cli(&["HGET", &h, key]).strip_suffix('\n').unwrap_or_default().to_string())
     }
 
     fn put_raw_item(&self, prefix: &str, kind: Kind, key: &str, value: &str) {
-        redis_cli(&["HSET", &Self::hash(prefix, kind), key, value]);
+        self.cli(&["HSET", &Self::hash(prefix, kind), key, value]);
     }
 
     fn put_marker(&self, prefix: &str) {
-        redis_cli(&["SET", &format!("{prefix}:$inited"), ""]);
+        self.cli(&["SET", &format!("{prefix}:$inited"), ""]);
     }
 
+    /// Read key by key (on the cluster: found on every master, each read where it lives), so the
+    /// same expectations hold for every shape: the single-node layout.
     fn layout(&self, prefix: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        for k in redis_cli(&["KEYS", &format!("{prefix}:*")]).lines().filter(|k| !k.is_empty()) {
+        let pattern = format!("{}:*", prefix.replace('{', "\\{").replace('}', "\\}"));
+        for k in self.keys(&pattern) {
             let rest = &k[prefix.len() + 1..];
             match rest {
                 "features" | "segments" => {
-                    for field in redis_cli(&["HKEYS", k]).lines().filter(|f| !f.is_empty()) {
+                    for field in self.cli(&["HKEYS", &k]).lines().filter(|f| !f.is_empty()) {
                         out.insert(format!("{rest}/{field}"));
                     }
                 }
@@ -131,30 +190,30 @@ impl Harness for RedisHarness {
     }
 
     fn put_other_key(&self, prefix: &str) -> String {
-        redis_cli(&["SET", &format!("{prefix}:unrelated"), "mine"]);
+        self.cli(&["SET", &format!("{prefix}:unrelated"), "mine"]);
         "unrelated".into()
     }
 
     fn other_key(&self, prefix: &str) -> Option<String> {
         let k = format!("{prefix}:unrelated");
-        (redis_cli(&["EXISTS", &k]).trim() == "1").then(|| redis_cli(&["GET", &k]).trim_end().to_string())
+        (self.cli(&["EXISTS", &k]).trim() == "1").then(|| self.cli(&["GET", &k]).trim_end().to_string())
     }
 
     fn put_beside(&self, prefix: &str, value: &str) {
-        redis_cli(&["SET", &format!("{prefix}-other-app"), value]);
+        self.cli(&["SET", &format!("{prefix}-other-app"), value]);
     }
 
     fn beside(&self, prefix: &str) -> Option<String> {
         let k = format!("{prefix}-other-app");
-        (redis_cli(&["EXISTS", &k]).trim() == "1").then(|| redis_cli(&["GET", &k]).trim_end().to_string())
+        (self.cli(&["EXISTS", &k]).trim() == "1").then(|| self.cli(&["GET", &k]).trim_end().to_string())
     }
 
     fn check_layout(&self, prefix: &str, items: &[(Kind, &str, u64, &str)]) {
         for (kind, _, _, _) in items {
-            assert_eq!(redis_cli(&["TYPE", &Self::hash(prefix, *kind)]).trim(), "hash");
+            assert_eq!(self.cli(&["TYPE", &Self::hash(prefix, *kind)]).trim(), "hash");
         }
-        assert_eq!(redis_cli(&["TYPE", &format!("{prefix}:$inited")]).trim(), "string");
-        assert_eq!(redis_cli(&["GET", &format!("{prefix}:$inited")]), "\n", "Go/Node write an empty marker");
+        assert_eq!(self.cli(&["TYPE", &format!("{prefix}:$inited")]).trim(), "string");
+        assert_eq!(self.cli(&["GET", &format!("{prefix}:$inited")]), "\n", "Go/Node write an empty marker");
     }
 
     fn check_upserted(&self, _prefix: &str, _kind: Kind, _key: &str, _version: u64) {}
@@ -162,19 +221,30 @@ impl Harness for RedisHarness {
     fn reset_writes(&self) {}
 
     fn writes(&self, _prefix: &str) -> Option<Vec<String>> {
-        // One MULTI/EXEC: no reader sees any order (tests/it/redis_store.rs checks that readers
-        // never see a half-written prefix).
+        // One MULTI/EXEC (one per hash on a cluster with a plain prefix, in an order
+        // tests/it/redis_cluster.rs checks): no reader sees any order here.
         None
     }
 
     fn open(&self) -> BoxFuture<'_, Box<dyn Admin>> {
-        open_config(ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
-            url: format!("redis://{}", redis_addr()),
-            username: None,
-            password: None,
-            ca_file: None,
-            timeout: std::time::Duration::from_secs(10),
-        }))
+        use ldstore::config::{RedisShape as Shape, parse_redis_form, redis_from_parts};
+        let (addr, shape) = match self.0 {
+            RedisShape::Single => (redis_addr(), Shape::default()),
+            RedisShape::Cluster { .. } => (format!("redis+cluster://{}", redis_cluster_nodes()), Shape::default()),
+            RedisShape::Sentinel => {
+                let s = redis_sentinel();
+                (s.url(), Shape { sentinel_password: Some(s.sentinel_password.clone()), ..Default::default() })
+            }
+        };
+        let p = parse_redis_form(&addr, false, &shape).expect("a valid Redis form");
+        open_config(ldstore::config::StoreConfig::Redis(redis_from_parts(
+            p.nodes,
+            p.username,
+            p.password,
+            None,
+            std::time::Duration::from_secs(10),
+            p.topology,
+        )))
     }
 
     fn holds_big_segments(&self) -> bool {
@@ -221,7 +291,22 @@ impl Harness for RedisHarness {
 
 mod redis {
     use super::*;
-    ldstore::store_conformance!(RedisHarness);
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Single));
+}
+
+mod redis_cluster_tagged {
+    use super::*;
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Cluster { tagged: true }));
+}
+
+mod redis_cluster_plain {
+    use super::*;
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Cluster { tagged: false }));
+}
+
+mod redis_sentinel {
+    use super::*;
+    ldstore::store_conformance!(RedisHarness::new(RedisShape::Sentinel));
 }
 
 // ---------------------------------------------------------------------------------------------

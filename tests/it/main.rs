@@ -18,6 +18,8 @@ mod hygiene;
 mod key_rules;
 mod ld_sync;
 mod output_files;
+mod redis_cluster;
+mod redis_failover;
 mod redis_store;
 mod redis_streamed;
 mod redis_tls_upsert;

@@ -84,13 +84,14 @@ fn rediss_with_a_private_ca() {
 /// The store-layer configuration for a plain Redis at `addr`.
 fn redis_config(addr: &str) -> ldstore::config::StoreConfig {
     let (url, _, _) = ldstore::config::parse_redis_addr(addr, false).unwrap();
-    ldstore::config::StoreConfig::Redis(ldstore::config::RedisConfig {
-        url,
-        username: None,
-        password: None,
-        ca_file: None,
-        timeout: std::time::Duration::from_secs(5),
-    })
+    ldstore::config::StoreConfig::Redis(ldstore::config::redis_from_parts(
+        vec![url],
+        None,
+        None,
+        None,
+        std::time::Duration::from_secs(5),
+        ldstore::config::RedisTopology::Single,
+    ))
 }
 
 #[tokio::test]

@@ -13,12 +13,12 @@ use crate::support::consul_server::{self, ConsulServer};
 use crate::support::ld_server::{LdServer, sse};
 use crate::support::*;
 
-const KEY: &str = "sdk-11111111-2222-3333-4444-5555555500r1";
+pub(crate) const KEY: &str = "sdk-11111111-2222-3333-4444-5555555500r1";
 const KEY2: &str = "sdk-22222222-2222-3333-4444-5555555500r2";
 const BAD_KEY: &str = "sdk-99999999-2222-3333-4444-55555555dead";
 
 /// A `/sdk/latest-all` body with these flags (key, version) and one segment.
-fn body(flags: &[(&str, u64)]) -> String {
+pub(crate) fn body(flags: &[(&str, u64)]) -> String {
     let f: Vec<String> = flags
         .iter()
         .map(|(k, v)| format!(r#""{k}":{{"key":"{k}","version":{v},"on":true,"variations":[true,false],"offVariation":1,"fallthrough":{{"variation":0}}}}"#))
@@ -26,7 +26,7 @@ fn body(flags: &[(&str, u64)]) -> String {
     format!(r#"{{"flags":{{{}}},"segments":{{"seg":{{"key":"seg","version":1,"included":["u1"]}}}}}}"#, f.join(","))
 }
 
-fn patch(key: &str, version: u64) -> String {
+pub(crate) fn patch(key: &str, version: u64) -> String {
     sse(
         "patch",
         &format!(
@@ -35,18 +35,18 @@ fn patch(key: &str, version: u64) -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-struct Relay {
+pub(crate) struct Relay {
     child: Child,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Relay {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Relay {
+    pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Relay {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("relay.log");
         let file = std::fs::File::create(&log).unwrap();
@@ -58,7 +58,7 @@ impl Relay {
         Relay { child: cmd.spawn().expect("spawn relay"), log, _dir: dir }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -80,8 +80,13 @@ impl Relay {
     }
 
     #[track_caller]
-    fn wait_for(&self, what: &str, mut cond: impl FnMut() -> bool) {
-        let end = Instant::now() + Duration::from_secs(20);
+    pub(crate) fn wait_for(&self, what: &str, cond: impl FnMut() -> bool) {
+        self.wait_for_secs(what, 20, cond)
+    }
+
+    #[track_caller]
+    pub(crate) fn wait_for_secs(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+        let end = Instant::now() + Duration::from_secs(secs);
         while !cond() {
             assert!(Instant::now() < end, "timed out waiting for {what}\n--- relay log\n{}", self.log());
             std::thread::sleep(Duration::from_millis(50));
@@ -115,7 +120,7 @@ fn inited(addr: &str, prefix: &str) -> bool {
     cli_at(addr, &["exists", &format!("{prefix}:$inited")]).is_some_and(|o| o.trim() == "1")
 }
 
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to --listen");
     write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     let mut out = String::new();
@@ -124,15 +129,15 @@ fn http_get(port: u16, path: &str) -> String {
     out.split_once("\r\n\r\n").unwrap().1.to_string()
 }
 
-fn status(port: u16) -> serde_json::Value {
+pub(crate) fn status(port: u16) -> serde_json::Value {
     serde_json::from_str(&http_get(port, "/status")).expect("status JSON")
 }
 
-fn metric(text: &str, line_start: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, line_start: &str) -> Option<f64> {
     text.lines().find(|l| l.starts_with(line_start)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
-fn server(flags: &[(&str, u64)]) -> LdServer {
+pub(crate) fn server(flags: &[(&str, u64)]) -> LdServer {
     let s = LdServer::start();
     s.env(KEY, &body(flags)).hold_streams(Duration::from_secs(600));
     s

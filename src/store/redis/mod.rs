@@ -1,13 +1,24 @@
 //! Redis backend: hashes `<p>:features` and `<p>:segments`, marker `<p>:$inited`, exactly as the
 //! Go SDK, the Relay Proxy, and the Python and Node SDKs lay them out.
+//!
+//! Three deployment shapes, chosen by [`RedisTopology`]: a single node; Redis Cluster (the `redis`
+//! crate's cluster client: discovered topology, MOVED/ASK followed); Redis Sentinel (the crate's
+//! sentinel client finds the master, and finds it again when a connection is made after an error).
+//! On a cluster a full init is one MULTI/EXEC when the prefix has a hash tag (`{ld:prod}`: every
+//! key in one slot), else one single-key MULTI/EXEC per hash, segments, then flags, then the
+//! `$inited` marker (see [`RedisStore::init_cluster`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Value};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, RedisFuture, TlsMode, Value};
 use tokio::sync::Mutex;
 
 mod big_segments;
@@ -16,7 +27,7 @@ mod streamed;
 use super::{
     Admin, Backend, FedCounts, Feed, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry_bytes,
 };
-use crate::config::RedisConfig;
+use crate::config::{RedisConfig, RedisTopology};
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
 use crate::shutdown::{Shutdown, Signal};
@@ -34,14 +45,101 @@ const UPSERT_ATTEMPTS: u32 = 10;
 pub const DEFAULT_PREFIX: &str = "launchdarkly";
 
 pub struct RedisStore {
-    client: Client,
+    connector: Connector,
     config: AsyncConnectionConfig,
     display: String,
     timeout: Duration,
     /// Shared connection for plain reads.
-    conn: MultiplexedConnection,
+    conn: Conn,
     /// Dedicated connection for WATCH/MULTI/EXEC (connection state must not be shared).
-    tx_conn: Mutex<Option<MultiplexedConnection>>,
+    tx_conn: Mutex<Option<Conn>>,
+}
+
+/// How connections are made: to one node, to a cluster, or to the master the sentinels name.
+enum Connector {
+    Single(Client),
+    /// Reads follow MOVED/ASK and retry; transactions (`tx`) never retry on their own: a WATCH is
+    /// held by one node's connection, and a transaction re-sent elsewhere after a redirect would
+    /// run unguarded. Their caller retries the whole operation instead.
+    Cluster {
+        reads: Box<ClusterClient>,
+        tx: Box<ClusterClient>,
+    },
+    Sentinel(Mutex<SentinelClient>),
+}
+
+impl Connector {
+    /// A connection for reads, or for transactions (`tx`).
+    async fn connect(&self, config: &AsyncConnectionConfig, tx: bool) -> Result<Conn, RedisError> {
+        match self {
+            Connector::Single(c) => Ok(Conn::Single(c.get_multiplexed_async_connection_with_config(config).await?)),
+            Connector::Cluster { reads, tx: txc } => {
+                Ok(Conn::Cluster(if tx { txc } else { reads }.get_async_connection().await?))
+            }
+            Connector::Sentinel(s) => {
+                // Asked each time: after a failover the next connection goes to the new master.
+                let client = s.lock().await.async_get_client().await?;
+                Ok(Conn::Single(client.get_multiplexed_async_connection_with_config(config).await?))
+            }
+        }
+    }
+
+    /// A client for a blocking connection to the one node that holds everything (not on a cluster).
+    async fn node_client(&self) -> Result<Option<Client>, RedisError> {
+        match self {
+            Connector::Single(c) => Ok(Some(c.clone())),
+            Connector::Cluster { .. } => Ok(None),
+            Connector::Sentinel(s) => Ok(Some(s.lock().await.async_get_client().await?)),
+        }
+    }
+}
+
+/// A connection to a single node (or the Sentinel master) or to a cluster.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// True the first time a prefix is named (the note about a prefix without a hash tag is given once
+/// per prefix and process, also when a relay reconnects).
+fn first_note_for(prefix: &str) -> bool {
+    static NOTED: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+    NOTED.lock().unwrap_or_else(|e| e.into_inner()).insert(prefix.to_string())
+}
+
+/// Whether every key of `prefix` hashes to one cluster slot: a hash tag, `{…}` with something
+/// inside, as Redis Cluster reads it (the first `{` and the first `}` after it).
+pub fn has_hash_tag(prefix: &str) -> bool {
+    prefix.find('{').is_some_and(|open| prefix[open + 1..].find('}').is_some_and(|len| len > 0))
 }
 
 fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> StoreError {
@@ -65,34 +163,100 @@ fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> Sto
 
 impl RedisStore {
     pub async fn connect(cfg: &RedisConfig) -> Result<RedisStore, StoreError> {
-        let display = cfg.url.clone();
-        let bad_config = |e: RedisError| StoreError::Other(format!("invalid Redis address {display}: {e}"));
-        let mut info = cfg.url.as_str().into_connection_info().map_err(bad_config)?;
-        let mut settings = info.redis_settings().clone();
-        if let Some(u) = &cfg.username {
-            settings = settings.set_username(u);
-        }
-        if let Some(p) = &cfg.password {
-            settings = settings.set_password(p);
-        }
-        info = info.set_redis_settings(settings);
-        let client = match &cfg.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| StoreError::Other(format!("cannot read Redis CA file {}: {e}", path.display())))?;
-                Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
-                    .map_err(bad_config)?
+        let display = match &cfg.topology {
+            RedisTopology::Single => cfg.url.clone(),
+            RedisTopology::Cluster => format!("{} (cluster, {} seed(s))", cfg.url, cfg.nodes.len()),
+            RedisTopology::Sentinel { master, .. } => {
+                format!("master \"{master}\" via sentinel {} ({} sentinel(s))", cfg.url, cfg.nodes.len())
             }
-            None => Client::open(info).map_err(bad_config)?,
+        };
+        let bad_config = |e: RedisError| StoreError::Other(format!("invalid Redis address {display}: {e}"));
+        let ca = match &cfg.ca_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| StoreError::Other(format!("cannot read Redis CA file {}: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        let certs = |pem: &Vec<u8>| redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) };
+        let tls = cfg.url.starts_with("rediss:");
+        let connector = match &cfg.topology {
+            RedisTopology::Single => {
+                let mut info = cfg.url.as_str().into_connection_info().map_err(bad_config)?;
+                let mut settings = info.redis_settings().clone();
+                if let Some(u) = &cfg.username {
+                    settings = settings.set_username(u);
+                }
+                if let Some(p) = &cfg.password {
+                    settings = settings.set_password(p);
+                }
+                info = info.set_redis_settings(settings);
+                Connector::Single(match &ca {
+                    Some(pem) => Client::build_with_tls(info, certs(pem)).map_err(bad_config)?,
+                    None => Client::open(info).map_err(bad_config)?,
+                })
+            }
+            RedisTopology::Cluster => {
+                let builder = || {
+                    let mut b = ClusterClient::builder(cfg.nodes.iter().map(String::as_str))
+                        .connection_timeout(cfg.timeout)
+                        .response_timeout(cfg.timeout);
+                    if let Some(u) = &cfg.username {
+                        b = b.username(u);
+                    }
+                    if let Some(p) = &cfg.password {
+                        b = b.password(p);
+                    }
+                    if tls {
+                        b = b.tls(TlsMode::Secure);
+                    }
+                    if let Some(pem) = &ca {
+                        b = b.certs(certs(pem));
+                    }
+                    b
+                };
+                Connector::Cluster {
+                    reads: Box::new(builder().build().map_err(bad_config)?),
+                    tx: Box::new(builder().retries(0).build().map_err(bad_config)?),
+                }
+            }
+            RedisTopology::Sentinel { master, sentinel_password } => {
+                let addrs = cfg
+                    .nodes
+                    .iter()
+                    .map(|n| n.as_str().into_connection_info().map(|i| i.addr().clone()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(bad_config)?;
+                let mut b =
+                    SentinelClientBuilder::new(addrs, master, SentinelServerType::Master).map_err(bad_config)?;
+                if let Some(u) = &cfg.username {
+                    b = b.set_client_to_redis_username(u);
+                }
+                if let Some(p) = &cfg.password {
+                    b = b.set_client_to_redis_password(p);
+                }
+                if let Some(p) = sentinel_password {
+                    b = b.set_client_to_sentinel_password(p);
+                }
+                if tls {
+                    b = b
+                        .set_client_to_redis_tls_mode(TlsMode::Secure)
+                        .set_client_to_sentinel_tls_mode(TlsMode::Secure);
+                }
+                if let Some(pem) = &ca {
+                    b = b.set_client_to_redis_certificates(certs(pem)).set_client_to_sentinel_certificates(certs(pem));
+                }
+                Connector::Sentinel(Mutex::new(b.build().map_err(bad_config)?))
+            }
         };
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(cfg.timeout))
             .set_response_timeout(Some(cfg.timeout));
-        let conn = client
-            .get_multiplexed_async_connection_with_config(&config)
+        let conn = tokio::time::timeout(cfg.timeout * 2, connector.connect(&config, false))
             .await
+            .map_err(|_| StoreError::Timeout { store: BACKEND, timeout: cfg.timeout, during: "connecting".into() })?
             .map_err(|e| classify(e, &display, "connecting", cfg.timeout))?;
-        Ok(RedisStore { client, config, display, timeout: cfg.timeout, conn, tx_conn: Mutex::new(None) })
+        Ok(RedisStore { connector, config, display, timeout: cfg.timeout, conn, tx_conn: Mutex::new(None) })
     }
 
     fn err(&self, e: RedisError, during: &str) -> StoreError {
@@ -115,42 +279,161 @@ impl RedisStore {
         format!("{prefix}:$inited")
     }
 
-    async fn tx_connection(&self) -> Result<tokio::sync::MutexGuard<'_, Option<MultiplexedConnection>>, StoreError> {
+    async fn tx_connection(&self) -> Result<tokio::sync::MutexGuard<'_, Option<Conn>>, StoreError> {
         let mut guard = self.tx_conn.lock().await;
         if guard.is_none() {
-            let c = self
-                .client
-                .get_multiplexed_async_connection_with_config(&self.config)
-                .await
-                .map_err(|e| self.err(e, "connecting"))?;
+            let c = self.connector.connect(&self.config, true).await.map_err(|e| self.err(e, "connecting"))?;
             *guard = Some(c);
         }
         Ok(guard)
     }
 
     /// Every key in the database (or matching `pattern`), by SCAN pages; each passed to `visit`.
+    /// On a cluster: every master's keys, one master after the other.
     async fn scan_keys(&self, pattern: Option<&str>, visit: &mut (dyn FnMut(String) + Send)) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
-        let mut cursor: u64 = 0;
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor);
-            if let Some(p) = pattern {
-                cmd.arg("MATCH").arg(p);
+        let masters = match &mut c {
+            Conn::Single(_) => vec![None],
+            Conn::Cluster(cc) => {
+                let nodes = cc
+                    .route_command(
+                        redis::cmd("CLUSTER").arg("NODES").clone(),
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+                    )
+                    .await
+                    .map_err(|e| self.err(e, "CLUSTER NODES"))?;
+                let text: String = redis::from_redis_value(nodes).map_err(|e| self.err(e.into(), "CLUSTER NODES"))?;
+                cluster_masters(&text).into_iter().map(Some).collect()
             }
-            let (next, keys): (u64, Vec<String>) =
-                cmd.arg("COUNT").arg(1000).query_async(&mut c).await.map_err(|e| self.err(e, "SCAN"))?;
-            keys.into_iter().for_each(&mut *visit);
-            if next == 0 {
-                return Ok(());
+        };
+        for master in masters {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut cmd = redis::cmd("SCAN");
+                cmd.arg(cursor);
+                if let Some(p) = pattern {
+                    cmd.arg("MATCH").arg(p);
+                }
+                cmd.arg("COUNT").arg(1000);
+                let (next, keys): (u64, Vec<String>) = match (&mut c, &master) {
+                    (Conn::Cluster(cc), Some((host, port))) => {
+                        let route = SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port };
+                        let v = cc
+                            .route_command(cmd, RoutingInfo::SingleNode(route))
+                            .await
+                            .map_err(|e| self.err(e, "SCAN"))?;
+                        redis::from_redis_value(v).map_err(|e| self.err(e.into(), "SCAN"))?
+                    }
+                    _ => cmd.query_async(&mut c).await.map_err(|e| self.err(e, "SCAN"))?,
+                };
+                keys.into_iter().for_each(&mut *visit);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
-            cursor = next;
         }
+        Ok(())
+    }
+
+    /// Each key's TYPE (one pipeline on a single node; on a cluster, where keys live in different
+    /// slots, one command each, several at a time).
+    async fn types_of(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.conn.clone();
+        if let Conn::Single(_) = c {
+            let mut pipe = redis::pipe();
+            for k in keys {
+                pipe.cmd("TYPE").arg(k);
+            }
+            return pipe.query_async(&mut c).await.map_err(|e| self.err(e, "TYPE"));
+        }
+        // A few at a time, each to its own slot's node.
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(32) {
+            let replies = futures::future::join_all(chunk.iter().map(|k| {
+                let mut c = c.clone();
+                let cmd = redis::cmd("TYPE").arg(k).clone();
+                async move { cmd.query_async::<String>(&mut c).await }
+            }))
+            .await;
+            for r in replies {
+                out.push(r.map_err(|e| self.err(e, "TYPE"))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A full init on a cluster. A hash-tagged prefix keeps every key in one slot: one MULTI/EXEC
+    /// as on a single node. Otherwise each hash is replaced by a MULTI/EXEC of its own, segments
+    /// before flags and the `$inited` marker last, so a reader never sees flags whose segments are
+    /// missing; each key is then either old or new, but the keys change one after the other.
+    async fn init_cluster(
+        &self,
+        conn: &mut Conn,
+        prefix: &str,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError> {
+        progress.set_total(data.len() as u64);
+        if let Some(sig) = shutdown.signal() {
+            return Err(discarded(sig, prefix));
+        }
+        let mut report = InitReport::default();
+        let mut groups: Vec<(Vec<redis::Cmd>, u64)> = Vec::new();
+        for kind in Kind::INIT_ORDER {
+            let key = Self::hash_key(prefix, kind);
+            let items = data.write_order(kind);
+            let mut cmds = vec![redis::cmd("DEL").arg(&key).clone()];
+            for chunk in items.chunks(HSET_MAX_FIELDS) {
+                let mut cmd = redis::cmd("HSET");
+                cmd.arg(&key);
+                for item in chunk {
+                    cmd.arg(&item.key).arg(item.json.as_bytes());
+                    report.bytes_written += item.json.len();
+                }
+                cmds.push(cmd);
+            }
+            report.items_written += items.len();
+            groups.push((cmds, items.len() as u64));
+        }
+        groups.push((vec![redis::cmd("SET").arg(Self::inited_key(prefix)).arg("").clone()], 0));
+        if has_hash_tag(prefix) {
+            let all = groups.iter_mut().fold((Vec::new(), 0), |(mut cmds, n), (c, m)| {
+                cmds.append(c);
+                (cmds, n + *m)
+            });
+            groups = vec![all];
+        } else if first_note_for(prefix) {
+            tracing::warn!(
+                "{}",
+                secrets::mask(&format!(
+                    "Redis Cluster prefix \"{prefix}\" has no hash tag, so its keys live in different slots and \
+                     cannot share one transaction: each hash is replaced atomically on its own (segments, then flags, then \
+                     the $inited marker). Use a hash-tagged prefix such as \"{{{prefix}}}\" to keep a full sync one transaction."
+                ))
+            );
+        }
+        progress.message("committing");
+        for (cmds, items) in groups {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for c in cmds {
+                pipe.add_command(c);
+            }
+            let result: Value = pipe.query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
+            check_exec(result)?;
+            progress.advance(items);
+        }
+        Ok(report)
     }
 
     async fn init_on(
         &self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut Conn,
         prefix: &str,
         data: &DataSet,
         progress: &dyn Progress,
@@ -187,13 +470,7 @@ impl RedisStore {
         Ok(report)
     }
 
-    async fn upsert_on(
-        &self,
-        conn: &mut MultiplexedConnection,
-        prefix: &str,
-        kind: Kind,
-        item: &Item,
-    ) -> Result<Upserted, StoreError> {
+    async fn upsert_on(&self, conn: &mut Conn, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
         let key = Self::hash_key(prefix, kind);
         for attempt in 0..UPSERT_ATTEMPTS {
             if attempt > 0 {
@@ -209,7 +486,15 @@ impl RedisStore {
                 // An unreadable stored value is replaced, as the SDKs do.
                 let old_version = crate::data::facts(kind, &item.key, &old).ok().and_then(|f| f.version).unwrap_or(0);
                 if old_version >= item.version {
-                    redis::cmd("UNWATCH").exec_async(conn).await.map_err(|e| self.err(e, "UNWATCH"))?;
+                    match conn {
+                        // UNWATCH names no key: on a cluster it goes to the node WATCH went to.
+                        Conn::Cluster(cc) => {
+                            let route = SingleNodeRoutingInfo::SpecificNode(Route::with_key(&key, SlotAddr::Master));
+                            cc.route_command(redis::cmd("UNWATCH"), RoutingInfo::SingleNode(route)).await.map(drop)
+                        }
+                        Conn::Single(_) => redis::cmd("UNWATCH").exec_async(conn).await,
+                    }
+                    .map_err(|e| self.err(e, "UNWATCH"))?;
                     return Ok(Upserted::Stale { stored_version: old_version });
                 }
             }
@@ -445,7 +730,10 @@ impl Store for RedisStore {
     ) -> Result<InitReport, StoreError> {
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
-        let result = self.init_on(conn, prefix, data, progress, shutdown).await;
+        let result = match conn {
+            Conn::Cluster(_) => self.init_cluster(conn, prefix, data, progress, shutdown).await,
+            Conn::Single(_) => self.init_on(conn, prefix, data, progress, shutdown).await,
+        };
         if result.is_err() {
             // The connection may be mid-transaction; never reuse it. Closing it discards any
             // queued commands, so nothing is half-written.
@@ -461,7 +749,10 @@ impl Store for RedisStore {
         progress: Arc<dyn Progress>,
         shutdown: &Shutdown,
     ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
-        let client = self.client.clone();
+        // On a cluster the keys may live on several nodes: the caller reads the source and inits.
+        let Some(client) = self.connector.node_client().await.map_err(|e| self.err(e, "connecting"))? else {
+            return Ok(None);
+        };
         let (display, timeout) = (self.display.clone(), self.timeout);
         let prefix = prefix.to_string();
         let shutdown = shutdown.clone();
@@ -514,7 +805,6 @@ impl Admin for RedisStore {
     }
 
     async fn list_prefixes(&self) -> Result<Vec<String>, StoreError> {
-        let mut c = self.conn.clone();
         let suffixes = [":features", ":segments", ":$inited", ":big_segments_synchronized_on"];
         let mut candidates: Vec<(String, String)> = Vec::new();
         self.scan_keys(None, &mut |k| {
@@ -527,15 +817,8 @@ impl Admin for RedisStore {
         })
         .await?;
         // Only count a features/segments key if it is a hash (other tools may use similar names).
-        let mut pipe = redis::pipe();
-        for (_, k) in &candidates {
-            pipe.cmd("TYPE").arg(k);
-        }
-        let types: Vec<String> = if candidates.is_empty() {
-            Vec::new()
-        } else {
-            pipe.query_async(&mut c).await.map_err(|e| self.err(e, "TYPE"))?
-        };
+        let keys: Vec<String> = candidates.iter().map(|(_, k)| k.clone()).collect();
+        let types = self.types_of(&keys).await?;
         let mut out = BTreeSet::new();
         for ((prefix, key), ty) in candidates.into_iter().zip(types) {
             let want = if key.ends_with(":features") || key.ends_with(":segments") { "hash" } else { "string" };
@@ -571,6 +854,28 @@ impl Admin for RedisStore {
     }
 }
 
+/// The masters' `(host, port)` in `CLUSTER NODES` output (lines `id ip:port@cport[,hostname]
+/// flags …`; masters flagged `master`, not `fail`).
+fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    for line in nodes.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(addr), Some(flags)) = (f.get(1), f.get(2)) else { continue };
+        let flags: Vec<&str> = flags.split(',').collect();
+        if !flags.contains(&"master") || flags.iter().any(|x| x.starts_with("fail") || *x == "noaddr") {
+            continue;
+        }
+        let hostport = addr.split(['@', ',']).next().unwrap_or("");
+        if let Some((h, p)) = hostport.rsplit_once(':')
+            && let Ok(p) = p.parse()
+            && !h.is_empty()
+        {
+            out.push((h.trim_matches(['[', ']']).to_string(), p));
+        }
+    }
+    out
+}
+
 /// Escape Redis glob metacharacters.
 fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -590,4 +895,28 @@ fn is_known_redis_key(rest: &str) -> bool {
         ["features", "segments", "$inited", "big_segments_synchronized_on", "big_segments_cursor", "big_segments_lock"];
     let last = |r: &str| NAMES.iter().any(|n| r == *n || r.ends_with(&format!(":{n}")));
     last(rest) || rest.contains("big_segment_include:") || rest.contains("big_segment_exclude:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_tags_as_redis_cluster_reads_them() {
+        for tagged in ["{ld:prod}", "{ld}.launchdarkly", "a{b}c", "x{y}{z}"] {
+            assert!(has_hash_tag(tagged), "{tagged}");
+        }
+        for plain in ["launchdarkly", "{}ld", "ld{", "ld}x{", "ld:{"] {
+            assert!(!has_hash_tag(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn masters_from_cluster_nodes() {
+        let text = "a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
+                    b 127.0.0.1:7001@17001,host.example master - 0 0 2 connected 5461-10922\n\
+                    c 127.0.0.1:7002@17002 slave a 0 0 1 connected\n\
+                    d 127.0.0.1:7003@17003 master,fail - 0 0 3 disconnected\n";
+        assert_eq!(cluster_masters(text), [("127.0.0.1".to_string(), 7000), ("127.0.0.1".to_string(), 7001)]);
+    }
 }

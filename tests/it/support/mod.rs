@@ -78,6 +78,124 @@ pub fn redis_addr() -> String {
     service("LDSTORE_TEST_REDIS", "a real redis-server")
 }
 
+/// The nodes (`host:port,…`) of the throwaway Redis Cluster started by scripts/test (3 masters,
+/// 3 replicas).
+#[track_caller]
+pub fn redis_cluster_nodes() -> String {
+    service("LDSTORE_TEST_REDIS_CLUSTER", "a real Redis Cluster")
+}
+
+/// Tests on the shared cluster and Sentinel set-up hold this shared (`read`); failover tests hold it
+/// alone (`write`), so nothing else runs while masters change, and leave the set-up stable.
+pub fn redis_topology_lock() -> &'static std::sync::RwLock<()> {
+    static LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
+    &LOCK
+}
+
+/// Shared use of the cluster and Sentinel set-up (see [`redis_topology_lock`]).
+pub fn redis_topology_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    redis_topology_lock().read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sole use of the cluster and Sentinel set-up, for a failover.
+pub fn redis_topology_alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    redis_topology_lock().write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The throwaway Sentinel set-up started by scripts/test.
+pub struct Sentinel {
+    /// `host:port,…` of the three sentinels.
+    pub sentinels: String,
+    pub master: String,
+    /// The sentinels' own password.
+    pub sentinel_password: String,
+    /// The data nodes' password.
+    pub data_password: String,
+}
+
+#[track_caller]
+pub fn redis_sentinel() -> Sentinel {
+    Sentinel {
+        sentinels: service("LDSTORE_TEST_REDIS_SENTINELS", "a real Redis Sentinel set-up"),
+        master: service("LDSTORE_TEST_REDIS_SENTINEL_MASTER", "a real Redis Sentinel set-up"),
+        sentinel_password: service("LDSTORE_TEST_REDIS_SENTINEL_PASSWORD", "a real Redis Sentinel set-up"),
+        data_password: service("LDSTORE_TEST_REDIS_SENTINEL_DATA_PASSWORD", "a real Redis Sentinel set-up"),
+    }
+}
+
+/// redis-cli in cluster mode (`-c`, follows MOVED) against the test cluster; returns stdout.
+#[track_caller]
+pub fn redis_cluster_cli(args: &[&str]) -> String {
+    let nodes = redis_cluster_nodes();
+    let first = nodes.split(',').next().expect("a node");
+    let (host, port) = first.rsplit_once(':').expect("host:port");
+    let o = Command::new("redis-cli")
+        .args(["-c", "-h", host, "-p", port, "--raw"])
+        .args(args)
+        .output()
+        .expect("redis-cli must be installed (scripts/test installs redis-tools)");
+    assert!(o.status.success(), "redis-cli -c {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Run redis-cli with `args` against host:port (`auth`: a password); returns stdout.
+#[track_caller]
+pub fn redis_cli_at(addr: &str, auth: Option<&str>, args: &[&str]) -> String {
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    let mut c = Command::new("redis-cli");
+    c.args(["-h", host, "-p", port, "--raw"]);
+    if let Some(pw) = auth {
+        c.env("REDISCLI_AUTH", pw);
+    }
+    let o = c.args(args).output().expect("redis-cli must be installed (scripts/test installs redis-tools)");
+    assert!(o.status.success(), "redis-cli {addr} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The test cluster's current masters (`host:port`), by `ROLE`.
+pub fn redis_cluster_masters() -> Vec<String> {
+    redis_cluster_nodes()
+        .split(',')
+        .filter(|n| redis_cli_at(n, None, &["ROLE"]).lines().next() == Some("master"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every key matching `pattern` on the test cluster (KEYS on each master).
+pub fn redis_cluster_keys(pattern: &str) -> Vec<String> {
+    let mut out: Vec<String> = redis_cluster_masters()
+        .iter()
+        .flat_map(|m| redis_cli_at(m, None, &["KEYS", pattern]).lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|k| !k.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Sentinel {
+    /// The master's `host:port`, as the sentinels name it now.
+    pub fn master_addr(&self) -> String {
+        let first = self.sentinels.split(',').next().expect("a sentinel");
+        let out =
+            redis_cli_at(first, Some(&self.sentinel_password), &["SENTINEL", "get-master-addr-by-name", &self.master]);
+        let mut l = out.lines();
+        format!("{}:{}", l.next().expect("master host"), l.next().expect("master port"))
+    }
+
+    /// redis-cli against the current master (with the data nodes' password); returns stdout.
+    #[track_caller]
+    pub fn master_cli(&self, args: &[&str]) -> String {
+        redis_cli_at(&self.master_addr(), Some(&self.data_password), args)
+    }
+
+    /// The `--redis` form for ldstore: the data password in the address, the master in the path
+    /// (the sentinels' password goes in REDIS_SENTINEL_PASSWORD).
+    pub fn url(&self) -> String {
+        format!("redis+sentinel://:{}@{}/{}", self.data_password, self.sentinels, self.master)
+    }
+}
+
 /// A prefix no other test uses (tests share one server and run in parallel).
 pub fn unique_prefix(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
