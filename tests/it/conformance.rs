@@ -255,23 +255,23 @@ impl Harness for RedisHarness {
         for (which, refs) in [("include", included), ("exclude", excluded)] {
             if !refs.is_empty() {
                 let key = format!("{prefix}:big_segment_{which}:{hash}");
-                redis_cli(&[&["SADD", key.as_str()], refs].concat());
+                self.cli(&[&["SADD", key.as_str()], refs].concat());
             }
         }
     }
 
     fn put_raw_big_metadata(&self, prefix: &str, synchronized_on: &str, cursor: &str) {
-        redis_cli(&["SET", &format!("{prefix}:big_segments_synchronized_on"), synchronized_on]);
-        redis_cli(&["SET", &format!("{prefix}:big_segments_cursor"), cursor]);
+        self.cli(&["SET", &format!("{prefix}:big_segments_synchronized_on"), synchronized_on]);
+        self.cli(&["SET", &format!("{prefix}:big_segments_cursor"), cursor]);
     }
 
     fn raw_membership(&self, prefix: &str, hash: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
         let members = |which: &str| -> BTreeSet<String> {
             let key = format!("{prefix}:big_segment_{which}:{hash}");
-            if redis_cli(&["EXISTS", &key]).trim() == "1" {
-                assert_eq!(redis_cli(&["TYPE", &key]).trim(), "set", "{key}");
+            if self.cli(&["EXISTS", &key]).trim() == "1" {
+                assert_eq!(self.cli(&["TYPE", &key]).trim(), "set", "{key}");
             }
-            redis_cli(&["SMEMBERS", &key]).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+            self.cli(&["SMEMBERS", &key]).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
         };
         let (i, e) = (members("include"), members("exclude"));
         (!i.is_empty() || !e.is_empty()).then_some((i, e))
@@ -280,9 +280,9 @@ impl Harness for RedisHarness {
     fn raw_big_metadata(&self, prefix: &str) -> (Option<String>, Option<String>) {
         let get = |name: &str| {
             let key = format!("{prefix}:{name}");
-            (redis_cli(&["EXISTS", &key]).trim() == "1").then(|| {
-                assert_eq!(redis_cli(&["TYPE", &key]).trim(), "string", "{key}");
-                redis_cli(&["GET", &key]).trim_end_matches('\n').to_string()
+            (self.cli(&["EXISTS", &key]).trim() == "1").then(|| {
+                assert_eq!(self.cli(&["TYPE", &key]).trim(), "string", "{key}");
+                self.cli(&["GET", &key]).trim_end_matches('\n').to_string()
             })
         };
         (get("big_segments_synchronized_on"), get("big_segments_cursor"))

@@ -170,8 +170,11 @@ fn every_form_reaches_the_cluster_and_the_sentinel_master() {
     assert!(!stderr(&o).contains("wr0ng-sentinel-pw") && !stderr(&o).contains(&s.data_password), "{}", stderr(&o));
 }
 
-/// A MONITOR of each cluster master while `f` runs: every command line seen, with its time.
-fn monitor_masters(f: impl FnOnce()) -> Vec<(f64, String)> {
+/// A MONITOR of each cluster master while `f` runs: every command line seen, with its time, up to
+/// the first line that contains `last` (waited for, not slept for: the lines reach redis-cli late
+/// under load).
+fn monitor_masters(last: &str, f: impl FnOnce()) -> Vec<(f64, String)> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(f64, String)>::new()));
     let mut monitors = Vec::new();
     for m in redis_cluster_masters() {
         let (host, port) = m.rsplit_once(':').unwrap();
@@ -184,21 +187,27 @@ fn monitor_masters(f: impl FnOnce()) -> Vec<(f64, String)> {
         let mut ok = String::new();
         out.read_line(&mut ok).unwrap();
         assert_eq!(ok.trim(), "OK", "MONITOR on {m}");
-        monitors.push((child, out));
+        let seen = seen.clone();
+        let reader = std::thread::spawn(move || {
+            for l in out.lines().map_while(Result::ok) {
+                if let Some((t, rest)) = l.split_once(' ') {
+                    seen.lock().unwrap().push((t.parse::<f64>().unwrap_or(0.0), rest.to_string()));
+                }
+            }
+        });
+        monitors.push((child, reader));
     }
     f();
-    // Time for the last lines to reach redis-cli (under load too).
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    let mut lines = Vec::new();
-    for (mut child, out) in monitors {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !seen.lock().unwrap().iter().any(|(_, l)| l.contains(last)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for (mut child, reader) in monitors {
         child.kill().unwrap();
         child.wait().unwrap();
-        for l in out.lines().map_while(Result::ok) {
-            if let Some((t, rest)) = l.split_once(' ') {
-                lines.push((t.parse::<f64>().unwrap_or(0.0), rest.to_string()));
-            }
-        }
+        reader.join().unwrap();
     }
+    let mut lines = std::mem::take(&mut *seen.lock().unwrap());
     lines.sort_by(|a, b| a.0.total_cmp(&b.0));
     lines
 }
@@ -211,8 +220,9 @@ fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_l
     let _shared = redis_topology_shared();
     let p = unique_prefix("order");
     let mut out = None;
-    let lines =
-        monitor_masters(|| out = Some(run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &p]))));
+    let lines = monitor_masters(&format!("\"{p}:$inited\""), || {
+        out = Some(run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &p])))
+    });
     let o = out.unwrap();
     assert_code(&o, 0);
     let err = stderr(&o);

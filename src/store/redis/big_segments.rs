@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use super::{BACKEND, RedisStore, glob_escape};
+use futures::future::try_join_all;
+
+use super::{BACKEND, Conn, RedisStore, glob_escape, has_hash_tag};
 use crate::store::StoreError;
 use crate::store::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
 
@@ -32,17 +34,42 @@ pub(super) fn exclude_key(prefix: &str, hash: &str) -> String {
 }
 
 impl RedisStore {
-    /// The memberships of these hashes, in one round trip.
+    /// Whether every key of the prefix is in one slot: always off a cluster; on a cluster only with
+    /// a hash-tagged prefix. Otherwise a pipeline or transaction may name one key only (Redis
+    /// Cluster refuses a cross-slot one), so each key is sent on its own, concurrently where the
+    /// order does not matter.
+    fn one_slot(&self, prefix: &str) -> bool {
+        !matches!(self.conn, Conn::Cluster(_)) || has_hash_tag(prefix)
+    }
+
+    /// `cmd KEY` for each of `keys`, concurrently; the answers in the keys' order.
+    async fn each_key<T: redis::FromRedisValue>(&self, keys: &[String], cmd: &str) -> Result<Vec<T>, StoreError> {
+        try_join_all(keys.iter().map(|k| {
+            let mut c = self.conn.clone();
+            let mut command = redis::cmd(cmd);
+            command.arg(k);
+            async move { command.query_async::<T>(&mut c).await.map_err(|e| self.err(e, cmd)) }
+        }))
+        .await
+    }
+
+    /// The memberships of these hashes, in one round trip (one per key on a cluster without a
+    /// hash-tagged prefix).
     async fn memberships_of(&self, prefix: &str, hashes: &[String]) -> Result<Vec<Membership>, StoreError> {
         if hashes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
-        for h in hashes {
-            pipe.cmd("SMEMBERS").arg(include_key(prefix, h)).cmd("SMEMBERS").arg(exclude_key(prefix, h));
-        }
-        let mut c = self.conn.clone();
-        let sets: Vec<BTreeSet<String>> = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "SMEMBERS"))?;
+        let keys: Vec<String> = hashes.iter().flat_map(|h| [include_key(prefix, h), exclude_key(prefix, h)]).collect();
+        let sets: Vec<BTreeSet<String>> = if self.one_slot(prefix) {
+            let mut pipe = redis::pipe();
+            for k in &keys {
+                pipe.cmd("SMEMBERS").arg(k);
+            }
+            let mut c = self.conn.clone();
+            pipe.query_async(&mut c).await.map_err(|e| self.err(e, "SMEMBERS"))?
+        } else {
+            self.each_key(&keys, "SMEMBERS").await?
+        };
         let mut sets = sets.into_iter();
         Ok(hashes
             .iter()
@@ -58,14 +85,20 @@ impl RedisStore {
 impl BigSegmentStore for RedisStore {
     async fn metadata(&self, prefix: &str) -> Result<Metadata, StoreError> {
         let mut c = self.conn.clone();
-        let (synchronized_on, cursor): (Option<String>, Option<String>) = redis::pipe()
-            .cmd("GET")
-            .arg(synced_on_key(prefix))
-            .cmd("GET")
-            .arg(cursor_key(prefix))
-            .query_async(&mut c)
-            .await
-            .map_err(|e| self.err(e, "GET"))?;
+        let (synchronized_on, cursor): (Option<String>, Option<String>) = if self.one_slot(prefix) {
+            redis::pipe()
+                .cmd("GET")
+                .arg(synced_on_key(prefix))
+                .cmd("GET")
+                .arg(cursor_key(prefix))
+                .query_async(&mut c)
+                .await
+                .map_err(|e| self.err(e, "GET"))?
+        } else {
+            let mut both = self.each_key::<Option<String>>(&[synced_on_key(prefix), cursor_key(prefix)], "GET").await?;
+            let cursor = both.pop().flatten();
+            (both.pop().flatten(), cursor)
+        };
         Ok(Metadata { synchronized_on, cursor })
     }
 
@@ -80,6 +113,24 @@ impl BigSegmentStore for RedisStore {
         for which in ["include", "exclude"] {
             let head = format!("{prefix}:big_segment_{which}:");
             let pattern = format!("{}*", glob_escape(&head));
+            if matches!(self.conn, Conn::Cluster(_)) {
+                // Every master's keys (a SCAN reaches one node): the keys listed first, then read
+                // a page at a time.
+                let mut keys = Vec::new();
+                self.scan_keys(Some(&pattern), &mut |k| keys.push(k)).await?;
+                for page in keys.chunks(SCAN_COUNT) {
+                    let hashes: Vec<String> =
+                        page.iter().filter_map(|k| k.strip_prefix(&head)).map(str::to_string).collect();
+                    let memberships = self.memberships_of(prefix, &hashes).await?;
+                    for (h, m) in hashes.into_iter().zip(memberships) {
+                        if m.is_empty() || (which == "exclude" && !m.included.is_empty()) {
+                            continue;
+                        }
+                        visit(h, m)?;
+                    }
+                }
+                continue;
+            }
             let mut cursor: u64 = 0;
             loop {
                 let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
@@ -113,6 +164,25 @@ impl BigSegmentStore for RedisStore {
     async fn write_memberships(&self, prefix: &str, memberships: &[(String, Membership)]) -> Result<(), StoreError> {
         big_segments::check_unique(BACKEND, memberships)?;
         let mut c = self.conn.clone();
+        if !self.one_slot(prefix) {
+            // Each set replaced atomically on its own (DEL + SADD of one key).
+            for batch in memberships.chunks(WRITE_BATCH) {
+                let sets = batch.iter().flat_map(|(hash, m)| {
+                    [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
+                });
+                try_join_all(sets.map(|(key, refs)| {
+                    let mut c = self.conn.clone();
+                    let mut pipe = redis::pipe();
+                    pipe.atomic().cmd("DEL").arg(&key).ignore();
+                    if !refs.is_empty() {
+                        pipe.cmd("SADD").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
+                    }
+                    async move { pipe.query_async::<()>(&mut c).await.map_err(|e| self.err(e, "writing memberships")) }
+                }))
+                .await?;
+            }
+            return Ok(());
+        }
         for batch in memberships.chunks(WRITE_BATCH) {
             let mut pipe = redis::pipe();
             pipe.atomic();
@@ -133,7 +203,23 @@ impl BigSegmentStore for RedisStore {
     async fn write_metadata(&self, prefix: &str, metadata: &Metadata) -> Result<(), StoreError> {
         big_segments::check_metadata(BACKEND, metadata)?;
         let mut pipe = redis::pipe();
-        pipe.atomic();
+        // One transaction where both keys share a slot; elsewhere one key after the other, the
+        // cursor last.
+        if self.one_slot(prefix) {
+            pipe.atomic();
+        } else {
+            let mut c = self.conn.clone();
+            for (key, value) in
+                [(synced_on_key(prefix), &metadata.synchronized_on), (cursor_key(prefix), &metadata.cursor)]
+            {
+                let cmd = match value {
+                    Some(v) => redis::cmd("SET").arg(key).arg(v).clone(),
+                    None => redis::cmd("DEL").arg(key).clone(),
+                };
+                let _: () = cmd.query_async(&mut c).await.map_err(|e| self.err(e, "writing Big Segments metadata"))?;
+            }
+            return Ok(());
+        }
         for (key, value) in [(synced_on_key(prefix), &metadata.synchronized_on), (cursor_key(prefix), &metadata.cursor)]
         {
             match value {
@@ -151,6 +237,26 @@ impl BigSegmentStore for RedisStore {
         let mut c = self.conn.clone();
         for batch in removals.chunks(WRITE_BATCH) {
             let mut pipe = redis::pipe();
+            // Each SREM is atomic by itself; one transaction for the batch only where the keys
+            // share a slot (a cluster pipeline may not cross slots: one key per request there).
+            if !self.one_slot(prefix) {
+                let keys: Vec<(String, Vec<&String>)> = batch
+                    .iter()
+                    .flat_map(|(hash, m)| {
+                        [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
+                    })
+                    .filter(|(_, refs)| !refs.is_empty())
+                    .map(|(k, refs)| (k, refs.iter().collect()))
+                    .collect();
+                try_join_all(keys.iter().map(|(key, refs)| {
+                    let mut c = self.conn.clone();
+                    let mut cmd = redis::cmd("SREM");
+                    cmd.arg(key).arg(refs);
+                    async move { cmd.query_async::<()>(&mut c).await.map_err(|e| self.err(e, "removing refs")) }
+                }))
+                .await?;
+                continue;
+            }
             pipe.atomic();
             for (hash, m) in batch {
                 for (key, refs) in [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
