@@ -33,6 +33,16 @@ pub(super) fn exclude_key(prefix: &str, hash: &str) -> String {
     format!("{prefix}:big_segment_exclude:{hash}")
 }
 
+/// The include and exclude set keys of each context of `batch`, with the refs meant for each.
+fn sets<'a>(
+    prefix: &'a str,
+    batch: &'a [(String, Membership)],
+) -> impl Iterator<Item = (String, &'a BTreeSet<String>)> {
+    batch
+        .iter()
+        .flat_map(move |(hash, m)| [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)])
+}
+
 impl RedisStore {
     /// Whether every key of the prefix is in one slot: always off a cluster; on a cluster only with
     /// a hash-tagged prefix. Otherwise a pipeline or transaction may name one key only (Redis
@@ -51,6 +61,61 @@ impl RedisStore {
             async move { command.query_async::<T>(&mut c).await.map_err(|e| self.err(e, cmd)) }
         }))
         .await
+    }
+
+    /// The hashes of a page of `<head><hash>` keys, each visited with its membership (skipping one
+    /// gone since it was listed, and, in the exclude pass, one whose include set was visited).
+    async fn visit_page(
+        &self,
+        prefix: &str,
+        head: &str,
+        keys: &[String],
+        visit: &mut MembershipVisitor<'_>,
+    ) -> anyhow::Result<()> {
+        let exclude_pass = head.ends_with(":big_segment_exclude:");
+        let hashes: Vec<String> = keys.iter().filter_map(|k| k.strip_prefix(head)).map(str::to_string).collect();
+        let memberships = self.memberships_of(prefix, &hashes).await?;
+        for (h, m) in hashes.into_iter().zip(memberships) {
+            if m.is_empty() || (exclude_pass && !m.included.is_empty()) {
+                continue;
+            }
+            visit(h, m)?;
+        }
+        Ok(())
+    }
+
+    /// The commands of several keys (`per_key`: one list per key): one MULTI/EXEC where the keys
+    /// share a slot ([`Self::one_slot`]); elsewhere one MULTI/EXEC per key, concurrently, or one
+    /// after the other in the given order when `ordered`.
+    async fn transact(
+        &self,
+        prefix: &str,
+        per_key: Vec<Vec<redis::Cmd>>,
+        ordered: bool,
+        during: &str,
+    ) -> Result<(), StoreError> {
+        let pipeline = |cmds: Vec<redis::Cmd>| {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for c in cmds {
+                pipe.add_command(c).ignore();
+            }
+            pipe
+        };
+        let send = |pipe: redis::Pipeline| {
+            let mut c = self.conn.clone();
+            async move { pipe.query_async::<()>(&mut c).await.map_err(|e| self.err(e, during)) }
+        };
+        if self.one_slot(prefix) {
+            send(pipeline(per_key.into_iter().flatten().collect())).await
+        } else if ordered {
+            for cmds in per_key {
+                send(pipeline(cmds)).await?;
+            }
+            Ok(())
+        } else {
+            try_join_all(per_key.into_iter().map(|cmds| send(pipeline(cmds)))).await.map(|_| ())
+        }
     }
 
     /// The memberships of these hashes, in one round trip (one per key on a cluster without a
@@ -119,15 +184,7 @@ impl BigSegmentStore for RedisStore {
                 let mut keys = Vec::new();
                 self.scan_keys(Some(&pattern), &mut |k| keys.push(k)).await?;
                 for page in keys.chunks(SCAN_COUNT) {
-                    let hashes: Vec<String> =
-                        page.iter().filter_map(|k| k.strip_prefix(&head)).map(str::to_string).collect();
-                    let memberships = self.memberships_of(prefix, &hashes).await?;
-                    for (h, m) in hashes.into_iter().zip(memberships) {
-                        if m.is_empty() || (which == "exclude" && !m.included.is_empty()) {
-                            continue;
-                        }
-                        visit(h, m)?;
-                    }
+                    self.visit_page(prefix, &head, page, visit).await?;
                 }
                 continue;
             }
@@ -142,16 +199,7 @@ impl BigSegmentStore for RedisStore {
                     .query_async(&mut c)
                     .await
                     .map_err(|e| self.err(e, "SCAN"))?;
-                let hashes: Vec<String> =
-                    keys.iter().filter_map(|k| k.strip_prefix(&head)).map(str::to_string).collect();
-                let memberships = self.memberships_of(prefix, &hashes).await?;
-                for (h, m) in hashes.into_iter().zip(memberships) {
-                    // Gone since the SCAN, or an include set met again in the exclude pass.
-                    if m.is_empty() || (which == "exclude" && !m.included.is_empty()) {
-                        continue;
-                    }
-                    visit(h, m)?;
-                }
+                self.visit_page(prefix, &head, &keys, visit).await?;
                 if next == 0 {
                     break;
                 }
@@ -163,110 +211,43 @@ impl BigSegmentStore for RedisStore {
 
     async fn write_memberships(&self, prefix: &str, memberships: &[(String, Membership)]) -> Result<(), StoreError> {
         big_segments::check_unique(BACKEND, memberships)?;
-        let mut c = self.conn.clone();
-        if !self.one_slot(prefix) {
-            // Each set replaced atomically on its own (DEL + SADD of one key).
-            for batch in memberships.chunks(WRITE_BATCH) {
-                let sets = batch.iter().flat_map(|(hash, m)| {
-                    [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
-                });
-                try_join_all(sets.map(|(key, refs)| {
-                    let mut c = self.conn.clone();
-                    let mut pipe = redis::pipe();
-                    pipe.atomic().cmd("DEL").arg(&key).ignore();
-                    if !refs.is_empty() {
-                        pipe.cmd("SADD").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
-                    }
-                    async move { pipe.query_async::<()>(&mut c).await.map_err(|e| self.err(e, "writing memberships")) }
-                }))
-                .await?;
-            }
-            return Ok(());
-        }
         for batch in memberships.chunks(WRITE_BATCH) {
-            let mut pipe = redis::pipe();
-            pipe.atomic();
-            for (hash, m) in batch {
-                for (key, refs) in [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
-                {
-                    pipe.cmd("DEL").arg(&key).ignore();
+            // Each set replaced: DEL, then SADD of its refs.
+            let per_key = sets(prefix, batch)
+                .map(|(key, refs)| {
+                    let mut cmds = vec![redis::cmd("DEL").arg(&key).clone()];
                     if !refs.is_empty() {
-                        pipe.cmd("SADD").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
+                        cmds.push(redis::cmd("SADD").arg(&key).arg(refs.iter().collect::<Vec<_>>()).clone());
                     }
-                }
-            }
-            let _: () = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "writing memberships"))?;
+                    cmds
+                })
+                .collect();
+            self.transact(prefix, per_key, false, "writing memberships").await?;
         }
         Ok(())
     }
 
     async fn write_metadata(&self, prefix: &str, metadata: &Metadata) -> Result<(), StoreError> {
         big_segments::check_metadata(BACKEND, metadata)?;
-        let mut pipe = redis::pipe();
-        // One transaction where both keys share a slot; elsewhere one key after the other, the
-        // cursor last.
-        if self.one_slot(prefix) {
-            pipe.atomic();
-        } else {
-            let mut c = self.conn.clone();
-            for (key, value) in
-                [(synced_on_key(prefix), &metadata.synchronized_on), (cursor_key(prefix), &metadata.cursor)]
-            {
-                let cmd = match value {
-                    Some(v) => redis::cmd("SET").arg(key).arg(v).clone(),
-                    None => redis::cmd("DEL").arg(key).clone(),
-                };
-                let _: () = cmd.query_async(&mut c).await.map_err(|e| self.err(e, "writing Big Segments metadata"))?;
-            }
-            return Ok(());
-        }
-        for (key, value) in [(synced_on_key(prefix), &metadata.synchronized_on), (cursor_key(prefix), &metadata.cursor)]
-        {
-            match value {
-                Some(v) => pipe.cmd("SET").arg(key).arg(v).ignore(),
-                None => pipe.cmd("DEL").arg(key).ignore(),
-            };
-        }
-        let mut c = self.conn.clone();
-        let _: () = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "writing Big Segments metadata"))?;
-        Ok(())
+        let per_key = [(synced_on_key(prefix), &metadata.synchronized_on), (cursor_key(prefix), &metadata.cursor)]
+            .into_iter()
+            .map(|(key, value)| match value {
+                Some(v) => vec![redis::cmd("SET").arg(key).arg(v).clone()],
+                None => vec![redis::cmd("DEL").arg(key).clone()],
+            })
+            .collect();
+        // Where the keys do not share a slot: one after the other, the cursor last.
+        self.transact(prefix, per_key, true, "writing Big Segments metadata").await
     }
 
     async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError> {
         big_segments::check_unique(BACKEND, removals)?;
-        let mut c = self.conn.clone();
         for batch in removals.chunks(WRITE_BATCH) {
-            let mut pipe = redis::pipe();
-            // Each SREM is atomic by itself; one transaction for the batch only where the keys
-            // share a slot (a cluster pipeline may not cross slots: one key per request there).
-            if !self.one_slot(prefix) {
-                let keys: Vec<(String, Vec<&String>)> = batch
-                    .iter()
-                    .flat_map(|(hash, m)| {
-                        [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
-                    })
-                    .filter(|(_, refs)| !refs.is_empty())
-                    .map(|(k, refs)| (k, refs.iter().collect()))
-                    .collect();
-                try_join_all(keys.iter().map(|(key, refs)| {
-                    let mut c = self.conn.clone();
-                    let mut cmd = redis::cmd("SREM");
-                    cmd.arg(key).arg(refs);
-                    async move { cmd.query_async::<()>(&mut c).await.map_err(|e| self.err(e, "removing refs")) }
-                }))
-                .await?;
-                continue;
-            }
-            pipe.atomic();
-            for (hash, m) in batch {
-                for (key, refs) in [(include_key(prefix, hash), &m.included), (exclude_key(prefix, hash), &m.excluded)]
-                {
-                    if !refs.is_empty() {
-                        pipe.cmd("SREM").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
-                    }
-                }
-            }
-            let _: () = pipe.query_async(&mut c).await.map_err(|e| self.err(e, "removing refs"))?;
+            let per_key = sets(prefix, batch)
+                .filter(|(_, refs)| !refs.is_empty())
+                .map(|(key, refs)| vec![redis::cmd("SREM").arg(&key).arg(refs.iter().collect::<Vec<_>>()).clone()])
+                .collect();
+            self.transact(prefix, per_key, false, "removing refs").await?;
         }
         Ok(())
     }
