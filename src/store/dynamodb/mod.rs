@@ -870,14 +870,6 @@ impl Admin for DynamoStore {
     async fn sync_lease(&self, prefix: &str) -> Result<Option<LeaseRecord>, StoreError> {
         Ok(self.read_lease(prefix).await?.map(|s| s.record))
     }
-
-    async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
-        let m = namespace(prefix, "big_segments_metadata");
-        Ok(self.get_row(&m, &m).await?.and_then(|row| match row.get("synchronizedOn") {
-            Some(AttributeValue::N(n)) => n.parse().ok(),
-            _ => None,
-        }))
-    }
 }
 
 #[async_trait]

@@ -842,16 +842,6 @@ impl Admin for RedisStore {
         .await?;
         Ok(out.into_iter().collect())
     }
-
-    async fn big_segments_synced_on(&self, prefix: &str) -> Result<Option<i64>, StoreError> {
-        let mut c = self.conn.clone();
-        let v: Option<String> = redis::cmd("GET")
-            .arg(format!("{prefix}:big_segments_synchronized_on"))
-            .query_async(&mut c)
-            .await
-            .map_err(|e| self.err(e, "GET"))?;
-        Ok(v.and_then(|s| s.trim().parse().ok()))
-    }
 }
 
 /// The masters' `(host, port)` in `CLUSTER NODES` output (lines `id ip:port@cport[,hostname]
