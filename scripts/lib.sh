@@ -43,6 +43,8 @@ ensure_redis() {
   fi
   # The TLS test makes its own CA and certificates.
   command -v openssl >/dev/null || apt_install openssl
+  # The TCP_NODELAY test reads the socket options ldstore sets.
+  command -v strace >/dev/null || apt_install strace
 }
 
 # Start a throwaway redis-server; sets LDSTORE_TEST_REDIS=127.0.0.1:PORT and REDIS_PORT_USED.

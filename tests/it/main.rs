@@ -20,6 +20,7 @@ mod ld_sync;
 mod output_files;
 mod redis_cluster;
 mod redis_failover;
+mod redis_nodelay;
 mod redis_store;
 mod redis_streamed;
 mod redis_tls_upsert;
