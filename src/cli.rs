@@ -567,7 +567,7 @@ pub struct RelayArgs {
     pub allow_empty: bool,
 
     /// Reconnect when the stream sends nothing (not even a heartbeat) for this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_timeout, hide = true)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_timeout)]
     pub read_timeout: std::time::Duration,
 
     /// At most this many --listen connections at a time (more wait until one closes).

@@ -93,6 +93,8 @@ pub fn request(cfg: &LdConfig, url: url::Url) -> Result<reqwest::RequestBuilder>
 pub enum Failure {
     /// Network error, 400, 408, 429, 5xx, a stream that ended early: try again.
     Retry(String),
+    /// A retryable status whose `Retry-After` asked for this long a wait: try again, no sooner.
+    RetryAfter(String, Duration),
     /// 401, 403, other 4xx, malformed data: stop now.
     Fatal(anyhow::Error),
 }
@@ -106,9 +108,67 @@ pub fn classify_status(status: u16, source_name: &str) -> Failure {
     }
 }
 
-/// A network error as a retryable failure (secrets masked, causes joined).
+/// The longest `Retry-After` honoured; a longer one is read as this (a relay still retries hourly).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Classify a response that is not a success: [`classify_status`], and on a retryable status a
+/// `Retry-After` header (seconds or an HTTP date) makes it [`Failure::RetryAfter`].
+pub fn classify_response(resp: &reqwest::Response, source_name: &str) -> Failure {
+    let status = resp.status().as_u16();
+    match classify_status(status, source_name) {
+        Failure::Retry(why) => match resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+            Some(value) => match retry_after(value, std::time::SystemTime::now()) {
+                Some(wait) => Failure::RetryAfter(format!("{why} (Retry-After: {})", value.trim()), wait),
+                None => Failure::Retry(why),
+            },
+            None => Failure::Retry(why),
+        },
+        other => other,
+    }
+}
+
+/// A `Retry-After` value (RFC 9110: delay-seconds or an HTTP date) as a wait from `now`, capped at
+/// [`MAX_RETRY_AFTER`]; `None` when it is neither (then the normal backoff applies).
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX).min(MAX_RETRY_AFTER.as_secs()))
+    } else {
+        httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// A network error as a retryable failure (secrets masked, causes joined); a redirect loop (or
+/// more than 10 redirects) is fatal: asking again only loops again.
 pub fn network_failure(e: &reqwest::Error) -> Failure {
-    Failure::Retry(crate::exit::causes_text(e))
+    if e.is_redirect() {
+        let reason = crate::exit::causes_text(e);
+        return Failure::Fatal(SourceError::Unreachable { source_name: "LaunchDarkly".into(), reason }.into());
+    }
+    let text = crate::exit::causes_text(e);
+    if is_tls_failure(e) {
+        // rustls's own words ("received corrupt message of type InvalidContentType") do not say
+        // that TLS is what failed.
+        return Failure::Retry(format!("TLS failure: {text}"));
+    }
+    Failure::Retry(text)
+}
+
+/// Whether a rustls error is among the causes (tokio-rustls hands them on inside `io::Error`s,
+/// which may be nested: `io::Error::source` skips the error they wrap, so `get_ref` is followed).
+fn is_tls_failure(e: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<rustls::Error>() {
+            return true;
+        }
+        cause = match c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    false
 }
 
 /// The reconnect backoff: 1 s doubling to 30 s, minus a random 0-50 % jitter.
@@ -150,23 +210,41 @@ where
     let started = Instant::now();
     let deadline = started + timeout;
     let mut backoff = Backoff::default();
+    // Why the last attempt failed: when time runs out during a later attempt (or the wait before
+    // it), the error still names the cause instead of only "no complete answer in time".
+    let mut last_failure: Option<String> = None;
     let timed_out = |last: String| -> anyhow::Error {
         SourceError::TimedOut { source_name: source_name.to_string(), secs: timeout.as_secs().max(1), last_error: last }
             .into()
     };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let last = match tokio::time::timeout(left, attempt()).await {
+        let (last, asked) = match tokio::time::timeout(left, attempt()).await {
             Ok(Ok(v)) => return Ok(v),
             Ok(Err(Failure::Fatal(e))) => return Err(e),
-            Ok(Err(Failure::Retry(why))) => why,
-            Err(_) => return Err(timed_out("no complete answer in time".into())),
+            Ok(Err(Failure::Retry(why))) => (why, Duration::ZERO),
+            Ok(Err(Failure::RetryAfter(why, wait))) => (why, wait),
+            Err(_) => {
+                return Err(timed_out(match last_failure {
+                    Some(why) => format!("no complete answer in time; the last attempt failed: {why}"),
+                    None => "no complete answer in time".into(),
+                }));
+            }
         };
+        last_failure = Some(last.clone());
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(timed_out(last));
         }
-        let delay = backoff.next_delay().min(left);
+        if asked >= left {
+            // The server asked for a wait past the deadline: a retry could only come too late.
+            return Err(timed_out(format!(
+                "{last}, a wait of {} s that the {} s left cannot cover",
+                asked.as_secs(),
+                left.as_secs()
+            )));
+        }
+        let delay = backoff.next_delay().max(asked).min(left);
         tracing::warn!("{source_name}: {last}; retrying in {:.1} s", delay.as_secs_f64());
         tokio::time::sleep(delay).await;
     }
@@ -175,6 +253,21 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_and_is_capped() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("99999999999999999999999", now), Some(MAX_RETRY_AFTER));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(retry_after(&later, now), Some(Duration::from_secs(90)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(retry_after(&past, now), Some(Duration::ZERO));
+        for bad in ["", "-1", "1.5", "soon", "2 s"] {
+            assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_to_the_cap_with_jitter() {

@@ -60,7 +60,7 @@ impl PollSource {
                     return Ok(Polled::Unchanged);
                 }
                 if !resp.status().is_success() {
-                    return Err(ld::classify_status(status, &name));
+                    return Err(ld::classify_response(&resp, &name));
                 }
                 if let Some(env_id) = resp.headers().get("X-LD-EnvID").and_then(|v| v.to_str().ok()) {
                     tracing::debug!("{name}: environment {env_id}");

@@ -69,7 +69,19 @@ impl SseParser {
                 line.pop();
             }
             self.check_size(0)?;
-            if let Some(ev) = self.line(&String::from_utf8_lossy(&line)) {
+            if line.first() == Some(&b':') {
+                continue; // a comment (heartbeat): whatever its bytes, it carries nothing
+            }
+            // SSE itself would decode with replacement characters; for flag data that would
+            // silently change keys and values, so a line that is not UTF-8 stops the stream
+            // (malformed: a one-shot sync fails with exit 4, relay reconnects for a fresh put).
+            let line = String::from_utf8(line).map_err(|e| {
+                format!(
+                    "a stream line that is not UTF-8 (invalid byte at offset {} of the line)",
+                    e.utf8_error().valid_up_to()
+                )
+            })?;
+            if let Some(ev) = self.line(&line) {
                 out.push(ev);
             }
         }
@@ -95,9 +107,6 @@ impl SseParser {
             let ev = SseEvent { event, data: std::mem::take(&mut self.data), id: self.id.clone() };
             self.has_data = false;
             return Some(ev);
-        }
-        if line.starts_with(':') {
-            return None;
         }
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
@@ -284,7 +293,7 @@ impl StreamSource {
             .await
             .map_err(|e| ld::network_failure(&e))?;
         if !resp.status().is_success() {
-            return Err(ld::classify_status(resp.status().as_u16(), &self.name()));
+            return Err(ld::classify_response(&resp, &self.name()));
         }
         Ok(resp)
     }
@@ -375,6 +384,14 @@ mod tests {
         assert_eq!(evs, SseParser::new().push(text).unwrap());
         assert_eq!(evs.len(), 2);
         assert_eq!(evs[1].data, "2\n3");
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_stops_the_stream_but_a_comment_never_does() {
+        let mut p = SseParser::new();
+        assert!(p.push(b":\xff heartbeat\n\n").unwrap().is_empty());
+        let e = p.push(b"event: put\ndata: {\"k\xff\":1}\n\n").unwrap_err();
+        assert!(e.contains("not UTF-8") && e.contains("offset 9"), "{e}");
     }
 
     #[test]

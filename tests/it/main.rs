@@ -14,6 +14,7 @@ mod diff_validate;
 mod docs;
 mod dynamodb;
 mod empty_source;
+mod faults_ld;
 mod hygiene;
 mod key_rules;
 mod ld_sync;

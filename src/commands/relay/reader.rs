@@ -60,13 +60,8 @@ pub(super) async fn reader(
                 tracing::warn!("stream interrupted: {why}; reconnecting in {:.1} s", d.as_secs_f64());
                 d
             }
-            Err(Failure::Retry(why)) => {
-                let state = if env.has_data() { ConnState::Interrupted } else { ConnState::Initializing };
-                env.set_conn(state, Some((ErrorKind::NetworkError, why.clone())));
-                let d = schedule.after_failure();
-                tracing::warn!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64());
-                d
-            }
+            Err(Failure::Retry(why)) => cannot_connect(&env, &mut schedule, why, Duration::ZERO),
+            Err(Failure::RetryAfter(why, asked)) => cannot_connect(&env, &mut schedule, why, asked),
             Err(Failure::Fatal(e)) => {
                 let msg = chain_text(&e);
                 env.set_conn(ConnState::Off, Some((ErrorKind::ErrorResponse, msg.clone())));
@@ -87,6 +82,16 @@ pub(super) async fn reader(
             _ = stopped(&mut stop) => return Ok(()),
         }
     }
+}
+
+/// A connection attempt failed recoverably: say so in `/status` and the log, and how long to wait
+/// (a `Retry-After` the server sent, `asked`, is a floor under the backoff; see ld::MAX_RETRY_AFTER).
+fn cannot_connect(env: &Env, schedule: &mut Reconnect, why: String, asked: Duration) -> Duration {
+    let state = if env.has_data() { ConnState::Interrupted } else { ConnState::Initializing };
+    env.set_conn(state, Some((ErrorKind::NetworkError, why.clone())));
+    let d = schedule.after_failure().max(asked);
+    tracing::warn!("cannot connect: {why}; retrying in {:.1} s", d.as_secs_f64());
+    d
 }
 
 /// The reader's reconnect schedule (protocol reference): recoverable failures and broken streams
