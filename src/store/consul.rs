@@ -302,8 +302,11 @@ impl ConsulStore {
         let text = secrets::mask(&text);
         if e.is_timeout() {
             StoreError::Timeout { store: BACKEND, timeout: self.timeout, during: during.to_string() }
-        } else if e.is_connect() || e.is_request() {
+        } else if e.is_connect() {
             StoreError::Unreachable { store: BACKEND, addr: self.address(), reason: text }
+        } else if e.is_request() {
+            // Connected, then the connection went away mid-request.
+            StoreError::Lost { store: BACKEND, addr: self.address(), during: during.to_string(), reason: text }
         } else {
             StoreError::Command { store: BACKEND, during: during.to_string(), reason: text }
         }

@@ -26,6 +26,9 @@ use crate::shutdown::Shutdown;
 pub enum StoreError {
     #[error("cannot connect to {store} at {addr}: {reason}")]
     Unreachable { store: &'static str, addr: String, reason: String },
+    /// The connection went away during an operation (not while connecting).
+    #[error("lost the connection to {store} at {addr} during {during}: {reason}")]
+    Lost { store: &'static str, addr: String, during: String, reason: String },
     #[error("{store} at {addr} refused the credentials: {reason}")]
     Denied { store: &'static str, addr: String, reason: String },
     #[error("{store} timed out after {timeout:?} ({during})")]
@@ -73,6 +76,12 @@ impl StoreError {
                 Some("set a token with read/write permission on the prefix: --consul-token, CONSUL_TOKEN or CONSUL_HTTP_TOKEN".into())
             }
             StoreError::Timeout { .. } => Some("raise --store-timeout if the store is slow but alive".into()),
+            StoreError::Lost { store: "Redis", .. } => Some(
+                "a Redis write is one transaction per hash (per prefix on a single node or a hash-tagged prefix): what was not executed was not written; check Redis and run the command again".into(),
+            ),
+            StoreError::Lost { store, .. } => Some(format!(
+                "check that {store} is up; a sync stopped part-way is reported by inspect and validate until one completes: run it again"
+            )),
             StoreError::Busy { .. } => Some(format!(
                 "run the sync again when that one has finished; the lease of a writer that was killed or lost its connection expires {} after its last renewal",
                 humantime::format_duration(lease::lease_time())
@@ -92,6 +101,10 @@ fn redis_shape_hint(reason: &str) -> Option<String> {
             "the server is a Redis Cluster node: use redis+cluster://host:port, --redis-cluster or REDIS_CLUSTER=true"
                 .into(),
         )
+    } else if reason.starts_with("OOM") {
+        Some("Redis is at its maxmemory limit and may not evict (noeviction): the transaction was refused whole, nothing of it was written; free memory or raise maxmemory".into())
+    } else if reason.starts_with("READONLY") {
+        Some("the address is a read-only replica: give the master's address (or redis+sentinel://…/MASTER to have the sentinels find it)".into())
     } else if reason.contains("cluster support disabled") {
         Some("the server is not a Redis Cluster node: drop redis+cluster://, --redis-cluster or REDIS_CLUSTER".into())
     } else if reason.contains("not point to a sentinel") {

@@ -15,6 +15,7 @@ mod docs;
 mod dynamodb;
 mod empty_source;
 mod faults_ld;
+mod faults_store;
 mod hygiene;
 mod key_rules;
 mod ld_sync;

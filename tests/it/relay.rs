@@ -58,6 +58,11 @@ impl Relay {
         Relay { child: cmd.spawn().expect("spawn relay"), log, _dir: dir }
     }
 
+    /// Whether the process is still running.
+    pub(crate) fn still_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -177,6 +177,18 @@ where
             if t.contains("credential") || t.contains("identity") {
                 return StoreError::Denied { store: BACKEND, addr: location.to_string(), reason: t };
             }
+            // The SDK does not say whether the connection was up: its words do.
+            if ["closed before message completed", "reset by peer", "Broken pipe", "connection closed"]
+                .iter()
+                .any(|m| t.contains(m))
+            {
+                return StoreError::Lost {
+                    store: BACKEND,
+                    addr: location.to_string(),
+                    during: during.to_string(),
+                    reason: t,
+                };
+            }
             return StoreError::Unreachable { store: BACKEND, addr: location.to_string(), reason: t };
         }
         SdkError::ConstructionFailure(_) => {

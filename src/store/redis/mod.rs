@@ -163,6 +163,14 @@ fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> Sto
     if err.is_timeout() {
         return StoreError::Timeout { store: BACKEND, timeout, during: during.to_string() };
     }
+    if (err.is_io_error() || err.is_connection_dropped()) && during != "connecting" && !err.is_connection_refusal() {
+        return StoreError::Lost {
+            store: BACKEND,
+            addr: addr.to_string(),
+            during: during.to_string(),
+            reason: secrets::mask(&text),
+        };
+    }
     if err.is_connection_refusal() || err.is_io_error() || err.is_connection_dropped() {
         return StoreError::Unreachable { store: BACKEND, addr: addr.to_string(), reason: secrets::mask(&text) };
     }
@@ -532,12 +540,20 @@ impl RedisStore {
 fn check_exec(result: Value) -> Result<(), StoreError> {
     match result {
         Value::Array(replies) => match replies.into_iter().find(|r| matches!(r, Value::ServerError(_))) {
-            Some(Value::ServerError(e)) => Err(exec_failed(format!("{e:?}"))),
+            Some(Value::ServerError(e)) => Err(exec_failed(server_error_text(&e))),
             _ => Ok(()),
         },
         Value::Nil => Err(exec_failed("transaction aborted".into())),
-        Value::ServerError(e) => Err(exec_failed(format!("{e:?}"))),
+        Value::ServerError(e) => Err(exec_failed(server_error_text(&e))),
         _ => Ok(()),
+    }
+}
+
+/// A server error in Redis's own words (`OOM command not allowed when used memory > 'maxmemory'.`).
+pub(super) fn server_error_text(e: &redis::ServerError) -> String {
+    match e.details() {
+        Some(d) => format!("{} {d}", e.code()),
+        None => e.code().to_string(),
     }
 }
 

@@ -100,7 +100,7 @@ fn read_answers(conn: &mut redis::Connection, queued: usize, classify: Classify)
     let mut first_error = None;
     for _ in 0..=queued {
         if let Value::ServerError(e) = conn.recv_response().map_err(|e| lost_or(e, "queueing HSET"))? {
-            first_error.get_or_insert(format!("{e:?}"));
+            first_error.get_or_insert(super::server_error_text(&e));
         }
     }
     let result = conn.recv_response();

@@ -75,6 +75,9 @@ struct State {
     counters: Counters,
     /// Simulated other writers: before the next `PUT ?cas=` on a key, write this value to it.
     interfere: Vec<(String, Vec<u8>)>,
+    /// A fault: after this many more writes (`PUT`/`DELETE` and `/v1/txn`), every write gets
+    /// Consul's `500` (as when it has lost its leader).
+    fail_writes_after: Option<usize>,
 }
 
 enum Access {
@@ -188,6 +191,11 @@ impl ConsulServer {
         s.index += 1;
         let i = s.index;
         s.set(key, value.to_vec(), 0, i);
+    }
+
+    /// From the `n`-th write on (0: the next one), answer every write with a 500.
+    pub fn fail_writes_after(&self, n: usize) {
+        self.state.lock().unwrap().fail_writes_after = Some(n);
     }
 
     /// Simulate another writer: just before the next `PUT ?cas=` on `key`, `value` is written to it.
@@ -320,6 +328,13 @@ fn handle(req: &Request, st: &Mutex<State>) -> Response {
         return text(403, "ACL not found", index);
     }
     let anonymous = matches!(access, Access::Anonymous);
+    if req.method == "PUT" || req.method == "DELETE" {
+        match s.fail_writes_after {
+            Some(0) => return text(500, "rpc error making call: No cluster leader", index),
+            Some(n) => s.fail_writes_after = Some(n - 1),
+            None => {}
+        }
+    }
     if req.path == b"/v1/txn" {
         if req.method != "PUT" {
             return text(405, "method not allowed", index);

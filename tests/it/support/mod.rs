@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod ddb;
 pub mod fake_ddb;
+pub mod fault_proxy;
 pub mod http;
 pub mod slow_proxy;
 pub mod tls;

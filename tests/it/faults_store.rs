@@ -1,0 +1,414 @@
+//! The fault matrix of issue #21, the stores' side: the same faults put in front of every backend
+//! (the real redis-server, DynamoDB Local, the in-process Consul test server) by one TCP proxy
+//! (support/fault_proxy.rs), for a one-shot `sync`, the read-only commands and `relay`. After each:
+//! the documented exit code (3 for a store fault), one line naming the cause, bounded time, and
+//! the store holding what the README's "Failure behaviour" section promises. (Redis Cluster and
+//! Sentinel hand out their nodes' own addresses, which a proxy cannot sit in front of: their
+//! failures are the failover tests in redis_failover.rs.) Redis-only refusals (maxmemory with
+//! noeviction, a read-only replica) are at the end.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::relay::{KEY, Relay, free_port, metric, patch, server, status};
+use crate::support::consul_server::ConsulServer;
+use crate::support::fault_proxy::{FaultProxy, Mode};
+use crate::support::*;
+
+/// One backend: how to reach it directly and through a proxy.
+enum Store {
+    Redis,
+    Dynamo { table: String },
+    Consul(ConsulServer),
+}
+
+impl Store {
+    fn all(name: &str) -> Vec<Store> {
+        vec![
+            Store::Redis,
+            Store::Dynamo { table: crate::support::ddb::new_table(name) },
+            Store::Consul(ConsulServer::start()),
+        ]
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Store::Redis => "Redis",
+            Store::Dynamo { .. } => "DynamoDB",
+            Store::Consul(_) => "Consul",
+        }
+    }
+
+    /// `host:port` of the store itself.
+    fn upstream(&self) -> String {
+        match self {
+            Store::Redis => redis_addr(),
+            Store::Dynamo { .. } => {
+                crate::support::ddb::endpoint().trim_start_matches("http://").trim_end_matches('/').into()
+            }
+            Store::Consul(c) => c.addr.clone(),
+        }
+    }
+
+    /// The store options, at `addr` (`host:port`: the store or a proxy).
+    fn args_at(&self, addr: &str) -> Vec<String> {
+        match self {
+            Store::Redis => vec!["--redis".into(), addr.into()],
+            Store::Dynamo { table } => {
+                vec!["--dynamodb".into(), table.clone(), "--dynamodb-endpoint".into(), format!("http://{addr}")]
+            }
+            Store::Consul(_) => vec!["--consul".into(), format!("http://{addr}")],
+        }
+    }
+
+    fn cmd_at(&self, addr: &str, args: &[&str]) -> Command {
+        let mut c = ldstore();
+        c.args(args).args(self.args_at(addr));
+        for (k, d) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")] {
+            if std::env::var(k).map_or(true, |v| v.is_empty()) {
+                c.env(k, d);
+            }
+        }
+        c
+    }
+
+    /// `ldstore <args>` straight to the store.
+    fn direct(&self, args: &[&str]) -> Command {
+        self.cmd_at(&self.upstream(), args)
+    }
+
+    /// `ldstore <args>` through the proxy.
+    fn via(&self, proxy: &FaultProxy, args: &[&str]) -> Command {
+        self.cmd_at(&proxy.addr, args)
+    }
+
+    /// The prefix's data as `dump` shows it, read straight from the store.
+    fn dumped(&self, prefix: &str) -> Value {
+        let o = run(&mut self.direct(&["dump", "--prefix", prefix]));
+        assert_code(&o, 0);
+        serde_json::from_str(&stdout(&o)).unwrap()
+    }
+}
+
+/// `n` flags `<tag>-00000`… of about `pad` bytes each and one segment.
+fn data_set(tag: &str, n: usize, pad: usize) -> Value {
+    let flags: serde_json::Map<String, Value> = (0..n)
+        .map(|i| {
+            let key = format!("{tag}-{i:05}");
+            (
+                key.clone(),
+                json!({"key": key, "version": 1, "on": true, "variations": [true, false],
+                                 "offVariation": 1, "fallthrough": {"variation": 0}, "salt": "x".repeat(pad)}),
+            )
+        })
+        .collect();
+    let seg = format!("{tag}-seg");
+    json!({"flags": flags, "segments": {seg.clone(): {"key": seg, "version": 1, "included": ["u1"]}}})
+}
+
+/// Sync a data set straight into the store (exit 0).
+fn fill(s: &Store, prefix: &str, data: &Value) {
+    let (_d, f) = temp_file("flags.json", &data.to_string());
+    let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", prefix]));
+    assert_code(&o, 0);
+}
+
+/// Run with a wall-time bound (the command is killed past it, failing the test).
+#[track_caller]
+fn run_bounded(cmd: &mut Command, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child: Child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), started.elapsed());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}\n--- stderr\n{}", stderr(&o));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Exit 3 and exactly one line on stderr, the error, naming `needle` (any case).
+#[track_caller]
+fn assert_store_error(s: &Store, what: &str, o: &Output, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(3), "{} {what}: exit code\n{}", s.name(), stderr(o));
+    let err = stderr(o);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("ldstore: error:")).collect();
+    assert_eq!(errors.len(), 1, "{} {what}: one error line\n{err}", s.name());
+    eprintln!("{} {what}: {}", s.name(), errors[0]);
+    let low = errors[0].to_lowercase();
+    assert!(
+        needles.iter().any(|n| low.contains(&n.to_lowercase())),
+        "{} {what}: the error must name the cause ({needles:?})\n{err}",
+        s.name()
+    );
+}
+
+#[test]
+fn a_store_that_accepts_connections_but_never_answers() {
+    for s in Store::all("fault-silent") {
+        let proxy = FaultProxy::start(&s.upstream(), Mode::Silent);
+        let data = data_set("silent", 10, 10);
+        let (_d, f) = temp_file("flags.json", &data.to_string());
+        let t = ["--store-timeout", "2s"];
+        for args in [
+            vec!["sync", "--from-file", f.to_str().unwrap(), "--prefix", "silent"],
+            vec!["inspect"],
+            vec!["dump", "--prefix", "silent"],
+            vec!["validate", "--prefix", "silent"],
+        ] {
+            let mut c = s.via(&proxy, &args);
+            c.args(t);
+            // 2 s asked: a few attempts' worth at most, never the default minutes.
+            let (o, took) = run_bounded(&mut c, Duration::from_secs(30));
+            assert_store_error(&s, args[0], &o, &["timed out", "timeout"]);
+            assert!(took < Duration::from_secs(15), "{} {}: {took:?}", s.name(), args[0]);
+        }
+    }
+}
+
+#[test]
+fn a_store_that_goes_down_mid_sync() {
+    for s in Store::all("fault-down") {
+        let p = "down";
+        let old = data_set("old", 20, 10);
+        fill(&s, p, &old);
+        let new = data_set("new", 3000, 200);
+        let (_d, f) = temp_file("flags.json", &new.to_string());
+        let proxy = FaultProxy::start(&s.upstream(), Mode::Pass);
+        proxy.after(150_000, Mode::Down);
+        let mut c =
+            s.via(&proxy, &["sync", "--from-file", f.to_str().unwrap(), "--prefix", p, "--store-timeout", "3s"]);
+        let (o, _) = run_bounded(&mut c, Duration::from_secs(60));
+        assert_store_error(
+            &s,
+            "sync",
+            &o,
+            &["connection", "closed", "reset", "refused", "timed out", "dispatch", "broken"],
+        );
+        match s {
+            // One MULTI/EXEC never executed: the prefix is exactly the old data.
+            Store::Redis => assert_eq!(s.dumped(p), old),
+            // Batches went in before the cut: old and new side by side, the unfinished sync on
+            // record (inspect and validate say so) until a sync completes.
+            _ => {
+                let o = run(&mut s.direct(&["--output", "json", "inspect", "--prefix", p]));
+                let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+                assert_eq!(v["stats"]["sync"]["state"], "interrupted", "{} {v}", s.name());
+            }
+        }
+        // The store back: the same sync completes and the prefix is exactly the new data.
+        let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
+        assert_code(&o, 0);
+        assert_eq!(s.dumped(p), new, "{}", s.name());
+    }
+}
+
+/// Writes refused part-way: Consul answering 500 (its test server's fault switch) after a few
+/// transactions, DynamoDB answering 500 from the proxy once the sync's lease is taken (the AWS SDK
+/// retries a 500 itself, then gives up).
+#[test]
+fn writes_refused_part_way_by_an_http_store() {
+    for s in Store::all("fault-500").into_iter().filter(|s| !matches!(s, Store::Redis)) {
+        let p = "err500";
+        let old = data_set("old", 20, 10);
+        fill(&s, p, &old);
+        let new = data_set("new", 2000, 200);
+        let (_d, f) = temp_file("flags.json", &new.to_string());
+        let proxy = FaultProxy::start(&s.upstream(), Mode::Pass);
+        match &s {
+            Store::Consul(c) => c.fail_writes_after(3),
+            _ => proxy.after(100_000, Mode::Http500),
+        }
+        let mut c =
+            s.via(&proxy, &["sync", "--from-file", f.to_str().unwrap(), "--prefix", p, "--store-timeout", "3s"]);
+        let (o, _) = run_bounded(&mut c, Duration::from_secs(60));
+        assert_store_error(&s, "sync", &o, &["HTTP 500", "InternalServerError", "lost the connection to"]);
+        if let Store::Consul(c) = &s {
+            c.fail_writes_after(usize::MAX);
+        }
+        let o = run(&mut s.direct(&["--output", "json", "inspect", "--prefix", p]));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["stats"]["sync"]["state"], "interrupted", "{} {v}", s.name());
+        let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
+        assert_code(&o, 0);
+        assert_eq!(s.dumped(p), new, "{}", s.name());
+    }
+}
+
+/// relay through a store that goes down, then silent, then comes back: it never exits, /status
+/// shows the interruption, every event received meanwhile is written once the store answers, and
+/// nothing older is written over anything newer.
+#[test]
+fn relay_rides_out_a_store_that_goes_down_and_silent() {
+    for s in Store::all("fault-relay") {
+        let p = "relayfault";
+        let ld = server(&[("a", 1), ("b", 1)]);
+        let proxy = FaultProxy::start(&s.upstream(), Mode::Pass);
+        let port = free_port();
+        let mut args: Vec<String> = vec![
+            "--stream-uri".into(),
+            ld.uri.clone(),
+            "--prefix".into(),
+            p.into(),
+            "--store-timeout".into(),
+            "1s".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+        ];
+        args.extend(s.args_at(&proxy.addr));
+        let mut env = vec![("LD_SDK_KEY", KEY)];
+        for (k, d) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")] {
+            if std::env::var(k).map_or(true, |v| v.is_empty()) {
+                env.push((k, d));
+            }
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut relay = Relay::start(&argv, &env);
+        let version = |key: &str| s.dumped(p)["flags"][key]["version"].as_u64();
+        relay.wait_for("the put", || version("b") == Some(1));
+        for mode in [Mode::Down, Mode::Silent] {
+            proxy.set(mode);
+            let n = if mode == Mode::Down { 5 } else { 7 };
+            ld.push(&patch("a", n));
+            relay.wait_for_secs("the store marked down", 30, || {
+                status(port)["environments"]["default"]["dataStoreStatus"]["state"] == "INTERRUPTED"
+            });
+            ld.push(&patch("a", n - 1)); // older: never written over the newer one
+            ld.push(&patch("b", n));
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(relay.still_running(), "{}: relay exited on a store fault\n{}", s.name(), relay.log());
+            proxy.set(Mode::Pass);
+            relay.wait_for_secs("the newest data written back", 60, || {
+                version("a") == Some(n) && version("b") == Some(n)
+            });
+            relay.wait_for("the store back in /status", || {
+                status(port)["environments"]["default"]["dataStoreStatus"]["state"] == "VALID"
+            });
+        }
+        let m = crate::relay::http_get(port, "/metrics");
+        assert!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#).unwrap() >= 1.0, "{m}");
+        assert!(relay.still_running());
+    }
+}
+
+// ---- Redis refusing writes ----
+
+/// A redis-server of the test's own on a free port, with extra configuration.
+fn own_redis(extra: &[&str]) -> (Child, String) {
+    let port = free_port();
+    let mut c = Command::new("redis-server");
+    c.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]).args(extra);
+    let child = c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("redis-server");
+    let addr = format!("127.0.0.1:{port}");
+    let end = Instant::now() + Duration::from_secs(10);
+    let pong = || {
+        Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "PING"])
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
+    };
+    while !pong() {
+        assert!(Instant::now() < end, "own redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, addr)
+}
+
+#[test]
+fn redis_out_of_memory_refuses_the_sync_and_keeps_the_old_data() {
+    let (mut child, addr) = own_redis(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let old = data_set("old", 20, 10);
+    let (_d, f) = temp_file("old.json", &old.to_string());
+    let o = run(ldstore().args(["sync", "--redis", &addr, "--prefix", "oom", "--from-file", f.to_str().unwrap()]));
+    assert_code(&o, 0);
+    let new = data_set("new", 20_000, 400);
+    let (_d2, f2) = temp_file("new.json", &new.to_string());
+    let (o, _) = run_bounded(
+        ldstore().args(["sync", "--redis", &addr, "--prefix", "oom", "--from-file", f2.to_str().unwrap()]),
+        Duration::from_secs(60),
+    );
+    assert_store_error(&Store::Redis, "sync", &o, &["OOM command not allowed when used memory > 'maxmemory'"]);
+    assert!(stderr(&o).contains("nothing of it was written"), "{}", stderr(&o));
+    let o = run(ldstore().args(["dump", "--redis", &addr, "--prefix", "oom"]));
+    assert_code(&o, 0);
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn redis_read_only_replica_refuses_the_sync_naming_it() {
+    let (mut primary, paddr) = own_redis(&[]);
+    let pport = paddr.rsplit(':').next().unwrap().to_string();
+    let (mut replica, raddr) = own_redis(&["--replicaof", "127.0.0.1", &pport]);
+    let data = data_set("ro", 5, 10);
+    let (_d, f) = temp_file("flags.json", &data.to_string());
+    let (o, _) = run_bounded(
+        ldstore().args(["sync", "--redis", &raddr, "--prefix", "ro", "--from-file", f.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert_store_error(&Store::Redis, "sync", &o, &["READONLY You can't write against a read only replica"]);
+    assert!(stderr(&o).contains("give the master's address"), "{}", stderr(&o));
+    // Reading from the replica works.
+    let o = run(ldstore().args(["inspect", "--redis", &raddr]));
+    assert_code(&o, 0);
+    for c in [&mut primary, &mut replica] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+// ---- ldstore itself killed; two writers ----
+
+#[test]
+fn a_redis_sync_killed_outright_writes_nothing() {
+    let p = unique_prefix("fault-kill");
+    let old = data_set("old", 5, 10);
+    fill(&Store::Redis, &p, &old);
+    let new = data_set("new", 10_000, 400);
+    let (_d, f) = temp_file("flags.json", &new.to_string());
+    let proxy = crate::support::slow_proxy::SlowProxy::start(&redis_addr(), 1_000_000);
+    let mut child = ldstore()
+        .args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &proxy.addr, "--prefix", &p])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    proxy.wait_forwarded(500_000, 60);
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    // The MULTI never reached EXEC: Redis discards it with the connection.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(Store::Redis.dumped(&p), old);
+}
+
+#[test]
+fn racing_redis_syncs_leave_exactly_one_data_set() {
+    let (a, b) = (data_set("a", 2000, 100), data_set("b", 2000, 100));
+    let (_da, fa) = temp_file("a.json", &a.to_string());
+    let (_db, fb) = temp_file("b.json", &b.to_string());
+    for round in 0..4 {
+        let p = unique_prefix(&format!("fault-race{round}"));
+        let spawn = |f: &std::path::Path| {
+            ldstore()
+                .args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &p])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (ca, cb) = (spawn(&fa), spawn(&fb));
+        let (oa, ob) = (ca.wait_with_output().unwrap(), cb.wait_with_output().unwrap());
+        // Both complete (no lease on Redis: each replace is one transaction, the last one wins).
+        assert_code(&oa, 0);
+        assert_code(&ob, 0);
+        let got = Store::Redis.dumped(&p);
+        assert!(got == a || got == b, "round {round}: a mix of both data sets");
+    }
+}
