@@ -41,3 +41,23 @@ fn man_pages_are_up_to_date() {
         assert!(a == b, "man/{name} is stale: run scripts/gen-docs");
     }
 }
+
+/// docs/fault-matrix.md names a test for every fault: each `file::function` it names (in full,
+/// not shortened with `…`) is a function in tests/it/<file>.rs, so the matrix cannot drift.
+#[test]
+fn the_fault_matrix_names_tests_that_exist() {
+    let doc = std::fs::read_to_string(repo_path("docs/fault-matrix.md")).unwrap();
+    let mut checked = 0;
+    for cell in doc.split('`') {
+        let Some((file, rest)) = cell.split_once("::") else { continue };
+        if rest.ends_with('…') || rest.ends_with('*') || !file.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            continue;
+        }
+        let function = rest.rsplit("::").next().unwrap();
+        let source = std::fs::read_to_string(repo_path(&format!("tests/it/{file}.rs")))
+            .unwrap_or_else(|e| panic!("docs/fault-matrix.md names {cell}: tests/it/{file}.rs: {e}"));
+        assert!(source.contains(&format!("fn {function}(")), "docs/fault-matrix.md names {cell}, which does not exist");
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} test names found in docs/fault-matrix.md");
+}

@@ -412,3 +412,33 @@ fn racing_redis_syncs_leave_exactly_one_data_set() {
         assert!(got == a || got == b, "round {round}: a mix of both data sets");
     }
 }
+
+/// sync + relay on one Redis prefix (Redis has no sync lease): the sync replaces the prefix whole;
+/// the relay keeps running and goes on applying LaunchDarkly's events with the version guard, so
+/// it never writes an older version over the newer one the sync put there.
+#[test]
+fn a_sync_into_a_prefix_a_relay_keeps_on_redis() {
+    let p = unique_prefix("fault-syncrelay");
+    let ld = server(&[("a", 1), ("b", 1)]);
+    let port = free_port();
+    let mut relay = Relay::start(
+        &["--stream-uri", &ld.uri, "--redis", &redis_addr(), "--prefix", &p, "--listen", &format!("127.0.0.1:{port}")],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    let version = |key: &str| Store::Redis.dumped(&p)["flags"][key]["version"].as_u64();
+    relay.wait_for("the put", || version("b") == Some(1));
+    let mut file = data_set("f", 1, 1);
+    file["flags"]["a"] = json!({"key": "a", "version": 5, "on": true, "variations": [true, false],
+                                "offVariation": 1, "fallthrough": {"variation": 0}});
+    let (_d, f) = temp_file("flags.json", &file.to_string());
+    let o = run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &p]));
+    assert_code(&o, 0);
+    assert_eq!(Store::Redis.dumped(&p), file);
+    ld.push(&patch("a", 3)); // older than the sync's 5: not written
+    ld.push(&patch("b", 2)); // b is not in the file: written
+    relay.wait_for("the relay's next write", || version("b") == Some(2));
+    assert_eq!(version("a"), Some(5));
+    ld.push(&patch("a", 6));
+    relay.wait_for("a newer version", || version("a") == Some(6));
+    assert!(relay.still_running());
+}
