@@ -320,3 +320,59 @@ fn relay_synchronizes_big_segments_beside_the_flag_stream() {
     assert_eq!(s.big_requests().len(), n, "no retry after a 401");
     assert_eq!(status(port)["environments"]["default"]["connectionStatus"]["state"], "VALID");
 }
+
+#[test]
+fn relay_big_segments_survive_a_store_outage() {
+    use crate::relay::{Relay, cli_at, free_port, own_redis, status};
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut redis = own_redis(port);
+    let p1 = big_patch("big.g1", "1", "", &[H1], &[], &[], &[]);
+    let s = server(true, &[p1]);
+    s.hold_streams(std::time::Duration::from_secs(600));
+    let prefix = "bigoutage";
+    let mport = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &s.uri,
+            "--base-uri",
+            &s.uri,
+            "--redis",
+            &addr,
+            "--prefix",
+            prefix,
+            "--store-timeout",
+            "1s",
+            "--listen",
+            &mport.to_string(),
+            "--big-segments-retry",
+            "200ms",
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    let cursor = || cli_at(&addr, &["GET", &format!("{prefix}:big_segments_cursor")]).map(|c| c.trim().to_string());
+    let included = |h: &str| cli_at(&addr, &["SMEMBERS", &format!("{prefix}:big_segment_include:{h}")]);
+    relay.wait_for("patch 1", || cursor().as_deref() == Some("1") && s.open_big_streams() == 1);
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let p2 = big_patch("big.g1", "2", "1", &[H2], &[], &[], &[]);
+    s.add_big_segments(KEY, std::slice::from_ref(&p2));
+    s.push_big(&[p2]);
+    relay.wait_for("the store marked unavailable", || {
+        status(mport)["environments"]["default"]["bigSegmentStatus"]["available"] == false
+    });
+    // Restarted empty (no persistence): everything is read again from LaunchDarkly, nothing lost.
+    let mut redis = own_redis(port);
+    relay.wait_for("the patches written back", || {
+        cursor().as_deref() == Some("2")
+            && included(H1).is_some_and(|m| m.trim() == "big.g1")
+            && included(H2).is_some_and(|m| m.trim() == "big.g1")
+    });
+    relay.wait_for("available again", || {
+        status(mport)["environments"]["default"]["bigSegmentStatus"]["available"] == true
+    });
+    drop(relay);
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
