@@ -129,6 +129,12 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         _ => None,
     };
     drop(progress);
+    if let Some(None) = &big_sync {
+        crate::stderr_line!(
+            "ldstore: warning: the data has Big Segments (unbounded segments) but {} holds none: they were not synchronized (use Redis or DynamoDB)",
+            store.backend()
+        );
+    }
     let secs = started.elapsed().as_secs_f64();
     let FedCounts { flags, segments } = counts;
     // What was written: the source's items less those the store could not hold.
@@ -181,8 +187,8 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
                 b.metadata.cursor.as_deref().unwrap_or("(none)"),
             ));
         }
-        match &big_sync {
-            Some(Some(b)) => ctx.note(&format!(
+        if let Some(Some(b)) = &big_sync {
+            ctx.note(&format!(
                 "synchronized Big Segments: {} patch{} applied, cursor {}{}",
                 b.patches,
                 if b.patches == 1 { "" } else { "es" },
@@ -191,12 +197,7 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
                     0 => String::new(),
                     n => format!(", {n} resync{} (a patch out of order)", if n == 1 { "" } else { "s" }),
                 }
-            )),
-            Some(None) => crate::stderr_line!(
-                "ldstore: warning: the data has Big Segments (unbounded segments) but {} holds none: they were not synchronized (use Redis or DynamoDB)",
-                store.backend()
-            ),
-            None => {}
+            ));
         }
     }
     // The process ends next: the OS reclaims the data set faster than freeing it item by item.

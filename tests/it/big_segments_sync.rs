@@ -376,3 +376,24 @@ fn relay_big_segments_survive_a_store_outage() {
     let _ = redis.kill();
     let _ = redis.wait();
 }
+
+#[test]
+fn sync_into_consul_warns_that_big_segments_are_not_synchronized() {
+    let consul = crate::support::consul_server::ConsulServer::start();
+    let s = server(true, &[big_patch("big.g1", "1", "", &[H1], &[], &[], &[])]);
+    for json in [false, true] {
+        let mut c = ldstore();
+        c.args(["sync", "--base-uri", &s.uri, "--consul", &consul.url(), "--prefix", "p", "--timeout", "5s"]);
+        if json {
+            c.args(["--output", "json"]);
+        }
+        let o = run(c.env("LD_SDK_KEY", KEY));
+        assert_code(&o, 0);
+        assert!(
+            stderr(&o).contains("warning: the data has Big Segments (unbounded segments) but Consul holds none"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(s.big_requests().is_empty(), "{:?}", s.big_requests());
+}
