@@ -397,3 +397,32 @@ fn sync_into_consul_warns_that_big_segments_are_not_synchronized() {
     }
     assert!(s.big_requests().is_empty(), "{:?}", s.big_requests());
 }
+
+/// A Redis Cluster prefix without a hash tag (keys in different slots): each set's change is its
+/// own command, and the cursor is written only after all of them, then the sync time (MONITOR of
+/// every master). The result is what the SDKs read.
+#[test]
+fn plain_prefix_on_a_cluster_applies_each_set_then_the_cursor_last() {
+    let _shared = redis_topology_shared();
+    let s = server(true, &[big_patch("big.g1", "1", "", &[H1, H2], &[], &[H3], &[])]);
+    let p = unique_prefix("bigcluster");
+    let mut out = None;
+    let lines = crate::redis_cluster::monitor_masters(&format!("\"{p}:big_segments_synchronized_on\""), || {
+        out = Some(run(ldstore()
+            .args(["sync", "--base-uri", &s.uri, "--prefix", &p, "--timeout", "5s"])
+            .args(["--redis", &format!("redis+cluster://{}", redis_cluster_nodes())])
+            .env("LD_SDK_KEY", KEY)))
+    });
+    let o = out.unwrap();
+    assert_code(&o, 0);
+    let times = |cmd: &str, key: &str| -> Vec<f64> {
+        let (c, k) = (format!("\"{cmd}\""), format!("\"{p}:{key}"));
+        lines.iter().filter(|(_, l)| l.contains(&c) && l.contains(&k)).map(|(t, _)| *t).collect()
+    };
+    let sadds: Vec<f64> = [times("SADD", "big_segment_include:"), times("SADD", "big_segment_exclude:")].concat();
+    let (cursor, synced) = (times("SET", "big_segments_cursor\""), times("SET", "big_segments_synchronized_on\""));
+    assert_eq!((sadds.len(), cursor.len(), synced.len()), (3, 1, 1), "{lines:?}");
+    assert!(sadds.iter().all(|t| *t < cursor[0]), "the cursor last: {lines:?}");
+    assert!(cursor[0] <= synced[0], "{lines:?}");
+    assert_eq!(redis_cluster_cli(&["GET", &format!("{p}:big_segments_cursor")]).trim(), "1");
+}
