@@ -426,3 +426,46 @@ fn plain_prefix_on_a_cluster_applies_each_set_then_the_cursor_last() {
     assert!(cursor[0] <= synced[0], "{lines:?}");
     assert_eq!(redis_cluster_cli(&["GET", &format!("{p}:big_segments_cursor")]).trim(), "1");
 }
+
+#[test]
+fn many_environments_each_synchronize_their_big_segments() {
+    let s = server(true, &[big_patch("big.g1", "1", "", &[H1], &[], &[], &[])]);
+    let p = unique_prefix("bigenvs");
+    let (host, port) = redis_addr().rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string())).unwrap();
+    let conf = format!("[Environment \"prod\"]\nsdkKey = {KEY}\nprefix = {p}\n");
+    let (_dir, path) = temp_file("relay.conf", &conf);
+    let o = run(ldstore()
+        .args(["sync", "--timeout", "5s", "--config"])
+        .arg(&path)
+        .env("USE_REDIS", "1")
+        .env("REDIS_HOST", &host)
+        .env("REDIS_PORT", &port)
+        .env("BASE_URI", &s.uri));
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("environment \"prod\": synchronized Big Segments: 1 patches applied, cursor 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(get(&format!("{p}:big_segments_cursor")).as_deref(), Some("1"));
+    assert_eq!(smembers(&format!("{p}:big_segment_include:{H1}")), ["big.g1"]);
+    assert!(get(&format!("{p}:big_segments_synchronized_on")).is_some());
+    // A failure is that environment's (exit 4), the flag data written.
+    let s = server(true, &[]);
+    s.big_faults(&[Fault::Status(404)]);
+    let o = run(ldstore()
+        .args(["sync", "--timeout", "5s", "--config"])
+        .arg(&path)
+        .env("USE_REDIS", "1")
+        .env("REDIS_HOST", &host)
+        .env("REDIS_PORT", &port)
+        .env("BASE_URI", &s.uri));
+    assert_code(&o, 4);
+    assert!(
+        stdout(&o).contains("the Big Segments were not synchronized")
+            || stderr(&o).contains("the Big Segments were not synchronized"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
