@@ -297,6 +297,14 @@ fn relay_synchronizes_big_segments_beside_the_flag_stream() {
     // Without events, synchronizedOn is refreshed every interval (1 s here).
     let t = synced().unwrap();
     relay.wait_for_secs("the periodic refresh", 5, || synced().is_some_and(|n| n > t));
+    // Heartbeats (comments) are not events: they do not put the refresh off.
+    let t = synced().unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    while synced().is_some_and(|n| n <= t) && std::time::Instant::now() < end {
+        s.push_big_raw(":heartbeat\n\n");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(synced().is_some_and(|n| n > t), "refreshed despite heartbeats every 200 ms\n{}", relay.log());
     let m = http_get(port, "/metrics");
     assert_eq!(metric(&m, "ldstore_relay_big_segments_patches_total{env=\"default\"}"), Some(4.0), "{m}");
     assert_eq!(metric(&m, "ldstore_relay_big_segments_resyncs_total{env=\"default\"}"), Some(1.0), "{m}");

@@ -187,12 +187,16 @@ async fn run_once(
     mark_synchronized(env, b, prefix).await?;
     let mut body = resp.bytes_stream();
     let mut parser = SseParser::new();
+    // Reset by events only: heartbeats (comments) do not put the refresh off.
+    let refresh = tokio::time::sleep(timing.refresh);
+    tokio::pin!(refresh);
     loop {
         use futures::StreamExt;
         let chunk = tokio::select! {
             c = body.next() => c,
-            _ = tokio::time::sleep(timing.refresh) => {
+            _ = &mut refresh => {
                 mark_synchronized(env, b, prefix).await?;
+                refresh.as_mut().reset(tokio::time::Instant::now() + timing.refresh);
                 continue;
             }
         };
@@ -214,6 +218,7 @@ async fn run_once(
                 resync(env, source, b, prefix).await?;
             }
             mark_synchronized(env, b, prefix).await?;
+            refresh.as_mut().reset(tokio::time::Instant::now() + timing.refresh);
         }
     }
 }
