@@ -477,3 +477,33 @@ fn many_environments_each_synchronize_their_big_segments() {
         stderr(&o)
     );
 }
+
+#[test]
+fn relay_with_no_big_segments_runs_no_synchronizer() {
+    use crate::relay::{Relay, free_port, status};
+    let s = server(true, &[big_patch("big.g1", "1", "", &[H1], &[], &[], &[])]);
+    s.hold_streams(std::time::Duration::from_secs(600));
+    let prefix = unique_prefix("bigrelay-off");
+    let port = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &s.uri,
+            "--base-uri",
+            &s.uri,
+            "--redis",
+            &redis_addr(),
+            "--prefix",
+            &prefix,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--no-big-segments",
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the flag data", || get(&format!("{prefix}:$inited")).is_some());
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(s.big_requests().is_empty(), "{:?}", s.big_requests());
+    let st = status(port);
+    assert!(st["environments"]["default"].get("bigSegmentStatus").is_none(), "{st}");
+}
