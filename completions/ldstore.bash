@@ -1045,7 +1045,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__relay)
-            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --max-connections --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --check-interval --exit-on-error --listen --log-format --allow-empty --read-timeout --max-connections --no-big-segments --big-segments-interval --big-segments-retry --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1068,6 +1068,14 @@ _ldstore() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --big-segments-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --big-segments-retry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1155,7 +1163,7 @@ _ldstore() {
             return 0
             ;;
         ldstore__subcmd__sync)
-            opts="-v -q -h -V --from-file --from --dry-run --allow-empty --force --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
+            opts="-v -q -h -V --from-file --from --dry-run --allow-empty --force --no-big-segments --sdk-key --base-uri --stream-uri --stream --filter --timeout --redis --redis-tls --redis-cluster --redis-sentinel-master --redis-ca-file --dynamodb --dynamodb-endpoint --region --consul --consul-token --consul-token-file --consul-ca-file --prefix --config --store-timeout --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

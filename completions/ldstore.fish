@@ -68,6 +68,7 @@ json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l dry-run -d 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l allow-empty -d 'Let a source with no flags and no segments empty a prefix that holds items. Without it, such a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the prefix is left as it was'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l force -d 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l no-big-segments -d 'From LaunchDarkly, do not synchronize Big Segments. By default, when the flag data has a Big Segment (a segment with "unbounded": true), its memberships are synchronized as the Relay Proxy does (patches polled after the stored cursor and applied in order, then the cursor and the sync time written)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand sync" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'
@@ -291,6 +292,8 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l log-format -d 
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l read-timeout -d 'Reconnect when the stream sends nothing (not even a heartbeat) for this long' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l max-connections -d 'At most this many --listen connections at a time (more wait until one closes)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l big-segments-interval -d 'Rewrite the Big Segments sync time this long after the last event (the Relay Proxy: 30 s)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l big-segments-retry -d 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r
@@ -313,6 +316,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l output -d 'Out
 json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l exit-on-error -d 'Exit (code 4) when LaunchDarkly rejects an SDK key instead of retrying slowly'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l allow-empty -d 'Let a `put` with no flags and no segments empty a prefix that holds items. Without it such a put is logged as an error and not written (memory still follows LaunchDarkly)'
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l no-big-segments -d 'Do not synchronize Big Segments (by default each environment whose flag data has a Big Segment gets the Relay Proxy\'s Big Segments synchronizer beside its flag stream)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream -d 'Take the first `put` of the streaming endpoint instead of polling'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-tls -d 'Use TLS for Redis (turns redis:// into rediss://)'
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l redis-cluster -d 'Redis Cluster: --redis names seed nodes (one configuration endpoint, or host:port,host:port…); the topology is discovered. Same as a redis+cluster:// address or REDIS_CLUSTER=true'

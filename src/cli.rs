@@ -218,6 +218,13 @@ pub struct SyncArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// From LaunchDarkly, do not synchronize Big Segments. By default, when the flag data has a
+    /// Big Segment (a segment with "unbounded": true), its memberships are synchronized as the Relay
+    /// Proxy does (patches polled after the stored cursor and applied in order, then the cursor and
+    /// the sync time written).
+    #[arg(long)]
+    pub no_big_segments: bool,
+
     #[command(flatten)]
     pub ld: LdArgs,
 
@@ -573,6 +580,19 @@ pub struct RelayArgs {
     /// At most this many --listen connections at a time (more wait until one closes).
     #[arg(long, value_name = "N", default_value_t = 64, hide = true)]
     pub max_connections: usize,
+
+    /// Do not synchronize Big Segments (by default each environment whose flag data has a Big
+    /// Segment gets the Relay Proxy's Big Segments synchronizer beside its flag stream).
+    #[arg(long)]
+    pub no_big_segments: bool,
+
+    /// Rewrite the Big Segments sync time this long after the last event (the Relay Proxy: 30 s).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout, hide = true)]
+    pub big_segments_interval: std::time::Duration,
+
+    /// Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout, hide = true)]
+    pub big_segments_retry: std::time::Duration,
 
     #[command(flatten)]
     pub ld: LdArgs,

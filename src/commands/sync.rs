@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use futures::future::{self, Either};
 use serde_json::json;
 
@@ -115,7 +115,26 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         }
         _ => None,
     };
+    // From LaunchDarkly: the Big Segments too, as the Relay Proxy synchronizes them.
+    let big_sync = match (&args.target, &data) {
+        (SyncTarget::One { source: ResolvedSource::LaunchDarkly { cfg, .. }, .. }, Some(d))
+            if args.big_segments && source::big_segments::has_big_segments(d) =>
+        {
+            Some(
+                source::big_segments::sync_once(cfg, store.as_ref(), &prefix)
+                    .await
+                    .context("the flags and segments were written; the Big Segments were not synchronized")?,
+            )
+        }
+        _ => None,
+    };
     drop(progress);
+    if let Some(None) = &big_sync {
+        crate::stderr_line!(
+            "ldstore: warning: the data has Big Segments (unbounded segments) but {} holds none: they were not synchronized (use Redis or DynamoDB)",
+            store.backend()
+        );
+    }
     let secs = started.elapsed().as_secs_f64();
     let FedCounts { flags, segments } = counts;
     // What was written: the source's items less those the store could not hold.
@@ -137,6 +156,7 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             "seconds": secs,
             "skipped": report.skipped,
             "big_segments": big,
+            "big_segments_sync": big_sync,
         }))?;
     } else {
         for s in &report.skipped {
@@ -165,6 +185,18 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
                 b.removed,
                 b.metadata.synchronized_on.as_deref().unwrap_or("(none)"),
                 b.metadata.cursor.as_deref().unwrap_or("(none)"),
+            ));
+        }
+        if let Some(Some(b)) = &big_sync {
+            ctx.note(&format!(
+                "synchronized Big Segments: {} patch{} applied, cursor {}{}",
+                b.patches,
+                if b.patches == 1 { "" } else { "es" },
+                b.cursor.as_deref().unwrap_or("(none)"),
+                match b.resyncs {
+                    0 => String::new(),
+                    n => format!(", {n} resync{} (a patch out of order)", if n == 1 { "" } else { "s" }),
+                }
             ));
         }
     }

@@ -3,7 +3,7 @@
 //! concurrently with a bound, like the Relay Proxy's `exitAlways` mode. One failing environment
 //! does not stop the others; the exit code is the worst one.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -85,6 +85,7 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
     if env.filter.is_some() {
         cfg.filter = env.filter.clone();
     }
+    let big_cfg = cfg.clone();
     let outcome: Result<()> = async {
         let source: Box<dyn Source> =
             if args.stream { Box::new(StreamSource { cfg }) } else { Box::new(PollSource::new(cfg)) };
@@ -132,6 +133,26 @@ async fn sync_one(env: &EnvSpec, base: &LdConfig, sel: &StoreSelection, args: &S
         }
         if !report.skipped.is_empty() {
             r.code = exit::PARTIAL;
+        }
+        // The Big Segments too, as for one environment (see `sync`).
+        if args.big_segments && crate::source::big_segments::has_big_segments(&data) {
+            match crate::source::big_segments::sync_once(&big_cfg, store.as_ref(), &prefix)
+                .await
+                .context("the flags and segments were written; the Big Segments were not synchronized")?
+            {
+                Some(b) => ctx.note(&format!(
+                    "environment \"{}\": synchronized Big Segments: {} patches applied, cursor {}, {} resyncs",
+                    env.name,
+                    b.patches,
+                    b.cursor.as_deref().unwrap_or("(none)"),
+                    b.resyncs
+                )),
+                None => crate::stderr_line!(
+                    "ldstore: warning: environment \"{}\": the data has Big Segments (unbounded segments) but {} holds none: they were not synchronized (use Redis or DynamoDB)",
+                    env.name,
+                    store.backend()
+                ),
+            }
         }
         Ok(())
     }

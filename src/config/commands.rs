@@ -184,6 +184,8 @@ pub struct SyncSettings {
     pub force: bool,
     /// `--stream` (environments read the first `put` of the stream instead of polling).
     pub stream: bool,
+    /// Synchronize Big Segments from LaunchDarkly (off with `--no-big-segments`).
+    pub big_segments: bool,
 }
 
 pub fn sync(args: SyncArgs, env: &dyn Env) -> Result<SyncSettings> {
@@ -201,6 +203,7 @@ pub fn sync(args: SyncArgs, env: &dyn Env) -> Result<SyncSettings> {
         allow_empty: args.allow_empty,
         force: args.force,
         stream: args.ld.stream,
+        big_segments: !args.no_big_segments,
     })
 }
 

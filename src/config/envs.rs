@@ -259,6 +259,10 @@ pub struct RelaySettings {
     pub read_timeout: std::time::Duration,
     /// At most this many `--listen` connections at a time.
     pub max_connections: usize,
+    /// Big Segments synchronizers (`--no-big-segments` off), their refresh and retry intervals.
+    pub big_segments: bool,
+    pub big_segments_interval: std::time::Duration,
+    pub big_segments_retry: std::time::Duration,
 }
 
 /// Resolve `relay`'s settings (its environments: [`relay_plans`]).
@@ -274,6 +278,9 @@ pub fn relay_settings(args: &RelayArgs, env: &dyn Env) -> Result<RelaySettings> 
         allow_empty: args.allow_empty,
         read_timeout: args.read_timeout,
         max_connections: args.max_connections,
+        big_segments: !args.no_big_segments,
+        big_segments_interval: args.big_segments_interval,
+        big_segments_retry: args.big_segments_retry,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Data sources: where a full data set comes from (a file, a store, LaunchDarkly). One module per
 //! source; one syntax (`--from`, and `diff`'s operands) parsed here.
 
+pub mod big_segments;
 pub mod file;
 pub mod ld;
 pub mod poll;

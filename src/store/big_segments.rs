@@ -140,6 +140,20 @@ pub trait BigSegmentStore: Send + Sync {
     /// Remove these refs from these contexts' sets (each hash at most once), leaving every other
     /// ref as it is (Redis `SREM`, DynamoDB `DELETE` from the string sets), in batches.
     async fn remove_refs(&self, prefix: &str, removals: &[(String, Membership)]) -> Result<(), StoreError>;
+
+    /// Apply one of LaunchDarkly's patches as the Relay Proxy does, only if the stored cursor is
+    /// the patch's `previousVersion` (Redis, as Relay: also while no cursor is stored; DynamoDB and
+    /// memory: a missing cursor counts as `""`), moving the cursor to the patch's version with the
+    /// memberships; otherwise nothing is written ([`Applied::OutOfOrder`](super::big_segments_patch::Applied)).
+    /// What each backend guarantees is in docs/store-layout.md.
+    async fn apply_patch(
+        &self,
+        prefix: &str,
+        patch: &super::big_segments_patch::Patch,
+    ) -> Result<super::big_segments_patch::Applied, StoreError>;
+
+    /// Set the synchronization time (Unix ms), leaving the cursor and memberships as they are.
+    async fn mark_synchronized(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError>;
 }
 
 /// The error for metadata whose `synchronized_on` is not an integer (no SDK could read it back).

@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::big_segments::{Membership, Metadata, context_hash};
+use super::big_segments_patch::{Applied, Changes, Patch, SetChanges};
 use super::memory::MemoryStore;
 use super::{Admin, Store, Upserted};
 use crate::data::{DataSet, Item, Kind};
@@ -487,12 +488,112 @@ pub fn big_segments_written_are_stored_as_relay_does<H: Harness + ?Sized>(h: &H)
     assert_eq!(h.raw_membership(&p, &h5), None, "{}: no record created", h.name());
 }
 
+/// A patch as LaunchDarkly sends it, for the patch scenarios.
+fn patch(version: &str, previous: &str, inc: (&[&str], &[&str]), exc: (&[&str], &[&str])) -> Patch {
+    let v = |h: &[&str]| h.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    Patch {
+        environment_id: "env".into(),
+        segment_id: "beta.g1".into(),
+        version: version.into(),
+        previous_version: previous.into(),
+        changes: Changes {
+            included: SetChanges { add: v(inc.0), remove: v(inc.1) },
+            excluded: SetChanges { add: v(exc.0), remove: v(exc.1) },
+        },
+    }
+}
+
+/// Big Segments patches are applied as the Relay Proxy applies them: in `previousVersion` order
+/// only (a patch that does not follow the cursor, or an empty `previousVersion` once a cursor is
+/// stored, writes nothing and reports the cursor), adds and removes in Relay's order (a hash both
+/// added and removed ends without the ref), other refs of a context kept, the cursor moved with the
+/// memberships, the sync time written on its own; a patch of more changes than one DynamoDB
+/// transaction holds lands whole.
+pub fn big_segments_patches_applied_in_order<H: Harness + ?Sized>(h: &H) {
+    if !big_segments_capability(h) {
+        return;
+    }
+    let p = h.fresh_prefix("bigseg-patch");
+    let (h4, h5) = (context_hash("h4"), context_hash("h5"));
+    let rt = runtime();
+    let apply = |patch: &Patch| {
+        rt.block_on(async {
+            let s = h.open().await;
+            s.big_segments().expect("capability").apply_patch(&p, patch).await.unwrap()
+        })
+    };
+    let first = patch("1", "", (&[H1, H2], &[]), (&[H3], &[]));
+    assert_eq!(apply(&first), Applied::Applied, "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H1), Some((set(&["beta.g1"]), set(&[]))), "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H3), Some((set(&[]), set(&["beta.g1"]))), "{}", h.name());
+    assert_eq!(h.raw_big_metadata(&p), (None, Some("1".into())), "{}", h.name());
+    for out_of_order in [patch("6", "5", (&[&h4], &[]), (&[], &[])), patch("1b", "", (&[&h4], &[]), (&[], &[]))] {
+        assert_eq!(apply(&out_of_order), Applied::OutOfOrder { cursor: Some("1".into()) }, "{}", h.name());
+    }
+    assert_eq!(h.raw_membership(&p, &h4), None, "{}: an out-of-order patch writes nothing", h.name());
+    assert_eq!(h.raw_big_metadata(&p), (None, Some("1".into())), "{}", h.name());
+    h.put_raw_membership(&p, &h5, &["other.g1"], &[]);
+    let second = patch("2", "1", (&[&h4, &h5], &[&h4, H2]), (&[H2], &[H3]));
+    assert_eq!(apply(&second), Applied::Applied, "{}", h.name());
+    let nothing = |m: Option<(BTreeSet<String>, BTreeSet<String>)>| m.filter(|(i, e)| !i.is_empty() || !e.is_empty());
+    assert_eq!(h.raw_membership(&p, H1), Some((set(&["beta.g1"]), set(&[]))), "{}", h.name());
+    assert_eq!(h.raw_membership(&p, H2), Some((set(&[]), set(&["beta.g1"]))), "{}", h.name());
+    assert_eq!(nothing(h.raw_membership(&p, H3)), None, "{}", h.name());
+    assert_eq!(nothing(h.raw_membership(&p, &h4)), None, "{}: added then removed", h.name());
+    assert_eq!(h.raw_membership(&p, &h5), Some((set(&["beta.g1", "other.g1"]), set(&[]))), "{}", h.name());
+    rt.block_on(async {
+        let s = h.open().await;
+        s.big_segments().expect("capability").mark_synchronized(&p, 1_700_000_000_123).await.unwrap();
+    });
+    assert_eq!(h.raw_big_metadata(&p), (Some("1700000000123".into()), Some("2".into())), "{}", h.name());
+    // More changes than one DynamoDB transaction (24 updates).
+    let many: Vec<String> = (0..60).map(|i| context_hash(&format!("m{i}"))).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(apply(&patch("3", "2", (&many[..40], &[]), (&many[40..], &[H2]))), Applied::Applied, "{}", h.name());
+    assert_eq!(h.raw_membership(&p, many[39]), Some((set(&["beta.g1"]), set(&[]))), "{}", h.name());
+    assert_eq!(h.raw_membership(&p, many[59]), Some((set(&[]), set(&["beta.g1"]))), "{}", h.name());
+    assert_eq!(nothing(h.raw_membership(&p, H2)), None, "{}", h.name());
+    assert_eq!(h.raw_big_metadata(&p), (Some("1700000000123".into()), Some("3".into())), "{}", h.name());
+}
+
+/// Without a stored cursor: a first patch (`previousVersion` `""`) is applied everywhere; a patch
+/// with another `previousVersion` is applied by Redis (as the Relay Proxy does: no cursor, no
+/// check) and refused elsewhere (as Relay's DynamoDB store does), nothing written.
+pub fn big_segments_patch_without_cursor<H: Harness + ?Sized>(h: &H) {
+    if !big_segments_capability(h) {
+        return;
+    }
+    let rt = runtime();
+    let apply = |p: &str, patch: &Patch| {
+        rt.block_on(async {
+            let s = h.open().await;
+            (s.backend(), s.big_segments().expect("capability").apply_patch(p, patch).await.unwrap())
+        })
+    };
+    let p = h.fresh_prefix("bigseg-nocursor");
+    h.put_raw_big_metadata(&p, "1700000000000", "");
+    let (_, applied) = apply(&p, &patch("1", "", (&[H1], &[]), (&[], &[])));
+    assert_eq!(applied, Applied::Applied, "{}: an empty cursor takes a first patch", h.name());
+    let q = h.fresh_prefix("bigseg-nocursor2");
+    let (backend, applied) = apply(&q, &patch("8", "7", (&[H1], &[]), (&[], &[])));
+    if backend == super::Backend::Redis {
+        assert_eq!(applied, Applied::Applied, "{}", h.name());
+        assert_eq!(h.raw_big_metadata(&q), (None, Some("8".into())), "{}", h.name());
+    } else {
+        assert_eq!(applied, Applied::OutOfOrder { cursor: None }, "{}", h.name());
+        assert_eq!(h.raw_membership(&q, H1), None, "{}", h.name());
+        assert_eq!(apply(&q, &patch("1", "", (&[H1], &[]), (&[], &[]))).1, Applied::Applied, "{}", h.name());
+        assert_eq!(h.raw_big_metadata(&q), (None, Some("1".into())), "{}", h.name());
+    }
+    assert_eq!(h.raw_membership(&q, H1), Some((set(&["beta.g1"]), set(&[]))), "{}", h.name());
+}
+
 /// A scenario and its name.
 pub type Scenario<H> = (&'static str, fn(&H));
 
 /// Every scenario by name, for running them all in one test (over a list of targets). The same
 /// list as [`store_conformance!`](crate::store_conformance) below: keep the two in step.
-pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 10] {
+pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 12] {
     [
         ("layout_written", layout_written::<H>),
         ("round_trip_is_byte_identical", round_trip_is_byte_identical::<H>),
@@ -504,6 +605,8 @@ pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 10] {
         ("failed_init_leaves_old_data", failed_init_leaves_old_data::<H>),
         ("big_segments_written_by_relay_are_read", big_segments_written_by_relay_are_read::<H>),
         ("big_segments_written_are_stored_as_relay_does", big_segments_written_are_stored_as_relay_does::<H>),
+        ("big_segments_patches_applied_in_order", big_segments_patches_applied_in_order::<H>),
+        ("big_segments_patch_without_cursor", big_segments_patch_without_cursor::<H>),
     ]
 }
 
@@ -523,6 +626,8 @@ macro_rules! store_conformance {
             failed_init_leaves_old_data,
             big_segments_written_by_relay_are_read,
             big_segments_written_are_stored_as_relay_does,
+            big_segments_patches_applied_in_order,
+            big_segments_patch_without_cursor,
         );
     };
     (@tests $harness:expr; $($scenario:ident,)*) => {

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
+use super::big_segments_patch::{Applied, Patch};
 use super::lease::{self, Halt};
 use super::{Admin, Backend, InitReport, KeyInfo, Progress, Store, StoreError, Upserted, Visitor, entry, prefix_or};
 use crate::data::{DataSet, Item, Kind};
@@ -285,6 +286,23 @@ impl BigSegmentStore for MemoryStore {
                 }
             }
         }
+        Ok(())
+    }
+
+    async fn apply_patch(&self, prefix: &str, patch: &Patch) -> Result<Applied, StoreError> {
+        let mut inner = self.lock();
+        let p = inner.prefixes.entry(prefix.to_string()).or_default();
+        if !patch.follows(p.big_metadata.cursor.as_deref()) {
+            return Ok(Applied::OutOfOrder { cursor: p.big_metadata.cursor.clone() });
+        }
+        patch.apply_to(&mut p.memberships);
+        p.big_metadata.cursor = Some(patch.version.clone());
+        Ok(Applied::Applied)
+    }
+
+    async fn mark_synchronized(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.lock().prefixes.entry(prefix.to_string()).or_default().big_metadata.synchronized_on =
+            Some(now_ms.to_string());
         Ok(())
     }
 }

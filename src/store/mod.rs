@@ -3,6 +3,7 @@
 //! ([`memory`]). Commands never speak Redis, DynamoDB or Consul directly.
 
 pub mod big_segments;
+pub mod big_segments_patch;
 #[doc(hidden)]
 pub mod conformance;
 pub mod consul;

@@ -6,6 +6,7 @@ mod support;
 
 mod bad_items;
 mod big_segments;
+mod big_segments_sync;
 mod cli;
 mod conformance;
 mod consul;

@@ -173,7 +173,7 @@ fn every_form_reaches_the_cluster_and_the_sentinel_master() {
 /// A MONITOR of each cluster master while `f` runs: every command line seen, with its time, up to
 /// the first line that contains `last` (waited for, not slept for: the lines reach redis-cli late
 /// under load).
-fn monitor_masters(last: &str, f: impl FnOnce()) -> Vec<(f64, String)> {
+pub(crate) fn monitor_masters(last: &str, f: impl FnOnce()) -> Vec<(f64, String)> {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(f64, String)>::new()));
     let mut monitors = Vec::new();
     for m in redis_cluster_masters() {

@@ -107,7 +107,7 @@ impl Drop for Relay {
 }
 
 /// redis-cli against any server.
-fn cli_at(addr: &str, args: &[&str]) -> Option<String> {
+pub(crate) fn cli_at(addr: &str, args: &[&str]) -> Option<String> {
     let (host, port) = addr.rsplit_once(':').unwrap();
     let o = Command::new("redis-cli").args(["-h", host, "-p", port, "--raw"]).args(args).output().ok()?;
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -403,7 +403,7 @@ fn several_environments_from_a_relay_config_and_one_rejected_key_fails_alone() {
 }
 
 /// A redis-server of this test's own (the shared one must not be stopped).
-fn own_redis(port: u16) -> Child {
+pub(crate) fn own_redis(port: u16) -> Child {
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())

@@ -51,18 +51,19 @@ fn status_json(envs: &[Arc<Env>]) -> serde_json::Value {
         if let Some(le) = err(&s.store_error) {
             store["lastError"] = le;
         }
-        out.insert(
-            e.name.clone(),
-            json!({
-                "sdkKey": e.masked_key,
-                "status": if connected { "connected" } else { "disconnected" },
-                "connectionStatus": conn,
-                "dataStoreStatus": store,
-                "lastEventTime": s.last_event.map(unix_ms),
-                "flags": flags,
-                "segments": segments,
-            }),
-        );
+        let mut env = json!({
+            "sdkKey": e.masked_key,
+            "status": if connected { "connected" } else { "disconnected" },
+            "connectionStatus": conn,
+            "dataStoreStatus": store,
+            "lastEventTime": s.last_event.map(unix_ms),
+            "flags": flags,
+            "segments": segments,
+        });
+        if let Some(big) = e.big.status_json() {
+            env["bigSegmentStatus"] = big;
+        }
+        out.insert(e.name.clone(), env);
     }
     json!({
         "status": if healthy { "healthy" } else { "degraded" },

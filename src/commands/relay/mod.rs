@@ -12,6 +12,7 @@
 //! Memory is always at least as new as anything the store holds from us, so a full init from it
 //! never replaces newer data with older.
 
+mod big_segments;
 mod http;
 pub mod log;
 mod reader;
@@ -58,6 +59,7 @@ pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<ExitCode> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut readers: JoinSet<Result<()>> = JoinSet::new();
     let mut writers: JoinSet<()> = JoinSet::new();
+    let mut big_syncs: JoinSet<()> = JoinSet::new();
     for p in plans {
         let db_prefix = p.spec.prefix.clone().or_else(|| sel.prefix.clone()).unwrap_or_default();
         let env = Arc::new(Env::new(
@@ -72,6 +74,13 @@ pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<ExitCode> {
         let (tx, rx) = mpsc::unbounded_channel();
         // Every line logged by this environment's tasks (store code included) names it.
         let span = tracing::error_span!("env", env = %env.name);
+        if args.big_segments {
+            let timing = big_segments::Timing { refresh: args.big_segments_interval, retry: args.big_segments_retry };
+            let prefix = env_prefix(&p.spec, &sel, &p.store);
+            let sync =
+                big_segments::synchronizer(env.clone(), p.ld.clone(), p.store.clone(), prefix, timing, stop_rx.clone());
+            big_syncs.spawn(sync.instrument(span.clone()));
+        }
         readers.spawn(
             reader(env.clone(), p.ld, tx, args.read_timeout, args.exit_on_error, stop_rx.clone())
                 .instrument(span.clone()),
@@ -81,6 +90,7 @@ pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<ExitCode> {
     }
     let envs = Arc::new(envs);
     registry.register_collector(Box::new(SinceLastEvent(envs.clone())));
+    registry.register_collector(Box::new(big_segments::BigSegmentsMetrics(envs.clone())));
 
     // The HTTP server stops last: /status answers while the writers finish.
     let (http_stop, http_stop_rx) = watch::channel(false);
@@ -108,6 +118,7 @@ pub async fn run(args: RelaySettings, ctx: &Ctx) -> Result<ExitCode> {
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while readers.join_next().await.is_some() {}
         while writers.join_next().await.is_some() {}
+        while big_syncs.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {

@@ -294,6 +294,8 @@ pub(super) struct Env {
     pub(super) allow_empty: bool,
     status: Mutex<Status>,
     metrics: EnvMetrics,
+    /// The Big Segments synchronizer's state.
+    pub(super) big: super::big_segments::BigSync,
 }
 
 /// How an item counts in `flags`/`segments` (tombstones do not).
@@ -321,6 +323,7 @@ impl Env {
         };
         let env = Env {
             metrics: metrics.env(&name),
+            big: Default::default(),
             name,
             masked_key,
             database: store.backend().to_ascii_lowercase(),

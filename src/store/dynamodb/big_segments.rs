@@ -13,13 +13,14 @@ use futures::stream::FuturesUnordered;
 use super::{ATTR_KEY, BACKEND, BATCH_SIZE, BATCHES_IN_FLIGHT, DynamoStore, namespace, row_string};
 use crate::store::StoreError;
 use crate::store::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
+use crate::store::big_segments_patch::{Applied, Patch};
 
 pub(super) const METADATA: &str = "big_segments_metadata";
 pub(super) const USER: &str = "big_segments_user";
-const ATTR_SYNCED_ON: &str = "synchronizedOn";
-const ATTR_CURSOR: &str = "lastVersion";
-const ATTR_INCLUDED: &str = "included";
-const ATTR_EXCLUDED: &str = "excluded";
+pub(super) const ATTR_SYNCED_ON: &str = "synchronizedOn";
+pub(super) const ATTR_CURSOR: &str = "lastVersion";
+pub(super) const ATTR_INCLUDED: &str = "included";
+pub(super) const ATTR_EXCLUDED: &str = "excluded";
 
 fn string_set(row: &HashMap<String, AttributeValue>, name: &str) -> BTreeSet<String> {
     match row.get(name) {
@@ -165,5 +166,13 @@ impl BigSegmentStore for DynamoStore {
                 Some(Err(e)) => return Err(self.err(e, "UpdateItem")),
             }
         }
+    }
+
+    async fn apply_patch(&self, prefix: &str, patch: &Patch) -> Result<Applied, StoreError> {
+        self.apply_big_segments_patch(prefix, patch).await
+    }
+
+    async fn mark_synchronized(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.mark_big_segments_synchronized(prefix, now_ms).await
     }
 }

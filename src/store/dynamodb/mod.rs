@@ -36,6 +36,7 @@ use crate::secrets;
 use crate::shutdown::Shutdown;
 
 mod big_segments;
+mod big_segments_patch;
 mod table;
 pub use table::{NewTable, REQUIRED_SCHEMA, TableFacts, schema_problem};
 

@@ -11,6 +11,7 @@ use futures::future::try_join_all;
 use super::{BACKEND, Conn, RedisStore, glob_escape, has_hash_tag};
 use crate::store::StoreError;
 use crate::store::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
+use crate::store::big_segments_patch::{Applied, Patch};
 
 /// Contexts per MULTI/EXEC when memberships are written.
 const WRITE_BATCH: usize = 1_000;
@@ -48,7 +49,7 @@ impl RedisStore {
     /// a hash-tagged prefix. Otherwise a pipeline or transaction may name one key only (Redis
     /// Cluster refuses a cross-slot one), so each key is sent on its own, concurrently where the
     /// order does not matter.
-    fn one_slot(&self, prefix: &str) -> bool {
+    pub(super) fn one_slot(&self, prefix: &str) -> bool {
         !matches!(self.conn, Conn::Cluster(_)) || has_hash_tag(prefix)
     }
 
@@ -87,7 +88,7 @@ impl RedisStore {
     /// The commands of several keys (`per_key`: one list per key): one MULTI/EXEC where the keys
     /// share a slot ([`Self::one_slot`]); elsewhere one MULTI/EXEC per key, concurrently, or one
     /// after the other in the given order when `ordered`.
-    async fn transact(
+    pub(super) async fn transact(
         &self,
         prefix: &str,
         per_key: Vec<Vec<redis::Cmd>>,
@@ -250,5 +251,13 @@ impl BigSegmentStore for RedisStore {
             self.transact(prefix, per_key, false, "removing refs").await?;
         }
         Ok(())
+    }
+
+    async fn apply_patch(&self, prefix: &str, patch: &Patch) -> Result<Applied, StoreError> {
+        self.apply_big_segments_patch(prefix, patch).await
+    }
+
+    async fn mark_synchronized(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.mark_big_segments_synchronized(prefix, now_ms).await
     }
 }

@@ -22,6 +22,7 @@ use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisError, Redis
 use tokio::sync::Mutex;
 
 mod big_segments;
+mod big_segments_patch;
 mod streamed;
 
 use super::{

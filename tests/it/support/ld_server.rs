@@ -1,7 +1,10 @@
 //! An in-process LaunchDarkly test server: polling `/sdk/latest-all` (ETag, 304, `?filter=`), SSE
 //! `/all` (put, patch, delete, heartbeats), 401 for an unknown SDK key, injectable faults (N×503,
 //! slow, truncated, malformed), served by the tests' one HTTP server ([`super::http`]); every
-//! request's headers are recorded.
+//! request's headers are recorded. The Big Segments endpoints as the Relay Proxy uses them: the
+//! revisions poll `GET /sdk/big-segments/revisions[?after=<version>]` (the scripted patches after
+//! that version, a page at a time, then `[]`) and the `/big-segments` event stream (patches pushed
+//! by the test), with bodies (out of order, malformed) and faults (4xx/5xx) scripted per endpoint.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -57,6 +60,16 @@ struct State {
     streams: Vec<(String, tokio::sync::mpsc::UnboundedSender<StreamCmd>)>,
     /// How long a stream stays open after the put (default 30 s).
     hold: Option<Duration>,
+    /// SDK key -> its Big Segments patches, in LaunchDarkly's order.
+    big: HashMap<String, Vec<serde_json::Value>>,
+    /// Patches per revisions answer (default 100).
+    big_page: Option<usize>,
+    /// Raw bodies answering the next revisions polls (before the scripted patches).
+    big_bodies: VecDeque<String>,
+    /// Faults for the next Big Segments requests (poll or stream), one each.
+    big_faults: VecDeque<Fault>,
+    /// Open `/big-segments` streams.
+    big_streams: Vec<tokio::sync::mpsc::UnboundedSender<StreamCmd>>,
 }
 
 /// A command for the open streams.
@@ -159,6 +172,98 @@ impl LdServer {
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.lock().unwrap().requests.clone()
     }
+
+    /// Serve these Big Segments patches (JSON objects, in LaunchDarkly's order) for `sdk_key`: the
+    /// revisions poll answers those after `?after=<version>` (all of them without `after`, or when
+    /// no patch has that version).
+    pub fn big_segments(&self, sdk_key: &str, patches: &[serde_json::Value]) -> &Self {
+        self.state.lock().unwrap().big.insert(sdk_key.to_string(), patches.to_vec());
+        self
+    }
+
+    /// Append patches to those served for `sdk_key`.
+    pub fn add_big_segments(&self, sdk_key: &str, patches: &[serde_json::Value]) -> &Self {
+        self.state.lock().unwrap().big.entry(sdk_key.to_string()).or_default().extend(patches.iter().cloned());
+        self
+    }
+
+    /// At most this many patches per revisions answer.
+    pub fn big_page(&self, n: usize) -> &Self {
+        self.state.lock().unwrap().big_page = Some(n);
+        self
+    }
+
+    /// Answer the next revisions polls with these raw bodies, one each, before the scripted patches
+    /// (patches out of order, a malformed body...).
+    pub fn big_bodies(&self, bodies: &[&str]) -> &Self {
+        self.state.lock().unwrap().big_bodies.extend(bodies.iter().map(|b| b.to_string()));
+        self
+    }
+
+    /// Faults for the next Big Segments requests (revisions poll or stream), one each.
+    pub fn big_faults(&self, faults: &[Fault]) -> &Self {
+        self.state.lock().unwrap().big_faults.extend(faults.iter().cloned());
+        self
+    }
+
+    /// Send these patches as one event on every open `/big-segments` stream; returns how many
+    /// streams got it.
+    pub fn push_big(&self, patches: &[serde_json::Value]) -> usize {
+        self.push_big_raw(&sse("patch", &serde_json::Value::from(patches.to_vec()).to_string()))
+    }
+
+    /// Send raw SSE text on every open `/big-segments` stream.
+    pub fn push_big_raw(&self, sse: &str) -> usize {
+        let mut s = self.state.lock().unwrap();
+        s.big_streams.retain(|t| !t.is_closed());
+        s.big_streams.iter().filter(|t| t.send(StreamCmd::Send(sse.to_string())).is_ok()).count()
+    }
+
+    /// Close every open `/big-segments` stream.
+    pub fn close_big_streams(&self) {
+        let mut s = self.state.lock().unwrap();
+        for t in s.big_streams.drain(..) {
+            let _ = t.send(StreamCmd::Close);
+        }
+    }
+
+    /// How many `/big-segments` streams are open.
+    pub fn open_big_streams(&self) -> usize {
+        let mut s = self.state.lock().unwrap();
+        s.big_streams.retain(|t| !t.is_closed());
+        s.big_streams.len()
+    }
+
+    /// The Big Segments requests seen so far (revisions polls and stream opens), in order.
+    pub fn big_requests(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| is_big_path(&r.path)).collect()
+    }
+}
+
+/// A patch as LaunchDarkly sends it: `segment_ref` gains/loses these context hashes.
+pub fn big_patch(
+    segment_ref: &str,
+    version: &str,
+    previous: &str,
+    include_add: &[&str],
+    include_remove: &[&str],
+    exclude_add: &[&str],
+    exclude_remove: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "environmentId": "env-1",
+        "segmentId": segment_ref,
+        "version": version,
+        "previousVersion": previous,
+        "changes": {
+            "included": {"add": include_add, "remove": include_remove},
+            "excluded": {"add": exclude_add, "remove": exclude_remove},
+        },
+    })
+}
+
+fn is_big_path(path: &str) -> bool {
+    path == "/sdk/big-segments/revisions" || path == "/big-segments"
 }
 
 /// An SSE event with `data` split over lines as the protocol allows.
@@ -172,6 +277,9 @@ pub fn sse(event: &str, data: &str) -> String {
 }
 
 async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
+    if is_big_path(&req.raw_path) {
+        return handle_big(req, st).await;
+    }
     let rec = Recorded {
         method: req.method.clone(),
         path: req.raw_path.clone(),
@@ -277,4 +385,67 @@ async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
         }
         _ => Response::new(404, ""),
     }
+}
+
+/// The Big Segments endpoints.
+async fn handle_big(req: server::Request, st: Arc<Mutex<State>>) -> Response {
+    let rec = Recorded {
+        method: req.method.clone(),
+        path: req.raw_path.clone(),
+        query: req.has_query.then(|| req.raw_query.clone()),
+        headers: req.headers.clone(),
+    };
+    let (fault, patches, body, page) = {
+        let mut s = st.lock().unwrap();
+        s.requests.push(rec.clone());
+        let fault = s.big_faults.pop_front();
+        let patches = rec.header("authorization").and_then(|k| s.big.get(k).cloned());
+        let body = if rec.path == "/sdk/big-segments/revisions" { s.big_bodies.pop_front() } else { None };
+        (fault, patches, body, s.big_page.unwrap_or(100))
+    };
+    match fault {
+        Some(Fault::Status(code)) => return Response::new(code, ""),
+        Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Malformed) => {
+            return Response::new(200, "[{\"segmentId\": oops").header("Content-Type", "application/json");
+        }
+        Some(_) => return Response::new(500, "fault not supported on the Big Segments endpoints"),
+        None => {}
+    }
+    let Some(patches) = patches else {
+        return Response::new(401, "");
+    };
+    if rec.path == "/big-segments" {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        st.lock().unwrap().big_streams.push(tx);
+        let (resp, out) = Response::stream(200);
+        tokio::spawn(async move {
+            out.send(":heartbeat\n\n");
+            let deadline = tokio::time::sleep(Duration::from_secs(60));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    cmd = rx.recv() => match cmd {
+                        Some(StreamCmd::Send(text)) => {
+                            if !out.send(text) {
+                                break;
+                            }
+                        }
+                        Some(StreamCmd::Close) | None => break,
+                    },
+                    _ = &mut deadline => break,
+                }
+            }
+        });
+        return resp.header("Content-Type", "text/event-stream").header("Cache-Control", "no-cache");
+    }
+    if let Some(body) = body {
+        return Response::new(200, body).header("Content-Type", "application/json");
+    }
+    let start = match req.param("after") {
+        Some(after) => patches.iter().position(|p| p["version"] == after).map_or(0, |i| i + 1),
+        None => 0,
+    };
+    let answer: Vec<serde_json::Value> = patches.into_iter().skip(start).take(page).collect();
+    Response::new(200, serde_json::Value::from(answer).to_string()).header("Content-Type", "application/json")
 }
