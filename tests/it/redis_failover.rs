@@ -233,10 +233,19 @@ fn cluster_nodes() -> Vec<Node> {
 /// The master holding `key`'s slot, and one of its replicas.
 fn master_and_replica_of(key: &str) -> (String, String) {
     let slot: u16 = redis_cluster_cli(&["CLUSTER", "KEYSLOT", key]).trim().parse().unwrap();
-    let nodes = cluster_nodes();
-    let master = nodes.iter().find(|n| n.2 && n.4.iter().any(|(a, b)| (*a..=*b).contains(&slot))).expect("slot owner");
-    let replica = nodes.iter().find(|n| !n.2 && n.3 == master.0).expect("a replica");
-    (master.1.clone(), replica.1.clone())
+    // After an earlier failover the old master rejoins as a replica a moment later: wait for it.
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        let nodes = cluster_nodes();
+        let master = nodes.iter().find(|n| n.2 && n.4.iter().any(|(a, b)| (*a..=*b).contains(&slot)));
+        if let Some(master) = master
+            && let Some(replica) = nodes.iter().find(|n| !n.2 && n.3 == master.0)
+        {
+            return (master.1.clone(), replica.1.clone());
+        }
+        assert!(Instant::now() < end, "no master with a replica for slot {slot}:\n{nodes:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Wait until every node answers `cluster_state:ok` and `addr` is a master.
@@ -332,8 +341,8 @@ fn relay_follows_a_resharded_slot() {
     };
     relay.wait_for("the put", || stored("a") == Some(1));
     let slot = redis_cluster_cli(&["CLUSTER", "KEYSLOT", &format!("{prefix}:features")]).trim().to_string();
-    let nodes = cluster_nodes();
     let (source, _) = master_and_replica_of(&format!("{prefix}:features"));
+    let nodes = cluster_nodes();
     let src = nodes.iter().find(|n| n.1 == source).unwrap().clone();
     let dst = nodes.iter().find(|n| n.2 && n.1 != source).unwrap().clone();
     redis_cli_at(&dst.1, None, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &src.0]);
