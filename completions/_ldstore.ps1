@@ -241,6 +241,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             break
         }
         'ldstore;validate' {
+            [CompletionResult]::new('--stale-after', '--stale-after', [CompletionResultType]::ParameterName, 'Big Segments: a last synchronization older than this is reported stale (the SDKs'' staleAfter; set it to what your SDKs are configured with)')
             [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER')
             [CompletionResult]::new('--redis-sentinel-master', '--redis-sentinel-master', [CompletionResultType]::ParameterName, 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels'' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes'' from the address or REDIS_PASSWORD')
             [CompletionResult]::new('--redis-ca-file', '--redis-ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)')

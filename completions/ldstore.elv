@@ -226,6 +226,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --version 'Print version'
         }
         &'ldstore;validate'= {
+            cand --stale-after 'Big Segments: a last synchronization older than this is reported stale (the SDKs'' staleAfter; set it to what your SDKs are configured with)'
             cand --redis 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER'
             cand --redis-sentinel-master 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels'' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes'' from the address or REDIS_PASSWORD'
             cand --redis-ca-file 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)'

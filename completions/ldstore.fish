@@ -186,6 +186,7 @@ complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s v -l verbose -d
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s q -l quiet -d 'Print only errors'
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ldstore -n "__fish_ldstore_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l stale-after -d 'Big Segments: a last synchronization older than this is reported stale (the SDKs\' staleAfter; set it to what your SDKs are configured with)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis -d 'Redis: host:port, redis://[user:pass@]host:port[/db] or rediss://… for TLS; a cluster as redis+cluster://[user:pass@]host:port[,host:port…], Sentinel as redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-sentinel-master -d 'Redis Sentinel: --redis lists sentinels (host:port,host:port…) asked for this master. Same as redis+sentinel://HOSTS/MASTER or REDIS_SENTINEL_MASTER. The sentinels\' own password comes from REDIS_SENTINEL_PASSWORD; the data nodes\' from the address or REDIS_PASSWORD' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand validate" -l redis-ca-file -d 'PEM file of CA certificates to trust for Redis TLS (added to the system roots)' -r -F

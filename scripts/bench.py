@@ -6,8 +6,11 @@ Each comparison runs its two sides alternately in one invocation so machine nois
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
-comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,cold (default: all).
+comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,cold,bigseg (default: all).
+BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg).
 """
+import base64
+import hashlib
 import json
 import os
 import re
@@ -261,6 +264,43 @@ def relay():
           "with 10000 flags", flush=True)
 
 
+def bigseg(tmp):
+    """9. Big Segments: a dump with BENCH_BIGSEG memberships (1,000,000 by default) synced into
+    Redis from the file, inspected (every record), dumped, copied to another prefix and diffed:
+    wall time and peak RSS against the size of the membership data (its part of the file)."""
+    n = int(os.environ.get("BENCH_BIGSEG", "1000000"))
+    path = os.path.join(tmp, f"bigseg-{n}.json")
+    seg = lambda key, gen: {"key": key, "version": 1, "included": [], "excluded": [], "rules": [], "salt": "s",
+                            "unbounded": True, "generation": gen}
+    head = json.dumps({"flags": {}, "segments": {"beta": seg("beta", 1), "gamma": seg("gamma", 2)}},
+                      separators=(",", ":"))[:-1]
+    members = 0
+    with open(path, "w") as f:
+        f.write(head)
+        f.write(f',"bigSegments":{{"synchronizedOn":"{int(time.time() * 1000)}","cursor":"1","memberships":{{')
+        start = f.tell()
+        for i in range(n):
+            h = base64.b64encode(hashlib.sha256(f"ctx-{i}".encode()).digest()).decode()
+            exc = '"gamma.g2"' if i % 3 == 0 else ""
+            f.write(f'{"," if i else ""}"{h}":{{"included":["beta.g1"],"excluded":[{exc}]}}')
+        members = f.tell() - start
+        f.write("}}}\n")
+    mb = members / 1e6
+    print(f"Big Segments: {n} memberships, {mb:.0f} MB of membership data in the dump", flush=True)
+    redis = lambda p: ["--redis", REDIS, "--prefix", p]
+    single(f"9. sync {n} memberships from a dump into Redis", [BIN, "sync", "--from-file", path, *redis("bench:bs-a")],
+           data_mb=mb)
+    single(f"9. inspect --exact, {n} memberships", [BIN, "inspect", *redis("bench:bs-a"), "--exact", "--output", "json"],
+           data_mb=mb)
+    single(f"9. dump {n} memberships", [BIN, "dump", *redis("bench:bs-a"), "-o", os.path.join(tmp, "bs-out.json")],
+           data_mb=mb)
+    single(f"9. copy {n} memberships Redis -> Redis",
+           [BIN, "sync", "--from", f"redis://{REDIS}?prefix=bench:bs-a", *redis("bench:bs-b")], data_mb=mb)
+    single(f"9. diff two prefixes of {n} memberships",
+           [BIN, "diff", f"redis://{REDIS}?prefix=bench:bs-a", f"redis://{REDIS}?prefix=bench:bs-b", "--output", "json"],
+           data_mb=mb)
+
+
 def cold():
     single("8. cold start: ldstore --version", [BIN, "--version"])
     single("8. cold start: ldstore inspect (empty store)",
@@ -291,6 +331,8 @@ def main():
         relay()
     if want("cold"):
         cold()
+    if want("bigseg"):
+        bigseg(tmp)
     with open(os.path.join(ROOT, "bench-results.json"), "w") as f:
         json.dump({"machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[2:5])}, "runs": RUNS,
                    "results": RESULTS}, f, indent=2)

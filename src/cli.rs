@@ -481,6 +481,11 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Big Segments: a last synchronization older than this is reported stale (the SDKs'
+    /// staleAfter; set it to what your SDKs are configured with).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub stale_after: std::time::Duration,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }

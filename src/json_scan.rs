@@ -735,6 +735,8 @@ impl Window {
         if self.filled == self.buf.len() {
             self.buf.resize(2 * self.buf.len(), 0);
         }
+        #[cfg(test)]
+        tests::LARGEST_WINDOW.with(|w| w.set(w.get().max(self.buf.len())));
         loop {
             match reader.read(&mut self.buf[self.filled..]) {
                 Ok(0) => self.eof = true,
@@ -767,6 +769,11 @@ enum Top {
     Member { first: bool },
     /// After the `{` of `flags` or `segments` (a `}` may follow) or after a `,` (an item must).
     Item { kind: Kind, first: bool },
+    /// In the `bigSegments` object of a dump (after its `{` or a `,`): its fields are skipped a
+    /// step at a time, so a reader never holds the memberships whole.
+    Big { first: bool },
+    /// In `bigSegments.memberships` (after its `{` or a `,`): one membership per step, skipped.
+    BigEntry { first: bool },
     /// After the closing `}`: only whitespace may follow.
     End,
 }
@@ -778,6 +785,8 @@ struct FlagFile {
     state: Top,
     flags: bool,
     segments: bool,
+    /// The `bigSegments` member (a dump's Big Segments data, read by `sync` on its own) was opened.
+    big: bool,
     unknown: Vec<String>,
     /// Scratch space of the scanner, kept between steps.
     stack: Vec<u8>,
@@ -791,6 +800,7 @@ impl Default for FlagFile {
             state: Top::Start,
             flags: false,
             segments: false,
+            big: false,
             unknown: Vec::new(),
             stack: Vec::new(),
             gaps: Vec::new(),
@@ -809,6 +819,8 @@ struct Step<'t> {
     section: Option<Kind>,
     /// A top-level property that is neither `flags` nor `segments`.
     unknown: Option<&'t str>,
+    /// The `{` of `bigSegments` was read.
+    big: bool,
 }
 
 impl FlagFile {
@@ -840,11 +852,12 @@ impl FlagFile {
         if let Some(name) = step.unknown {
             self.unknown.push(name.to_string());
         }
+        self.big |= step.big;
         (step.consumed, step.item)
     }
 
     fn read_step<'t>(&self, s: &mut Scanner<'t>) -> Option<Step<'t>> {
-        let mut step = Step { consumed: 0, next: self.state, item: None, section: None, unknown: None };
+        let mut step = Step { consumed: 0, next: self.state, item: None, section: None, unknown: None, big: false };
         // Whitespace the step before could not see yet (a no-op on text read whole).
         s.ws();
         match self.state {
@@ -863,6 +876,15 @@ impl FlagFile {
                         "flags" if !self.flags => Kind::Flags,
                         "segments" if !self.segments => Kind::Segments,
                         "flags" | "segments" | "flagValues" => return None,
+                        "bigSegments" if !self.big => {
+                            s.eat(b'{')?;
+                            s.ws();
+                            step.big = true;
+                            step.next = Top::Big { first: true };
+                            step.consumed = s.i;
+                            return Some(step);
+                        }
+                        "bigSegments" => return None,
                         _ => {
                             if self.unknown.iter().any(|u| u == name) {
                                 return None;
@@ -910,6 +932,43 @@ impl FlagFile {
                     step.item = Some(FileItem { kind, key, json, facts });
                     step.next = if s.next_member(b'}')? { Top::Item { kind, first: false } } else { after_member(s)? };
                 }
+            }
+            Top::Big { first } => {
+                if first && s.peek()? == b'}' {
+                    s.i += 1;
+                    step.next = after_member(s)?;
+                } else {
+                    let name = s.member_name()?;
+                    if name == "memberships" && s.peek()? == b'{' {
+                        s.i += 1;
+                        s.ws();
+                        step.next = Top::BigEntry { first: true };
+                    } else {
+                        s.value()?;
+                        step.next = if s.next_member(b'}')? { Top::Big { first: false } } else { after_member(s)? };
+                    }
+                }
+            }
+            Top::BigEntry { first } => {
+                if !(first && s.peek()? == b'}') {
+                    if s.peek()? != b'"' {
+                        return None;
+                    }
+                    s.string()?;
+                    s.ws();
+                    s.eat(b':')?;
+                    s.ws();
+                    s.value()?;
+                    if s.next_member(b'}')? {
+                        step.next = Top::BigEntry { first: false };
+                        step.consumed = s.i;
+                        return Some(step);
+                    }
+                } else {
+                    s.i += 1;
+                }
+                // `memberships` closed: then the rest of `bigSegments`.
+                step.next = if s.next_member(b'}')? { Top::Big { first: false } } else { after_member(s)? };
             }
             Top::End => return None,
         }
@@ -1198,6 +1257,41 @@ pub(crate) mod tests {
             text.push('}');
         }
         text
+    }
+
+    thread_local! {
+        /// The largest buffer [`flag_file_read`] used on this thread.
+        pub(super) static LARGEST_WINDOW: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A dump's `bigSegments` member (read by `sync` on its own) is neither an unknown property nor
+    /// held whole: the reader steps over it one membership at a time, in a buffer that does not grow
+    /// with it, and finds the same items as the scan of the whole text.
+    #[test]
+    fn big_segments_member_is_stepped_over() {
+        let mut text = String::from(
+            r#"{"flags":{"f":{"key":"f","version":1}},"bigSegments":{"synchronizedOn":"17","cursor":null,"memberships":{"#,
+        );
+        for i in 0..60_000 {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(r#""h{i:040}=": {{"included":["beta.g1","x.g2"],"excluded":[]}}"#));
+        }
+        text.push_str(r#"},"later":1},"segments":{"s":{"key":"s","version":2}}}"#);
+        assert!(text.len() > 3 * READ_BUFFER);
+        let whole = scan_whole(&text).expect("scans");
+        assert_eq!(whole.1, Vec::<String>::new(), "bigSegments is not an unknown property");
+        assert_eq!(whole.0.iter().map(|i| i.1.as_str()).collect::<Vec<_>>(), ["f", "s"]);
+        LARGEST_WINDOW.with(|w| w.set(0));
+        assert_eq!(scan_read(text.as_bytes(), 7, 1 << 16), Some(whole));
+        assert_eq!(LARGEST_WINDOW.with(|w| w.get()), READ_BUFFER, "the buffer never grew");
+        // Empty parts, and a second bigSegments (an unusual file: left to the ordinary parser).
+        let empty = r#"{"bigSegments":{},"flags":{},"bigSegments2":{"memberships":{}}}"#;
+        assert_eq!(scan_whole(empty).unwrap().1, ["bigSegments2"]);
+        assert!(scan_whole(r#"{"bigSegments":{"memberships":{}},"flags":{}}"#).is_some());
+        assert!(scan_whole(r#"{"bigSegments":{"memberships":{}},"bigSegments":{}}"#).is_none());
+        assert!(scan_whole(r#"{"bigSegments":{"memberships":{"a":1,}}}"#).is_none());
     }
 
     /// A reader giving out its text a few bytes at a time (sizes from `r`), to cut it anywhere.

@@ -1,10 +1,11 @@
-//! `ldstore dump`: a prefix's data as `{"flags":{…},"segments":{…}}`, items byte-identical.
+//! `ldstore dump`: a prefix's data as `{"flags":{…},"segments":{…}}`, items byte-identical, and
+//! the prefix's Big Segments data as `"bigSegments"` when it has any (see [`super::big_segments_file`]).
 
 use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::Ctx;
+use super::{Ctx, big_segments_file};
 use crate::config::commands::DumpSettings;
 use crate::data::{DataSet, Kind};
 use crate::exit::{self, ExitCode};
@@ -13,6 +14,18 @@ use crate::store;
 
 /// Write a data set in the `/sdk/latest-all` shape: keys sorted, items as stored.
 pub fn write_data_set(
+    out: &mut dyn Write,
+    data: &DataSet,
+    kinds: &[Kind],
+    include_deleted: bool,
+    key: Option<&str>,
+) -> std::io::Result<()> {
+    write_members(out, data, kinds, include_deleted, key)?;
+    out.write_all(b"}\n")
+}
+
+/// [`write_data_set`] without the closing brace, for more members to follow.
+fn write_members(
     out: &mut dyn Write,
     data: &DataSet,
     kinds: &[Kind],
@@ -40,7 +53,7 @@ pub fn write_data_set(
         }
         out.write_all(b"}")?;
     }
-    out.write_all(b"}\n")
+    Ok(())
 }
 
 pub async fn run(args: DumpSettings, ctx: &Ctx) -> Result<ExitCode> {
@@ -65,6 +78,11 @@ pub async fn run(args: DumpSettings, ctx: &Ctx) -> Result<ExitCode> {
         }
     }
     let data = store.read_data_set(&prefix).await?;
+    // The Big Segments data goes with a whole dump (not one kind or one key), when there is any.
+    let big = match store.big_segments() {
+        Some(b) if args.kind.is_none() && args.key.is_none() => big_segments_file::has_data(b, &prefix).await?,
+        _ => false,
+    };
     let (pretty, include_deleted, key) = (args.pretty, args.include_deleted, args.key);
     let write = move |out: &mut dyn Write| -> Result<()> {
         if pretty {
@@ -72,8 +90,21 @@ pub async fn run(args: DumpSettings, ctx: &Ctx) -> Result<ExitCode> {
             write_data_set(&mut buf, &data, &kinds, include_deleted, key.as_deref())?;
             let v: serde_json::Value = serde_json::from_slice(&buf).context("re-reading dump for --pretty")?;
             drop(buf);
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            out.write_all(b"\n")?;
+            if big && let Some(b) = store.big_segments() {
+                // The flags and segments indented, then the memberships streamed one per line.
+                let mut text = serde_json::to_vec_pretty(&v)?;
+                text.truncate(text.trim_ascii_end().len() - 1);
+                out.write_all(text.trim_ascii_end())?;
+                big_segments_file::write_member(out, b, &prefix, true)?;
+                out.write_all(b"\n}\n")?;
+            } else {
+                serde_json::to_writer_pretty(&mut *out, &v)?;
+                out.write_all(b"\n")?;
+            }
+        } else if big && let Some(b) = store.big_segments() {
+            write_members(out, &data, &kinds, include_deleted, key.as_deref())?;
+            big_segments_file::write_member(out, b, &prefix, false)?;
+            out.write_all(b"}\n")?;
         } else {
             // Streamed straight to the output: the data set is held once, never copied.
             write_data_set(out, &data, &kinds, include_deleted, key.as_deref())?;

@@ -31,7 +31,7 @@ pub async fn run(args: InspectSettings, ctx: &Ctx) -> Result<ExitCode> {
     let store = store::open(&sel.store).await?;
     match &sel.prefix {
         Some(p) => one_prefix(store.as_ref(), &store.effective_prefix(Some(p)), &args, ctx).await,
-        None => all_prefixes(store.as_ref(), ctx).await,
+        None => all_prefixes(store.as_ref(), args.stale_after, ctx).await,
     }
 }
 
@@ -41,7 +41,20 @@ fn nothing_found(store: &dyn Admin) -> String {
     format!("no LaunchDarkly data found{}", store.empty_listing_note())
 }
 
-async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
+/// A prefix's Big Segments status and the age of its last synchronization, as the SDKs would see
+/// them at `now_ms` (`None`: no Big Segments synchronization recorded).
+fn big_status(synced_on: Option<i64>, now_ms: i64, stale_after: std::time::Duration) -> Option<(&'static str, i64)> {
+    let t = synced_on?;
+    let status = if big_segments::is_stale(Some(t), now_ms, stale_after) { "STALE" } else { "HEALTHY" };
+    Some((status, now_ms - t))
+}
+
+/// An age for people: whole seconds.
+fn age(ms: i64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs((ms / 1000).max(0) as u64)).to_string()
+}
+
+async fn all_prefixes(store: &dyn Admin, stale_after: std::time::Duration, ctx: &Ctx) -> Result<ExitCode> {
     let prefixes = store.list_prefixes().await?;
     let mut rows = Vec::with_capacity(prefixes.len());
     // Prefixes that could not be read (a key of the wrong type, say), with why: the others are
@@ -57,6 +70,7 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
         }
     }
     let code = if broken.is_empty() { exit::SUCCESS } else { exit::STORE };
+    let now = store::lease::now_ms();
     if ctx.json() {
         let mut v = json!({
             "store": store.backend(),
@@ -64,6 +78,13 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
             "default_prefix": store.effective_prefix(None),
             "prefixes": rows,
         });
+        // Each prefix with a Big Segments synchronization: its status and age.
+        for (row, s) in v["prefixes"].as_array_mut().into_iter().flatten().zip(&rows) {
+            if let Some((status, age_ms)) = big_status(s.big_segments_synced_on, now, stale_after) {
+                row["big_segments_status"] = json!(status);
+                row["big_segments_age_ms"] = json!(age_ms);
+            }
+        }
         if !broken.is_empty() {
             v["broken"] = broken
                 .iter()
@@ -94,7 +115,7 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
         "bytes",
         "largest item",
         "max version",
-        "big segments synced",
+        "big segments",
     ]);
     for s in &rows {
         let sync = match &s.sync {
@@ -111,7 +132,10 @@ async fn all_prefixes(store: &dyn Admin, ctx: &Ctx) -> Result<ExitCode> {
             human_bytes(s.total_bytes),
             largest(s),
             s.highest_version.map_or("-".into(), |v| v.to_string()),
-            synced_on(s.big_segments_synced_on),
+            match big_status(s.big_segments_synced_on, now, stale_after) {
+                Some((status, ms)) => format!("{status} (synced {} ago)", age(ms)),
+                None => "-".into(),
+            },
         ]);
     }
     for (p, _) in &broken {

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share: output format and progress display.
 
+pub mod big_segments_file;
 pub mod diff;
 pub mod docs;
 pub mod dump;

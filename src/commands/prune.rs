@@ -18,8 +18,11 @@ use crate::config::commands::PruneSettings;
 use crate::data::Kind;
 use crate::exit::{self, ExitCode, UsageError};
 use crate::source::SourceError;
-use crate::store::big_segments::{BigSegment, Membership};
+use crate::store::big_segments::{self, BigSegment, Membership};
 use crate::store::{self, Entry};
+
+/// Contexts whose unused refs are removed per write.
+const PRUNE_BATCH: usize = 1_000;
 
 pub async fn run(args: PruneSettings, ctx: &Ctx) -> Result<ExitCode> {
     let store = store::open(&args.sel.store).await?;
@@ -62,29 +65,44 @@ pub async fn run(args: PruneSettings, ctx: &Ctx) -> Result<ExitCode> {
         }
         .into());
     }
-    let mut removals: Vec<(String, Membership)> = Vec::new();
+    // Streamed: the unused refs are removed a batch at a time as the memberships are read (a dry
+    // run only counts them), so memory holds one batch and the per-ref counts.
+    let mut batch: Vec<(String, Membership)> = Vec::new();
+    let mut in_batch: HashSet<String> = HashSet::new();
+    let mut contexts = 0u64;
     let mut refs: BTreeMap<String, u64> = BTreeMap::new();
     let progress = ctx.progress("reading Big Segments memberships");
     progress.set_total_unknown();
+    let dry_run = args.dry_run;
+    let flush = |batch: &mut Vec<(String, Membership)>, in_batch: &mut HashSet<String>| -> anyhow::Result<()> {
+        if !dry_run && !batch.is_empty() {
+            big_segments::wait(b.remove_refs(&prefix, batch))?;
+        }
+        batch.clear();
+        in_batch.clear();
+        Ok(())
+    };
     b.read_memberships(&prefix, &mut |hash, m| {
         progress.advance(1);
         let unused = Membership {
             included: m.included.into_iter().filter(|r| !current.contains(r)).collect(),
             excluded: m.excluded.into_iter().filter(|r| !current.contains(r)).collect(),
         };
-        if !unused.is_empty() {
+        // A hash listed twice (a Redis SCAN may) is counted once per batch.
+        if !unused.is_empty() && in_batch.insert(hash.clone()) {
+            contexts += 1;
             for r in unused.included.iter().chain(&unused.excluded) {
                 *refs.entry(r.clone()).or_default() += 1;
             }
-            removals.push((hash, unused));
+            batch.push((hash, unused));
+            if batch.len() >= PRUNE_BATCH {
+                flush(&mut batch, &mut in_batch)?;
+            }
         }
         Ok(())
     })
     .await?;
-    if !args.dry_run && !removals.is_empty() {
-        progress.message("removing unused refs");
-        b.remove_refs(&prefix, &removals).await?;
-    }
+    flush(&mut batch, &mut in_batch)?;
     drop(progress);
     let removed: u64 = refs.values().sum();
     if ctx.json() {
@@ -93,7 +111,7 @@ pub async fn run(args: PruneSettings, ctx: &Ctx) -> Result<ExitCode> {
             "address": store.address(),
             "prefix": prefix,
             "dry_run": args.dry_run,
-            "contexts": removals.len(),
+            "contexts": contexts,
             "refs_removed": removed,
             "refs": refs,
         }))?;
@@ -112,8 +130,8 @@ pub async fn run(args: PruneSettings, ctx: &Ctx) -> Result<ExitCode> {
         store.backend(),
         store.address(),
         if removed == 1 { "" } else { "s" },
-        removals.len(),
-        if removals.len() == 1 { "" } else { "s" },
+        contexts,
+        if contexts == 1 { "" } else { "s" },
     );
     Ok(exit::SUCCESS)
 }

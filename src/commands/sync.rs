@@ -72,6 +72,16 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
     };
     let prefix = store.effective_prefix(sel.prefix.as_deref());
     let from = source.describe();
+    // A dump's Big Segments part is read through once before anything is written: what is wrong
+    // with it, or a store that cannot hold it, leaves the store unchanged.
+    let big_file = match source_file(&args.target) {
+        Some(path) => {
+            let found = super::big_segments_file::check(path).await?;
+            super::big_segments_file::refuse_unholdable(store.as_ref(), path, found)?;
+            found.map(|_| path)
+        }
+        None => None,
+    };
     // Keys the store cannot hold and read back: refused before anything is written (a streamed
     // init is Redis only, which holds any key).
     if let Fetched::Data(data) = &fetched {
@@ -113,7 +123,10 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             store::big_segments::copy(from_store.as_ref(), &from_prefix, store.as_ref(), &prefix, progress.as_ref())
                 .await?
         }
-        _ => None,
+        _ => match big_file {
+            Some(path) => super::big_segments_file::restore(path, store.as_ref(), &prefix, progress.as_ref()).await?,
+            None => None,
+        },
     };
     // From LaunchDarkly: the Big Segments too, as the Relay Proxy synchronizes them.
     let big_sync = match (&args.target, &data) {
@@ -180,7 +193,8 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         ));
         if let Some(b) = &big {
             ctx.note(&format!(
-                "copied the Big Segments memberships of {} contexts (removed {} the destination alone held) and the sync time {} and cursor {}",
+                "{} the Big Segments memberships of {} contexts (removed {} the destination alone held) and the sync time {} and cursor {}",
+                if big_file.is_some() { "restored" } else { "copied" },
                 b.contexts,
                 b.removed,
                 b.metadata.synchronized_on.as_deref().unwrap_or("(none)"),
@@ -203,6 +217,14 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
     // The process ends next: the OS reclaims the data set faster than freeing it item by item.
     std::mem::forget(data);
     Ok(if report.skipped.is_empty() { exit::SUCCESS } else { exit::PARTIAL })
+}
+
+/// The flag file a sync reads, if it reads one.
+fn source_file(target: &SyncTarget) -> Option<&std::path::Path> {
+    match target {
+        SyncTarget::One { source: ResolvedSource::File(path), .. } => Some(path),
+        _ => None,
+    }
 }
 
 /// Read the source while the store is opened, since either may wait on the network (LaunchDarkly,

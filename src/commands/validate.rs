@@ -30,7 +30,12 @@ use crate::model_check::{CheckPool, CrossChecks, Finding, Severity};
 use crate::store::{self, Admin, Entry};
 
 /// All findings for one prefix.
-pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Finding>> {
+/// `stale_after`: a Big Segments synchronization older than this is stale (`--stale-after`).
+pub async fn validate_prefix(
+    store: &dyn Admin,
+    prefix: &str,
+    stale_after: std::time::Duration,
+) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     if !store.is_initialized(prefix).await? {
         out.push(Finding::error(
@@ -117,7 +122,7 @@ pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Find
             format!("key \"{k}\" under the prefix is not LaunchDarkly data"),
         ));
     }
-    out.extend(big_segment_findings(store, prefix).await?);
+    out.extend(big_segment_findings(store, prefix, stale_after).await?);
     out.sort_by(|a, b| {
         (a.kind.is_some(), a.kind, &a.key, a.severity, a.check).cmp(&(
             b.kind.is_some(),
@@ -133,7 +138,11 @@ pub async fn validate_prefix(store: &dyn Admin, prefix: &str) -> Result<Vec<Find
 /// The prefix's Big Segments as the SDKs will meet them: a store that cannot hold them (Consul),
 /// a synchronization time no SDK can read, Big Segments in the data but no synchronization ever,
 /// a stale synchronization, and membership refs no current segment generation uses (counted).
-pub async fn big_segment_findings(store: &dyn Admin, prefix: &str) -> Result<Vec<Finding>> {
+pub async fn big_segment_findings(
+    store: &dyn Admin,
+    prefix: &str,
+    stale_after: std::time::Duration,
+) -> Result<Vec<Finding>> {
     use crate::store::big_segments::{self, BigSegment};
     let mut out = Vec::new();
     let segments = big_segments::big_segments_of(store, prefix).await?;
@@ -168,15 +177,16 @@ pub async fn big_segment_findings(store: &dyn Admin, prefix: &str) -> Result<Vec
         )),
         Ok(Some(t)) => {
             let now = store::lease::now_ms();
-            if big_segments::is_stale(Some(t), now, big_segments::DEFAULT_STALE_AFTER) {
+            if big_segments::is_stale(Some(t), now, stale_after) {
                 let age = std::time::Duration::from_secs(((now - t) / 1000).max(0) as u64);
                 out.push(Finding::warning(
                     None,
                     None,
                     "big-segments-stale",
                     format!(
-                        "the last Big Segments synchronization was {} ago (the SDKs' staleAfter is 2m): evaluations report STALE",
-                        humantime::format_duration(age)
+                        "the last Big Segments synchronization was {} ago (stale after {}): evaluations report STALE",
+                        humantime::format_duration(age),
+                        humantime::format_duration(stale_after)
                     ),
                 ));
             }
@@ -228,7 +238,8 @@ pub async fn run(args: ValidateSettings, ctx: &Ctx) -> Result<ExitCode> {
     let mut findings: Vec<(String, Finding)> = Vec::new();
     for p in &prefixes {
         let started = std::time::Instant::now();
-        findings.extend(validate_prefix(store.as_ref(), p).await?.into_iter().map(|f| (p.clone(), f)));
+        findings
+            .extend(validate_prefix(store.as_ref(), p, args.stale_after).await?.into_iter().map(|f| (p.clone(), f)));
         tracing::info!("validated prefix \"{p}\" in {:.2} s", started.elapsed().as_secs_f64());
     }
     let errors = findings.iter().filter(|(_, f)| f.severity == Severity::Error).count();

@@ -60,10 +60,17 @@ pub struct ValidateSettings {
     pub sel: StoreSelection,
     pub all_prefixes: bool,
     pub strict: bool,
+    /// Big Segments older than this are stale.
+    pub stale_after: std::time::Duration,
 }
 
 pub fn validate(a: ValidateArgs, env: &dyn Env) -> Result<ValidateSettings> {
-    Ok(ValidateSettings { sel: resolve_store(&a.store, env)?, all_prefixes: a.all_prefixes, strict: a.strict })
+    Ok(ValidateSettings {
+        sel: resolve_store(&a.store, env)?,
+        all_prefixes: a.all_prefixes,
+        strict: a.strict,
+        stale_after: a.stale_after,
+    })
 }
 
 /// `diff`: both sides, ready to open.

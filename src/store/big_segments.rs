@@ -488,6 +488,130 @@ pub async fn verdicts(
     Ok((keys, out))
 }
 
+/// Run a store call to completion from synchronous code inside the runtime (a membership
+/// visitor), so a streamed read can write as it goes: the worker thread waits meanwhile (the
+/// multi-thread runtime ldstore runs on).
+pub fn wait<F: std::future::Future>(f: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
+/// Contexts per write while memberships are streamed from one place to another.
+const STREAM_BATCH: usize = 1_000;
+
+/// A context hash in 16 bytes (the first half of its SHA-256): what a streamed replace or diff
+/// keeps per context instead of the hash and its refs (~100 B). Two different hashes share one
+/// with a probability of about n²/2¹²⁹ (10⁻²⁶ for a million contexts).
+fn short_key(hash: &str) -> u128 {
+    let d = Sha256::digest(hash.as_bytes());
+    u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
+}
+
+/// A membership's refs in 8 bytes (for `diff`): a changed membership reads as unchanged only when
+/// two different ref lists share one (about 2⁻⁶⁴ each).
+fn fingerprint(m: &Membership) -> u64 {
+    let mut h = Sha256::new();
+    for (tag, refs) in [(b'+', &m.included), (b'-', &m.excluded)] {
+        for r in refs {
+            h.update([tag]);
+            h.update(r.as_bytes());
+            h.update([0]);
+        }
+    }
+    u64::from_be_bytes(h.finalize()[..8].try_into().expect("8 bytes"))
+}
+
+/// Memberships written in batches as they come (and their hashes remembered, 16 B each), so a
+/// destination prefix ends up holding exactly what was pushed: [`Self::finish`] then removes every
+/// context the destination held that was not pushed, and writes the metadata last. Memory: one
+/// batch, plus 16 bytes per context pushed.
+pub struct Replace<'a> {
+    dst: &'a dyn BigSegmentStore,
+    prefix: &'a str,
+    progress: &'a dyn super::Progress,
+    batch: Vec<(String, Membership)>,
+    in_batch: std::collections::HashSet<String>,
+    seen: Vec<u128>,
+    written: u64,
+}
+
+impl<'a> Replace<'a> {
+    pub fn new(dst: &'a dyn BigSegmentStore, prefix: &'a str, progress: &'a dyn super::Progress) -> Replace<'a> {
+        progress.set_total_unknown();
+        Replace {
+            dst,
+            prefix,
+            progress,
+            batch: Vec::with_capacity(STREAM_BATCH),
+            in_batch: std::collections::HashSet::new(),
+            seen: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Take one context's membership (an empty one is no membership: skipped). Synchronous, for a
+    /// visitor: a full batch is written before it returns.
+    pub fn push(&mut self, hash: String, m: Membership) -> Result<(), StoreError> {
+        if m.is_empty() {
+            return Ok(());
+        }
+        // A hash given twice (a Redis SCAN may list a key twice) is written once per batch.
+        if self.in_batch.contains(&hash) {
+            return Ok(());
+        }
+        self.seen.push(short_key(&hash));
+        self.in_batch.insert(hash.clone());
+        self.batch.push((hash, m));
+        if self.batch.len() >= STREAM_BATCH { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        wait(self.dst.write_memberships(self.prefix, &self.batch))?;
+        self.progress.advance(self.batch.len() as u64);
+        self.written += self.batch.len() as u64;
+        self.batch.clear();
+        self.in_batch.clear();
+        Ok(())
+    }
+
+    /// Write what is left, remove the contexts the destination holds that were not pushed, then
+    /// write the metadata (the sync time and cursor last, so no reader sees a fresh sync time over
+    /// half-written memberships). Returns (contexts written, contexts removed).
+    pub async fn finish(mut self, metadata: &Metadata) -> anyhow::Result<(u64, u64)> {
+        self.flush()?;
+        self.seen.sort_unstable();
+        self.seen.dedup();
+        let mut removed = 0u64;
+        let (dst, prefix, progress, seen) = (self.dst, self.prefix, self.progress, &self.seen);
+        let mut stale: Vec<(String, Membership)> = Vec::new();
+        let mut stale_seen = std::collections::HashSet::new();
+        let mut remove = |stale: &mut Vec<(String, Membership)>| -> Result<(), StoreError> {
+            if !stale.is_empty() {
+                wait(dst.write_memberships(prefix, stale))?;
+                progress.advance(stale.len() as u64);
+                removed += stale.len() as u64;
+                stale.clear();
+            }
+            Ok(())
+        };
+        dst.read_memberships(prefix, &mut |h, _| {
+            if seen.binary_search(&short_key(&h)).is_err() && stale_seen.insert(short_key(&h)) {
+                stale.push((h, Membership::default()));
+                if stale.len() >= STREAM_BATCH {
+                    remove(&mut stale)?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        remove(&mut stale)?;
+        dst.write_metadata(prefix, metadata).await?;
+        Ok((self.written, removed))
+    }
+}
+
 /// What [`copy`] did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CopyReport {
@@ -498,11 +622,30 @@ pub struct CopyReport {
     pub metadata: Metadata,
 }
 
+/// Whether a prefix holds any membership record (reads one at most).
+pub async fn has_memberships(b: &dyn BigSegmentStore, prefix: &str) -> anyhow::Result<bool> {
+    let mut any = false;
+    let read = b
+        .read_memberships(prefix, &mut |_, m| {
+            if m.is_empty() {
+                return Ok(());
+            }
+            any = true;
+            Err(SampleFull.into())
+        })
+        .await;
+    match read {
+        Err(e) if !e.is::<SampleFull>() => Err(e),
+        _ => Ok(any),
+    }
+}
+
 /// Make the destination prefix's Big Segments equal the source prefix's: every membership (each
 /// context's sets replaced), contexts only the destination holds removed, then the metadata (sync
 /// time and cursor) copied. `Ok(None)` when there is nothing to copy: the source holds no Big
 /// Segments store, or no Big Segments data. An error when the destination cannot hold the data
-/// (Consul). The source's memberships are held in memory while they are written.
+/// (Consul). Streamed (see [`Replace`]): the source is read a page at a time and written in
+/// batches of 1,000 as it is read; 16 bytes per context are kept to find the contexts to remove.
 pub async fn copy(
     from: &(impl super::Store + ?Sized),
     from_prefix: &str,
@@ -512,52 +655,29 @@ pub async fn copy(
 ) -> anyhow::Result<Option<CopyReport>> {
     let Some(src) = from.big_segments() else { return Ok(None) };
     let metadata = src.metadata(from_prefix).await?;
-    let mut all: std::collections::HashMap<String, Membership> = std::collections::HashMap::new();
-    src.read_memberships(from_prefix, &mut |h, m| {
-        if !m.is_empty() {
-            all.insert(h, m);
-        }
-        Ok(())
-    })
-    .await?;
+    let source_has = has_memberships(src, from_prefix).await?;
     let Some(dst) = to.big_segments() else {
-        if all.is_empty() && metadata.is_empty() {
+        if !source_has && metadata.is_empty() {
             return Ok(None);
         }
         return Err(StoreError::Other(format!(
-            "{} holds no Big Segments: the source's {} memberships and metadata were not copied (the flag data was)",
+            "{} holds no Big Segments: the source's memberships and metadata were not copied (the flag data was)",
             to.backend(),
-            all.len()
         ))
         .into());
     };
-    let mut stale = Vec::new();
-    dst.read_memberships(to_prefix, &mut |h, _| {
-        if !all.contains_key(&h) {
-            stale.push((h, Membership::default()));
-        }
-        Ok(())
-    })
-    .await?;
-    if all.is_empty() && stale.is_empty() && metadata.is_empty() && dst.metadata(to_prefix).await?.is_empty() {
+    if !source_has
+        && metadata.is_empty()
+        && !has_memberships(dst, to_prefix).await?
+        && dst.metadata(to_prefix).await?.is_empty()
+    {
         return Ok(None);
     }
     progress.message("copying Big Segments");
-    progress.set_total((all.len() + stale.len()) as u64);
-    let report = CopyReport { contexts: all.len() as u64, removed: stale.len() as u64, metadata: metadata.clone() };
-    let mut batch = Vec::with_capacity(1000);
-    for entry in all.into_iter().chain(stale) {
-        batch.push(entry);
-        if batch.len() == 1000 {
-            dst.write_memberships(to_prefix, &batch).await?;
-            progress.advance(batch.len() as u64);
-            batch.clear();
-        }
-    }
-    dst.write_memberships(to_prefix, &batch).await?;
-    progress.advance(batch.len() as u64);
-    dst.write_metadata(to_prefix, &metadata).await?;
-    Ok(Some(report))
+    let mut replace = Replace::new(dst, to_prefix, progress);
+    src.read_memberships(from_prefix, &mut |h, m| Ok(replace.push(h, m)?)).await?;
+    let (contexts, removed) = replace.finish(&metadata).await?;
+    Ok(Some(CopyReport { contexts, removed, metadata }))
 }
 
 /// How two prefixes' memberships differ (`diff`).
@@ -578,8 +698,10 @@ impl MembershipDiff {
     }
 }
 
-/// Compare two prefixes' memberships (A's are held in memory, B's streamed); `None` when neither
-/// store holds Big Segments.
+/// Compare two prefixes' memberships with bounded memory: A is read once into an index of 24 bytes
+/// per context (16-byte hash key, 8-byte fingerprint of its refs, sorted), B is streamed against it,
+/// and A is read a second time only to name the contexts it alone holds. The hashes listed are the
+/// differences only. `None` when neither store holds Big Segments.
 pub async fn diff(
     a: &(impl super::Store + ?Sized),
     a_prefix: &str,
@@ -590,32 +712,66 @@ pub async fn diff(
     if sa.is_none() && sb.is_none() {
         return Ok(None);
     }
-    let mut left: std::collections::HashMap<String, Membership> = std::collections::HashMap::new();
+    let mut index: Vec<(u128, u64)> = Vec::new();
     if let Some(sa) = sa {
         sa.read_memberships(a_prefix, &mut |h, m| {
             if !m.is_empty() {
-                left.insert(h, m);
+                index.push((short_key(&h), fingerprint(&m)));
             }
             Ok(())
         })
         .await?;
     }
+    index.sort_unstable();
+    index.dedup_by_key(|e| e.0);
+    let mut matched = vec![false; index.len()];
     let mut d = MembershipDiff::default();
     if let Some(sb) = sb {
+        let mut seen_b = std::collections::HashSet::new();
         sb.read_memberships(b_prefix, &mut |h, m| {
             if m.is_empty() {
                 return Ok(());
             }
-            match left.remove(&h) {
-                None => d.added.push(h),
-                Some(old) if old != m => d.changed.push(h),
-                Some(_) => d.unchanged += 1,
+            let key = short_key(&h);
+            match index.binary_search_by_key(&key, |e| e.0) {
+                Err(_) => {
+                    if seen_b.insert(key) {
+                        d.added.push(h);
+                    }
+                }
+                Ok(at) if !matched[at] => {
+                    matched[at] = true;
+                    if index[at].1 != fingerprint(&m) {
+                        d.changed.push(h);
+                    } else {
+                        d.unchanged += 1;
+                    }
+                }
+                Ok(_) => {}
             }
             Ok(())
         })
         .await?;
     }
-    d.removed = left.into_keys().collect();
+    if let Some(sa) = sa
+        && matched.iter().any(|m| !m)
+    {
+        let mut named = std::collections::HashSet::new();
+        sa.read_memberships(a_prefix, &mut |h, m| {
+            if m.is_empty() {
+                return Ok(());
+            }
+            let key = short_key(&h);
+            if let Ok(at) = index.binary_search_by_key(&key, |e| e.0)
+                && !matched[at]
+                && named.insert(key)
+            {
+                d.removed.push(h);
+            }
+            Ok(())
+        })
+        .await?;
+    }
     for v in [&mut d.added, &mut d.removed, &mut d.changed] {
         v.sort();
     }
@@ -652,6 +808,41 @@ mod tests {
         assert_eq!(m.synchronized_on_ms().unwrap_err(), "synchronizedOn \"abc\" is not a Unix time in milliseconds");
         assert_eq!(Metadata { synchronized_on: Some("17".into()), cursor: None }.synchronized_on_ms(), Ok(Some(17)));
         assert_eq!(Metadata::default().synchronized_on_ms(), Ok(None));
+    }
+
+    /// The streamed copy (written while read, in batches) makes the destination equal the source:
+    /// every membership, a context only the destination held removed, the metadata last; the
+    /// bounded-memory diff then finds them equal, and counts and names each kind of difference.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn streamed_copy_and_diff() {
+        let s = crate::store::memory::MemoryStore::new();
+        let b: &dyn BigSegmentStore = &s;
+        let many: Vec<(String, Membership)> = (0..2500)
+            .map(|i| {
+                (context_hash(&format!("u{i}")), Membership::new([format!("a.g{}", i % 2)], [format!("b.g{}", i % 3)]))
+            })
+            .collect();
+        b.write_memberships("src", &many).await.unwrap();
+        let meta = Metadata { synchronized_on: Some("17".into()), cursor: Some("c".into()) };
+        b.write_metadata("src", &meta).await.unwrap();
+        b.write_memberships("dst", &[(context_hash("old"), Membership::new(["x.g1"], []))]).await.unwrap();
+        let none = crate::store::NoProgress;
+        let r = copy(&s, "src", &s, "dst", &none).await.unwrap().unwrap();
+        assert_eq!((r.contexts, r.removed), (2500, 1));
+        assert_eq!(b.metadata("dst").await.unwrap(), meta);
+        let d = diff(&s, "src", &s, "dst").await.unwrap().unwrap();
+        assert!(d.is_empty() && d.unchanged == 2500, "{d:?}");
+        let (changed, added, removed) = (context_hash("u1"), context_hash("new"), context_hash("u2"));
+        let edits = [
+            (changed.clone(), Membership::new(["a.g1"], [])),
+            (added.clone(), Membership::new(["a.g1"], [])),
+            (removed.clone(), Membership::default()),
+        ];
+        b.write_memberships("dst", &edits).await.unwrap();
+        let d = diff(&s, "src", &s, "dst").await.unwrap().unwrap();
+        assert_eq!((d.added, d.removed, d.changed, d.unchanged), (vec![added], vec![removed], vec![changed], 2498));
+        // Nothing on either side: nothing to copy.
+        assert!(copy(&s, "none", &s, "none2", &none).await.unwrap().is_none());
     }
 
     /// Without `--exact`, the survey reads at most the limit and says it sampled.

@@ -419,7 +419,8 @@ mod tests {
         s.put_raw("p", Kind::Flags, "a", r#"{"key":"a","version":1,"on":true,"prerequisites":[{"key":"missing","variation":0}],"variations":[true,false],"offVariation":1,"fallthrough":{"variation":0},"salt":"x"}"#);
         s.put_raw("p", Kind::Flags, "bad", "not json");
         s.put_other("p", "other-tool");
-        let found = crate::commands::validate::validate_prefix(&s, "p").await.unwrap();
+        let found =
+            crate::commands::validate::validate_prefix(&s, "p", big_segments::DEFAULT_STALE_AFTER).await.unwrap();
         let checks: Vec<(&str, Option<&str>)> = found.iter().map(|f| (f.check, f.key.as_deref())).collect();
         assert!(checks.contains(&("not-initialized", None)), "{checks:?}");
         assert!(checks.contains(&("bad-item", Some("bad"))), "{checks:?}");
@@ -427,7 +428,8 @@ mod tests {
         assert!(checks.iter().any(|(c, k)| c.contains("prerequisite") && *k == Some("a")), "{checks:?}");
         // A clean, initialized prefix has nothing to report.
         init(&s, "q", &data(&[r#"{"key":"ok","version":1,"on":true,"prerequisites":[],"targets":[],"contextTargets":[],"rules":[],"fallthrough":{"variation":0},"offVariation":1,"variations":[true,false],"salt":"x","trackEvents":false,"trackEventsFallthrough":false,"debugEventsUntilDate":null,"clientSide":false,"deleted":false}"#], &[])).await;
-        let found = crate::commands::validate::validate_prefix(&s, "q").await.unwrap();
+        let found =
+            crate::commands::validate::validate_prefix(&s, "q", big_segments::DEFAULT_STALE_AFTER).await.unwrap();
         assert!(found.iter().all(|f| f.severity != crate::model_check::Severity::Error), "{found:?}");
     }
 

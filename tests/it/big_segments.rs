@@ -505,6 +505,14 @@ fn validate_big_segments(cli: &dyn Fn(&[&str], &str) -> std::process::Command, c
     assert!(found[0].2.ends_with(": beta.g1 (1)"), "{found:?}");
     assert_eq!(found[1].0, "warning");
     assert!(found[1].2.contains("10m"), "{found:?}");
+    assert!(found[1].2.contains("(stale after 2m)"), "{found:?}");
+    // --stale-after: what the SDKs are configured with.
+    let (_, found) = big_findings(&mut cli(&["validate", "--stale-after", "1h"], &p));
+    assert_eq!(checks(&found), ["big-segment-orphan-refs", "big-segment-without-generation"]);
+    let (_, found) = big_findings(&mut cli(&["validate", "--stale-after", "5m"], &p));
+    assert!(found[1].2.contains("(stale after 5m)"), "{found:?}");
+    let o = run(&mut cli(&["validate", "--stale-after", "soon"], &p));
+    assert_code(&o, 2);
 
     let p = synced("bigseg-val-never", None);
     let (_, found) = big_findings(&mut cli(&["validate"], &p));
@@ -601,7 +609,12 @@ fn prune_removes_only_unused_refs(cli: &dyn Fn(&[&str], &str) -> std::process::C
         s.big_segments().unwrap().write_memberships(&p, &extra).await.unwrap();
     });
     let before = all_memberships(cfg, &p);
-    let dump = |p: &str| stdout(&run(&mut cli(&["dump"], p)));
+    // The flag data (the dump's Big Segments part is what prune changes).
+    let dump = |p: &str| {
+        let mut v: Value = serde_json::from_str(&stdout(&run(&mut cli(&["dump"], p)))).unwrap();
+        v.as_object_mut().unwrap().remove("bigSegments");
+        v
+    };
     let flags_before = dump(&p);
     let o = run(&mut cli(&["prune", "--dry-run", "--output", "json"], &p));
     assert_code(&o, 0);
@@ -767,4 +780,150 @@ fn diff_reports_membership_differences() {
         "{}",
         stdout(&o)
     );
+}
+
+/// `dump` writes the Big Segments data (metadata and every membership) beside the flags and
+/// segments, and `sync --from-file` of that dump restores it: Redis -> file -> Redis and -> DynamoDB
+/// -> file -> Redis keep every membership (more than one write batch), the sync time and the cursor;
+/// a context only the destination held is removed; a file without Big Segments data leaves the
+/// destination's memberships alone.
+#[test]
+fn dump_and_sync_from_file_round_trip_big_segments() {
+    let table = crate::support::ddb::new_table("bigseg-dump");
+    let ddb = dynamodb_config(&table);
+    let redis = redis_config();
+    let (a, b, d, c) = (
+        unique_prefix("bigseg-dump-a"),
+        unique_prefix("bigseg-dump-b"),
+        unique_prefix("bigseg-dump-d"),
+        unique_prefix("bigseg-dump-c"),
+    );
+    let (_f, f) = temp_file("flags.json", &big_flag_file());
+    let redis_cli = |args: &[&str], p: &str| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", p]);
+        c
+    };
+    assert_code(&run(&mut redis_cli(&["sync", "--from-file", f.to_str().unwrap()], &a)), 0);
+    let many: Vec<(String, Membership)> = (0..2500)
+        .map(|i| {
+            (
+                context_hash(&format!("user-{i}")),
+                Membership::new([format!("beta.g{}", 1 + i % 2)], [format!("kinded.g{}", i % 3)]),
+            )
+        })
+        .collect();
+    let meta = Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("cur-7".into()) };
+    runtime().block_on(async {
+        let s = open(&redis).await;
+        s.big_segments().unwrap().write_memberships(&a, &many).await.unwrap();
+        s.big_segments().unwrap().write_metadata(&a, &meta).await.unwrap();
+        s.big_segments()
+            .unwrap()
+            .write_memberships(&b, &[(context_hash("old"), Membership::new(["x.g1"], []))])
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file_a = dir.path().join("a.json");
+    assert_code(&run(&mut redis_cli(&["dump", "--out", file_a.to_str().unwrap()], &a)), 0);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&file_a).unwrap()).unwrap();
+    let big = &v["bigSegments"];
+    assert_eq!((big["synchronizedOn"].clone(), big["cursor"].clone()), (json!("1700000000123"), json!("cur-7")));
+    assert_eq!(big["memberships"].as_object().unwrap().len(), 2500);
+    let h0 = context_hash("user-0");
+    assert_eq!(big["memberships"][&h0], json!({"included": ["beta.g1"], "excluded": ["kinded.g0"]}));
+    assert_eq!(v["flags"].as_object().unwrap().len(), 1, "the flags are there too");
+    let mut want = many.clone();
+    want.sort_by(|x, y| x.0.cmp(&y.0));
+    // Into another Redis prefix (which held a context of its own: it goes).
+    let o = run(&mut redis_cli(&["sync", "--from-file", file_a.to_str().unwrap(), "--output", "json"], &b));
+    assert_code(&o, 0);
+    let out: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (out["big_segments"]["contexts"].clone(), out["big_segments"]["removed"].clone()),
+        (json!(2500), json!(1)),
+        "{out}"
+    );
+    assert_eq!(all_memberships(&redis, &b), want);
+    // Into DynamoDB, dumped from there, and back into Redis.
+    let o = run(&mut crate::support::ddb::ld_table(
+        &table,
+        &["sync", "--from-file", file_a.to_str().unwrap(), "--prefix", &d],
+    ));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("restored the Big Segments memberships of 2500 contexts"), "{}", stderr(&o));
+    assert_eq!(all_memberships(&ddb, &d), want);
+    let file_d = dir.path().join("d.json");
+    assert_code(
+        &run(&mut crate::support::ddb::ld_table(&table, &["dump", "--out", file_d.to_str().unwrap(), "--prefix", &d])),
+        0,
+    );
+    assert_code(&run(&mut redis_cli(&["sync", "--from-file", file_d.to_str().unwrap()], &c)), 0);
+    assert_eq!(all_memberships(&redis, &c), want);
+    runtime().block_on(async {
+        for (cfg, p) in [(&redis, &b), (&ddb, &d), (&redis, &c)] {
+            let s = open(cfg).await;
+            assert_eq!(s.big_segments().unwrap().metadata(p).await.unwrap(), meta, "{p}");
+        }
+    });
+    // An old-format file (no Big Segments part) syncs the flags and leaves memberships alone.
+    assert_code(&run(&mut redis_cli(&["sync", "--from-file", f.to_str().unwrap()], &c)), 0);
+    assert_eq!(all_memberships(&redis, &c), want);
+    // A prefix without Big Segments data dumps exactly as before (no bigSegments member).
+    let o = run(&mut redis_cli(&["dump"], &unique_prefix("bigseg-dump-none")));
+    assert!(!stdout(&o).contains("bigSegments"), "{}", stdout(&o));
+}
+
+/// `inspect` of all prefixes shows each prefix's Big Segments status and sync age (against
+/// `--stale-after`), in the table and the JSON.
+fn inspect_all_shows_big_segments_status(
+    all: &dyn Fn(&[&str]) -> std::process::Command,
+    one: &dyn Fn(&[&str], &str) -> std::process::Command,
+    cfg: &StoreConfig,
+) {
+    let (_d, f) = temp_file("flags.json", &big_flag_file());
+    let p = unique_prefix("bigseg-all");
+    assert_code(&run(&mut one(&["sync", "--from-file", f.to_str().unwrap()], &p)), 0);
+    put_inspect_data(cfg, &p, now_ms() - 600_000);
+    let row = |args: &[&str]| {
+        let o = run(all(args).args(["--output", "json"]));
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["prefixes"].as_array().unwrap().iter().find(|r| r["prefix"] == p.as_str()).cloned().expect("the prefix")
+    };
+    let r = row(&["inspect"]);
+    assert_eq!(r["big_segments_status"], "STALE", "{r}");
+    assert!(r["big_segments_age_ms"].as_i64().unwrap() >= 600_000, "{r}");
+    assert_eq!(row(&["inspect", "--stale-after", "1h"])["big_segments_status"], "HEALTHY");
+    let o = run(&mut all(&["inspect"]));
+    let line = stdout(&o).lines().find(|l| l.contains(p.as_str())).expect("a row").to_string();
+    assert!(line.contains("STALE (synced 10m"), "{line}");
+}
+
+#[test]
+fn inspect_all_prefixes_big_segments_on_redis() {
+    let all = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr()]);
+        c
+    };
+    let one = |args: &[&str], p: &str| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", p]);
+        c
+    };
+    inspect_all_shows_big_segments_status(&all, &one, &redis_config());
+}
+
+#[test]
+fn inspect_all_prefixes_big_segments_on_dynamodb() {
+    let table = crate::support::ddb::new_table("bigseg-all");
+    let all = |args: &[&str]| crate::support::ddb::ld_table(&table, args);
+    let one = |args: &[&str], p: &str| {
+        let mut c = crate::support::ddb::ld_table(&table, args);
+        c.args(["--prefix", p]);
+        c
+    };
+    inspect_all_shows_big_segments_status(&all, &one, &dynamodb_config(&table));
 }

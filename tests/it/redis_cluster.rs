@@ -525,3 +525,126 @@ fn tls_sentinel_with_a_private_ca() {
     assert_code(&o, 3);
     drop(servers);
 }
+
+/// A flag file with Big Segments data (a dump): segments `beta` (generation 2) and `kinded`
+/// (generation 1, kind `org`), a flag `g` serving true to `beta`'s members, and `extra` contexts
+/// included in `beta.g2` beside `userkey` (in beta, excluded from kinded) and `test-user` (an
+/// orphan ref `beta.g1` only).
+fn big_dump(extra: usize) -> String {
+    use ldstore::store::big_segments::context_hash;
+    let seg = |key: &str, extra: &str| {
+        format!(
+            r#""{key}":{{"key":"{key}","version":1,"included":[],"excluded":[],"rules":[],"salt":"s","unbounded":true{extra}}}"#
+        )
+    };
+    let mut m = vec![
+        format!(r#""{}":{{"included":["beta.g2"],"excluded":["kinded.g1"]}}"#, context_hash("userkey")),
+        format!(r#""{}":{{"included":["beta.g1"],"excluded":[]}}"#, context_hash("test-user")),
+    ];
+    m.extend(
+        (0..extra).map(|i| format!(r#""{}":{{"included":["beta.g2"],"excluded":[]}}"#, context_hash(&format!("u{i}")))),
+    );
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    format!(
+        r#"{{"flags":{{"g":{{"key":"g","version":1,"on":true,"variations":[false,true],"fallthrough":{{"variation":0}},"offVariation":0,"salt":"x","targets":[],"contextTargets":[],"prerequisites":[],"rules":[{{"id":"r","variation":1,"trackEvents":false,"clauses":[{{"contextKind":"user","attribute":"key","op":"segmentMatch","values":["beta"],"negate":false}}]}}],"trackEvents":false,"trackEventsFallthrough":false,"clientSide":false,"deleted":false}}}},"segments":{{{},{}}},"bigSegments":{{"synchronizedOn":"{now}","cursor":"c-1","memberships":{{{}}}}}}}"#,
+        seg("beta", r#","generation":2"#),
+        seg("kinded", r#","generation":1,"unboundedContextKind":"org""#),
+        m.join(",")
+    )
+}
+
+/// Every Big Segments command on one Redis shape: `on` runs ldstore there, `url` is its source URL
+/// for a prefix. Restore from a dump, inspect, membership, eval, validate, dump, copy to the single
+/// node and diff against it, prune, and diff again.
+fn big_segments_commands(on: &dyn Fn(&[&str]) -> Command, url: &dyn Fn(&str) -> String, p: &str) {
+    let contexts = 1502;
+    let (_d, f) = temp_file("big.json", &big_dump(contexts - 2));
+    let o = run(&mut on(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains(&format!("restored the Big Segments memberships of {contexts} contexts")),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&mut on(&["inspect", "--prefix", p, "--exact", "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["big_segments"]["contexts"].clone(), v["big_segments"]["status"].clone()),
+        (contexts.into(), "HEALTHY".into()),
+        "{v}"
+    );
+    assert_eq!(v["big_segments"]["cursor"], "c-1");
+    let o = run(&mut on(&["membership", "--prefix", p, "--context-key", "userkey", "--output", "json"]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let verdicts: Vec<&str> =
+        v["segments"].as_array().unwrap().iter().map(|s| s["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["included", "excluded"], "{v}");
+    let o = run(&mut on(&[
+        "eval",
+        "--prefix",
+        p,
+        "--flag",
+        "g",
+        "--context",
+        r#"{"kind":"user","key":"u7"}"#,
+        "--output",
+        "json",
+    ]));
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["results"][0]["value"].clone(), v["results"][0]["reason"]["bigSegmentsStatus"].clone()),
+        (true.into(), "HEALTHY".into()),
+        "{out}"
+    );
+    let o = run(&mut on(&["validate", "--prefix", p, "--output", "json"]));
+    assert!(stdout(&o).contains("big-segment-orphan-refs"), "{}", stdout(&o));
+    let o = run(&mut on(&["dump", "--prefix", p]));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["bigSegments"]["memberships"].as_object().unwrap().len(), contexts);
+    // Copied to the single node, then compared.
+    let q = unique_prefix("bigseg-copy");
+    let single = format!("redis://{}?prefix={q}", redis_addr());
+    let o = run(ldstore()
+        .args(["sync", "--from", &url(p), "--redis", &redis_addr(), "--prefix", &q])
+        .envs(on(&[]).get_envs().filter_map(|(k, v)| Some((k, v?)))));
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains(&format!("copied the Big Segments memberships of {contexts} contexts")),
+        "{}",
+        stderr(&o)
+    );
+    let diff = |args: &[&str]| {
+        run(ldstore()
+            .args(["diff", &url(p), &single, "--output", "json"])
+            .args(args)
+            .envs(on(&[]).get_envs().filter_map(|(k, v)| Some((k, v?)))))
+    };
+    let o = diff(&[]);
+    assert_code(&o, 0);
+    let o = run(&mut on(&["prune", "--prefix", p]));
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("removed 1 unused ref from 1 context"), "{}", stdout(&o));
+    let o = diff(&["--show-values"]);
+    assert_code(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let h = ldstore::store::big_segments::context_hash("test-user");
+    assert_eq!(v["big_segments"]["hashes"]["added"], serde_json::json!([h]), "{v}");
+}
+
+/// #20: the Big Segments commands on a Redis Cluster (a hash-tagged prefix and a plain one) and
+/// through Sentinel.
+#[test]
+fn big_segments_commands_on_cluster_and_sentinel() {
+    let _shared = redis_topology_shared();
+    let cluster_url_of = |p: &str| format!("{}?prefix={}", cluster_url(), p.replace('{', "%7B").replace('}', "%7D"));
+    big_segments_commands(&on_cluster, &cluster_url_of, &format!("{{{}}}", unique_prefix("bs-tagged")));
+    big_segments_commands(&on_cluster, &cluster_url_of, &unique_prefix("bs-plain"));
+    let s = redis_sentinel();
+    let sentinel_url_of = |p: &str| format!("{}?prefix={p}", s.url());
+    big_segments_commands(&on_sentinel, &sentinel_url_of, &unique_prefix("bs-sentinel"));
+}

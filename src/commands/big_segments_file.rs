@@ -1,0 +1,377 @@
+//! The Big Segments part of a dump file, written by `ldstore dump` and restored by
+//! `ldstore sync --from-file`: one more top-level member of the flag file, after `flags` and
+//! `segments`:
+//!
+//! ```text
+//! "bigSegments": {
+//!   "synchronizedOn": "1700000000123",        (Unix ms as stored, text; null: never synchronized)
+//!   "cursor": "42",                           (the Relay Proxy's cursor; null: none)
+//!   "memberships": {
+//!     "<context hash>": {"included": ["<segmentKey>.g<generation>", …], "excluded": [ … ]},
+//!     …
+//!   }
+//! }
+//! ```
+//!
+//! Both directions are streamed: `dump` writes each membership as the store's pages are read, and
+//! `sync --from-file` reads the file one membership at a time, writing 1,000 contexts per batch.
+//! A file without `bigSegments` (the older format, or a prefix without Big Segments data) leaves
+//! the destination's Big Segments as they are.
+
+use std::io::{BufReader, Write};
+use std::path::Path;
+
+use anyhow::Result;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::exit::UsageError;
+use crate::source::SourceError;
+use crate::store::big_segments::{self, BigSegmentStore, CopyReport, Membership, Metadata, Replace};
+use crate::store::{Progress, Store};
+
+/// The top-level member name.
+pub const MEMBER: &str = "bigSegments";
+
+/// The bytes of memberships handed to the output at a time by [`write_member`].
+const PIECE: usize = 1 << 16;
+
+/// Whether a prefix has Big Segments data to dump (metadata or at least one membership).
+pub async fn has_data(b: &dyn BigSegmentStore, prefix: &str) -> Result<bool> {
+    Ok(!b.metadata(prefix).await?.is_empty() || big_segments::has_memberships(b, prefix).await?)
+}
+
+/// Write `,"bigSegments":{…}` (the member and the comma before it; the caller closes the top-level
+/// object). The memberships are read from the store a page at a time and written as they come.
+/// `pretty`: one line per field and per membership, indented as `serde_json`'s pretty printer does.
+pub fn write_member(out: &mut dyn Write, b: &dyn BigSegmentStore, prefix: &str, pretty: bool) -> Result<()> {
+    let metadata = big_segments::wait(b.metadata(prefix))?;
+    let (nl, i1, i2, i3, colon) = if pretty { ("\n", "  ", "    ", "      ", ": ") } else { ("", "", "", "", ":") };
+    write!(out, ",{nl}{i1}\"{MEMBER}\"{colon}{{{nl}")?;
+    for (name, value) in [("synchronizedOn", &metadata.synchronized_on), ("cursor", &metadata.cursor)] {
+        write!(out, "{i2}\"{name}\"{colon}")?;
+        serde_json::to_writer(&mut *out, value)?;
+        write!(out, ",{nl}")?;
+    }
+    write!(out, "{i2}\"memberships\"{colon}{{")?;
+    // The store is read on a thread of its own (a membership visitor must be `Send`, the output
+    // need not be), handing over 64 KiB pieces through a channel of a few: memory stays bounded, and
+    // a reader that stops (a write error) stops the read.
+    let handle = tokio::runtime::Handle::current();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    let first = std::thread::scope(|scope| -> Result<bool> {
+        let reader = scope.spawn(move || -> Result<bool> {
+            let mut buf: Vec<u8> = Vec::with_capacity(PIECE + 512);
+            let mut first = true;
+            handle.block_on(b.read_memberships(prefix, &mut |hash, m| {
+                if m.is_empty() {
+                    return Ok(());
+                }
+                if !first {
+                    buf.push(b',');
+                }
+                first = false;
+                write!(buf, "{nl}{i3}")?;
+                serde_json::to_writer(&mut buf, &hash)?;
+                buf.extend_from_slice(colon.as_bytes());
+                serde_json::to_writer(&mut buf, &m)?;
+                if buf.len() >= PIECE {
+                    tx.send(std::mem::replace(&mut buf, Vec::with_capacity(PIECE + 512)))
+                        .map_err(|_| anyhow::anyhow!("the output was closed"))?;
+                }
+                Ok(())
+            }))?;
+            if !buf.is_empty() {
+                tx.send(buf).map_err(|_| anyhow::anyhow!("the output was closed"))?;
+            }
+            Ok(first)
+        });
+        let written = tokio::task::block_in_place(|| -> std::io::Result<()> {
+            for piece in &rx {
+                out.write_all(&piece)?;
+            }
+            Ok(())
+        });
+        drop(rx);
+        let read = reader.join().map_err(|_| anyhow::anyhow!("reading the Big Segments memberships failed"))?;
+        written?;
+        read
+    })?;
+    if !first {
+        write!(out, "{nl}{i2}")?;
+    }
+    write!(out, "}}{nl}{i1}}}")?;
+    Ok(())
+}
+
+/// What a check of a file's Big Segments part found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub contexts: u64,
+}
+
+/// Whether the file may hold a Big Segments part: a regular file (a pipe or device can be read
+/// only once, by the flag file reader) read as JSON (as the flag file reader decides it: by its
+/// name, else by its first character).
+fn is_json(path: &Path) -> bool {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => return true,
+        Some("yaml" | "yml") => return false,
+        _ => {}
+    }
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    let mut first = [0u8; 1];
+    let mut r = BufReader::new(f);
+    loop {
+        match r.read(&mut first) {
+            Ok(1) if first[0].is_ascii_whitespace() => continue,
+            Ok(1) => return first[0] == b'{',
+            _ => return false,
+        }
+    }
+}
+
+/// Where the memberships read go: nowhere (a check), or a destination being replaced.
+struct Reader<'a, 'r> {
+    replace: Option<&'r mut Replace<'a>>,
+    metadata: Metadata,
+    found: Option<Found>,
+    /// The store's error that stopped the read (the parser's error then only says "stopped").
+    failed: Option<anyhow::Error>,
+    /// Inside the `bigSegments` member (so an error there is the Big Segments part's).
+    inside: bool,
+}
+
+/// Read the file's `bigSegments` member (streamed), giving each membership to `reader`.
+fn read(path: &Path, reader: &mut Reader<'_, '_>) -> Result<()> {
+    if !is_json(path) {
+        return Ok(());
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| UsageError::new(format!("cannot read flag file {}: {e}", path.display())))?;
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
+    let parsed = Top(reader).deserialize(&mut de).and_then(|()| de.end());
+    if let Some(e) = reader.failed.take() {
+        return Err(e);
+    }
+    match parsed {
+        Ok(()) => Ok(()),
+        // What is wrong elsewhere in the file is the flag file reader's to report.
+        Err(_) if !reader.inside => Ok(()),
+        Err(e) => Err(SourceError::Malformed {
+            source_name: path.display().to_string(),
+            reason: format!("\"{MEMBER}\": {e}"),
+        }
+        .into()),
+    }
+}
+
+struct Top<'x, 'a, 'r>(&'x mut Reader<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Top<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<String>()? {
+            if name == MEMBER {
+                self.0.inside = true;
+                if self.0.found.is_some() {
+                    return Err(de::Error::custom("given twice"));
+                }
+                self.0.found = Some(Found { contexts: 0 });
+                map.next_value_seed(Part(&mut *self.0))?;
+                self.0.inside = false;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Part<'x, 'a, 'r>(&'x mut Reader<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Part<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// `synchronizedOn` / `cursor`: text (a number is taken as its decimal text), or null.
+fn text_or_null<E: de::Error>(name: &str, v: serde_json::Value) -> Result<Option<String>, E> {
+    match v {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(E::custom(format!("\"{name}\" must be a string or null, not {other}"))),
+    }
+}
+
+impl<'de> Visitor<'de> for Part<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with synchronizedOn, cursor and memberships")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<String>()? {
+            match name.as_str() {
+                "synchronizedOn" => {
+                    self.0.metadata.synchronized_on = text_or_null(&name, map.next_value()?)?;
+                    if let Err(why) = self.0.metadata.synchronized_on_ms() {
+                        return Err(de::Error::custom(why));
+                    }
+                }
+                "cursor" => self.0.metadata.cursor = text_or_null(&name, map.next_value()?)?,
+                "memberships" => map.next_value_seed(Memberships(&mut *self.0))?,
+                other => return Err(de::Error::custom(format!("unknown field \"{other}\""))),
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Memberships<'x, 'a, 'r>(&'x mut Reader<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Memberships<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// One membership as the file holds it: both lists of refs (either may be left out).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMembership {
+    #[serde(default)]
+    included: Vec<String>,
+    #[serde(default)]
+    excluded: Vec<String>,
+}
+
+impl<'de> Visitor<'de> for Memberships<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of context hash -> {included, excluded}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(hash) = map.next_key::<String>()? {
+            let m: FileMembership =
+                map.next_value().map_err(|e| de::Error::custom(format!("memberships \"{hash}\": {e}")))?;
+            if hash.is_empty() {
+                return Err(de::Error::custom("memberships: an empty context hash"));
+            }
+            if let Some(f) = &mut self.0.found {
+                f.contexts += 1;
+            }
+            if let Some(replace) = self.0.replace.as_deref_mut()
+                && let Err(e) = replace.push(hash, Membership::new(m.included, m.excluded))
+            {
+                self.0.failed = Some(e.into());
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read a flag file's Big Segments part without writing anything: what is wrong with it, or how
+/// many memberships it holds (`None`: no such part). Streamed.
+pub async fn check(path: &Path) -> Result<Option<Found>> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut r = Reader { replace: None, metadata: Metadata::default(), found: None, failed: None, inside: false };
+        read(&path, &mut r)?;
+        Ok(r.found)
+    })
+    .await?
+}
+
+/// The refusal for a file with Big Segments data and a store that holds none (Consul), before
+/// anything is written.
+pub fn refuse_unholdable(store: &dyn Store, path: &Path, found: Option<Found>) -> Result<()> {
+    if found.is_some() && store.big_segments().is_none() {
+        return Err(UsageError::new(format!(
+            "{} holds no Big Segments, and {} has Big Segments data (\"{MEMBER}\"): nothing was written",
+            store.backend(),
+            path.display()
+        ))
+        .hint(format!("remove the \"{MEMBER}\" member to sync the flag data alone"))
+        .into());
+    }
+    Ok(())
+}
+
+/// Make the prefix's Big Segments equal the file's (memberships replaced, contexts the file does
+/// not hold removed, then the metadata): `None` when the file has no Big Segments part (nothing is
+/// touched). Streamed: one batch in memory plus 16 bytes per context.
+pub async fn restore(
+    path: &Path,
+    store: &dyn Store,
+    prefix: &str,
+    progress: &dyn Progress,
+) -> Result<Option<CopyReport>> {
+    let Some(dst) = store.big_segments() else { return Ok(None) };
+    let mut replace = Replace::new(dst, prefix, progress);
+    let mut r =
+        Reader { replace: Some(&mut replace), metadata: Metadata::default(), found: None, failed: None, inside: false };
+    progress.message("restoring Big Segments");
+    tokio::task::block_in_place(|| read(path, &mut r))?;
+    let (found, metadata) = (r.found, r.metadata);
+    if found.is_none() {
+        return Ok(None);
+    }
+    let (contexts, removed) = replace.finish(&metadata).await?;
+    Ok(Some(CopyReport { contexts, removed, metadata }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn check_text(name: &str, text: &str) -> Result<Option<Found>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        check(&path).await
+    }
+
+    /// The Big Segments part is read and checked on its own: what is wrong in it is named (exit 4),
+    /// what is wrong elsewhere is left to the flag file reader, a file without it has none.
+    #[tokio::test]
+    async fn the_big_segments_part_is_checked() {
+        let ok = r#"{"flags":{},"bigSegments":{"synchronizedOn":17,"cursor":null,"memberships":{"h1":{"included":["a.g1"]},"h2":{"excluded":[]}}},"segments":{}}"#;
+        assert_eq!(check_text("d.json", ok).await.unwrap(), Some(Found { contexts: 2 }));
+        assert_eq!(check_text("d", ok).await.unwrap(), Some(Found { contexts: 2 }), "JSON by its first character");
+        assert_eq!(check_text("d.yaml", ok).await.unwrap(), None, "YAML holds none");
+        assert_eq!(check_text("d.json", r#"{"flags":{}}"#).await.unwrap(), None);
+        assert_eq!(check_text("d.json", r#"{"flags":{"#).await.unwrap(), None, "the flag reader's to report");
+        for (text, want) in [
+            (r#"{"bigSegments":{"synchronizedOn":"soon"}}"#, "is not a Unix time in milliseconds"),
+            (r#"{"bigSegments":{"cursor":[1]}}"#, "\"cursor\" must be a string or null"),
+            (r#"{"bigSegments":{"memberships":{"h":{"included":"a.g1"}}}}"#, "memberships \"h\""),
+            (r#"{"bigSegments":{"memberships":{"h":{"other":[]}}}}"#, "unknown field"),
+            (r#"{"bigSegments":{"extra":1}}"#, "unknown field \"extra\""),
+            (r#"{"bigSegments":{},"bigSegments":{}}"#, "given twice"),
+            (r#"{"bigSegments":{"memberships":{"h":{"included":[]}"#, "EOF"),
+        ] {
+            let e = check_text("d.json", text).await.unwrap_err();
+            let line = crate::exit::chain_text(&e);
+            assert!(line.contains("\"bigSegments\"") && line.contains(want), "{text}: {line}");
+            assert_eq!(crate::exit::code_for(&e, crate::CLASSIFIED), crate::exit::SOURCE, "{line}");
+        }
+    }
+}
