@@ -15,8 +15,6 @@ use crate::store::big_segments_patch::{Applied, Patch};
 
 /// Contexts per MULTI/EXEC when memberships are written.
 const WRITE_BATCH: usize = 1_000;
-/// Keys asked for per SCAN page.
-const SCAN_COUNT: usize = 1_000;
 
 pub(super) fn synced_on_key(prefix: &str) -> String {
     format!("{prefix}:big_segments_synchronized_on")
@@ -175,36 +173,14 @@ impl BigSegmentStore for RedisStore {
     async fn read_memberships(&self, prefix: &str, visit: &mut MembershipVisitor<'_>) -> anyhow::Result<()> {
         // Every hash with an include set, with both its sets (a SCAN page at a time); then every
         // hash with an exclude set only (one whose include set exists was passed already).
-        let mut c = self.conn.clone();
+        // A page of keys read, its memberships visited, then the next page: bounded memory on
+        // every shape (on a cluster the scan walks every master).
         for which in ["include", "exclude"] {
             let head = format!("{prefix}:big_segment_{which}:");
             let pattern = format!("{}*", glob_escape(&head));
-            if matches!(self.conn, Conn::Cluster(_)) {
-                // Every master's keys (a SCAN reaches one node): the keys listed first, then read
-                // a page at a time.
-                let mut keys = Vec::new();
-                self.scan_keys(Some(&pattern), &mut |k| keys.push(k)).await?;
-                for page in keys.chunks(SCAN_COUNT) {
-                    self.visit_page(prefix, &head, page, visit).await?;
-                }
-                continue;
-            }
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(SCAN_COUNT)
-                    .query_async(&mut c)
-                    .await
-                    .map_err(|e| self.err(e, "SCAN"))?;
-                self.visit_page(prefix, &head, &keys, visit).await?;
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
+            let mut scan = self.key_scan(Some(&pattern)).await?;
+            while let Some(page) = scan.next_page(self).await? {
+                self.visit_page(prefix, &head, &page, visit).await?;
             }
         }
         Ok(())

@@ -103,6 +103,50 @@ impl Connector {
     }
 }
 
+/// Keys asked for per SCAN page.
+const SCAN_COUNT: usize = 1_000;
+
+/// A SCAN in progress (see [`RedisStore::key_scan`]): the masters left and the cursor on the
+/// current one.
+pub(super) struct KeyScan {
+    conn: Conn,
+    /// `None`: the one node of a single-node connection.
+    masters: Vec<Option<(String, u16)>>,
+    at: usize,
+    cursor: u64,
+    pattern: Option<String>,
+}
+
+impl KeyScan {
+    /// The next page of keys (it may be empty: SCAN pages can be), or `None` when every node has
+    /// been scanned.
+    pub(super) async fn next_page(&mut self, store: &RedisStore) -> Result<Option<Vec<String>>, StoreError> {
+        let Some(master) = self.masters.get(self.at).cloned() else { return Ok(None) };
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(self.cursor);
+        if let Some(p) = &self.pattern {
+            cmd.arg("MATCH").arg(p);
+        }
+        cmd.arg("COUNT").arg(SCAN_COUNT);
+        let (next, keys): (u64, Vec<String>) = match (&mut self.conn, master) {
+            (Conn::Cluster(cc), Some((host, port))) => {
+                let route = SingleNodeRoutingInfo::ByAddress { host, port };
+                let v =
+                    cc.route_command(cmd, RoutingInfo::SingleNode(route)).await.map_err(|e| store.err(e, "SCAN"))?;
+                redis::from_redis_value(v).map_err(|e| store.err(e.into(), "SCAN"))?
+            }
+            (c, _) => cmd.query_async(c).await.map_err(|e| store.err(e, "SCAN"))?,
+        };
+        if next == 0 {
+            self.at += 1;
+            self.cursor = 0;
+        } else {
+            self.cursor = next;
+        }
+        Ok(Some(keys))
+    }
+}
+
 /// A connection to a single node (or the Sentinel master) or to a cluster.
 #[derive(Clone)]
 enum Conn {
@@ -311,6 +355,17 @@ impl RedisStore {
     /// Every key in the database (or matching `pattern`), by SCAN pages; each passed to `visit`.
     /// On a cluster: every master's keys, one master after the other.
     async fn scan_keys(&self, pattern: Option<&str>, visit: &mut (dyn FnMut(String) + Send)) -> Result<(), StoreError> {
+        let mut scan = self.key_scan(pattern).await?;
+        while let Some(page) = scan.next_page(self).await? {
+            page.into_iter().for_each(&mut *visit);
+        }
+        Ok(())
+    }
+
+    /// A SCAN of every key (or those matching `pattern`) that hands out one page at a time, so a
+    /// caller can act on a page before the next is read (memory stays bounded by a page). On a
+    /// cluster it walks every master, one after the other.
+    pub(super) async fn key_scan(&self, pattern: Option<&str>) -> Result<KeyScan, StoreError> {
         let mut c = self.conn.clone();
         let masters = match &mut c {
             Conn::Single(_) => vec![None],
@@ -326,34 +381,7 @@ impl RedisStore {
                 cluster_masters(&text).into_iter().map(Some).collect()
             }
         };
-        for master in masters {
-            let mut cursor: u64 = 0;
-            loop {
-                let mut cmd = redis::cmd("SCAN");
-                cmd.arg(cursor);
-                if let Some(p) = pattern {
-                    cmd.arg("MATCH").arg(p);
-                }
-                cmd.arg("COUNT").arg(1000);
-                let (next, keys): (u64, Vec<String>) = match (&mut c, &master) {
-                    (Conn::Cluster(cc), Some((host, port))) => {
-                        let route = SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port };
-                        let v = cc
-                            .route_command(cmd, RoutingInfo::SingleNode(route))
-                            .await
-                            .map_err(|e| self.err(e, "SCAN"))?;
-                        redis::from_redis_value(v).map_err(|e| self.err(e.into(), "SCAN"))?
-                    }
-                    _ => cmd.query_async(&mut c).await.map_err(|e| self.err(e, "SCAN"))?,
-                };
-                keys.into_iter().for_each(&mut *visit);
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-        }
-        Ok(())
+        Ok(KeyScan { conn: c, masters, at: 0, cursor: 0, pattern: pattern.map(str::to_string) })
     }
 
     /// Each key's TYPE (one pipeline on a single node; on a cluster, where keys live in different
