@@ -584,6 +584,10 @@ fn store_read(data: &[u8]) {
             let Some(t) = text(value) else { return };
             let _ = crate::store::big_segments::BigSegment::from_json("s", t).map(|b| b.segment_ref());
             let meta = crate::store::big_segments::Metadata { synchronized_on: Some(t.into()), cursor: None };
+            if let Ok(Some(ms)) = meta.synchronized_on_ms() {
+                // As `inspect` shows it.
+                let _ = crate::store::lease::utc_seconds(ms);
+            }
             if let Ok(ms) = meta.synchronized_on_ms() {
                 let _ =
                     crate::store::big_segments::is_stale(ms, crate::store::lease::now_ms(), std::time::Duration::ZERO);
