@@ -35,6 +35,7 @@ fn run() -> Result<i32, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut limits = Limits { inputs: None, time: Some(Duration::from_secs(10)), ..Limits::default() };
     limits.artifacts = Some(root.join("fuzz").join("artifacts"));
+    limits.forget_secrets = true;
     let mut replay: Vec<PathBuf> = Vec::new();
     let mut it = args[1..].iter();
     while let Some(a) = it.next() {

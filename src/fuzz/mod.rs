@@ -70,6 +70,10 @@ pub struct Limits {
     pub hang: Duration,
     /// Where crashing inputs are written (`<dir>/<target>/crash-<hash>`), if anywhere.
     pub artifacts: Option<PathBuf>,
+    /// `true`: register the secrets the inputs hold, as ldstore does, and forget them once there
+    /// are many (a long run registers a password per input); for a process of its own. `false`:
+    /// register none (the unit tests share the registry).
+    pub forget_secrets: bool,
 }
 
 impl Default for Limits {
@@ -81,6 +85,7 @@ impl Default for Limits {
             max_len: 16 * 1024,
             hang: Duration::from_secs(10),
             artifacts: None,
+            forget_secrets: false,
         }
     }
 }
@@ -182,12 +187,16 @@ pub fn fuzz(target: &Target, corpus: &[Vec<u8>], limits: &Limits) -> Report {
         let t0 = Instant::now();
         running.store(started.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
         IN_TARGET.with(|t| t.set(true));
+        crate::secrets::skip_registration_on_this_thread(!limits.forget_secrets);
         let outcome = catch_unwind(AssertUnwindSafe(|| (target.run)(&input)));
+        crate::secrets::skip_registration_on_this_thread(false);
         IN_TARGET.with(|t| t.set(false));
         running.store(0, Ordering::Relaxed);
         report.slowest = report.slowest.max(t0.elapsed());
         report.executions += 1;
-        crate::secrets::forget_if_many();
+        if limits.forget_secrets {
+            crate::secrets::forget_if_many();
+        }
         if outcome.is_err() {
             let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "(no message)".into());
             // One entry per panic site: the first line of the message names it well enough.
