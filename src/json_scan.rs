@@ -995,15 +995,9 @@ fn minified(text: &str, from: usize, to: usize, gaps: &[(usize, usize)]) -> Stri
     out
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-
-    use super::*;
-    use crate::data::{Facts, facts_serde};
-    use crate::source::file::{parse_json_fast, parse_json_serde};
-
+/// The serde_json oracles the scanner is checked against (by the tests and the fuzz targets).
+#[cfg(any(test, feature = "fuzz"))]
+pub(crate) mod oracle {
     /// What serde_json (the SDKs' parser in the Rust evaluator, into typed structs) makes of a
     /// text as far as the defects go: `Ok` for one JSON value with no two members of one name in
     /// any object, no lone surrogate escape in any string, no number out of range for a double.
@@ -1077,6 +1071,17 @@ pub(crate) mod tests {
         let key_ok = deleted || top.get("key").is_some_and(|k| k.get().starts_with('"'));
         version_ok && key_ok
     }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::oracle::sdk_parseable;
+    use super::*;
+    use crate::data::{Facts, facts_serde};
+    use crate::source::file::{parse_json_fast, parse_json_serde};
 
     /// Whatever the scanner accepts, serde accepts with the same facts, and the SDKs can parse;
     /// what serde rejects, the scanner leaves to serde. The precise check finds a defect in an item

@@ -6,6 +6,9 @@ pub mod config;
 pub mod data;
 pub mod defects;
 pub mod exit;
+#[cfg(any(test, feature = "fuzz"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod json_scan;
 pub mod model_check;
 pub mod output;

@@ -10,6 +10,10 @@ fn registry() -> &'static Mutex<Vec<String>> {
 
 /// Remember a secret so it is masked wherever it would be printed.
 pub fn register(secret: &str) {
+    #[cfg(any(test, feature = "fuzz"))]
+    if NOT_REGISTERED.with(|n| n.get()) {
+        return;
+    }
     if secret.len() < 4 {
         // Too short to mask usefully without mangling ordinary text; never printed by us anyway.
         return;
@@ -18,6 +22,29 @@ pub fn register(secret: &str) {
     if !r.iter().any(|s| s == secret) {
         r.push(secret.to_string());
         r.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+#[cfg(any(test, feature = "fuzz"))]
+thread_local! {
+    static NOT_REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While set, secrets met on this thread are not registered: the fuzz smoke test runs inside the
+/// unit tests, which share the registry (a password a fuzz input registers would mask other tests'
+/// text).
+#[cfg(any(test, feature = "fuzz"))]
+pub(crate) fn skip_registration_on_this_thread(skip: bool) {
+    NOT_REGISTERED.with(|n| n.set(skip));
+}
+
+/// Forget every registered secret once there are very many: the fuzz driver registers a password
+/// per input it tries, which would otherwise grow without bound (and slow [`mask`] down).
+#[cfg(any(test, feature = "fuzz"))]
+pub(crate) fn forget_if_many() {
+    let mut r = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if r.len() > 4096 {
+        r.clear();
     }
 }
 

@@ -12,10 +12,7 @@ use crate::store::{self, Admin, PrefixStats};
 fn synced_on(ms: Option<i64>) -> String {
     match ms {
         None => "-".into(),
-        Some(ms) => {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-            humantime::format_rfc3339_seconds(t).to_string()
-        }
+        Some(ms) => store::lease::utc_seconds(ms),
     }
 }
 
@@ -288,5 +285,17 @@ fn big_segment_rows(t: &mut comfy_table::Table, b: &Survey) {
     if !b.without_data.is_empty() {
         let seen = if b.sampled { " (in the records read)" } else { "" };
         row("no membership data", format!("{}{seen}", b.without_data.join(", ")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Found while fuzzing stored times (the store_read target): a Big Segments `synchronizedOn`
+    /// past the year 9999 (which RFC 3339 cannot write) panicked `inspect`.
+    #[test]
+    fn a_sync_time_past_the_year_9999_is_shown_not_a_panic() {
+        assert_eq!(super::synced_on(Some(253_402_300_799_000)), "9999-12-31T23:59:59Z");
+        assert_eq!(super::synced_on(Some(i64::MAX)), "9223372036854775807 ms after 1970-01-01 (past the year 9999)");
+        assert_eq!(super::synced_on(Some(-5)), "1970-01-01T00:00:00Z");
     }
 }

@@ -57,14 +57,18 @@ mod tests {
                 // The clap crate itself: only the definitions, the settings layer, and the
                 // completion/man generator (which renders the clap definition it is given).
                 let clap_crate = code.contains(concat!("clap", "::")) && rel != "commands/docs.rs";
-                if (clap_types || clap_crate) && rel != "cli.rs" && rel != "lib.rs" && !rel.starts_with("config/") {
+                // The fuzz targets (src/fuzz/) drive the settings layer the way the command line does.
+                let settings_side =
+                    rel == "cli.rs" || rel == "lib.rs" || rel.starts_with("config/") || rel.starts_with("fuzz/");
+                if (clap_types || clap_crate) && !settings_side {
                     violations.push(format!("src/{rel}:{}: clap types outside cli/config/lib: {line}", n + 1));
                 }
                 // (Spelled in pieces so this line does not match itself.)
                 let env_read = [concat!("std::", "env::"), concat!("env::", "var"), concat!("var_", "os(")]
                     .iter()
                     .any(|p| code.contains(p));
-                if env_read && rel != "config/vars.rs" {
+                // (The fuzz driver, a separate binary, reads its own command line.)
+                if env_read && rel != "config/vars.rs" && rel != "bin/fuzz.rs" {
                     violations.push(format!("src/{rel}:{}: environment read outside config/vars.rs: {line}", n + 1));
                 }
             }

@@ -129,7 +129,14 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
             })
         }
         other => {
-            return Err(UsageError::new(format!("unknown source scheme \"{other}://\""))
+            // Shown only as far as a scheme can go (RFC 3986: letters, digits, `+`, `-`, `.`):
+            // beyond it the text may be a mistyped URL's `user:password@host`.
+            let plain = other.find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)));
+            let shown = match plain {
+                None => format!("{other}://"),
+                Some(end) => format!("{}…", &other[..end]),
+            };
+            return Err(UsageError::new(format!("unknown source scheme \"{shown}\""))
                 .hint("use a file path, file:PATH, ld, redis://, rediss://, redis+cluster://, redis+sentinel://, dynamodb:// or consul://")
                 .into());
         }
@@ -179,6 +186,19 @@ mod tests {
 
     fn none(_: &str) -> Option<String> {
         None
+    }
+
+    /// Found by the `source_spec` fuzz target: text before the first `://` that a URL parser reads
+    /// as `user:password@host` (a single-slash `http:/…`) was echoed whole as the "scheme".
+    #[test]
+    fn an_unknown_scheme_is_shown_only_up_to_what_a_scheme_can_hold() {
+        let d = StoreArgs::default();
+        let spec = "http:/%4us:1,[2:2,[:!red@is://zr[r:s]:3us:1,h2:2";
+        let e = crate::exit::chain_text(&parse_spec(spec, &d, &none).unwrap_err());
+        assert!(!e.contains("!red"), "{e}");
+        assert!(e.contains("unknown source scheme \"http…\""), "{e}");
+        let e = crate::exit::chain_text(&parse_spec("ftp://h/x", &d, &none).unwrap_err());
+        assert!(e.contains("unknown source scheme \"ftp://\""), "{e}");
     }
 
     #[test]

@@ -164,7 +164,7 @@ enum TxnOutcome {
 }
 
 /// A value's bytes, exactly as stored.
-fn decode_value(v: Option<String>) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_value(v: Option<String>) -> Result<Vec<u8>, String> {
     match v {
         None => Ok(Vec::new()),
         Some(b) => B64.decode(b.as_bytes()).map_err(|e| format!("bad base64 value: {e}")),

@@ -77,7 +77,19 @@ pub fn time_text(ms: i64) -> String {
     if ms <= 0 {
         return "an unknown time".into();
     }
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms as u64)).to_string()
+    utc_seconds(ms)
+}
+
+/// A Unix time in ms as RFC 3339 UTC to the second (before 1970: 1970-01-01T00:00:00Z); a time past
+/// the year 9999, which RFC 3339 cannot write, as `<ms> ms after 1970-01-01 (past the year 9999)`.
+/// Times read back from a store may be anything.
+pub fn utc_seconds(ms: i64) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    match write!(out, "{}", humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))) {
+        Ok(()) => out,
+        Err(_) => format!("{ms} ms after 1970-01-01 (past the year 9999)"),
+    }
 }
 
 /// This process's owner id: random, one per run.
@@ -595,6 +607,20 @@ pub fn stopped_before_writing(backend: &'static str, prefix: &str, halt: Halt) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the store_read fuzz target: a lease record read back with a time past the year
+    /// 9999 (which RFC 3339 cannot write) panicked `inspect` and `sync` ("a Display implementation
+    /// returned an error unexpectedly").
+    #[test]
+    fn times_past_the_year_9999_are_described_not_a_panic() {
+        assert_eq!(time_text(253_402_300_799_000), "9999-12-31T23:59:59Z");
+        assert_eq!(time_text(253_402_300_800_000), "253402300800000 ms after 1970-01-01 (past the year 9999)");
+        let r = LeaseRecord { started_at: i64::MAX, expires_at: i64::MAX, ..LeaseRecord::default() };
+        assert!(r.describe().contains("9223372036854775807 ms after 1970-01-01"), "{}", r.describe());
+        assert_eq!(r.status(1).state, "in-progress");
+        let r = LeaseRecord::parse(r#"{"startedAt":9223372036854775807,"expiresAt":300000000000000}"#);
+        assert!(r.status(now_ms()).message.contains("past the year 9999"), "{:?}", r.status(now_ms()));
+    }
 
     #[test]
     fn records_round_trip_and_unreadable_ones_are_expired() {

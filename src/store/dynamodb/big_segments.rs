@@ -29,8 +29,22 @@ fn string_set(row: &HashMap<String, AttributeValue>, name: &str) -> BTreeSet<Str
     }
 }
 
-fn membership_of(row: &HashMap<String, AttributeValue>) -> Membership {
+pub(crate) fn membership_of(row: &HashMap<String, AttributeValue>) -> Membership {
     Membership { included: string_set(row, ATTR_INCLUDED), excluded: string_set(row, ATTR_EXCLUDED) }
+}
+
+/// The Big Segments metadata a row holds (a wrong-typed `synchronizedOn` is kept as text, which
+/// [`Metadata::synchronized_on_ms`] then refuses).
+pub(crate) fn metadata_of(row: &HashMap<String, AttributeValue>) -> Metadata {
+    Metadata {
+        synchronized_on: match row.get(ATTR_SYNCED_ON) {
+            Some(AttributeValue::N(n)) => Some(n.clone()),
+            Some(AttributeValue::S(s)) => Some(s.clone()),
+            Some(other) => Some(format!("{other:?}")),
+            None => None,
+        },
+        cursor: row_string(row, ATTR_CURSOR),
+    }
 }
 
 impl DynamoStore {
@@ -57,15 +71,7 @@ impl BigSegmentStore for DynamoStore {
         let m = namespace(prefix, METADATA);
         Ok(match self.get_row(&m, &m).await? {
             None => Metadata::default(),
-            Some(row) => Metadata {
-                synchronized_on: match row.get(ATTR_SYNCED_ON) {
-                    Some(AttributeValue::N(n)) => Some(n.clone()),
-                    Some(AttributeValue::S(s)) => Some(s.clone()),
-                    Some(other) => Some(format!("{other:?}")),
-                    None => None,
-                },
-                cursor: row_string(&row, ATTR_CURSOR),
-            },
+            Some(row) => metadata_of(&row),
         })
     }
 

@@ -27,15 +27,15 @@ use futures::stream::FuturesUnordered;
 
 use super::lease::{self, Guard, LeaseRecord, LeaseStore, Stop, Stored, Tally};
 use super::{
-    Admin, Backend, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch, Visitor,
-    entry,
+    Admin, Backend, Entry, InitReport, KeyInfo, Progress, SkippedItem, Store, StoreError, Upserted, VersionMismatch,
+    Visitor, entry,
 };
 use crate::config::DynamoDbConfig;
 use crate::data::{DataSet, Item, Kind};
 use crate::secrets;
 use crate::shutdown::Shutdown;
 
-mod big_segments;
+pub(crate) mod big_segments;
 mod big_segments_patch;
 mod table;
 pub use table::{NewTable, REQUIRED_SCHEMA, TableFacts, schema_problem};
@@ -620,7 +620,15 @@ fn row_string(row: &HashMap<String, AttributeValue>, name: &str) -> Option<Strin
     }
 }
 
-fn row_version(row: &HashMap<String, AttributeValue>) -> Option<u64> {
+/// The item a row of a kind's namespace holds (`None` for a row without a string `key`, which is
+/// not an item; a missing or wrong-typed `item` reads as empty text, an unusable item).
+pub(crate) fn row_entry(kind: Kind, row: &HashMap<String, AttributeValue>) -> Option<Entry> {
+    let key = row_string(row, ATTR_KEY)?;
+    let json = row_string(row, ATTR_ITEM).unwrap_or_default();
+    Some(entry(kind, &key, json))
+}
+
+pub(crate) fn row_version(row: &HashMap<String, AttributeValue>) -> Option<u64> {
     match row.get(ATTR_VERSION) {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
@@ -654,10 +662,9 @@ impl Store for DynamoStore {
 
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
         let ns = namespace(prefix, kind.namespace());
-        self.query_namespace(&ns, false, &mut |row| {
-            let Some(key) = row_string(&row, ATTR_KEY) else { return Ok(()) };
-            let json = row_string(&row, ATTR_ITEM).unwrap_or_default();
-            visit(entry(kind, &key, json))
+        self.query_namespace(&ns, false, &mut |row| match row_entry(kind, &row) {
+            Some(e) => visit(e),
+            None => Ok(()),
         })
         .await
     }
