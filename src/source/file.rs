@@ -27,7 +27,7 @@ impl Source for FileSource {
 
     async fn fetch(&self) -> anyhow::Result<DataSet> {
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || load(&path)).await?
+        tokio::task::spawn_blocking(move || load_in_pieces(&path)).await?
     }
 
     async fn fetch_feedable(&self) -> anyhow::Result<Fetched> {
@@ -75,6 +75,37 @@ fn is_json_name(path: &Path) -> bool {
 
 fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
     UsageError::new(format!("cannot read flag file {}: {e}", path.display())).into()
+}
+
+/// Read a flag file into a data set. A regular `.json` file is read a piece at a time by the feed
+/// (see [`feed`]) into items, so its text is never held whole: a dump's Big Segments part, which
+/// may hold millions of memberships, is stepped over without being kept (`sync --from-file` restores
+/// it by reading the file again, a membership at a time). A file the feed leaves to the ordinary
+/// path (YAML, `flagValues`, duplicate keys, bad data: see [`feed`]) is read whole, which also
+/// reports what is wrong with it.
+fn load_in_pieces(path: &Path) -> anyhow::Result<DataSet> {
+    /// Items collected from a feed.
+    #[derive(Default)]
+    struct Collect(DataSet);
+    impl crate::store::ItemSink for Collect {
+        fn push(&mut self, kind: Kind, key: &str, json: &str) -> bool {
+            match Item::parse(kind, key, json.to_string()) {
+                Ok(item) => self.0.items_mut(kind).insert(key.to_string(), item).is_none(),
+                Err(_) => false,
+            }
+        }
+    }
+    // Checked without opening it: a FIFO must be opened (and read) once only.
+    if is_json_name(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+        && let Ok(file) = std::fs::File::open(path)
+    {
+        let mut sink = Collect::default();
+        if feed(file)(&mut sink).is_some() {
+            return Ok(sink.0);
+        }
+    }
+    load(path)
 }
 
 /// Read and parse a flag file.

@@ -102,9 +102,9 @@ fn redis_shape_hint(reason: &str) -> Option<String> {
             "the server is a Redis Cluster node: use redis+cluster://host:port, --redis-cluster or REDIS_CLUSTER=true"
                 .into(),
         )
-    } else if reason.starts_with("OOM") {
+    } else if reason.contains("OOM") && reason.contains("maxmemory") {
         Some("Redis is at its maxmemory limit and may not evict (noeviction): the transaction was refused whole, nothing of it was written; free memory or raise maxmemory".into())
-    } else if reason.starts_with("READONLY") {
+    } else if reason.contains("READONLY") || reason.contains("kind: ReadOnly") {
         Some("the address is a read-only replica: give the master's address (or redis+sentinel://…/MASTER to have the sentinels find it)".into())
     } else if reason.contains("cluster support disabled") {
         Some("the server is not a Redis Cluster node: drop redis+cluster://, --redis-cluster or REDIS_CLUSTER".into())

@@ -442,3 +442,110 @@ fn a_sync_into_a_prefix_a_relay_keeps_on_redis() {
     relay.wait_for("a newer version", || version("a") == Some(6));
     assert!(relay.still_running());
 }
+
+// ---- Redis Cluster and Sentinel: masters that never answer writes, or refuse them ----
+
+/// The masters of the test cluster and of the Sentinel set-up, each with its password.
+fn topology_masters() -> Vec<(String, Option<String>)> {
+    let s = redis_sentinel();
+    let mut out: Vec<(String, Option<String>)> = redis_cluster_masters().into_iter().map(|m| (m, None)).collect();
+    out.push((s.master_addr(), Some(s.data_password.clone())));
+    out
+}
+
+/// Runs `CONFIG SET`/`CLIENT PAUSE` style commands on every master, and their undo when dropped
+/// (also when the test fails), so the shared set-up is left as it was.
+struct OnMasters {
+    masters: Vec<(String, Option<String>)>,
+    undo: Vec<Vec<String>>,
+}
+
+impl OnMasters {
+    fn apply(do_: &[&[&str]], undo: &[&[&str]]) -> OnMasters {
+        let masters = topology_masters();
+        for (m, pw) in &masters {
+            for cmd in do_ {
+                redis_cli_at(m, pw.as_deref(), cmd);
+            }
+        }
+        OnMasters { masters, undo: undo.iter().map(|c| c.iter().map(|a| a.to_string()).collect()).collect() }
+    }
+}
+
+impl Drop for OnMasters {
+    fn drop(&mut self) {
+        for (m, pw) in &self.masters {
+            for cmd in &self.undo {
+                let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                let _ = std::panic::catch_unwind(|| redis_cli_at(m, pw.as_deref(), &args));
+            }
+        }
+    }
+}
+
+/// `ldstore <args>` on the cluster and through Sentinel, with a prefix of the shape given.
+fn on_topologies(args: &[&str], prefix: &str) -> Vec<(&'static str, Command)> {
+    let s = redis_sentinel();
+    let mut cluster = ldstore();
+    cluster.args(args).args(["--redis", &format!("redis+cluster://{}", redis_cluster_nodes()), "--prefix", prefix]);
+    let mut sentinel = ldstore();
+    sentinel.env("REDIS_SENTINEL_PASSWORD", &s.sentinel_password).args(args).args([
+        "--redis",
+        &s.url(),
+        "--prefix",
+        prefix,
+    ]);
+    vec![("Redis Cluster", cluster), ("Redis Sentinel", sentinel)]
+}
+
+#[test]
+fn cluster_and_sentinel_masters_that_never_answer_writes() {
+    let _alone = redis_topology_alone();
+    let data = data_set("paused", 10, 10);
+    let (_d, f) = temp_file("flags.json", &data.to_string());
+    let prefix = format!("{{{}}}", unique_prefix("fault-paused"));
+    for (name, mut c) in on_topologies(&["sync", "--from-file", f.to_str().unwrap()], &prefix) {
+        // Writes held (reads, the sentinels' and the cluster bus's pings go on: no failover).
+        let _paused = OnMasters::apply(&[&["CLIENT", "PAUSE", "20000", "WRITE"]], &[&["CLIENT", "UNPAUSE"]]);
+        c.args(["--store-timeout", "2s"]);
+        let (o, took) = run_bounded(&mut c, Duration::from_secs(40));
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let err = stderr(&o);
+        // The write was sent and never answered: a timeout, its outcome unknown where EXEC was sent.
+        assert!(err.contains("timed out"), "{name}: {err}");
+        assert_eq!(err.lines().filter(|l| l.starts_with("ldstore: error:")).count(), 1, "{name}: {err}");
+        assert!(took < Duration::from_secs(20), "{name}: {took:?}");
+    }
+}
+
+#[test]
+fn cluster_and_sentinel_refusing_writes_keep_the_old_data() {
+    let _alone = redis_topology_alone();
+    let old = data_set("old", 5, 10);
+    let new = data_set("new", 50, 100);
+    let (_o, fold) = temp_file("old.json", &old.to_string());
+    let (_n, fnew) = temp_file("new.json", &new.to_string());
+    let prefix = format!("{{{}}}", unique_prefix("fault-oom"));
+    for ((name, mut first), (_, mut second)) in on_topologies(&["sync", "--from-file", fold.to_str().unwrap()], &prefix)
+        .into_iter()
+        .zip(on_topologies(&["sync", "--from-file", fnew.to_str().unwrap()], &prefix))
+    {
+        assert_code(&run(&mut first), 0);
+        let refused = OnMasters::apply(
+            &[&["CONFIG", "SET", "maxmemory-policy", "noeviction"], &["CONFIG", "SET", "maxmemory", "1"]],
+            &[&["CONFIG", "SET", "maxmemory", "0"]],
+        );
+        let (o, _) = run_bounded(&mut second, Duration::from_secs(40));
+        drop(refused);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("OOM") && stderr(&o).contains("command not allowed"), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("nothing of it was written"), "{name}: the hint\n{}", stderr(&o));
+        let dumped = on_topologies(&["dump"], &prefix)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, mut c)| run(&mut c))
+            .unwrap();
+        assert_code(&dumped, 0);
+        assert_eq!(serde_json::from_str::<Value>(&stdout(&dumped)).unwrap(), old, "{name}: the old data, whole");
+    }
+}

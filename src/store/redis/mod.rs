@@ -603,9 +603,16 @@ fn connection_lost(e: &RedisError) -> bool {
 /// The error for an init whose `EXEC` was sent but whose answer never came: Redis may or may not
 /// have applied the transaction, and says so, with how to find out.
 fn outcome_unknown(prefix: &str, e: &RedisError) -> StoreError {
+    let what = if e.is_timeout() {
+        "Redis timed out: no answer to EXEC within --store-timeout".to_string()
+    } else {
+        format!(
+            "the connection to Redis was lost after EXEC was sent, before its answer ({})",
+            secrets::mask(&e.to_string())
+        )
+    };
     StoreError::Other(format!(
-        "the connection to Redis was lost after EXEC was sent, before its answer ({}): the outcome is unknown. A transaction is applied whole or not at all, so prefix \"{prefix}\" holds either all of the new data or what it held before; check with ldstore diff (the source against the store) or ldstore inspect --prefix {prefix}, or run the sync again",
-        secrets::mask(&e.to_string())
+        "{what}: the outcome is unknown. A transaction is applied whole or not at all, so prefix \"{prefix}\" holds either all of the new data or what it held before; check with ldstore diff (the source against the store) or ldstore inspect --prefix {prefix}, or run the sync again"
     ))
 }
 
