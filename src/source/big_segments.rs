@@ -89,16 +89,7 @@ impl BigSegmentsSource {
     /// Open the `/big-segments` stream once (no retries).
     pub async fn connect_stream(&self) -> Result<reqwest::Response, Failure> {
         let url = self.url(&self.cfg.stream_uri, "/big-segments")?;
-        let resp = ld::request(&self.cfg, url)
-            .map_err(Failure::Fatal)?
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .map_err(|e| ld::network_failure(&e))?;
-        if !resp.status().is_success() {
-            return Err(ld::classify_response(&resp, &self.name()));
-        }
-        Ok(resp)
+        ld::open_event_stream(&self.cfg, url, &self.name()).await
     }
 }
 

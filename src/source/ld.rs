@@ -88,6 +88,25 @@ pub fn request(cfg: &LdConfig, url: url::Url) -> Result<reqwest::RequestBuilder>
         .header("X-LaunchDarkly-Instance-Id", instance_id()))
 }
 
+/// Open an event stream at `url` once (no retries): the response, or how it failed (the flag
+/// stream `/all` and the Big Segments stream share it).
+pub async fn open_event_stream(
+    cfg: &LdConfig,
+    url: url::Url,
+    source_name: &str,
+) -> std::result::Result<reqwest::Response, Failure> {
+    let resp = request(cfg, url)
+        .map_err(Failure::Fatal)?
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .map_err(|e| network_failure(&e))?;
+    if !resp.status().is_success() {
+        return Err(classify_response(&resp, source_name));
+    }
+    Ok(resp)
+}
+
 /// The outcome of one failed attempt.
 #[derive(Debug)]
 pub enum Failure {

@@ -286,16 +286,7 @@ impl StreamSource {
     /// Open `{stream}/all` once (no retries): the response, or how it failed.
     pub async fn connect(&self) -> std::result::Result<reqwest::Response, Failure> {
         let url = self.cfg.url(&self.cfg.stream_uri, "/all").map_err(Failure::Fatal)?;
-        let resp = ld::request(&self.cfg, url)
-            .map_err(Failure::Fatal)?
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .map_err(|e| ld::network_failure(&e))?;
-        if !resp.status().is_success() {
-            return Err(ld::classify_response(&resp, &self.name()));
-        }
-        Ok(resp)
+        ld::open_event_stream(&self.cfg, url, &self.name()).await
     }
 
     /// Connect (retrying) and read until the first `put`.
