@@ -19,13 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use tokio::sync::watch;
 
-use super::state::Env;
+use super::state::{Env, encode_per_env};
 use super::stopped;
 use crate::config::StoreConfig;
 use crate::exit::chain_text;
@@ -250,42 +250,31 @@ impl std::fmt::Debug for BigSegmentsMetrics {
 
 impl Collector for BigSegmentsMetrics {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let active: Vec<&Arc<Env>> = self.0.iter().filter(|e| e.big.active.load(Ordering::Relaxed)).collect();
-        {
-            let mut f = encoder.encode_descriptor(
-                "ldstore_relay_big_segments_patches",
-                "Big Segments patches applied",
-                None,
-                MetricType::Counter,
-            )?;
-            for e in &active {
-                let labels = [("env", e.name.as_str())];
-                ConstCounter::new(e.big.patches.load(Ordering::Relaxed)).encode(f.encode_family(&labels)?)?;
-            }
-        }
-        {
-            let mut f = encoder.encode_descriptor(
-                "ldstore_relay_big_segments_resyncs",
-                "Big Segments resyncs (a patch that did not follow the stored cursor)",
-                None,
-                MetricType::Counter,
-            )?;
-            for e in &active {
-                let labels = [("env", e.name.as_str())];
-                ConstCounter::new(e.big.resyncs.load(Ordering::Relaxed)).encode(f.encode_family(&labels)?)?;
-            }
-        }
-        let mut f = encoder.encode_descriptor(
+        let active = || self.0.iter().filter(|e| e.big.active.load(Ordering::Relaxed));
+        let count = |n: &AtomicU64| Some(ConstCounter::new(n.load(Ordering::Relaxed)));
+        encode_per_env(
+            &mut encoder,
+            "ldstore_relay_big_segments_patches",
+            "Big Segments patches applied",
+            MetricType::Counter,
+            active(),
+            |e| count(&e.big.patches),
+        )?;
+        encode_per_env(
+            &mut encoder,
+            "ldstore_relay_big_segments_resyncs",
+            "Big Segments resyncs (a patch that did not follow the stored cursor)",
+            MetricType::Counter,
+            active(),
+            |e| count(&e.big.resyncs),
+        )?;
+        encode_per_env(
+            &mut encoder,
             "ldstore_relay_big_segments_seconds_since_sync",
             "Seconds since synchronizedOn was last written (absent before the first).",
-            None,
             MetricType::Gauge,
-        )?;
-        for e in &active {
-            let Some((_, at)) = e.big.last_sync() else { continue };
-            let labels = [("env", e.name.as_str())];
-            ConstGauge::new(at.elapsed().as_secs_f64()).encode(f.encode_family(&labels)?)?;
-        }
-        Ok(())
+            active(),
+            |e| e.big.last_sync().map(|(_, at)| ConstGauge::new(at.elapsed().as_secs_f64())),
+        )
     }
 }

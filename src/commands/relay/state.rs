@@ -264,19 +264,34 @@ impl std::fmt::Debug for SinceLastEvent {
 
 impl Collector for SinceLastEvent {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let mut family = encoder.encode_descriptor(
+        encode_per_env(
+            &mut encoder,
             "ldstore_relay_seconds_since_last_event",
             "Seconds since the last stream event (absent before the first).",
-            None,
             MetricType::Gauge,
-        )?;
-        for e in self.0.iter() {
-            let Some(t) = e.st().last_event_instant else { continue };
-            let labels = [("env", e.name.as_str())];
-            ConstGauge::new(t.elapsed().as_secs_f64()).encode(family.encode_family(&labels)?)?;
-        }
-        Ok(())
+            self.0.iter(),
+            |e| e.st().last_event_instant.map(|t| ConstGauge::new(t.elapsed().as_secs_f64())),
+        )
     }
+}
+
+/// One metric family computed when scraped: a series labelled `env` for each environment
+/// `value` gives one (an environment it gives `None` is left out).
+pub(super) fn encode_per_env<'a, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    metric_type: MetricType,
+    envs: impl Iterator<Item = &'a Arc<Env>>,
+    value: impl Fn(&Env) -> Option<M>,
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, None, metric_type)?;
+    for e in envs {
+        let Some(v) = value(e) else { continue };
+        let labels = [("env", e.name.as_str())];
+        v.encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
