@@ -196,17 +196,26 @@ fn a_store_that_goes_down_mid_sync() {
             Store::Redis => assert_eq!(s.dumped(p), old),
             // Batches went in before the cut: old and new side by side, the unfinished sync on
             // record (inspect and validate say so) until a sync completes.
-            _ => {
-                let o = run(&mut s.direct(&["--output", "json", "inspect", "--prefix", p]));
-                let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-                assert_eq!(v["stats"]["sync"]["state"], "interrupted", "{} {v}", s.name());
-            }
+            _ => assert_interrupted(&s, p),
         }
-        // The store back: the same sync completes and the prefix is exactly the new data.
-        let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
-        assert_code(&o, 0);
-        assert_eq!(s.dumped(p), new, "{}", s.name());
+        completes(&s, p, &f, &new);
     }
+}
+
+/// `inspect` reports the prefix's sync as interrupted (its lease left behind).
+#[track_caller]
+fn assert_interrupted(s: &Store, p: &str) {
+    let o = run(&mut s.direct(&["--output", "json", "inspect", "--prefix", p]));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stats"]["sync"]["state"], "interrupted", "{} {v}", s.name());
+}
+
+/// The store back: the same sync completes and the prefix is exactly the new data.
+#[track_caller]
+fn completes(s: &Store, p: &str, f: &std::path::Path, new: &Value) {
+    let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
+    assert_code(&o, 0);
+    assert_eq!(&s.dumped(p), new, "{}", s.name());
 }
 
 /// Writes refused part-way: Consul answering 500 (its test server's fault switch) after a few
@@ -232,12 +241,8 @@ fn writes_refused_part_way_by_an_http_store() {
         if let Store::Consul(c) = &s {
             c.fail_writes_after(usize::MAX);
         }
-        let o = run(&mut s.direct(&["--output", "json", "inspect", "--prefix", p]));
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        assert_eq!(v["stats"]["sync"]["state"], "interrupted", "{} {v}", s.name());
-        let o = run(&mut s.direct(&["sync", "--from-file", f.to_str().unwrap(), "--prefix", p]));
-        assert_code(&o, 0);
-        assert_eq!(s.dumped(p), new, "{}", s.name());
+        assert_interrupted(&s, p);
+        completes(&s, p, &f, &new);
     }
 }
 
