@@ -660,6 +660,16 @@ pub(crate) fn flag_file(text: &str, visit: &mut dyn FnMut(FileItem) -> Option<()
 /// an ignored top-level property, is larger).
 const READ_BUFFER: usize = 1 << 20;
 
+/// What [`flag_file_read`] found besides the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileScan {
+    /// Top-level properties that are neither `flags` nor `segments` nor `bigSegments`.
+    pub unknown: Vec<String>,
+    /// The file has a `bigSegments` member (a dump's Big Segments part, stepped over). Exact: a
+    /// top-level name written with escapes is not scanned at all (the answer is then `None`).
+    pub big_segments: bool,
+}
+
 /// [`flag_file`] of a reader, read a piece at a time into one reused buffer, so a file of any
 /// size is scanned without being held in memory whole. Each item is passed with the text its span
 /// is in (valid until `visit` returns). The same answers as `flag_file` of the whole text (also
@@ -667,7 +677,7 @@ const READ_BUFFER: usize = 1 << 20;
 pub(crate) fn flag_file_read(
     reader: &mut dyn std::io::Read,
     visit: &mut dyn FnMut(&str, FileItem) -> Option<()>,
-) -> std::io::Result<Option<Vec<String>>> {
+) -> std::io::Result<Option<FileScan>> {
     let mut input = Window { buf: vec![0; READ_BUFFER], start: 0, filled: 0, eof: false };
     let mut file = FlagFile::default();
     loop {
@@ -682,7 +692,7 @@ pub(crate) fn flag_file_read(
                     return Ok(None);
                 }
                 if input.eof {
-                    return Ok(Some(file.unknown));
+                    return Ok(Some(FileScan { unknown: file.unknown, big_segments: file.big }));
                 }
                 pos = text.len();
                 break;
@@ -1334,7 +1344,8 @@ pub(crate) mod tests {
             items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
             Some(())
         })
-        .expect("reads from memory do not fail")?;
+        .expect("reads from memory do not fail")?
+        .unknown;
         Some((items, unknown))
     }
 

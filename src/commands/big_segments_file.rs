@@ -292,12 +292,14 @@ impl<'de> Visitor<'de> for Memberships<'_, '_, '_> {
 /// many memberships it holds (`None`: no such part). Streamed.
 pub async fn check(path: &Path) -> Result<Option<Found>> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let mut r = Reader { replace: None, metadata: Metadata::default(), found: None, failed: None, inside: false };
-        read(&path, &mut r)?;
-        Ok(r.found)
-    })
-    .await?
+    tokio::task::spawn_blocking(move || check_blocking(&path)).await?
+}
+
+/// [`check`] on the calling thread.
+pub fn check_blocking(path: &Path) -> Result<Option<Found>> {
+    let mut r = Reader { replace: None, metadata: Metadata::default(), found: None, failed: None, inside: false };
+    read(path, &mut r)?;
+    Ok(r.found)
 }
 
 /// The refusal for a file with Big Segments data and a store that holds none (Consul), before

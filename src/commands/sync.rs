@@ -73,14 +73,13 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
     let prefix = store.effective_prefix(sel.prefix.as_deref());
     let from = source.describe();
     // A dump's Big Segments part is read through once before anything is written: what is wrong
-    // with it, or a store that cannot hold it, leaves the store unchanged.
-    let big_file = match source_file(&args.target) {
-        Some(path) => {
-            let found = super::big_segments_file::check(path).await?;
-            super::big_segments_file::refuse_unholdable(store.as_ref(), path, found)?;
-            found.map(|_| path)
-        }
-        None => None,
+    // with it, or a store that cannot hold it, leaves the store unchanged. A file written while it
+    // is read has it checked at the end of that same read, before the commit (see
+    // [`checking_big_segments`]), not in a pass of its own over the whole file.
+    let file_path = source_file(&args.target);
+    let mut big_file = match (file_path, &fetched) {
+        (Some(path), Fetched::Data(_)) => big_segments_part(store.as_ref(), path).await?,
+        _ => None,
     };
     // Keys the store cannot hold and read back: refused before anything is written (a streamed
     // init is Redis only, which holds any key).
@@ -102,10 +101,22 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
             (store.init(&prefix, &data, progress.as_ref(), &ctx.shutdown).await?, counts_of(&data), Some(data))
         }
         Fetched::File(file) => {
-            match store.init_streamed(&prefix, unless_empty(file.feed()?), progress.clone(), &ctx.shutdown).await? {
-                Some((report, counts)) => (report, counts, None),
+            let path = file_path.expect("a feed reads a flag file");
+            let checked = Arc::new(std::sync::Mutex::new(None));
+            let feed = checking_big_segments(unless_empty(file.feed()?), path.to_path_buf(), checked.clone());
+            let streamed = store.init_streamed(&prefix, feed, progress.clone(), &ctx.shutdown).await?;
+            let checked = checked.lock().unwrap_or_else(|e| e.into_inner()).take();
+            match streamed {
+                Some((report, counts)) => {
+                    big_file = checked.transpose()?.flatten().map(|_| path);
+                    (report, counts, None)
+                }
                 // The feed vouches for every item it wrote; what it gave up on is read whole.
                 None => {
+                    if let Some(Err(e)) = checked {
+                        return Err(e);
+                    }
+                    big_file = big_segments_part(store.as_ref(), path).await?;
                     let data = file.load()?;
                     refuse(&data)?;
                     sel.store.check_data_set(&data)?;
@@ -149,7 +160,7 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         );
     }
     let secs = started.elapsed().as_secs_f64();
-    let FedCounts { flags, segments } = counts;
+    let FedCounts { flags, segments, .. } = counts;
     // What was written: the source's items less those the store could not hold.
     let skipped_of = |kind: Kind| report.skipped.iter().filter(|s| s.kind == kind).count();
     let (flags_written, segments_written) =
@@ -243,6 +254,35 @@ async fn read_while_opening(
     }
 }
 
+/// The file's Big Segments part checked without writing anything (`None`: it has none), and
+/// refused for a store that holds no Big Segments.
+async fn big_segments_part<'p>(store: &dyn Store, path: &'p std::path::Path) -> Result<Option<&'p std::path::Path>> {
+    let found = super::big_segments_file::check(path).await?;
+    super::big_segments_file::refuse_unholdable(store, path, found)?;
+    Ok(found.map(|_| path))
+}
+
+/// What [`checking_big_segments`] found: nothing yet (no Big Segments part), or its check.
+type BigCheck = Arc<std::sync::Mutex<Option<Result<Option<super::big_segments_file::Found>>>>>;
+
+/// A feed whose file, once every item was fed, has its Big Segments part (which the feed steps
+/// over) checked before the feed says it is done: what is wrong with it makes the feed give up,
+/// so nothing is committed, and is left in `checked` for the caller to report. A file without
+/// such a part (the feed knows) costs nothing more: measured on 10k flags (13 MB) into Redis, the
+/// separate pass over the whole file before the write was 0.09 s of a 0.1 s sync.
+fn checking_big_segments(feed: Feed, path: std::path::PathBuf, checked: BigCheck) -> Feed {
+    Box::new(move |sink| {
+        let counts = feed(sink)?;
+        if !counts.big_segments {
+            return Some(counts);
+        }
+        let verdict = super::big_segments_file::check_blocking(&path);
+        let ok = verdict.is_ok();
+        *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(verdict);
+        ok.then_some(counts)
+    })
+}
+
 /// A feed that gives up (so nothing is committed) when the file held no item at all: the caller
 /// then reads the file whole and applies the emptiness rule ([`source::refuse_to_empty`]) before
 /// writing. Nothing is added per item; a feed with items is untouched.
@@ -251,7 +291,7 @@ fn unless_empty(feed: Feed) -> Feed {
 }
 
 fn counts_of(data: &DataSet) -> FedCounts {
-    FedCounts { flags: data.flags.len(), segments: data.segments.len() }
+    FedCounts { flags: data.flags.len(), segments: data.segments.len(), big_segments: false }
 }
 
 /// For a dry run: the refusal a real run would meet ([`source::refuse_to_empty`]), as text.

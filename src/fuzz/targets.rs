@@ -322,7 +322,8 @@ fn json_scan(data: &[u8]) {
             items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
             Some(())
         })
-        .expect("reads from memory do not fail")?;
+        .expect("reads from memory do not fail")?
+        .unknown;
         Some((items, unknown))
     };
     let Some(text) = text(data) else {

@@ -350,15 +350,19 @@ pub fn feed(mut file: std::fs::File) -> Feed {
             hashes[it.kind.index()].push(key_hash(&it.key));
             sink.push(it.kind, &it.key, json).then_some(())
         });
-        let unknown = scanned.ok()??;
+        let scan = scanned.ok()??;
         for seen in &mut hashes {
             seen.sort_unstable();
             if seen.windows(2).any(|w| w[0] == w[1]) {
                 return None;
             }
         }
-        warn_unknown(&unknown);
-        Some(FedCounts { flags: hashes[Kind::Flags.index()].len(), segments: hashes[Kind::Segments.index()].len() })
+        warn_unknown(&scan.unknown);
+        Some(FedCounts {
+            flags: hashes[Kind::Flags.index()].len(),
+            segments: hashes[Kind::Segments.index()].len(),
+            big_segments: scan.big_segments,
+        })
     })
 }
 

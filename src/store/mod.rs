@@ -170,6 +170,9 @@ pub trait ItemSink {
 pub struct FedCounts {
     pub flags: usize,
     pub segments: usize,
+    /// The source also holds Big Segments data the feed stepped over (a dump's `bigSegments`),
+    /// which the caller reads on its own.
+    pub big_segments: bool,
 }
 
 /// A whole data set produced item by item into a sink, in source order, while it is read. `Some`

@@ -876,6 +876,56 @@ fn dump_and_sync_from_file_round_trip_big_segments() {
     assert!(!stdout(&o).contains("bigSegments"), "{}", stdout(&o));
 }
 
+/// A dump whose Big Segments part is wrong, placed after the flags (so a sync into Redis has
+/// already queued every item when it reads that part): refused naming the part (exit 4), and
+/// nothing is written on any store, a dry run included; the Big Segments part is read in the
+/// same pass as the flags when the sync writes while it reads.
+#[test]
+fn a_wrong_big_segments_part_after_the_flags_writes_nothing() {
+    let table = crate::support::ddb::new_table("bigseg-bad-part");
+    let p = unique_prefix("bigseg-bad-part");
+    let (_f, good) = temp_file("flags.json", &big_flag_file());
+    let changed = big_flag_file().replace(r#""key":"f","version":1"#, r#""key":"f","version":9"#);
+    assert_ne!(changed, big_flag_file());
+    let bad_part = |part: &str| format!("{},\"bigSegments\":{part}}}", changed.trim_end().strip_suffix('}').unwrap());
+    let redis = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    let dynamo = |args: &[&str]| crate::support::ddb::ld_table(&table, &[args, &["--prefix", &p]].concat());
+    for cli in [&redis as &dyn Fn(&[&str]) -> std::process::Command, &dynamo] {
+        assert_code(&run(&mut cli(&["sync", "--from-file", good.to_str().unwrap()])), 0);
+        let before = stdout(&run(&mut cli(&["dump"])));
+        for (part, named) in [
+            (r#"{"memberships":{"h":{"included":"a.g1"}}}"#, "memberships \"h\""),
+            (r#"{"synchronizedOn":"soon"}"#, "is not a Unix time"),
+            (r#"{"memberships":{"h":{"included":[]}},"extra":1}"#, "unknown field \"extra\""),
+        ] {
+            let (_b, bad) = temp_file("dump.json", &bad_part(part));
+            for dry in [false, true] {
+                let mut args = vec!["sync", "--from-file", bad.to_str().unwrap()];
+                if dry {
+                    args.push("--dry-run");
+                }
+                let o = run(&mut cli(&args));
+                assert_code(&o, 4);
+                assert!(stderr(&o).contains("\"bigSegments\"") && stderr(&o).contains(named), "{part}: {}", stderr(&o));
+                assert_eq!(stdout(&run(&mut cli(&["dump"]))), before, "{part}: nothing written (dry run: {dry})");
+            }
+        }
+        // The same part made right is written, flags and Big Segments.
+        let (_b, ok) = temp_file(
+            "dump.json",
+            &bad_part(r#"{"synchronizedOn":null,"cursor":"c","memberships":{"h":{"included":["beta.g2"]}}}"#),
+        );
+        assert_code(&run(&mut cli(&["sync", "--from-file", ok.to_str().unwrap()])), 0);
+        let v: Value = serde_json::from_str(&stdout(&run(&mut cli(&["dump"])))).unwrap();
+        assert_eq!(v["flags"]["f"]["version"], json!(9));
+        assert_eq!(v["bigSegments"]["memberships"], json!({"h": {"included": ["beta.g2"], "excluded": []}}));
+    }
+}
+
 /// `inspect` of all prefixes shows each prefix's Big Segments status and sync age (against
 /// `--stale-after`), in the table and the JSON.
 fn inspect_all_shows_big_segments_status(
