@@ -346,13 +346,42 @@ def cold(tmp):
                         "peak_rss_kib": max(rss), "runs": runs})
         print(f"8. cold start: {name:<40} min {ts[0] * 1000:5.1f} ms  median {statistics.median(ts) * 1000:5.1f} ms  "
               f"max {ts[-1] * 1000:5.1f} ms  RSS {max(rss) / 1024:.0f} MiB", flush=True)
+    # relay runs until stopped: its cold start is the time from exec until GET /status answers.
+    import socket
+    import urllib.request
+    ts = []
+    for _ in range(runs):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        t0 = time.perf_counter()
+        p = subprocess.Popen([BIN, "-q", "relay", "--listen", f"127.0.0.1:{port}", "--redis", REDIS, "--prefix",
+                              "bench:cold-relay", "--stream-uri", "http://127.0.0.1:9", "--base-uri",
+                              "http://127.0.0.1:9"], env={**os.environ, "LD_SDK_KEY": "sdk-bench-cold"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=1).read()
+                break
+            except OSError:
+                if time.perf_counter() - t0 > 10:
+                    sys.exit("relay's /status never answered")
+                time.sleep(0.0005)
+        ts.append(time.perf_counter() - t0)
+        p.terminate()
+        p.wait()
+    ts.sort()
+    worst = max(worst, ts[-1])
+    RESULTS.append({"measure": "8. cold start: relay (until GET /status answers)", "min_s": round(ts[0], 4),
+                    "median_s": round(statistics.median(ts), 4), "max_s": round(ts[-1], 4), "runs": runs})
+    print(f"8. cold start: {'relay (until /status answers)':<40} min {ts[0] * 1000:5.1f} ms  median "
+          f"{statistics.median(ts) * 1000:5.1f} ms  max {ts[-1] * 1000:5.1f} ms", flush=True)
     print(f"{'':<46} slowest run of any command: {worst * 1000:.1f} ms (target: under 20 ms)", flush=True)
 
 
 def scan(tmp):
     """10. `inspect` of all prefixes on a Redis that also holds BENCH_UNRELATED (1,000,000)
-    unrelated keys, vs `redis-cli --scan` of the same keyspace (its default page, and pages of
-    1,000 as ldstore reads them). Three small LaunchDarkly prefixes are among them. The keys are
+    unrelated keys, vs `redis-cli --scan` of the same keyspace. Three small LaunchDarkly prefixes are among them. The keys are
     loaded into a database of their own (9) and removed afterwards."""
     n = int(os.environ.get("BENCH_UNRELATED", "1000000"))
     db = "9"
@@ -371,10 +400,10 @@ def scan(tmp):
     keys = int(sh([*cli, "DBSIZE"]).stdout.split()[-1])
     print(f"\n{keys} keys: {n} unrelated and three LaunchDarkly prefixes of 100 flags", flush=True)
     inspect = [BIN, "inspect", "--redis", url, "--output", "json"]
+    # redis-cli --scan asks for SCAN's default page (10 keys); ldstore asks for 1,000 (this
+    # redis-cli has no --count to match it).
     alternate(f"10. inspect all prefixes, {n} unrelated keys", "ldstore inspect", inspect,
               "redis-cli --scan", [*cli, "--scan"])
-    alternate(f"10. inspect all prefixes, {n} unrelated keys", "ldstore inspect", inspect,
-              "redis-cli --scan --count 1000", [*cli, "--scan", "--count", "1000"])
     sh([*cli, "FLUSHDB"])
 
 
