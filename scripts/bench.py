@@ -6,8 +6,10 @@ Each comparison runs its two sides alternately in one invocation so machine nois
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
-comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,cold,bigseg,scan (default: all).
-BENCH_UNRELATED (default 1000000): the unrelated keys of the scan case.
+comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,cold,bigseg,scan
+(default: all). BENCH_UNRELATED (default 1000000): the unrelated keys of the scan case.
+BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500, 60, 5, 1): the
+sustained relay load (relay-sustained).
 BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg).
 """
 import base64
@@ -265,6 +267,45 @@ def relay():
           "with 10000 flags", flush=True)
 
 
+def relay_sustained():
+    """5. relay under sustained load: 500 patches/s for 60 s (BENCH_RELAY_RATE, BENCH_RELAY_SECS)
+    to a relay with 10,000 flags, straight into Redis and through a proxy that delays every Redis
+    reply by BENCH_RELAY_DELAY_MS (default 5): patch-to-store p50/p99/max overall and per 10 s
+    window, and the relay's RSS. One run per mode (each is a minute long; its thousands of samples
+    are the distribution) unless BENCH_RELAY_RUNS says more; there is no second side to alternate
+    with. At +D ms per round trip the floor of one patch is two round trips (WATCH with the read
+    of the stored version, then MULTI/HSET/EXEC): 2*D."""
+    runs = int(os.environ.get("BENCH_RELAY_RUNS", "1"))
+    delay = int(os.environ.get("BENCH_RELAY_DELAY_MS", "5"))
+    env = {"LDSTORE_BENCH_RATE": os.environ.get("BENCH_RELAY_RATE", "500"),
+           "LDSTORE_BENCH_SECS": os.environ.get("BENCH_RELAY_SECS", "60"),
+           "LDSTORE_BENCH_REDIS_DELAY_MS": str(delay)}
+    for test, mode in (("relay::bench_relay_sustained", "direct"),
+                       ("relay::bench_relay_sustained_slow_redis", f"+{delay} ms per Redis round trip")):
+        for run in range(runs):
+            load = os.getloadavg()
+            text = cargo_measure(test, env)
+            overall = re.search(r"overall n (\d+) p50 ([\d.]+) ms p99 ([\d.]+) ms max ([\d.]+) ms; unlanded (\d+); "
+                                r"RSS first ([\d.]+) MiB last ([\d.]+) MiB", text)
+            windows = re.findall(r"window (\d+)-(\d+) s: n (\d+) p50 ([\d.]+) ms p99 ([\d.]+) ms max ([\d.]+) ms; "
+                                 r"RSS max ([\d.]+) MiB", text)
+            if not overall:
+                sys.exit(f"{test} printed no summary:\n{text}")
+            r = {"measure": f"5. relay sustained, {mode}", "patches": int(overall[1]), "p50_ms": float(overall[2]),
+                 "p99_ms": float(overall[3]), "max_ms": float(overall[4]), "unlanded": int(overall[5]),
+                 "rss_first_mib": float(overall[6]), "rss_last_mib": float(overall[7]),
+                 "load_avg_1m": round(load[0], 2),
+                 "windows": [{"from_s": int(w[0]), "p50_ms": float(w[3]), "p99_ms": float(w[4]), "max_ms": float(w[5]),
+                              "rss_max_mib": float(w[6])} for w in windows]}
+            RESULTS.append(r)
+            print(f"5. relay sustained, {mode:<28} p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
+                  f"max {r['max_ms']:.2f} ms  ({r['patches']} patches, {r['unlanded']} unlanded; RSS "
+                  f"{r['rss_first_mib']:.0f} -> {r['rss_last_mib']:.0f} MiB; load {load[0]:.2f})", flush=True)
+            for w in r["windows"]:
+                print(f"{'':<6}{w['from_s']:>3}-{w['from_s'] + 10:<3} s  p50 {w['p50_ms']:7.2f} ms  p99 "
+                      f"{w['p99_ms']:7.2f} ms  max {w['max_ms']:7.2f} ms  RSS max {w['rss_max_mib']:.1f} MiB", flush=True)
+
+
 def bigseg(tmp):
     """9. Big Segments: a dump with BENCH_BIGSEG memberships (1,000,000 by default) synced into
     Redis from the file, inspected (every record), dumped, copied to another prefix and diffed:
@@ -429,6 +470,8 @@ def main():
         consul()
     if want("relay"):
         relay()
+    if want("relay-sustained"):
+        relay_sustained()
     if want("cold"):
         cold(tmp)
     if want("scan"):

@@ -596,12 +596,47 @@ pub fn big_segments_patch_without_cursor<H: Harness + ?Sized>(h: &H) {
     assert_eq!(h.raw_membership(&q, H1), Some((set(&["beta.g1"]), set(&[]))), "{}", h.name());
 }
 
+/// `upsert_many` answers for each item as `upsert` would, writes only the newer ones (a tombstone
+/// included, an item that did not exist created), and leaves the older ones alone.
+pub fn upsert_many_is_version_guarded_per_item<H: Harness + ?Sized>(h: &H) {
+    let p = h.fresh_prefix("upsert-many");
+    let flag =
+        |k: &str, v: u64| format!(r#"{{"key":"{k}","version":{v},"on":true,"variations":[true,false],"salt":"s"}}"#);
+    sync_ok(h, &p, &flag_file(&[&flag("a", 5), &flag("b", 5), &flag("c", 5)], &[]));
+    runtime().block_on(async {
+        let s = h.open().await;
+        let item = |k: &str, v: u64| Item::parse(Kind::Flags, k, flag(k, v)).expect("a flag");
+        let batch = [item("a", 4), item("b", 6), Item::tombstone(Kind::Flags, "c", 9), item("new", 1)];
+        let got = s.upsert_many(&p, Kind::Flags, &batch).await.unwrap();
+        assert_eq!(
+            got,
+            [Upserted::Stale { stored_version: 5 }, Upserted::Applied, Upserted::Applied, Upserted::Applied],
+            "{}",
+            h.name()
+        );
+        let version = |k: &'static str| {
+            let s = &s;
+            let p = &p;
+            async move { s.get(p, Kind::Flags, k).await.unwrap().map(|i| (i.version, i.deleted)) }
+        };
+        assert_eq!(version("a").await, Some((5, false)), "{}", h.name());
+        assert_eq!(version("b").await, Some((6, false)), "{}", h.name());
+        assert_eq!(version("c").await, Some((9, true)), "{}", h.name());
+        assert_eq!(version("new").await, Some((1, false)), "{}", h.name());
+        // All stale: nothing written, each says what the store holds.
+        let got = s.upsert_many(&p, Kind::Flags, &[item("a", 5), item("b", 2)]).await.unwrap();
+        assert_eq!(got, [Upserted::Stale { stored_version: 5 }, Upserted::Stale { stored_version: 6 }], "{}", h.name());
+        assert_eq!(s.upsert_many(&p, Kind::Flags, &[]).await.unwrap(), [], "{}", h.name());
+        assert!(s.is_initialized(&p).await.unwrap());
+    });
+}
+
 /// A scenario and its name.
 pub type Scenario<H> = (&'static str, fn(&H));
 
 /// Every scenario by name, for running them all in one test (over a list of targets). The same
 /// list as [`store_conformance!`](crate::store_conformance) below: keep the two in step.
-pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 12] {
+pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 13] {
     [
         ("layout_written", layout_written::<H>),
         ("round_trip_is_byte_identical", round_trip_is_byte_identical::<H>),
@@ -609,6 +644,7 @@ pub fn scenarios<H: Harness + ?Sized>() -> [Scenario<H>; 12] {
         ("sibling_prefix_untouched", sibling_prefix_untouched::<H>),
         ("every_tombstone_shape_is_read", every_tombstone_shape_is_read::<H>),
         ("upsert_is_version_guarded", upsert_is_version_guarded::<H>),
+        ("upsert_many_is_version_guarded_per_item", upsert_many_is_version_guarded_per_item::<H>),
         ("marker_written_last", marker_written_last::<H>),
         ("failed_init_leaves_old_data", failed_init_leaves_old_data::<H>),
         ("big_segments_written_by_relay_are_read", big_segments_written_by_relay_are_read::<H>),
@@ -630,6 +666,7 @@ macro_rules! store_conformance {
             sibling_prefix_untouched,
             every_tombstone_shape_is_read,
             upsert_is_version_guarded,
+            upsert_many_is_version_guarded_per_item,
             marker_written_last,
             failed_init_leaves_old_data,
             big_segments_written_by_relay_are_read,

@@ -418,6 +418,18 @@ pub trait Store: Send + Sync {
     /// Write one item (or tombstone) only if its version is newer than the stored one.
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError>;
 
+    /// [`Store::upsert`] of several items of one kind, with distinct keys; one answer per item, in
+    /// order. The default upserts them one after the other; a store that can guard and write them
+    /// together (Redis: one WATCH/HMGET round trip, one MULTI/HSET/EXEC) does, so a relay keeps up
+    /// with many patches through a slow link. On an error some of them may have been written.
+    async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.upsert(prefix, kind, item).await?);
+        }
+        Ok(out)
+    }
+
     /// The store's Big Segments capability (see [`big_segments`]); `None` for a store that holds
     /// none (Consul: no SDK reads Big Segments from it).
     fn big_segments(&self) -> Option<&dyn big_segments::BigSegmentStore> {

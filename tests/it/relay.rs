@@ -782,6 +782,46 @@ fn two_relays_on_one_prefix_converge_on_the_newest_versions() {
     drop(r2);
 }
 
+/// Through a Redis that answers 5 ms late, patches queued behind a write are written together: a
+/// flag patched 300 times ends at its newest version with far fewer writes than patches, 300
+/// other flags and a segment patched in between all land, and every version is the newest sent.
+#[test]
+fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versions() {
+    let redis = redis_addr();
+    let proxy = crate::support::latency_proxy::LatencyProxy::start(&redis, Duration::ZERO, Duration::from_millis(5));
+    let server = server(&[("hot", 1)]);
+    let prefix = unique_prefix("relay-batches");
+    let port = free_port();
+    let relay = Relay::start(
+        &["--stream-uri", &server.uri, "--redis", &proxy.addr, "--prefix", &prefix, "--listen", &port.to_string()],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the put", || stored_version(&redis, &prefix, "hot") == Some(1));
+    let mut all = String::new();
+    for v in 2..=301u64 {
+        all.push_str(&patch("hot", v));
+        all.push_str(&patch(&format!("k{v:03}"), v));
+        if v == 150 {
+            all.push_str(&sse("patch", r#"{"path":"/segments/sx","data":{"key":"sx","version":7,"included":["u"]}}"#));
+        }
+    }
+    server.push(&all);
+    relay.wait_for_secs("every patch written", 60, || {
+        stored_version(&redis, &prefix, "hot") == Some(301)
+            && redis_cli(&["hlen", &format!("{prefix}:features")]).trim() == "301"
+    });
+    for v in 2..=301u64 {
+        assert_eq!(stored_version(&redis, &prefix, &format!("k{v:03}")), Some(v));
+    }
+    assert!(redis_cli(&["hget", &format!("{prefix}:segments"), "sx"]).contains(r#""version":7"#));
+    let m = http_get(port, "/metrics");
+    assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="patch"}"#), Some(601.0), "{m}");
+    // Each flag written at least once; the hot flag's queued patches folded into fewer writes.
+    let writes = metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#).unwrap();
+    assert!((301.0..600.0).contains(&writes), "{writes} upserts written for 601 patches\n{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
+}
+
 /// Measurement, not a check (run by scripts/bench-relay): patch-to-store latency over 1,000
 /// patches (from the push on the test server to Redis's keyspace notification of the write) and
 /// the relay's RSS with 10,000 flags. LDSTORE_BENCH_BIN picks the binary (the release build).
@@ -845,6 +885,224 @@ fn bench_relay_latency_and_rss() {
         pct(0.99),
         pct(1.0)
     );
+}
+
+/// Measurement, not a check (run by `BENCH_ONLY=relay-sustained scripts/bench`): sustained load
+/// straight into Redis. See [`relay_sustained`].
+#[test]
+#[ignore]
+fn bench_relay_sustained() {
+    relay_sustained(Duration::ZERO);
+}
+
+/// The same through a Redis that answers with 5 ms latency (`LDSTORE_BENCH_REDIS_DELAY_MS` to
+/// change it): a proxy delays every reply by that much, so each round trip costs that much more.
+#[test]
+#[ignore]
+fn bench_relay_sustained_slow_redis() {
+    let ms: u64 = std::env::var("LDSTORE_BENCH_REDIS_DELAY_MS").map(|v| v.parse().unwrap()).unwrap_or(5);
+    relay_sustained(Duration::from_millis(ms));
+}
+
+/// 10,000 flags loaded (scripts/gen-flags.py), then patches pushed at a wall-clock pace
+/// (`LDSTORE_BENCH_RATE`, default 500/s, for `LDSTORE_BENCH_SECS`, default 60 s): nine in ten to
+/// flags spread over all 10,000, one in ten to the same flag. Patch-to-store latency is from the
+/// push on the test server to the Redis keyspace notification of the write that made the flag's
+/// stored version at least the pushed one (read on a direct connection, never through the
+/// proxy); a patch that a newer one for the same flag overtook lands with it. Printed: p50 / p99 /
+/// max overall and per 10 s window (by push time; a growing backlog shows as latency rising window
+/// by window) and the relay's RSS, sampled every second (max per window).
+fn relay_sustained(reply_delay: Duration) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+
+    let redis = redis_addr();
+    let secs: u64 = std::env::var("LDSTORE_BENCH_SECS").map(|v| v.parse().unwrap()).unwrap_or(60);
+    let rate: u64 = std::env::var("LDSTORE_BENCH_RATE").map(|v| v.parse().unwrap()).unwrap_or(500);
+    let bin = bench_bin().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("flags.json");
+    let ok = Command::new("python3")
+        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
+        .status()
+        .expect("python3");
+    assert!(ok.success());
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
+    let proxy = crate::support::latency_proxy::LatencyProxy::start(&redis, Duration::ZERO, reply_delay);
+    let store_addr = if reply_delay.is_zero() { redis.clone() } else { proxy.addr.clone() };
+    let prefix = unique_prefix("relay-sustained");
+    let log = dir.path().join("relay.log");
+    let mut child = Command::new(&bin)
+        .args(["relay", "--stream-uri", &server.uri, "--redis", &store_addr, "--prefix", &prefix])
+        .env("LD_SDK_KEY", KEY)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(120);
+    while !inited(&redis, &prefix) {
+        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+
+    let client = redis::Client::open(format!("redis://{redis}")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("Kh").query(&mut con).unwrap();
+    let mut sub_con = client.get_connection().unwrap();
+    sub_con.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe(format!("__keyspace@0__:{prefix}:features")).unwrap();
+
+    // RSS every second.
+    let pid = child.id();
+    let done = Arc::new(AtomicBool::new(false));
+    let rss: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::default();
+    let sampler = {
+        let (done, rss) = (done.clone(), rss.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                let kib = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .ok()
+                    .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS"))?.split_whitespace().nth(1)?.parse().ok());
+                if let Some(kib) = kib {
+                    rss.lock().unwrap().push((Instant::now(), kib));
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+    };
+
+    // The pusher: patch i is due at start + i / rate (wall clock; a late push goes at once).
+    let total = secs * rate;
+    let (tx, rx) = mpsc::channel::<(String, u64, Instant)>();
+    let start = Instant::now() + Duration::from_millis(100);
+    let server = &server;
+    let pusher = std::thread::scope(|s| {
+        let pusher = s.spawn(move || {
+            for i in 0..total {
+                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                if let Some(w) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(w);
+                }
+                let n = i * 7_919 % 10_000;
+                let key = if i % 10 == 9 { "flag-000001".to_string() } else { format!("flag-{n:06}") };
+                let version = 1_000_000 + i;
+                let p = patch(&key, version);
+                tx.send((key, version, Instant::now())).unwrap();
+                server.push(&p);
+            }
+            start.elapsed()
+        });
+        // The measurer: on each notification, which outstanding patches does the store now hold?
+        let mut outstanding: Vec<(String, u64, Instant)> = Vec::new();
+        let mut landed: Vec<(Duration, Duration)> = Vec::new(); // (push time from start, latency)
+        let mut pusher_done = false;
+        let mut drain_until: Option<Instant> = None;
+        loop {
+            let note = match sub.get_message() {
+                Ok(_) => Some(Instant::now()),
+                Err(e) if e.is_timeout() => None,
+                Err(e) => panic!("keyspace notifications: {e}"),
+            };
+            loop {
+                match rx.try_recv() {
+                    Ok(p) => outstanding.push(p),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        pusher_done = true;
+                        break;
+                    }
+                }
+            }
+            if let Some(at) = note
+                && !outstanding.is_empty()
+            {
+                // The oldest first, at most 2,000 (a backlog of tens of thousands would make the
+                // measurer the bottleneck; the writer takes them in order).
+                let mut keys: Vec<&str> = outstanding.iter().take(2_000).map(|(k, _, _)| k.as_str()).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let vals: Vec<Option<String>> =
+                    redis::cmd("HMGET").arg(format!("{prefix}:features")).arg(&keys).query(&mut con).unwrap();
+                let stored: std::collections::HashMap<String, u64> = keys
+                    .iter()
+                    .zip(vals)
+                    .filter_map(|(k, v)| {
+                        let v: serde_json::Value = serde_json::from_str(&v?).ok()?;
+                        Some((k.to_string(), v["version"].as_u64()?))
+                    })
+                    .collect();
+                outstanding.retain(|(k, v, t)| {
+                    if stored.get(k.as_str()).is_some_and(|s| s >= v) {
+                        landed.push((t.duration_since(start), at.duration_since(*t)));
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            if pusher_done {
+                let until = *drain_until.get_or_insert_with(|| Instant::now() + Duration::from_secs(30));
+                if outstanding.is_empty() || Instant::now() > until {
+                    break;
+                }
+            }
+        }
+        (pusher.join().unwrap(), landed, outstanding.len())
+    });
+    let (pushed_in, landed, unlanded) = pusher;
+    done.store(true, Ordering::SeqCst);
+    sampler.join().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let pct = |lat: &mut Vec<Duration>| {
+        lat.sort();
+        let at =
+            |q: f64| lat.get(((lat.len().max(1) - 1) as f64 * q) as usize).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
+        format!("n {} p50 {:.2} ms p99 {:.2} ms max {:.2} ms", lat.len(), at(0.5), at(0.99), at(1.0))
+    };
+    let mode = if reply_delay.is_zero() {
+        "direct".to_string()
+    } else {
+        format!("+{} ms per round trip", reply_delay.as_millis())
+    };
+    let rss = rss.lock().unwrap();
+    // Late pushes (a loaded machine) fall in a window after the last full one.
+    let windows = landed.iter().map(|(t, _)| t.as_secs() / 10 + 1).max().unwrap_or(0).max(secs.div_ceil(10));
+    for w in 0..windows {
+        let (from, to) = (Duration::from_secs(w * 10), Duration::from_secs((w + 1) * 10));
+        let mut lat: Vec<Duration> = landed.iter().filter(|(t, _)| *t >= from && *t < to).map(|(_, l)| *l).collect();
+        let rss_max = rss
+            .iter()
+            .filter(|(t, _)| t.checked_duration_since(start).is_some_and(|d| d >= from && d < to))
+            .map(|(_, k)| *k)
+            .max()
+            .unwrap_or(0);
+        eprintln!(
+            "relay sustained ({mode}): window {}-{} s: {}; RSS max {:.1} MiB",
+            from.as_secs(),
+            to.as_secs(),
+            pct(&mut lat),
+            rss_max as f64 / 1024.0
+        );
+    }
+    let mut all: Vec<Duration> = landed.iter().map(|(_, l)| *l).collect();
+    let rss_first = rss.first().map_or(0, |r| r.1);
+    let rss_last = rss.last().map_or(0, |r| r.1);
+    eprintln!(
+        "relay sustained ({mode}) [{bin}]: {total} patches at {rate}/s pushed in {:.1} s, 10,000 flags: overall {}; \
+         unlanded {unlanded}; RSS first {:.1} MiB last {:.1} MiB",
+        pushed_in.as_secs_f64(),
+        pct(&mut all),
+        rss_first as f64 / 1024.0,
+        rss_last as f64 / 1024.0
+    );
+    drop(proxy);
+    if unlanded > 0 {
+        eprintln!("relay log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
 }
 
 /// The read timeout counts bytes, not events: heartbeats keep a quiet stream open, and a stream

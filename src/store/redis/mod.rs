@@ -518,7 +518,20 @@ impl RedisStore {
         Ok(report)
     }
 
-    async fn upsert_on(&self, conn: &mut Conn, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+    /// A version-guarded upsert of items of one kind (distinct keys), as the SDKs guard one: WATCH
+    /// the hash, read the stored versions, write only the newer items in a MULTI/HSET/EXEC that
+    /// fails if anyone wrote the hash meanwhile, then read again and retry. WATCH and the read go
+    /// in one pipeline (WATCH runs first on this connection, so the read is guarded): two round
+    /// trips for the whole batch instead of three per item. Measured (relay, 500 patches/s through
+    /// a Redis answering 5 ms late): one item at a time, three round trips each, fell behind for
+    /// good; in batches it keeps up (see `relay::bench_relay_sustained_slow_redis`).
+    async fn upsert_on(
+        &self,
+        conn: &mut Conn,
+        prefix: &str,
+        kind: Kind,
+        items: &[Item],
+    ) -> Result<Vec<Upserted>, StoreError> {
         let key = Self::hash_key(prefix, kind);
         for attempt in 0..UPSERT_ATTEMPTS {
             if attempt > 0 {
@@ -527,36 +540,47 @@ impl RedisStore {
                 let most = 1u64 << (attempt - 1).min(6);
                 tokio::time::sleep(Duration::from_micros(rand::random_range(0..=most * 1000))).await;
             }
-            redis::cmd("WATCH").arg(&key).exec_async(conn).await.map_err(|e| self.err(e, "WATCH"))?;
-            let old: Option<String> =
-                redis::cmd("HGET").arg(&key).arg(&item.key).query_async(conn).await.map_err(|e| self.err(e, "HGET"))?;
-            if let Some(old) = old {
+            let mut read = redis::pipe();
+            read.cmd("WATCH").arg(&key).ignore().cmd("HMGET").arg(&key);
+            for item in items {
+                read.arg(&item.key);
+            }
+            let (olds,): (Vec<Option<String>>,) =
+                read.query_async(conn).await.map_err(|e| self.err(e, "WATCH/HMGET"))?;
+            let mut results = Vec::with_capacity(items.len());
+            let mut write = redis::cmd("HSET");
+            write.arg(&key);
+            let mut newer = 0;
+            for (item, old) in items.iter().zip(olds) {
                 // An unreadable stored value is replaced, as the SDKs do.
-                let old_version = crate::data::facts(kind, &item.key, &old).ok().and_then(|f| f.version).unwrap_or(0);
-                if old_version >= item.version {
-                    match conn {
-                        // UNWATCH names no key: on a cluster it goes to the node WATCH went to.
-                        Conn::Cluster(cc) => {
-                            let route = SingleNodeRoutingInfo::SpecificNode(Route::with_key(&key, SlotAddr::Master));
-                            cc.route_command(redis::cmd("UNWATCH"), RoutingInfo::SingleNode(route)).await.map(drop)
-                        }
-                        Conn::Single(_) => redis::cmd("UNWATCH").exec_async(conn).await,
+                let old_version =
+                    old.map(|o| crate::data::facts(kind, &item.key, &o).ok().and_then(|f| f.version).unwrap_or(0));
+                match old_version {
+                    Some(v) if v >= item.version => results.push(Upserted::Stale { stored_version: v }),
+                    _ => {
+                        write.arg(&item.key).arg(item.json.as_bytes());
+                        newer += 1;
+                        results.push(Upserted::Applied);
                     }
-                    .map_err(|e| self.err(e, "UNWATCH"))?;
-                    return Ok(Upserted::Stale { stored_version: old_version });
                 }
             }
-            let result: Value = redis::pipe()
-                .atomic()
-                .cmd("HSET")
-                .arg(&key)
-                .arg(&item.key)
-                .arg(item.json.as_bytes())
-                .query_async(conn)
-                .await
-                .map_err(|e| self.err(e, "HSET"))?;
+            if newer == 0 {
+                match conn {
+                    // UNWATCH names no key: on a cluster it goes to the node WATCH went to.
+                    Conn::Cluster(cc) => {
+                        let route = SingleNodeRoutingInfo::SpecificNode(Route::with_key(&key, SlotAddr::Master));
+                        cc.route_command(redis::cmd("UNWATCH"), RoutingInfo::SingleNode(route)).await.map(drop)
+                    }
+                    Conn::Single(_) => redis::cmd("UNWATCH").exec_async(conn).await,
+                }
+                .map_err(|e| self.err(e, "UNWATCH"))?;
+                return Ok(results);
+            }
+            let mut tx = redis::pipe();
+            tx.atomic().add_command(write);
+            let result: Value = tx.query_async(conn).await.map_err(|e| self.err(e, "HSET"))?;
             if !matches!(result, Value::Nil) {
-                return Ok(Upserted::Applied);
+                return Ok(results);
             }
             // EXEC returned nil: another writer touched the hash; read again and retry (after a pause).
         }
@@ -837,9 +861,17 @@ impl Store for RedisStore {
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
+        let mut out = self.upsert_many(prefix, kind, std::slice::from_ref(item)).await?;
+        Ok(out.pop().expect("one answer per item"))
+    }
+
+    async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
-        let result = self.upsert_on(conn, prefix, kind, item).await;
+        let result = self.upsert_on(conn, prefix, kind, items).await;
         if result.is_err() {
             *guard = None;
         }

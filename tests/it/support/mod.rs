@@ -12,6 +12,7 @@ pub mod ddb;
 pub mod fake_ddb;
 pub mod fault_proxy;
 pub mod http;
+pub mod latency_proxy;
 pub mod slow_proxy;
 pub mod tls;
 
