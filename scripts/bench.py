@@ -6,11 +6,13 @@ Each comparison runs its two sides alternately in one invocation so machine nois
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
-comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,cold,bigseg,scan
-(default: all). BENCH_UNRELATED (default 1000000): the unrelated keys of the scan case.
-BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500, 60, 5, 1): the
-sustained relay load (relay-sustained).
-BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg).
+comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,cold,bigseg,scan,
+dynamodb-latency,bigseg-dynamodb (default: all). BENCH_UNRELATED (default 1000000): the unrelated keys of
+the scan case. BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500,
+60, 5, 1): the sustained relay load (relay-sustained).
+BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg); BENCH_BIGSEG_DYNAMODB
+(default 100000) those of bigseg-dynamodb. dynamodb-latency: see scripts/bench-dynamodb (BENCH_LATENCY_MS,
+BENCH_LATENCY_RUNS, BENCH_DYNAMODB_IN_FLIGHT).
 """
 import base64
 import hashlib
@@ -230,6 +232,52 @@ def dynamodb():
               f"ldstore {extra['ldstore_over_limit']}x of the larger limit", flush=True)
 
 
+def bench_dynamodb(env):
+    """scripts/bench-dynamodb in one of its modes; its JSON result (its progress goes to stderr)."""
+    out = subprocess.run([os.path.join(ROOT, "scripts", "bench-dynamodb")], stdout=subprocess.PIPE,
+                         env={**os.environ, "LDSTORE_BIN": BIN, **env})
+    if out.returncode != 0:
+        sys.exit("scripts/bench-dynamodb failed")
+    return json.loads(out.stdout)
+
+
+def dynamodb_latency():
+    """10. A 10,000-flag sync into DynamoDB Local through a proxy adding 0, 5 and 20 ms each way
+    (BENCH_LATENCY_MS), ldstore vs the SDK's init(), alternating, BENCH_LATENCY_RUNS (15) per side."""
+    r = bench_dynamodb({"BENCH_DYNAMODB_MODE": "latency", "BENCH_FLAGS": "10000"})
+    for p in r["parts"]:
+        if "ldstore_seconds" not in p:
+            continue
+        ld, sdk, ratio = p["ldstore_seconds"], p["python_sdk_seconds"], p["sdk_over_ldstore_per_run"]
+        extra = {"delay_ms_each_way": p["delay_ms_each_way"], "proxy_added_rtt_ms": p["proxy_check"]["added_rtt_median_ms"],
+                 "a_min_s": ld["min"], "a_max_s": ld["max"], "b_min_s": sdk["min"], "b_max_s": sdk["max"],
+                 "run_ratio_min": round(1 / ratio["max"], 3), "run_ratio_median": round(1 / ratio["median"], 3),
+                 "run_ratio_max": round(1 / ratio["min"], 3), "sdk_over_ldstore": ratio, "runs": p["runs"],
+                 "load": p["load_before"] + p["load_after"]}
+        row(f"10. sync 10000 flags into DynamoDB, {p['delay_ms_each_way']:g} ms each way", "ldstore sync",
+            ld["median"], "Python SDK store init()", sdk["median"], extra)
+        print(f"{'':<46} ldstore min {ld['min']:.3f}s max {ld['max']:.3f}s; SDK over ldstore per run min "
+              f"{ratio['min']:.1f}x median {ratio['median']:.1f}x max {ratio['max']:.1f}x; proxy adds "
+              f"{p['proxy_check']['added_rtt_median_ms']:.1f} ms per round trip; load {' '.join(p['load_before'])}",
+              flush=True)
+
+
+def bigseg_dynamodb(tmp):
+    """11. BENCH_BIGSEG_DYNAMODB (default 100,000: DynamoDB Local takes minutes per million)
+    memberships synced from a dump into DynamoDB Local, against its storage thread."""
+    n = int(os.environ.get("BENCH_BIGSEG_DYNAMODB", "100000"))
+    path, mb = bigseg_dump(tmp, n)
+    r = bench_dynamodb({"BENCH_DYNAMODB_MODE": "bigseg", "BENCH_BIGSEG_FILE": path, "BENCH_BIGSEG_CONTEXTS": str(n),
+                        "BENCH_BIGSEG_MB": str(mb)})
+    RESULTS.append({"measure": f"11. sync {n} memberships from a dump into DynamoDB Local", **r})
+    over = r.get("ldstore_over_storage_per_run")
+    print(f"11. sync {n} memberships into DynamoDB Local   ldstore {r['ldstore_seconds']['median']:.2f}s (min "
+          f"{r['ldstore_seconds']['min']:.2f} max {r['ldstore_seconds']['max']:.2f}); "
+          + (f"storage thread {r['server_storage_seconds']['median']:.2f}s, ldstore over it per run min "
+             f"{over['min']} median {over['median']} max {over['max']}; " if over else "")
+          + f"peak RSS {r['peak_rss_mib']:.0f} MiB = {r['rss_over_data']}x the data ({mb:.0f} MB)", flush=True)
+
+
 def cargo_measure(test, env=None):
     out = subprocess.run(["cargo", "test", "--quiet", "--locked", "--test", "it", test, "--", "--ignored",
                           "--nocapture", "--exact"], capture_output=True, text=True, cwd=ROOT,
@@ -311,6 +359,24 @@ def bigseg(tmp):
     Redis from the file, inspected (every record), dumped, copied to another prefix and diffed:
     wall time and peak RSS against the size of the membership data (its part of the file)."""
     n = int(os.environ.get("BENCH_BIGSEG", "1000000"))
+    path, mb = bigseg_dump(tmp, n)
+    redis = lambda p: ["--redis", REDIS, "--prefix", p]
+    single(f"9. sync {n} memberships from a dump into Redis", [BIN, "sync", "--from-file", path, *redis("bench:bs-a")],
+           data_mb=mb)
+    single(f"9. inspect --exact, {n} memberships", [BIN, "inspect", *redis("bench:bs-a"), "--exact", "--output", "json"],
+           data_mb=mb)
+    single(f"9. dump {n} memberships", [BIN, "dump", *redis("bench:bs-a"), "-o", os.path.join(tmp, "bs-out.json")],
+           data_mb=mb)
+    single(f"9. copy {n} memberships Redis -> Redis",
+           [BIN, "sync", "--from", f"redis://{REDIS}?prefix=bench:bs-a", *redis("bench:bs-b")], data_mb=mb)
+    single(f"9. diff two prefixes of {n} memberships",
+           [BIN, "diff", f"redis://{REDIS}?prefix=bench:bs-a", f"redis://{REDIS}?prefix=bench:bs-b", "--output", "json"],
+           data_mb=mb)
+
+
+def bigseg_dump(tmp, n):
+    """A dump with n Big Segments memberships (two unbounded segments, every context included in
+    one, a third also excluded from the other): its path and the MB of its membership part."""
     path = os.path.join(tmp, f"bigseg-{n}.json")
     seg = lambda key, gen: {"key": key, "version": 1, "included": [], "excluded": [], "rules": [], "salt": "s",
                             "unbounded": True, "generation": gen}
@@ -329,18 +395,7 @@ def bigseg(tmp):
         f.write("}}}\n")
     mb = members / 1e6
     print(f"Big Segments: {n} memberships, {mb:.0f} MB of membership data in the dump", flush=True)
-    redis = lambda p: ["--redis", REDIS, "--prefix", p]
-    single(f"9. sync {n} memberships from a dump into Redis", [BIN, "sync", "--from-file", path, *redis("bench:bs-a")],
-           data_mb=mb)
-    single(f"9. inspect --exact, {n} memberships", [BIN, "inspect", *redis("bench:bs-a"), "--exact", "--output", "json"],
-           data_mb=mb)
-    single(f"9. dump {n} memberships", [BIN, "dump", *redis("bench:bs-a"), "-o", os.path.join(tmp, "bs-out.json")],
-           data_mb=mb)
-    single(f"9. copy {n} memberships Redis -> Redis",
-           [BIN, "sync", "--from", f"redis://{REDIS}?prefix=bench:bs-a", *redis("bench:bs-b")], data_mb=mb)
-    single(f"9. diff two prefixes of {n} memberships",
-           [BIN, "diff", f"redis://{REDIS}?prefix=bench:bs-a", f"redis://{REDIS}?prefix=bench:bs-b", "--output", "json"],
-           data_mb=mb)
+    return path, mb
 
 
 def cold(tmp):
@@ -478,6 +533,10 @@ def main():
         scan(tmp)
     if want("bigseg"):
         bigseg(tmp)
+    if want("dynamodb-latency") and not SKIP_SDK:
+        dynamodb_latency()
+    if want("bigseg-dynamodb"):
+        bigseg_dynamodb(tmp)
     with open(os.path.join(ROOT, "bench-results.json"), "w") as f:
         json.dump({"machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[2:5])}, "runs": RUNS,
                    "results": RESULTS}, f, indent=2)

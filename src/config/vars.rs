@@ -61,6 +61,13 @@ pub fn process_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// `LDSTORE_BENCH_DYNAMODB_IN_FLIGHT` (undocumented, for the benchmarks only): the number of
+/// DynamoDB write requests kept in flight, instead of the measured default. Anything but a whole
+/// number from 1 to 1,024 is ignored.
+pub fn bench_dynamodb_in_flight() -> Option<usize> {
+    process_var("LDSTORE_BENCH_DYNAMODB_IN_FLIGHT").and_then(|v| v.parse().ok()).filter(|n| (1..=1024).contains(n))
+}
+
 /// `LDSTORE_DEBUG_PANIC` is set (to anything): the test hook for the crash path.
 pub fn debug_panic() -> bool {
     std::env::var_os("LDSTORE_DEBUG_PANIC").is_some()

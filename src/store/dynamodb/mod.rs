@@ -46,8 +46,29 @@ pub const ITEM_SIZE_LIMIT: usize = 400_000;
 const ITEM_OVERHEAD: usize = 100;
 /// `BatchWriteItem` takes at most 25 requests.
 const BATCH_SIZE: usize = 25;
-/// Batches in flight at once during init.
-const BATCHES_IN_FLIGHT: usize = 8;
+/// `BatchWriteItem` requests in flight at once (init, Big Segments). Chosen from measurement: a
+/// 10,000-flag sync (404 batches) into DynamoDB Local behind scripts/latency-proxy.py, median
+/// seconds of 3 runs per count (BENCH_DYNAMODB_IN_FLIGHT=4,8,16,32,64 BENCH_SKIP_SDK=1
+/// BENCH_DYNAMODB_MODE=latency scripts/bench-dynamodb; 2 shared cores, load average 8-9):
+///
+/// | each way | 4 | 8 | 16 | 32 | 64 |
+/// |---|---|---|---|---|---|
+/// | 0 ms | 1.46 | 2.02 | 2.18 | 1.61 | 1.86 |
+/// | 5 ms | 2.60 | 2.32 | 1.96 | 1.86 | 2.18 |
+/// | 20 ms | 6.20 | 3.52 | 2.55 | 1.88 | 1.94 |
+///
+/// Each wave of batches waits a round trip, so below 32 the time grows with the latency (8 was
+/// 1.9x slower at 20 ms); from 32 on it no longer does (DynamoDB Local's one storage thread is the
+/// limit), and 64 gains nothing. Throttling on a provisioned table only means more
+/// `UnprocessedItems`, resent by each batch with its own backoff ([`DynamoStore::write_batch`]).
+const BATCHES_IN_FLIGHT: usize = 32;
+
+/// `BatchWriteItem` requests kept in flight at once: [`BATCHES_IN_FLIGHT`] (the benchmarks
+/// override it through `LDSTORE_BENCH_DYNAMODB_IN_FLIGHT` to measure other counts).
+pub(crate) fn batches_in_flight() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| crate::config::vars::bench_dynamodb_in_flight().unwrap_or(BATCHES_IN_FLIGHT))
+}
 /// Attempts without any progress before giving up on `UnprocessedItems`.
 const UNPROCESSED_ATTEMPTS: u32 = 20;
 const BACKOFF_START: Duration = Duration::from_millis(50);
@@ -426,7 +447,7 @@ impl DynamoStore {
         let mut in_flight = FuturesUnordered::new();
         let mut halt = None;
         loop {
-            while halt.is_none() && in_flight.len() < BATCHES_IN_FLIGHT {
+            while halt.is_none() && in_flight.len() < batches_in_flight() {
                 let Some(batch) = batches.next() else { break };
                 if let Err(h) = guard.check() {
                     halt = Some(h);
