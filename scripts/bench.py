@@ -70,16 +70,22 @@ def row(label, a_name, a, b_name, b, extra=None):
     print(f"{label:<46} {a_name:<16} {a:8.3f}s  {b_name:<28} {b:8.3f}s  ratio {a / b:6.2f}  ({runs} runs)", flush=True)
 
 
-def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a_ok=(0,), data_mb=None):
-    """Both sides alternately, BENCH_RUNS times; sides that take well under a second get more runs
-    (up to about 2 s of each, at most 30 runs): one scheduling hiccup moves a 40 ms median a lot."""
+def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a_ok=(0,), data_mb=None, runs=None,
+              before=None):
+    """Both sides alternately, BENCH_RUNS times (`runs` when given); sides that take well under a
+    second get more runs (up to about 2 s of each, at most 30 runs): one scheduling hiccup moves a
+    40 ms median a lot. `before`: called (not timed) before each run of either side."""
     a_t, b_t, a_rss = [], [], []
     while True:
+        if before:
+            before()
         t, rss = timed(a_cmd, a_stdin, a_ok)
         a_t.append(t)
         a_rss.append(rss)
+        if before:
+            before()
         b_t.append(timed(b_cmd, b_stdin)[0])
-        wanted = max(RUNS, min(30, int(2.0 / max(statistics.median(a_t), statistics.median(b_t)))))
+        wanted = runs or max(RUNS, min(30, int(2.0 / max(statistics.median(a_t), statistics.median(b_t)))))
         if len(a_t) >= wanted:
             break
     # Each run's ratio (a over the b run next to it): its spread shows how noisy the machine was.
@@ -266,7 +272,7 @@ def bigseg_dynamodb(tmp):
     """11. BENCH_BIGSEG_DYNAMODB (default 100,000: DynamoDB Local takes minutes per million)
     memberships synced from a dump into DynamoDB Local, against its storage thread."""
     n = int(os.environ.get("BENCH_BIGSEG_DYNAMODB", "100000"))
-    path, mb = bigseg_dump(tmp, n)
+    path, mb, _, _ = bigseg_dump(tmp, n)
     r = bench_dynamodb({"BENCH_DYNAMODB_MODE": "bigseg", "BENCH_BIGSEG_FILE": path, "BENCH_BIGSEG_CONTEXTS": str(n),
                         "BENCH_BIGSEG_MB": str(mb)})
     RESULTS.append({"measure": f"11. sync {n} memberships from a dump into DynamoDB Local", **r})
@@ -356,22 +362,40 @@ def relay_sustained():
 
 def bigseg(tmp):
     """9. Big Segments: a dump with BENCH_BIGSEG memberships (1,000,000 by default) synced into
-    Redis from the file, inspected (every record), dumped, copied to another prefix and diffed:
-    wall time and peak RSS against the size of the membership data (its part of the file)."""
+    Redis from the file against `redis-cli --pipe` of the same commands, then inspected (every
+    record), dumped, copied to another prefix and diffed: wall time and peak RSS against the size of
+    the membership data (its part of the file)."""
     n = int(os.environ.get("BENCH_BIGSEG", "1000000"))
-    path, mb = bigseg_dump(tmp, n)
-    redis = lambda p: ["--redis", REDIS, "--prefix", p]
-    single(f"9. sync {n} memberships from a dump into Redis", [BIN, "sync", "--from-file", path, *redis("bench:bs-a")],
+    path, mb, members_of, synced_on = bigseg_dump(tmp, n)
+    # A database of its own, emptied before every run of either side (not timed): each run writes
+    # into a fresh prefix, and the keyspace does not grow by 2M keys per run.
+    db = "8"
+    url = f"redis://{REDIS}/{db}"
+    cli = ["redis-cli", "-h", HOST, "-p", PORT, "-n", db]
+    flush = lambda: sh([*cli, "FLUSHDB"])
+    prefix = "bench:bs"
+    pipe = os.path.join(tmp, f"bigseg-{n}.resp")
+    bigseg_raw_file(n, members_of, prefix, pipe, synced_on)
+    # 15 runs per side (BENCH_BIGSEG_RUNS to change): a run of either side takes a few seconds, so
+    # the comparison takes about 15 x (ldstore + redis-cli + two FLUSHDB), a few minutes.
+    runs = int(os.environ.get("BENCH_BIGSEG_RUNS", "15"))
+    alternate(f"9. sync {n} memberships into Redis vs raw limit", "ldstore sync",
+              [BIN, "-q", "sync", "--from-file", path, "--redis", url, "--prefix", prefix],
+              "redis-cli --pipe (same commands)", [*cli, "--pipe"], b_stdin=pipe, data_mb=mb, runs=runs,
+              before=flush)
+    # The reads below read what the last run wrote (the raw side's bytes: the same memberships).
+    sh([BIN, "-q", "sync", "--from-file", path, "--redis", url, "--prefix", prefix])
+    src = f"redis://{REDIS}/{db}?prefix={prefix}"
+    redis = ["--redis", url, "--prefix", prefix]
+    single(f"9. inspect --exact, {n} memberships", [BIN, "inspect", *redis, "--exact", "--output", "json"],
            data_mb=mb)
-    single(f"9. inspect --exact, {n} memberships", [BIN, "inspect", *redis("bench:bs-a"), "--exact", "--output", "json"],
-           data_mb=mb)
-    single(f"9. dump {n} memberships", [BIN, "dump", *redis("bench:bs-a"), "-o", os.path.join(tmp, "bs-out.json")],
+    single(f"9. dump {n} memberships", [BIN, "dump", *redis, "-o", os.path.join(tmp, "bs-out.json")],
            data_mb=mb)
     single(f"9. copy {n} memberships Redis -> Redis",
-           [BIN, "sync", "--from", f"redis://{REDIS}?prefix=bench:bs-a", *redis("bench:bs-b")], data_mb=mb)
+           [BIN, "sync", "--from", src, "--redis", url, "--prefix", "bench:bs-b"], data_mb=mb)
     single(f"9. diff two prefixes of {n} memberships",
-           [BIN, "diff", f"redis://{REDIS}?prefix=bench:bs-a", f"redis://{REDIS}?prefix=bench:bs-b", "--output", "json"],
-           data_mb=mb)
+           [BIN, "diff", src, f"redis://{REDIS}/{db}?prefix=bench:bs-b", "--output", "json"], data_mb=mb)
+    flush()
 
 
 def bigseg_dump(tmp, n):
@@ -383,19 +407,45 @@ def bigseg_dump(tmp, n):
     head = json.dumps({"flags": {}, "segments": {"beta": seg("beta", 1), "gamma": seg("gamma", 2)}},
                       separators=(",", ":"))[:-1]
     members = 0
+    synced_on = str(int(time.time() * 1000))
+
+    def members_of(i):
+        h = base64.b64encode(hashlib.sha256(f"ctx-{i}".encode()).digest()).decode()
+        return h, ["beta.g1"], ["gamma.g2"] if i % 3 == 0 else []
+
     with open(path, "w") as f:
         f.write(head)
-        f.write(f',"bigSegments":{{"synchronizedOn":"{int(time.time() * 1000)}","cursor":"1","memberships":{{')
+        f.write(f',"bigSegments":{{"synchronizedOn":"{synced_on}","cursor":"1","memberships":{{')
         start = f.tell()
         for i in range(n):
-            h = base64.b64encode(hashlib.sha256(f"ctx-{i}".encode()).digest()).decode()
-            exc = '"gamma.g2"' if i % 3 == 0 else ""
-            f.write(f'{"," if i else ""}"{h}":{{"included":["beta.g1"],"excluded":[{exc}]}}')
+            h, inc, exc = members_of(i)
+            f.write(f'{"," if i else ""}"{h}":{{"included":{json.dumps(inc)},"excluded":{json.dumps(exc)}}}')
         members = f.tell() - start
         f.write("}}}\n")
     mb = members / 1e6
     print(f"Big Segments: {n} memberships, {mb:.0f} MB of membership data in the dump", flush=True)
-    return path, mb
+    return path, mb, members_of, synced_on
+
+
+def bigseg_raw_file(n, members_of, prefix, path, synced_on):
+    """What `ldstore sync --from-file` sends for the memberships, as RESP for `redis-cli --pipe`
+    (src/store/redis/big_segments.rs write_memberships): per 1,000 contexts one MULTI, for each
+    context DEL + SADD of its include set then of its exclude set (no SADD for an empty one), EXEC;
+    then the metadata (SET of the sync time and the cursor, in a MULTI/EXEC of their own)."""
+    with open(path, "wb") as f:
+        for start in range(0, n, 1000):
+            out = [resp("MULTI")]
+            for i in range(start, min(n, start + 1000)):
+                h, inc, exc = members_of(i)
+                for which, refs in (("include", inc), ("exclude", exc)):
+                    key = f"{prefix}:big_segment_{which}:{h}"
+                    out.append(resp("DEL", key))
+                    if refs:
+                        out.append(resp("SADD", key, *sorted(refs)))
+            out.append(resp("EXEC"))
+            f.write(b"".join(out))
+        f.write(resp("MULTI") + resp("SET", f"{prefix}:big_segments_synchronized_on", synced_on)
+                + resp("SET", f"{prefix}:big_segments_cursor", "1") + resp("EXEC"))
 
 
 def cold(tmp):

@@ -319,7 +319,7 @@ pub fn refuse_unholdable(store: &dyn Store, path: &Path, found: Option<Found>) -
 
 /// Make the prefix's Big Segments equal the file's (memberships replaced, contexts the file does
 /// not hold removed, then the metadata): `None` when the file has no Big Segments part (nothing is
-/// touched). Streamed: one batch in memory plus 16 bytes per context.
+/// touched). Streamed: a few batches in memory plus 16 bytes per context (see [`Replace`]).
 pub async fn restore(
     path: &Path,
     store: &dyn Store,
@@ -327,7 +327,7 @@ pub async fn restore(
     progress: &dyn Progress,
 ) -> Result<Option<CopyReport>> {
     let Some(dst) = store.big_segments() else { return Ok(None) };
-    let mut replace = Replace::new(dst, prefix, progress);
+    let mut replace = Replace::start(dst, prefix, progress).await?;
     let mut r =
         Reader { replace: Some(&mut replace), metadata: Metadata::default(), found: None, failed: None, inside: false };
     progress.message("restoring Big Segments");

@@ -978,3 +978,32 @@ fn inspect_all_prefixes_big_segments_on_dynamodb() {
     };
     inspect_all_shows_big_segments_status(&all, &one, &dynamodb_config(&table));
 }
+
+/// `sync --from-file` into Redis writes several batches of memberships at once: a context hash the
+/// dump names twice, in batches far apart, ends up with the membership named last (as when one
+/// batch was written at a time), every other context is written, and the metadata is there.
+#[test]
+fn a_context_named_twice_in_a_dump_keeps_its_later_membership() {
+    let p = unique_prefix("bigseg-twice");
+    let twice = context_hash("user-7");
+    let mut members: Vec<String> =
+        (0..4500).map(|i| format!(r#""{}":{{"included":["beta.g2"]}}"#, context_hash(&format!("user-{i}")))).collect();
+    members.push(format!(r#""{twice}":{{"included":["beta.g1"],"excluded":["kinded.g1"]}}"#));
+    let text = format!(
+        r#"{},"bigSegments":{{"synchronizedOn":"1700000000123","cursor":"9","memberships":{{{}}}}}}}"#,
+        big_flag_file().trim_end().strip_suffix('}').unwrap(),
+        members.join(",")
+    );
+    let (_f, f) = temp_file("dump.json", &text);
+    let o = run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &p]));
+    assert_code(&o, 0);
+    let all = all_memberships(&redis_config(), &p);
+    assert_eq!(all.len(), 4500);
+    let later = Membership::new(["beta.g1"], ["kinded.g1"]);
+    assert_eq!(all.iter().find(|(h, _)| *h == twice).map(|(_, m)| m), Some(&later));
+    assert!(all.iter().filter(|(h, _)| *h != twice).all(|(_, m)| *m == Membership::new(["beta.g2"], [])));
+    runtime().block_on(async {
+        let meta = open(&redis_config()).await.big_segments().unwrap().metadata(&p).await.unwrap();
+        assert_eq!(meta, Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("9".into()) });
+    });
+}
