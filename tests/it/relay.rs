@@ -822,6 +822,40 @@ fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versi
     assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
 }
 
+/// For the measurements: a relay (`bin`) writing through `store_addr` into a new prefix of the Redis
+/// at `redis`, streaming from a test server that holds 10,000 flags (scripts/gen-flags.py), once its
+/// first `put` is stored (the relay's log goes to `dir`).
+fn loaded_relay(
+    bin: &str,
+    redis: &str,
+    store_addr: &str,
+    name: &str,
+    dir: &std::path::Path,
+) -> (LdServer, std::process::Child, String) {
+    let data = dir.join("flags.json");
+    let ok = Command::new("python3")
+        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
+        .status()
+        .expect("python3");
+    assert!(ok.success());
+    let server = LdServer::start();
+    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
+    let prefix = unique_prefix(name);
+    let log = dir.join("relay.log");
+    let child = Command::new(bin)
+        .args(["relay", "--stream-uri", &server.uri, "--redis", store_addr, "--prefix", &prefix])
+        .env("LD_SDK_KEY", KEY)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(120);
+    while !inited(redis, &prefix) {
+        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, child, prefix)
+}
+
 /// Measurement, not a check (run by scripts/bench-relay): patch-to-store latency over 1,000
 /// patches (from the push on the test server to Redis's keyspace notification of the write) and
 /// the relay's RSS with 10,000 flags. LDSTORE_BENCH_BIN picks the binary (the release build).
@@ -831,27 +865,7 @@ fn bench_relay_latency_and_rss() {
     let redis = redis_addr();
     let bin = bench_bin().display().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("flags.json");
-    let ok = Command::new("python3")
-        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
-        .status()
-        .expect("python3");
-    assert!(ok.success());
-    let server = LdServer::start();
-    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
-    let prefix = unique_prefix("relay-bench");
-    let log = dir.path().join("relay.log");
-    let mut child = Command::new(&bin)
-        .args(["relay", "--stream-uri", &server.uri, "--redis", &redis, "--prefix", &prefix])
-        .env("LD_SDK_KEY", KEY)
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(60);
-    while !inited(&redis, &prefix) {
-        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (server, mut child, prefix) = loaded_relay(&bin, &redis, &redis, "relay-bench", dir.path());
     std::thread::sleep(Duration::from_millis(500));
     let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .unwrap()
@@ -921,29 +935,10 @@ fn relay_sustained(reply_delay: Duration) {
     let rate: u64 = std::env::var("LDSTORE_BENCH_RATE").map(|v| v.parse().unwrap()).unwrap_or(500);
     let bin = bench_bin().display().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("flags.json");
-    let ok = Command::new("python3")
-        .args([repo_path("scripts/gen-flags.py").to_str().unwrap(), "10000", data.to_str().unwrap()])
-        .status()
-        .expect("python3");
-    assert!(ok.success());
-    let server = LdServer::start();
-    server.env(KEY, &std::fs::read_to_string(&data).unwrap()).hold_streams(Duration::from_secs(3600));
     let proxy = crate::support::latency_proxy::LatencyProxy::start(&redis, Duration::ZERO, reply_delay);
     let store_addr = if reply_delay.is_zero() { redis.clone() } else { proxy.addr.clone() };
-    let prefix = unique_prefix("relay-sustained");
+    let (server, mut child, prefix) = loaded_relay(&bin, &redis, &store_addr, "relay-sustained", dir.path());
     let log = dir.path().join("relay.log");
-    let mut child = Command::new(&bin)
-        .args(["relay", "--stream-uri", &server.uri, "--redis", &store_addr, "--prefix", &prefix])
-        .env("LD_SDK_KEY", KEY)
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(120);
-    while !inited(&redis, &prefix) {
-        assert!(Instant::now() < end, "no put: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        std::thread::sleep(Duration::from_millis(50));
-    }
     std::thread::sleep(Duration::from_secs(1));
 
     let client = redis::Client::open(format!("redis://{redis}")).unwrap();
