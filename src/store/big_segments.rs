@@ -656,9 +656,8 @@ impl<'a> Replace<'a> {
         let (dst, prefix, progress, seen) = (self.dst, self.prefix, self.progress, &self.seen);
         // Only a context the destination held before and that was not pushed is removed (one
         // written meanwhile by someone else is left: a sync is not atomic for its readers either).
-        let mut stale_before = self.before.iter().filter(|k| seen.binary_search(k).is_err()).peekable();
-        if stale_before.peek().is_some() {
-            let stale_before: Vec<u128> = stale_before.copied().collect();
+        let stale_before: Vec<u128> = self.before.iter().filter(|k| seen.binary_search(k).is_err()).copied().collect();
+        if !stale_before.is_empty() {
             let mut stale: Vec<(String, Membership)> = Vec::new();
             let mut stale_seen = std::collections::HashSet::new();
             let mut remove = |stale: &mut Vec<(String, Membership)>| -> Result<(), StoreError> {
