@@ -126,6 +126,20 @@ fn python_sdk_interop_on_dynamodb() {
     both_ways("dynamodb", &table, &dynamodb_config(&table));
 }
 
+/// 2,500 contexts' memberships of `big_flag_file`'s segments (included in `beta`, excluded from
+/// `kinded`, by generation) and a sync time and cursor: the data of the copy and dump tests.
+fn many_memberships() -> (Vec<(String, Membership)>, Metadata) {
+    let many = (0..2500)
+        .map(|i| {
+            (
+                context_hash(&format!("user-{i}")),
+                Membership::new([format!("beta.g{}", 1 + i % 2)], [format!("kinded.g{}", i % 3)]),
+            )
+        })
+        .collect();
+    (many, Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("cur-7".into()) })
+}
+
 /// A flag file whose segments include Big Segments: `beta` (generation 2), `kinded` (kind `org`,
 /// generation 1), `empty` (generation 1, no membership anywhere), `nogen` (no generation).
 fn big_flag_file() -> String {
@@ -686,15 +700,7 @@ fn store_to_store_copy_keeps_every_membership() {
         &run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &a])),
         0,
     );
-    let many: Vec<(String, Membership)> = (0..2500)
-        .map(|i| {
-            (
-                context_hash(&format!("user-{i}")),
-                Membership::new([format!("beta.g{}", 1 + i % 2)], [format!("kinded.g{}", i % 3)]),
-            )
-        })
-        .collect();
-    let meta = Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("cur-7".into()) };
+    let (many, meta) = many_memberships();
     runtime().block_on(async {
         let s = open(&redis).await;
         s.big_segments().unwrap().write_memberships(&a, &many).await.unwrap();
@@ -806,15 +812,7 @@ fn dump_and_sync_from_file_round_trip_big_segments() {
         c
     };
     assert_code(&run(&mut redis_cli(&["sync", "--from-file", f.to_str().unwrap()], &a)), 0);
-    let many: Vec<(String, Membership)> = (0..2500)
-        .map(|i| {
-            (
-                context_hash(&format!("user-{i}")),
-                Membership::new([format!("beta.g{}", 1 + i % 2)], [format!("kinded.g{}", i % 3)]),
-            )
-        })
-        .collect();
-    let meta = Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("cur-7".into()) };
+    let (many, meta) = many_memberships();
     runtime().block_on(async {
         let s = open(&redis).await;
         s.big_segments().unwrap().write_memberships(&a, &many).await.unwrap();
