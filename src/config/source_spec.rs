@@ -109,6 +109,7 @@ pub fn parse_spec(spec: &str, defaults: &StoreArgs, env: &dyn Env) -> anyhow::Re
                 endpoint,
                 region: get("region").or_else(|| defaults.region.clone()),
                 timeout,
+                in_flight: super::vars::dynamodb_in_flight(env),
             })
         }
         "consul" | "consuls" | "consul+https" => {

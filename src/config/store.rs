@@ -165,6 +165,8 @@ pub struct DynamoDbConfig {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub timeout: Duration,
+    /// `BatchWriteItem` requests kept in flight (see [`super::vars::dynamodb_in_flight`]).
+    pub in_flight: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +328,7 @@ pub fn resolve_store(args: &StoreArgs, env: &dyn Env) -> Result<StoreSelection> 
             endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")),
             region: args.region.clone(),
             timeout,
+            in_flight: super::vars::dynamodb_in_flight(env),
         })
     } else if let Some(addr) = &args.consul {
         consul_config(addr, args, None, timeout, env)?
@@ -508,6 +511,7 @@ fn from_env(args: &StoreArgs, env: &dyn Env, timeout: Duration) -> Result<Option
             endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")),
             region: args.region.clone(),
             timeout,
+            in_flight: super::vars::dynamodb_in_flight(env),
         })));
     }
     if use_consul {
@@ -572,6 +576,7 @@ fn from_relay_file(r: &RelayConfig, args: &StoreArgs, timeout: Duration, env: &d
             endpoint: args.dynamodb_endpoint.clone().or_else(|| env.var("DYNAMODB_URL")).or(r.dynamodb.url.clone()),
             region: args.region.clone(),
             timeout,
+            in_flight: super::vars::dynamodb_in_flight(env),
         })));
     }
     if let Some(host) = &r.consul.host {

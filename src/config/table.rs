@@ -18,5 +18,11 @@ pub fn table_config(t: &TableArgs, env: &dyn Env) -> Result<DynamoDbConfig> {
         crate::secrets::register_url(e);
         super::store::check_dynamodb_endpoint(e)?;
     }
-    Ok(DynamoDbConfig { table: t.table.clone(), endpoint, region: t.region.clone(), timeout: t.store_timeout })
+    Ok(DynamoDbConfig {
+        table: t.table.clone(),
+        endpoint,
+        region: t.region.clone(),
+        timeout: t.store_timeout,
+        in_flight: super::vars::dynamodb_in_flight(env),
+    })
 }

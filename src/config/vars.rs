@@ -61,11 +61,14 @@ pub fn process_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// `LDSTORE_BENCH_DYNAMODB_IN_FLIGHT` (undocumented, for the benchmarks only): the number of
-/// DynamoDB write requests kept in flight, instead of the measured default. Anything but a whole
-/// number from 1 to 1,024 is ignored.
-pub fn bench_dynamodb_in_flight() -> Option<usize> {
-    process_var("LDSTORE_BENCH_DYNAMODB_IN_FLIGHT").and_then(|v| v.parse().ok()).filter(|n| (1..=1024).contains(n))
+/// The DynamoDB write requests a store keeps in flight: the measured default
+/// ([`crate::store::dynamodb::BATCHES_IN_FLIGHT`]), or `LDSTORE_BENCH_DYNAMODB_IN_FLIGHT`
+/// (undocumented, for the benchmarks only); anything but a whole number from 1 to 1,024 is ignored.
+pub fn dynamodb_in_flight(env: &dyn Env) -> usize {
+    env.var("LDSTORE_BENCH_DYNAMODB_IN_FLIGHT")
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=1024).contains(n))
+        .unwrap_or(crate::store::dynamodb::BATCHES_IN_FLIGHT)
 }
 
 /// `LDSTORE_DEBUG_PANIC` is set (to anything): the test hook for the crash path.

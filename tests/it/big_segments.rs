@@ -28,6 +28,7 @@ fn dynamodb_config(table: &str) -> StoreConfig {
         endpoint: Some(crate::support::ddb::endpoint()),
         region: Some("us-east-1".into()),
         timeout: std::time::Duration::from_secs(10),
+        in_flight: ldstore::store::dynamodb::BATCHES_IN_FLIGHT,
     })
 }
 

@@ -437,6 +437,7 @@ impl Harness for DynamoHarness {
             endpoint: Some(crate::support::ddb::endpoint()),
             region: Some("us-east-1".into()),
             timeout: std::time::Duration::from_secs(10),
+            in_flight: ldstore::store::dynamodb::BATCHES_IN_FLIGHT,
         }))
     }
 

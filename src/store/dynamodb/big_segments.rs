@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use super::{ATTR_KEY, BACKEND, BATCH_SIZE, DynamoStore, batches_in_flight, namespace, row_string};
+use super::{ATTR_KEY, BACKEND, BATCH_SIZE, DynamoStore, namespace, row_string};
 use crate::store::StoreError;
 use crate::store::big_segments::{self, BigSegmentStore, Membership, MembershipVisitor, Metadata};
 use crate::store::big_segments_patch::{Applied, Patch};
@@ -93,7 +93,7 @@ impl BigSegmentStore for DynamoStore {
         let mut batches = memberships.chunks(BATCH_SIZE);
         let mut in_flight = FuturesUnordered::new();
         loop {
-            while in_flight.len() < batches_in_flight() {
+            while in_flight.len() < self.in_flight {
                 let Some(batch) = batches.next() else { break };
                 let requests =
                     batch.iter().map(|(h, m)| Self::membership_request(prefix, h, m)).collect::<Result<Vec<_>, _>>()?;
@@ -161,7 +161,7 @@ impl BigSegmentStore for DynamoStore {
         let mut pending = removals.iter().filter(|(_, m)| !m.is_empty());
         let mut in_flight = FuturesUnordered::new();
         loop {
-            while in_flight.len() < batches_in_flight() * BATCH_SIZE {
+            while in_flight.len() < self.in_flight * BATCH_SIZE {
                 let Some((hash, m)) = pending.next() else { break };
                 in_flight.push(update(hash, m).send());
             }

@@ -61,14 +61,8 @@ const BATCH_SIZE: usize = 25;
 /// 1.9x slower at 20 ms); from 32 on it no longer does (DynamoDB Local's one storage thread is the
 /// limit), and 64 gains nothing. Throttling on a provisioned table only means more
 /// `UnprocessedItems`, resent by each batch with its own backoff ([`DynamoStore::write_batch`]).
-const BATCHES_IN_FLIGHT: usize = 32;
+pub const BATCHES_IN_FLIGHT: usize = 32;
 
-/// `BatchWriteItem` requests kept in flight at once: [`BATCHES_IN_FLIGHT`] (the benchmarks
-/// override it through `LDSTORE_BENCH_DYNAMODB_IN_FLIGHT` to measure other counts).
-pub(crate) fn batches_in_flight() -> usize {
-    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *N.get_or_init(|| crate::config::vars::bench_dynamodb_in_flight().unwrap_or(BATCHES_IN_FLIGHT))
-}
 /// Attempts without any progress before giving up on `UnprocessedItems`.
 const UNPROCESSED_ATTEMPTS: u32 = 20;
 const BACKOFF_START: Duration = Duration::from_millis(50);
@@ -294,6 +288,8 @@ pub struct DynamoStore {
     table: String,
     location: String,
     timeout: Duration,
+    /// `BatchWriteItem` requests kept in flight ([`BATCHES_IN_FLIGHT`] unless the settings say).
+    in_flight: usize,
 }
 
 impl DynamoStore {
@@ -304,6 +300,7 @@ impl DynamoStore {
             table: cfg.table.clone(),
             location: describe_location(cfg, &region),
             timeout: cfg.timeout,
+            in_flight: cfg.in_flight,
         })
     }
 
@@ -447,7 +444,7 @@ impl DynamoStore {
         let mut in_flight = FuturesUnordered::new();
         let mut halt = None;
         loop {
-            while halt.is_none() && in_flight.len() < batches_in_flight() {
+            while halt.is_none() && in_flight.len() < self.in_flight {
                 let Some(batch) = batches.next() else { break };
                 if let Err(h) = guard.check() {
                     halt = Some(h);
