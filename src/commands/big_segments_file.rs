@@ -325,9 +325,10 @@ pub async fn restore(
     store: &dyn Store,
     prefix: &str,
     progress: &dyn Progress,
+    shutdown: &crate::shutdown::Shutdown,
 ) -> Result<Option<CopyReport>> {
     let Some(dst) = store.big_segments() else { return Ok(None) };
-    let mut replace = Replace::start(dst, prefix, progress).await?;
+    let mut replace = Replace::start(dst, prefix, progress, shutdown).await?;
     let mut r =
         Reader { replace: Some(&mut replace), metadata: Metadata::default(), found: None, failed: None, inside: false };
     progress.message("restoring Big Segments");

@@ -131,11 +131,21 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         SyncTarget::One { source: ResolvedSource::Store { store: from_cfg, prefix: from_prefix }, .. } => {
             let from_store = store::open(from_cfg).await?;
             let from_prefix = from_store.effective_prefix(from_prefix.as_deref());
-            store::big_segments::copy(from_store.as_ref(), &from_prefix, store.as_ref(), &prefix, progress.as_ref())
-                .await?
+            store::big_segments::copy(
+                from_store.as_ref(),
+                &from_prefix,
+                store.as_ref(),
+                &prefix,
+                progress.as_ref(),
+                &ctx.shutdown,
+            )
+            .await?
         }
         _ => match big_file {
-            Some(path) => super::big_segments_file::restore(path, store.as_ref(), &prefix, progress.as_ref()).await?,
+            Some(path) => {
+                super::big_segments_file::restore(path, store.as_ref(), &prefix, progress.as_ref(), &ctx.shutdown)
+                    .await?
+            }
             None => None,
         },
     };

@@ -553,6 +553,8 @@ pub struct Replace<'a> {
     before: Vec<u128>,
     in_flight: FuturesUnordered<BoxFuture<'a, Result<u64, StoreError>>>,
     written: u64,
+    /// A signal stops the writes between batches, before the metadata.
+    shutdown: crate::shutdown::Shutdown,
 }
 
 impl<'a> Replace<'a> {
@@ -563,6 +565,7 @@ impl<'a> Replace<'a> {
         dst: &'a dyn BigSegmentStore,
         prefix: &'a str,
         progress: &'a dyn super::Progress,
+        shutdown: &crate::shutdown::Shutdown,
     ) -> anyhow::Result<Replace<'a>> {
         progress.set_total_unknown();
         let mut before = Vec::new();
@@ -583,6 +586,7 @@ impl<'a> Replace<'a> {
             before,
             in_flight: FuturesUnordered::new(),
             written: 0,
+            shutdown: shutdown.clone(),
         })
     }
 
@@ -609,6 +613,17 @@ impl<'a> Replace<'a> {
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.batch.is_empty() {
             return Ok(());
+        }
+        // Between batches: a signal stops here, the sync time and cursor not written (so readers
+        // keep seeing the old ones over what is a mixture of old and new memberships).
+        if let Some(sig) = self.shutdown.signal() {
+            return Err(StoreError::Interrupted(crate::exit::Interrupted::new(
+                sig,
+                Some(format!(
+                    "stopped between Big Segments batches of prefix \"{}\": the memberships are part old, part new, and the sync time and cursor were not written; run the sync again",
+                    self.prefix
+                )),
+            )));
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(STREAM_BATCH));
         self.in_batch.clear();
@@ -727,6 +742,7 @@ pub async fn copy(
     to: &(impl super::Store + ?Sized),
     to_prefix: &str,
     progress: &dyn super::Progress,
+    shutdown: &crate::shutdown::Shutdown,
 ) -> anyhow::Result<Option<CopyReport>> {
     let Some(src) = from.big_segments() else { return Ok(None) };
     let metadata = src.metadata(from_prefix).await?;
@@ -749,7 +765,7 @@ pub async fn copy(
         return Ok(None);
     }
     progress.message("copying Big Segments");
-    let mut replace = Replace::start(dst, to_prefix, progress).await?;
+    let mut replace = Replace::start(dst, to_prefix, progress, shutdown).await?;
     src.read_memberships(from_prefix, &mut |h, m| Ok(replace.push(h, m)?)).await?;
     let (contexts, removed) = replace.finish(&metadata).await?;
     Ok(Some(CopyReport { contexts, removed, metadata }))
@@ -902,7 +918,7 @@ mod tests {
         b.write_metadata("src", &meta).await.unwrap();
         b.write_memberships("dst", &[(context_hash("old"), Membership::new(["x.g1"], []))]).await.unwrap();
         let none = crate::store::NoProgress;
-        let r = copy(&s, "src", &s, "dst", &none).await.unwrap().unwrap();
+        let r = copy(&s, "src", &s, "dst", &none, &crate::shutdown::Shutdown::never()).await.unwrap().unwrap();
         assert_eq!((r.contexts, r.removed), (2500, 1));
         assert_eq!(b.metadata("dst").await.unwrap(), meta);
         let d = diff(&s, "src", &s, "dst").await.unwrap().unwrap();
@@ -917,7 +933,7 @@ mod tests {
         let d = diff(&s, "src", &s, "dst").await.unwrap().unwrap();
         assert_eq!((d.added, d.removed, d.changed, d.unchanged), (vec![added], vec![removed], vec![changed], 2498));
         // Nothing on either side: nothing to copy.
-        assert!(copy(&s, "none", &s, "none2", &none).await.unwrap().is_none());
+        assert!(copy(&s, "none", &s, "none2", &none, &crate::shutdown::Shutdown::never()).await.unwrap().is_none());
     }
 
     /// A Big Segments store that counts the membership records read from it.
@@ -978,7 +994,7 @@ mod tests {
         let replace = |items: Vec<(String, Membership)>| {
             let (s, none, meta) = (&s, &none, &meta);
             async move {
-                let mut r = Replace::start(s, "p", none).await.unwrap();
+                let mut r = Replace::start(s, "p", none, &crate::shutdown::Shutdown::never()).await.unwrap();
                 for (h, m) in items {
                     r.push(h, m).unwrap();
                 }

@@ -925,6 +925,51 @@ fn a_wrong_big_segments_part_after_the_flags_writes_nothing() {
     }
 }
 
+/// A signal while a sync restores a dump's Big Segments stops it between batches (exit 143, said),
+/// before the sync time and cursor: readers keep the old ones, and the prefix keeps what it held.
+#[test]
+fn a_signal_stops_a_big_segments_restore_between_batches() {
+    let p = unique_prefix("bigseg-signal");
+    let dump = |synced: &str, n: usize| {
+        let members: Vec<String> =
+            (0..n).map(|i| format!(r#""{}":{{"included":["beta.g2"]}}"#, context_hash(&format!("u{i}")))).collect();
+        let flags = big_flag_file();
+        format!(
+            r#"{},"bigSegments":{{"synchronizedOn":"{synced}","cursor":"c","memberships":{{{}}}}}}}"#,
+            flags.trim_end().strip_suffix('}').unwrap(),
+            members.join(",")
+        )
+    };
+    let cli = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    let (_o, old) = temp_file("old.json", &dump("1600000000000", 10));
+    assert_code(&run(&mut cli(&["sync", "--from-file", old.to_str().unwrap()])), 0);
+    let (_n, new) = temp_file("new.json", &dump("1700000000000", 200_000));
+    let child = cli(&["sync", "--from-file", new.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the restore has written some batches (the flags are written first).
+    let pattern = format!("{p}:big_segment_include:*");
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while redis_cli(&["--scan", "--pattern", &pattern]).lines().count() < 3_000 {
+        assert!(std::time::Instant::now() < end, "the restore never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 143);
+    assert!(stderr(&o).contains("stopped between Big Segments batches"), "{}", stderr(&o));
+    assert_eq!(redis_cli(&["GET", &format!("{p}:big_segments_synchronized_on")]).trim(), "1600000000000");
+    let held = redis_cli(&["--scan", "--pattern", &pattern]).lines().count();
+    assert!((3_000..200_000).contains(&held), "{held} contexts: stopped part-way, the old ones kept");
+}
+
 /// `inspect` of all prefixes shows each prefix's Big Segments status and sync age (against
 /// `--stale-after`), in the table and the JSON.
 fn inspect_all_shows_big_segments_status(
