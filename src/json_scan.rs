@@ -17,9 +17,6 @@
 //! suspicious (two names with one hash, a number that might be out of range), to the precise check.
 
 use std::borrow::Cow;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::data::Kind;
 
@@ -677,54 +674,18 @@ pub(crate) struct FileScan {
 /// size is scanned without being held in memory whole. Each item is passed with the text its span
 /// is in (valid until `visit` returns). The same answers as `flag_file` of the whole text (also
 /// `Ok(None)` for text that is not UTF-8); an error only for a failed read.
-///
-/// A large piece of text is scanned by two threads (see [`ReadAhead`]); items are still passed
-/// in file order, from the calling thread.
 pub(crate) fn flag_file_read(
     reader: &mut dyn std::io::Read,
     visit: &mut dyn FnMut(&str, FileItem) -> Option<()>,
 ) -> std::io::Result<Option<FileScan>> {
-    flag_file_read_split(reader, visit, SPLIT_MIN)
-}
-
-/// Text from which [`flag_file_read`] has a second thread read ahead: half a read buffer. Below
-/// this the thread would cost more than it saves.
-const SPLIT_MIN: usize = READ_BUFFER / 2;
-
-/// [`flag_file_read`], reading ahead with a second thread in text of at least `split_min` bytes
-/// (the tests make pieces of text this small).
-pub(crate) fn flag_file_read_split(
-    reader: &mut dyn std::io::Read,
-    visit: &mut dyn FnMut(&str, FileItem) -> Option<()>,
-    split_min: usize,
-) -> std::io::Result<Option<FileScan>> {
-    let mut input = Window { buf: Arc::new(vec![0; READ_BUFFER]), start: 0, filled: 0, eof: false };
+    let mut input = Window { buf: vec![0; READ_BUFFER], start: 0, filled: 0, eof: false };
     let mut file = FlagFile::default();
-    let mut helper = None;
     loop {
         input.refill(reader)?;
         let Some(text) = input.text() else { return Ok(None) };
-        // Only items are read ahead (not the memberships of a dump's bigSegments part).
-        let mut ahead = (text.len() >= split_min
-            && matches!(file.state, Top::Start | Top::Member { .. } | Top::Item { .. }))
-        .then(|| ReadAhead::start(&mut helper, &input, text.len()))
-        .flatten();
         let mut pos = 0;
         // Steps while the text holds them whole; then more text.
         loop {
-            if let Some(read) = ahead.as_mut().and_then(|a| a.take(pos, &file.state)) {
-                let Top::Item { kind, .. } = file.state else { unreachable!("taken inside a section only") };
-                #[cfg(test)]
-                tests::READ_AHEAD.with(|n| n.set(n.get() + read.items.len()));
-                for (at, mut item) in read.items {
-                    item.kind = kind;
-                    if visit(&text[at..], item).is_none() {
-                        return Ok(None);
-                    }
-                }
-                pos = read.end;
-                ahead = None;
-            }
             let rest = &text[pos..];
             if file.state == Top::End {
                 if !rest.bytes().all(is_ws) {
@@ -752,199 +713,7 @@ pub(crate) fn flag_file_read_split(
                 Err(_) => return Ok(None),
             }
         }
-        // The helper is done with the text before it is moved.
-        drop(ahead);
         input.start += pos;
-    }
-}
-
-/// The second half of a piece of text read ahead by a second thread while the calling thread
-/// reads the first half. Measured on a 10,000-flag file synced into Redis on two cores: the scan
-/// was most of the feeding thread's time, and the feed, not Redis, set the pace.
-///
-/// The thread guesses where an item starts (a `"` after `}` and `,`: the next item of a section,
-/// but also a member of an object inside an item) and reads items from there. What it read is
-/// taken only when the calling thread's own steps end exactly there, inside a section: the steps
-/// are then the same as the calling thread's would have been (a step depends on its state and the
-/// text only), so a wrong guess costs time, never a different answer.
-///
-/// The thread is started once per file and kept ([`Helper`]): a thread started for each piece was
-/// often not given a core before the calling thread had read the piece alone.
-struct ReadAhead<'h> {
-    helper: &'h Helper,
-    /// The answer is still to be received.
-    pending: bool,
-}
-
-/// The thread of [`ReadAhead`]: a piece of text to read ahead in, what it read back.
-struct Helper {
-    jobs: SyncSender<Job>,
-    answers: Receiver<Ahead>,
-    shared: Arc<AheadState>,
-}
-
-/// A piece of text for the [`Helper`]: `buf[start..start + len]` (UTF-8, checked by the caller),
-/// read from `from` on.
-struct Job {
-    buf: Arc<Vec<u8>>,
-    start: usize,
-    len: usize,
-    from: usize,
-}
-
-/// What the calling thread and the [`Helper`] share.
-struct AheadState {
-    /// Where the helper's first item starts, once it has read one (`usize::MAX` until then).
-    start: AtomicUsize,
-    /// The calling thread no longer wants what the helper reads.
-    stop: AtomicBool,
-}
-
-/// What the [`Helper`] read: items (with where in the piece their step started) up to `end`.
-struct Ahead {
-    items: Vec<(usize, FileItem<'static>)>,
-    end: usize,
-}
-
-/// Guesses the [`Helper`] tries in a piece before it gives up.
-const AHEAD_GUESSES: usize = 64;
-
-impl Helper {
-    fn spawn() -> Option<Helper> {
-        let (jobs, inbox) = sync_channel::<Job>(1);
-        let (outbox, answers) = sync_channel::<Ahead>(1);
-        let shared = Arc::new(AheadState { start: AtomicUsize::new(usize::MAX), stop: AtomicBool::new(false) });
-        let state = shared.clone();
-        std::thread::Builder::new()
-            .name("ldstore-scan".into())
-            .spawn(move || {
-                for job in inbox {
-                    let ahead = match std::str::from_utf8(&job.buf[job.start..job.start + job.len]) {
-                        Ok(text) => read_ahead(text, job.from, &state),
-                        Err(_) => Ahead { items: Vec::new(), end: 0 },
-                    };
-                    // The text is let go before the answer: the caller then reuses its buffer.
-                    drop(job);
-                    if outbox.send(ahead).is_err() {
-                        return;
-                    }
-                }
-            })
-            // No thread (the system has none to give): the calling thread reads it all.
-            .ok()?;
-        Some(Helper { jobs, answers, shared })
-    }
-}
-
-impl<'h> ReadAhead<'h> {
-    /// Hand the second half of `input`'s text (`len` bytes of it) to the helper (started on first
-    /// use); `None` when there is no helper.
-    fn start(helper: &'h mut Option<Helper>, input: &Window, len: usize) -> Option<ReadAhead<'h>> {
-        if helper.is_none() {
-            *helper = Some(Helper::spawn()?);
-        }
-        let helper = helper.as_ref()?;
-        helper.shared.start.store(usize::MAX, Ordering::Relaxed);
-        helper.shared.stop.store(false, Ordering::Relaxed);
-        let job = Job { buf: input.buf.clone(), start: input.start, len, from: len / 2 };
-        helper.jobs.send(job).ok()?;
-        Some(ReadAhead { helper, pending: true })
-    }
-
-    /// At `pos` in `state`: once the calling thread's steps are at or past the helper's first item,
-    /// what it read, when it started exactly here inside a section (otherwise it is stopped and its
-    /// work dropped).
-    #[inline]
-    fn take(&mut self, pos: usize, state: &Top) -> Option<Ahead> {
-        let start = self.helper.shared.start.load(Ordering::Acquire);
-        if !self.pending || pos < start {
-            return None;
-        }
-        if pos != start || !matches!(state, Top::Item { first: false, .. }) {
-            self.finish();
-            return None;
-        }
-        self.pending = false;
-        self.helper.answers.recv().ok()
-    }
-
-    /// Stop the helper and wait for its answer (it lets go of the text first).
-    fn finish(&mut self) {
-        if std::mem::take(&mut self.pending) {
-            self.helper.shared.stop.store(true, Ordering::Relaxed);
-            let _ = self.helper.answers.recv();
-        }
-    }
-}
-
-impl Drop for ReadAhead<'_> {
-    /// A piece read alone, a wrong guess, a scan that ends early: the helper stops at its next step.
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-/// What the [`Helper`] does with a piece: from the first guessed item start at or after `from`
-/// that reads as an item followed by another, the items of one section until the text, the section
-/// or a valid item ends, or it is stopped.
-fn read_ahead(text: &str, from: usize, shared: &AheadState) -> Ahead {
-    const IN_SECTION: Top = Top::Item { kind: Kind::Flags, first: false };
-    let owned = |item: FileItem| FileItem { key: Cow::Owned(item.key.into_owned()), ..item };
-    let mut items = Vec::new();
-    let mut file = FlagFile { state: IN_SECTION, ..FlagFile::default() };
-    let mut guess = from;
-    let mut pos = 'first: {
-        for _ in 0..AHEAD_GUESSES {
-            let Some(at) = item_start_after(text.as_bytes(), guess) else { break };
-            match file.step(&text[at..]) {
-                Ok(step) if step.item.is_some() && step.next == IN_SECTION => {
-                    let (consumed, item) = file.take(step);
-                    items.push((at, owned(item.expect("an item"))));
-                    shared.start.store(at, Ordering::Release);
-                    break 'first at + consumed;
-                }
-                _ => guess = at + 1,
-            }
-            if shared.stop.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-        return Ahead { items, end: 0 };
-    };
-    while !shared.stop.load(Ordering::Relaxed) {
-        match file.step(&text[pos..]) {
-            Ok(step) if step.item.is_some() && step.next == IN_SECTION => {
-                let (consumed, item) = file.take(step);
-                items.push((pos, owned(item.expect("an item"))));
-                pos += consumed;
-            }
-            // The end of the section or of the text (the calling thread reads on from here).
-            _ => break,
-        }
-    }
-    Ahead { items, end: pos }
-}
-
-/// The first place at or after `from` where an item of a section may start: a `"` after `}`, `,`
-/// and whitespace.
-fn item_start_after(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    loop {
-        i += b.get(i..)?.iter().position(|&c| c == b'}')? + 1;
-        let mut j = i;
-        while b.get(j).is_some_and(|&c| is_ws(c)) {
-            j += 1;
-        }
-        if b.get(j) != Some(&b',') {
-            continue;
-        }
-        j += 1;
-        while b.get(j).is_some_and(|&c| is_ws(c)) {
-            j += 1;
-        }
-        if b.get(j) == Some(&b'"') {
-            return Some(j);
-        }
     }
 }
 
@@ -957,8 +726,7 @@ fn is_ws(b: u8) -> bool {
 
 /// Unread text of a reader, in a buffer reused as it is read.
 struct Window {
-    /// Shared with the read-ahead [`Helper`] while it reads a piece of it.
-    buf: Arc<Vec<u8>>,
+    buf: Vec<u8>,
     start: usize,
     filled: usize,
     eof: bool,
@@ -971,18 +739,16 @@ impl Window {
         if self.eof {
             return Ok(());
         }
-        // Not shared here (the helper lets go of it before it answers), so never copied.
-        let buf = Arc::make_mut(&mut self.buf);
-        buf.copy_within(self.start..self.filled, 0);
+        self.buf.copy_within(self.start..self.filled, 0);
         self.filled -= self.start;
         self.start = 0;
-        if self.filled == buf.len() {
-            buf.resize(2 * buf.len(), 0);
+        if self.filled == self.buf.len() {
+            self.buf.resize(2 * self.buf.len(), 0);
         }
         #[cfg(test)]
-        tests::LARGEST_WINDOW.with(|w| w.set(w.get().max(buf.len())));
+        tests::LARGEST_WINDOW.with(|w| w.set(w.get().max(self.buf.len())));
         loop {
-            match reader.read(&mut buf[self.filled..]) {
+            match reader.read(&mut self.buf[self.filled..]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -1511,8 +1277,6 @@ pub(crate) mod tests {
     thread_local! {
         /// The largest buffer [`flag_file_read`] used on this thread.
         pub(super) static LARGEST_WINDOW: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-        /// Items [`flag_file_read`] took from its read-ahead helper on this thread.
-        pub(super) static READ_AHEAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 
     /// A dump's `bigSegments` member (read by `sync` on its own) is neither an unknown property nor
@@ -1621,83 +1385,6 @@ pub(crate) mod tests {
         let big = format!(r#"{{"flags":{{"a":{{"key":"a","x":"{}"}}}}}}"#, "y".repeat(READ_BUFFER + 10));
         assert_eq!(scan_read(big.as_bytes(), 1, 1 << 20), scan_whole(&big));
         assert!(scan_whole(&big).is_some());
-    }
-
-    /// One item of a section for the read-ahead test, `sep` after it: ordinary ones, and ones whose
-    /// strings or inner objects look like the start of the next item. Keys with escapes only in a
-    /// section (elsewhere a name with escapes is left to serde).
-    fn ahead_item(r: &mut StdRng, i: usize, section: bool, sep: &str, out: &mut String) {
-        let key = if section && i % 17 == 5 { format!("k\\u0041{i}") } else { format!("k{i}") };
-        match r.random_range(0..600) / 100 {
-            0 => out.push_str(&format!(r#""{key}":{{"key":"{key}","version":{i},"on":true,"fallthrough":{{"variation":0}},"rules":[{{"id":"r","clauses":[{{"values":["a","b"]}}]}}],"prerequisites":[{{"key":"p","variation":0}}]}}"#)),
-            // A string holding what looks like the next item.
-            1 => out.push_str(&format!(r#""{key}":{{"key":"{key}","s":"}},\"x{i}\":{{\"key\":\"x\",\"version\":1}},\"y\":{{\"key\":\"y\"}}","version":2}}"#)),
-            // Inner objects with a key, after `},`.
-            2 => out.push_str(&format!(r#""{key}":{{"a":{{}},"inner":{{"key":"i","version":3}},"b":{{"x":1}},"key":"{key}"}}"#)),
-            3 => out.push_str(&format!("\"{key}\" : {{\n  \"key\" : \"{key}\",\n  \"deleted\" : false, \"version\": 7\n}}")),
-            4 => out.push_str(&format!(r#""{key}":{{"deleted":true,"version":{i}}}"#)),
-            _ if r.random_bool(0.98) => {
-                out.push_str(&format!(r#""{key}":{{"key":"{key}","version":1,"n":[1.5e3,-0,0.25],"t":null}}"#));
-            }
-            // Rarely, any value (often not an item, or not JSON).
-            _ => {
-                out.push_str(&format!(r#""{key}":"#));
-                value(r, 1, out);
-            }
-        }
-        out.push_str(sep);
-    }
-
-    /// Read ahead by the second thread (text a few items long already counts as large here), a
-    /// flag file scans exactly as it does whole: wrong guesses (inside strings, inner objects),
-    /// whitespace, escaped keys, the end of a section, damage anywhere.
-    #[test]
-    fn reading_ahead_scans_like_the_whole_text() {
-        let mut r = StdRng::seed_from_u64(22);
-        let (mut scanned, mut taken) = (0, 0);
-        for i in 0..300 {
-            let mut text = String::from("{");
-            for (n, section) in ["flags", "other", "segments"].iter().enumerate() {
-                if n > 0 {
-                    text.push(',');
-                }
-                if *section == "other" && i % 3 == 0 {
-                    text.push_str(r#""bigSegments":{"memberships":{"h":{"included":["a"]}}},"#);
-                }
-                text.push_str(&format!("\"{section}\":{{"));
-                let count = r.random_range(0..120);
-                for j in 0..count {
-                    let sep = if j + 1 == count { "" } else { [",", ",", " ,\n  "][r.random_range(0..3)] };
-                    ahead_item(&mut r, j, *section != "other", sep, &mut text);
-                }
-                text.push('}');
-            }
-            text.push('}');
-            if i % 5 == 4 {
-                text = mutate(&mut r, &text);
-            }
-            let whole = scan_whole(&text);
-            scanned += usize::from(whole.is_some());
-            for (seed, max) in [(i as u64, 4096), (i as u64 + 1, 700)] {
-                READ_AHEAD.with(|n| n.set(0));
-                let mut items = Vec::new();
-                let mut reader = Trickle { text: text.as_bytes(), r: StdRng::seed_from_u64(seed), max };
-                let read = flag_file_read_split(
-                    &mut reader,
-                    &mut |t, it| {
-                        items.push((it.kind, it.key.into_owned(), it.json.in_text(t).to_string(), it.facts));
-                        Some(())
-                    },
-                    64,
-                )
-                .expect("reads from memory do not fail")
-                .map(|scan| (items, scan.unknown));
-                assert_eq!(read, whole, "{text:?} read ahead in pieces of at most {max}");
-                taken += READ_AHEAD.with(|n| n.get());
-            }
-        }
-        assert!(scanned > 150, "{scanned}");
-        assert!(taken > 5_000, "items read ahead: {taken}");
     }
 
     /// A random JSON-like text: mostly valid, with the properties the scanner looks at, odd numbers,

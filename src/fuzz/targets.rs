@@ -315,23 +315,17 @@ type Scanned = (Vec<(Kind, String, String, crate::json_scan::RawFacts)>, Vec<Str
 /// is one the SDKs can parse; a flag file it reads is the data set serde_json reads; read in
 /// pieces cut anywhere, it reads what it reads whole.
 fn json_scan(data: &[u8]) {
-    // Pieces of at most `max` bytes; read ahead by the second thread in text of `split_min` bytes.
-    let pieces_split = |max: usize, split_min: usize| -> Option<Scanned> {
+    let pieces = |max: usize| -> Option<Scanned> {
         let mut items = Vec::new();
         let mut reader = Trickle { bytes: data, seed: hash(data), max };
-        let unknown = crate::json_scan::flag_file_read_split(
-            &mut reader,
-            &mut |text, it| {
-                items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
-                Some(())
-            },
-            split_min,
-        )
+        let unknown = crate::json_scan::flag_file_read(&mut reader, &mut |text, it| {
+            items.push((it.kind, it.key.into_owned(), it.json.in_text(text).to_string(), it.facts));
+            Some(())
+        })
         .expect("reads from memory do not fail")?
         .unknown;
         Some((items, unknown))
     };
-    let pieces = |max: usize| pieces_split(max, usize::MAX);
     let Some(text) = text(data) else {
         // Not UTF-8: left to serde (which refuses it), wherever the bad byte is.
         assert_eq!(pieces(7), None, "flag_file_read of bytes that are not UTF-8");
@@ -373,7 +367,6 @@ fn json_scan(data: &[u8]) {
     for max in [1, 3, 64] {
         assert_eq!(pieces(max), whole, "read in pieces of at most {max}, {text:?} scans otherwise than whole");
     }
-    assert_eq!(pieces_split(4096, 16), whole, "read ahead, {text:?} scans otherwise than whole");
 }
 
 /// Every item of a data set is one the store can hold: an object whose facts are its own.
