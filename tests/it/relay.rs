@@ -822,6 +822,50 @@ fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versi
     assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
 }
 
+/// Through a DynamoDB whose every answer comes 20 ms late, the conditional writes of patches queued
+/// behind a write are sent together, not one round trip after another: 300 flags patched at once
+/// all land at their versions, over many connections in flight at a time (one after another they
+/// would have reused one).
+#[test]
+fn patches_queued_behind_a_slow_dynamodb_are_written_concurrently() {
+    let dynamo = Dynamo::start();
+    let upstream = dynamo.endpoint.trim_start_matches("http://").to_string();
+    let proxy =
+        crate::support::latency_proxy::LatencyProxy::start(&upstream, Duration::ZERO, Duration::from_millis(20));
+    let server = server(&[("hot", 1)]);
+    let prefix = unique_prefix("relay-ddb-batches");
+    let port = free_port();
+    let endpoint = format!("http://{}", proxy.addr);
+    let env = aws_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut args = vec!["--stream-uri", &server.uri, "--prefix", &prefix, "--listen"];
+    let port_text = port.to_string();
+    args.push(&port_text);
+    args.extend(["--dynamodb", &dynamo.table, "--dynamodb-endpoint", &endpoint]);
+    let relay = Relay::start(&args, &[&env[..], &[("LD_SDK_KEY", KEY)]].concat());
+    relay.wait_for("the put", || dynamo.item(&prefix, "features", "hot").is_some());
+    // A patch stored means the write of the put (queued before it) is done: the patches below are
+    // then written as patches, not with a rewrite of all of memory.
+    server.push(&patch("hot", 2));
+    relay.wait_for("the put and a first patch", || {
+        dynamo.item(&prefix, "features", "hot").is_some_and(|j| j["version"] == 2)
+    });
+    let before = proxy.connections();
+    let mut all = String::new();
+    for v in 2..=301u64 {
+        all.push_str(&patch(&format!("k{v:03}"), v));
+    }
+    server.push(&all);
+    let landed = |v: u64| dynamo.item(&prefix, "features", &format!("k{v:03}")).is_some_and(|j| j["version"] == v);
+    relay.wait_for_secs("every patch written", 60, || (2..=301u64).all(landed));
+    let m = http_get(port, "/metrics");
+    let upserts = metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#).unwrap();
+    assert!(upserts >= 300.0, "{upserts} upserts written for 300 patches\n{m}");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
+    let opened = proxy.connections() - before;
+    assert!(opened >= 8, "the 300 writes went through {opened} new connections: one after another\n{m}");
+}
+
 /// For the measurements: a relay (`bin`) writing through `store_addr` into a new prefix of the Redis
 /// at `redis`, streaming from a test server that holds 10,000 flags (scripts/gen-flags.py), once its
 /// first `put` is stored (the relay's log goes to `dir`).

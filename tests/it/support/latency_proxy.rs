@@ -10,12 +10,15 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub struct LatencyProxy {
     /// `127.0.0.1:PORT`
     pub addr: String,
+    accepted: Arc<AtomicUsize>,
 }
 
 impl LatencyProxy {
@@ -25,8 +28,11 @@ impl LatencyProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().unwrap().to_string();
         let upstream = upstream.to_string();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
@@ -38,7 +44,13 @@ impl LatencyProxy {
                 delayed_pump(s2, c2, down);
             }
         });
-        LatencyProxy { addr }
+        LatencyProxy { addr, accepted }
+    }
+
+    /// Connections clients have opened through the proxy so far (a client that sends requests one
+    /// after another keeps reusing one; requests in flight together need one each, over HTTP/1.1).
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 }
 
