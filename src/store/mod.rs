@@ -421,7 +421,7 @@ pub trait Store: Send + Sync {
     /// [`Store::upsert`] of several items of one kind, with distinct keys; one answer per item, in
     /// order. The default upserts them one after the other; a store that can guard and write them
     /// together (Redis: one WATCH/HMGET round trip, one MULTI/HSET/EXEC) or send them at once
-    /// (DynamoDB: conditional writes in flight together) does, so a relay keeps up with many
+    /// (DynamoDB, Consul: version-guarded writes in flight together) does, so a relay keeps up with many
     /// patches through a slow link. On an error some of them may have been written.
     async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
         let mut out = Vec::with_capacity(items.len());

@@ -823,32 +823,55 @@ fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versi
 }
 
 /// Through a DynamoDB whose every answer comes 20 ms late, the conditional writes of patches queued
-/// behind a write are sent together, not one round trip after another: 300 flags patched at once
-/// all land at their versions, over many connections in flight at a time (one after another they
-/// would have reused one).
+/// behind a write are sent together, not one round trip after another.
 #[test]
 fn patches_queued_behind_a_slow_dynamodb_are_written_concurrently() {
     let dynamo = Dynamo::start();
     let upstream = dynamo.endpoint.trim_start_matches("http://").to_string();
-    let proxy =
-        crate::support::latency_proxy::LatencyProxy::start(&upstream, Duration::ZERO, Duration::from_millis(20));
+    let table = dynamo.table.clone();
+    patches_queued_behind_a_slow_store_are_written_concurrently(&dynamo, &upstream, |proxy| {
+        vec!["--dynamodb".into(), table.clone(), "--dynamodb-endpoint".into(), format!("http://{proxy}")]
+    });
+}
+
+/// The same through a Consul 20 ms away: each patch's read and check-and-set, for many keys at once.
+#[test]
+fn patches_queued_behind_a_slow_consul_are_written_concurrently() {
+    let consul = Consul(ConsulServer::start());
+    let upstream = consul.0.addr.clone();
+    patches_queued_behind_a_slow_store_are_written_concurrently(&consul, &upstream, |proxy| {
+        vec!["--consul".into(), format!("http://{proxy}")]
+    });
+}
+
+/// A relay writing to `b` through a proxy that delays every answer of `upstream` by 20 ms
+/// (`through(proxy address)`: the store arguments): 300 flags patched at once all land at their
+/// versions, as patches, over many connections in flight at a time (one after another they would
+/// have reused one, at a round trip or two each).
+fn patches_queued_behind_a_slow_store_are_written_concurrently(
+    b: &dyn Backend,
+    upstream: &str,
+    through: impl Fn(&str) -> Vec<String>,
+) {
+    let proxy = crate::support::latency_proxy::LatencyProxy::start(upstream, Duration::ZERO, Duration::from_millis(20));
     let server = server(&[("hot", 1)]);
-    let prefix = unique_prefix("relay-ddb-batches");
-    let port = free_port();
-    let endpoint = format!("http://{}", proxy.addr);
-    let env = aws_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut args = vec!["--stream-uri", &server.uri, "--prefix", &prefix, "--listen"];
-    let port_text = port.to_string();
-    args.push(&port_text);
-    args.extend(["--dynamodb", &dynamo.table, "--dynamodb-endpoint", &endpoint]);
-    let relay = Relay::start(&args, &[&env[..], &[("LD_SDK_KEY", KEY)]].concat());
-    relay.wait_for("the put", || dynamo.item(&prefix, "features", "hot").is_some());
+    let prefix = unique_prefix("relay-concurrent");
+    let port = free_port().to_string();
+    let mut args: Vec<String> =
+        ["--stream-uri", &server.uri, "--prefix", &prefix, "--listen", &port].map(String::from).to_vec();
+    args.extend(through(&proxy.addr));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = b.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("LD_SDK_KEY", KEY));
+    let relay = Relay::start(&args, &env);
+    let port: u16 = port.parse().unwrap();
+    relay.wait_for("the put", || b.item(&prefix, "features", "hot").is_some());
     // A patch stored means the write of the put (queued before it) is done: the patches below are
     // then written as patches, not with a rewrite of all of memory.
     server.push(&patch("hot", 2));
     relay.wait_for("the put and a first patch", || {
-        dynamo.item(&prefix, "features", "hot").is_some_and(|j| j["version"] == 2)
+        b.item(&prefix, "features", "hot").is_some_and(|j| j["version"] == 2)
     });
     let before = proxy.connections();
     let mut all = String::new();
@@ -856,7 +879,7 @@ fn patches_queued_behind_a_slow_dynamodb_are_written_concurrently() {
         all.push_str(&patch(&format!("k{v:03}"), v));
     }
     server.push(&all);
-    let landed = |v: u64| dynamo.item(&prefix, "features", &format!("k{v:03}")).is_some_and(|j| j["version"] == v);
+    let landed = |v: u64| b.item(&prefix, "features", &format!("k{v:03}")).is_some_and(|j| j["version"] == v);
     relay.wait_for_secs("every patch written", 60, || (2..=301u64).all(landed));
     let m = http_get(port, "/metrics");
     let upserts = metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#).unwrap();
