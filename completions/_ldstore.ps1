@@ -372,7 +372,7 @@ Register-ArgumentCompleter -Native -CommandName 'ldstore' -ScriptBlock {
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Reconnect when the stream sends nothing (not even a heartbeat) for this long')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'At most this many --listen connections at a time (more wait until one closes)')
             [CompletionResult]::new('--big-segments-interval', '--big-segments-interval', [CompletionResultType]::ParameterName, 'Rewrite the Big Segments sync time this long after the last event (the Relay Proxy: 30 s)')
-            [CompletionResult]::new('--big-segments-retry', '--big-segments-retry', [CompletionResultType]::ParameterName, 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s)')
+            [CompletionResult]::new('--big-segments-retry', '--big-segments-retry', [CompletionResultType]::ParameterName, 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s), or as long as LaunchDarkly''s `Retry-After` asked when that is longer')
             [CompletionResult]::new('--sdk-key', '--sdk-key', [CompletionResultType]::ParameterName, 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole')
             [CompletionResult]::new('--base-uri', '--base-uri', [CompletionResultType]::ParameterName, 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)')
             [CompletionResult]::new('--stream-uri', '--stream-uri', [CompletionResultType]::ParameterName, 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)')

@@ -353,7 +353,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --read-timeout 'Reconnect when the stream sends nothing (not even a heartbeat) for this long'
             cand --max-connections 'At most this many --listen connections at a time (more wait until one closes)'
             cand --big-segments-interval 'Rewrite the Big Segments sync time this long after the last event (the Relay Proxy: 30 s)'
-            cand --big-segments-retry 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s)'
+            cand --big-segments-retry 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s), or as long as LaunchDarkly''s `Retry-After` asked when that is longer'
             cand --sdk-key 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole'
             cand --base-uri 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)'
             cand --stream-uri 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)'

@@ -294,7 +294,7 @@ json\t''"
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l read-timeout -d 'Reconnect when the stream sends nothing (not even a heartbeat) for this long' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l max-connections -d 'At most this many --listen connections at a time (more wait until one closes)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l big-segments-interval -d 'Rewrite the Big Segments sync time this long after the last event (the Relay Proxy: 30 s)' -r
-complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l big-segments-retry -d 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s)' -r
+complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l big-segments-retry -d 'Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s), or as long as LaunchDarkly\'s `Retry-After` asked when that is longer' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l sdk-key -d 'Server-side SDK key (default: LD_SDK_KEY). Never printed whole' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l base-uri -d 'Polling base URI (default: https://sdk.launchdarkly.com; env BASE_URI)' -r
 complete -c ldstore -n "__fish_ldstore_using_subcommand relay" -l stream-uri -d 'Streaming base URI (default: https://stream.launchdarkly.com; env STREAM_URI)' -r

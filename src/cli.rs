@@ -595,7 +595,8 @@ pub struct RelayArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout, hide = true)]
     pub big_segments_interval: std::time::Duration,
 
-    /// Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s).
+    /// Retry a failed Big Segments synchronization after this long (the Relay Proxy: 10 s), or as
+    /// long as LaunchDarkly's `Retry-After` asked when that is longer.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout, hide = true)]
     pub big_segments_retry: std::time::Duration,
 

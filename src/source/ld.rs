@@ -127,6 +127,43 @@ pub fn classify_status(status: u16, source_name: &str) -> Failure {
     }
 }
 
+/// In an error's chain: the server asked (`Retry-After`) for a wait the failed attempt could not
+/// make, so a caller that tries again later waits at least `wait` (the relay's Big Segments
+/// synchronizer). It wraps the error itself and says what it says (so the printed error does not
+/// repeat it), and the error stays in the chain for its exit code.
+#[derive(Debug)]
+pub struct AskedToWait {
+    pub wait: Duration,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl AskedToWait {
+    /// `error`, carrying the wait.
+    pub fn error(
+        wait: Duration,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> anyhow::Error {
+        anyhow::Error::new(AskedToWait { wait, error: error.into() })
+    }
+
+    /// The wait asked for somewhere in `err`'s chain.
+    pub fn in_chain(err: &anyhow::Error) -> Option<Duration> {
+        err.chain().find_map(|c| c.downcast_ref::<AskedToWait>()).map(|a| a.wait)
+    }
+}
+
+impl std::fmt::Display for AskedToWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for AskedToWait {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.error)
+    }
+}
+
 /// The longest `Retry-After` honoured; a longer one is read as this (a relay still retries hourly).
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
@@ -232,10 +269,12 @@ where
     // Why the last attempt failed: when time runs out during a later attempt (or the wait before
     // it), the error still names the cause instead of only "no complete answer in time".
     let mut last_failure: Option<String> = None;
-    let timed_out = |last: String| -> anyhow::Error {
-        SourceError::TimedOut { source_name: source_name.to_string(), secs: timeout.as_secs().max(1), last_error: last }
-            .into()
+    let timed_out_error = |last: String| SourceError::TimedOut {
+        source_name: source_name.to_string(),
+        secs: timeout.as_secs().max(1),
+        last_error: last,
     };
+    let timed_out = |last: String| -> anyhow::Error { timed_out_error(last).into() };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let (last, asked) = match tokio::time::timeout(left, attempt()).await {
@@ -256,12 +295,11 @@ where
             return Err(timed_out(last));
         }
         if asked >= left {
-            // The server asked for a wait past the deadline: a retry could only come too late.
-            return Err(timed_out(format!(
-                "{last}, a wait of {} s that the {} s left cannot cover",
-                asked.as_secs(),
-                left.as_secs()
-            )));
+            // The server asked for a wait past the deadline: a retry could only come too late. A
+            // caller that tries again later finds the wait in the error.
+            let why =
+                format!("{last}, a wait of {} s that the {} s left cannot cover", asked.as_secs(), left.as_secs());
+            return Err(AskedToWait::error(asked, timed_out_error(why)));
         }
         let delay = backoff.next_delay().max(asked).min(left);
         tracing::warn!("{source_name}: {last}; retrying in {:.1} s", delay.as_secs_f64());
@@ -310,6 +348,31 @@ mod tests {
         }
         let Failure::Fatal(e) = classify_status(401, "x") else { unreachable!() };
         assert_eq!(e.to_string(), "LaunchDarkly rejected the SDK key (401)");
+    }
+
+    /// A `Retry-After` longer than the time left ends the retries at once, and the error carries
+    /// the wait (for a caller that tries again later) without saying it twice.
+    #[test]
+    fn a_wait_past_the_deadline_is_carried_in_the_error() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let asked = Duration::from_secs(60);
+        let err = rt
+            .block_on(with_retries(Duration::from_secs(5), "LaunchDarkly", || async {
+                Err::<(), _>(Failure::RetryAfter("HTTP 429 (Retry-After: 60)".into(), asked))
+            }))
+            .unwrap_err();
+        assert_eq!(AskedToWait::in_chain(&err), Some(asked));
+        // The timeout stays in the chain (it gives the exit code).
+        assert!(
+            err.chain().any(|c| matches!(c.downcast_ref::<SourceError>(), Some(SourceError::TimedOut { .. }))),
+            "{err:?}"
+        );
+        let text = crate::exit::chain_text(&err);
+        assert_eq!(text.matches("Retry-After: 60").count(), 1, "{text}");
+        assert!(text.contains("a wait of 60 s"), "{text}");
+        // Other failures carry none.
+        let plain = anyhow::anyhow!("HTTP 503");
+        assert_eq!(AskedToWait::in_chain(&plain), None);
     }
 
     #[test]

@@ -329,6 +329,44 @@ fn relay_synchronizes_big_segments_beside_the_flag_stream() {
     assert_eq!(status(port)["environments"]["default"]["connectionStatus"]["state"], "VALID");
 }
 
+/// A `Retry-After` from LaunchDarkly on the Big Segments stream holds the synchronizer's next
+/// attempt off that long, even when its own retry delay is shorter.
+#[test]
+fn relay_big_segments_wait_as_long_as_retry_after_asks() {
+    use crate::relay::{Relay, free_port};
+    let s = server(true, &[]);
+    s.hold_streams(std::time::Duration::from_secs(600));
+    // The catch-up poll answers; opening the stream is answered 429, Retry-After: 3.
+    s.big_faults(&[Fault::Slow(std::time::Duration::ZERO), Fault::StatusRetryAfter(429, "3".into())]);
+    let prefix = unique_prefix("bigretryafter");
+    let port = free_port();
+    let redis = redis_addr();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &s.uri,
+            "--base-uri",
+            &s.uri,
+            "--redis",
+            &redis,
+            "--prefix",
+            &prefix,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--big-segments-retry",
+            "200ms",
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for("the stream, after the 429", || s.open_big_streams() == 1);
+    let requests = s.big_requests();
+    let refused = requests.iter().position(|r| r.path == "/big-segments").expect("a stream request");
+    let next = &requests[refused + 1];
+    let waited = next.at - requests[refused].at;
+    assert!(waited >= std::time::Duration::from_millis(2900), "retried after {waited:?}\n{}", relay.log());
+    assert!(relay.log().contains("Retry-After: 3"), "{}", relay.log());
+}
+
 #[test]
 fn relay_big_segments_survive_a_store_outage() {
     use crate::relay::{Relay, cli_at, free_port, own_redis, status};

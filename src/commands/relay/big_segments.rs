@@ -10,7 +10,8 @@
 //!    rewrites it every `--big-segments-interval` (30 s) without events.
 //!
 //! Any failure (LaunchDarkly or the store) retries the whole sequence after
-//! `--big-segments-retry` (10 s); a 4xx other than 400/408/429 stops the synchronizer (as Relay).
+//! `--big-segments-retry` (10 s), or as long as LaunchDarkly's `Retry-After` asked when that is
+//! longer; a 4xx other than 400/408/429 stops the synchronizer (as Relay).
 //! The store being down does not stop it: it retries like the flag writer, and the patches it
 //! missed are read again from the stored cursor.
 
@@ -31,7 +32,7 @@ use crate::config::StoreConfig;
 use crate::exit::chain_text;
 use crate::source::SourceError;
 use crate::source::big_segments::{self as big, BigSegmentsSource, Progress, apply_in_order, has_big_segments};
-use crate::source::ld::{Failure, LdConfig};
+use crate::source::ld::{AskedToWait, Failure, LdConfig};
 use crate::source::stream::SseParser;
 use crate::store::{self, big_segments::BigSegmentStore};
 
@@ -143,13 +144,15 @@ pub(super) async fn synchronizer(
             env.big.available.store(false, Ordering::Relaxed);
             store = None;
         }
+        // No sooner than LaunchDarkly asked (`Retry-After`), at most an hour (ld::MAX_RETRY_AFTER).
+        let wait = timing.retry.max(AskedToWait::in_chain(&e).unwrap_or_default());
         tracing::warn!(
             "Big Segments synchronizer: {}; retrying in {}",
             chain_text(&e),
-            humantime::format_duration(timing.retry)
+            humantime::format_duration(wait)
         );
         tokio::select! {
-            _ = tokio::time::sleep(timing.retry) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stopped(&mut stop) => return,
         }
     }
@@ -179,8 +182,9 @@ async fn run_once(
     env.big.active.store(true, Ordering::Relaxed);
     resync(env, source, b, prefix).await?;
     let resp = source.connect_stream().await.map_err(|f| match f {
-        Failure::Retry(why) | Failure::RetryAfter(why, _) => {
-            anyhow::anyhow!("cannot open the Big Segments stream: {why}")
+        Failure::Retry(why) => anyhow::anyhow!("cannot open the Big Segments stream: {why}"),
+        Failure::RetryAfter(why, wait) => {
+            AskedToWait::error(wait, format!("cannot open the Big Segments stream: {why}"))
         }
         Failure::Fatal(e) => e,
     })?;

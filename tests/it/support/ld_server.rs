@@ -20,6 +20,8 @@ pub struct Recorded {
     pub query: Option<String>,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// When it came.
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -33,6 +35,8 @@ impl Recorded {
 pub enum Fault {
     /// Answer with this status and no data.
     Status(u16),
+    /// Answer with this status, no data and this `Retry-After` header.
+    StatusRetryAfter(u16, String),
     /// Wait this long before answering normally.
     Slow(Duration),
     /// Promise more body than is sent, then close.
@@ -285,6 +289,7 @@ async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
         path: req.raw_path.clone(),
         query: req.has_query.then(|| req.raw_query.clone()),
         headers: req.headers.clone(),
+        at: std::time::Instant::now(),
     };
     let (fault, body, before, after) = {
         let mut s = st.lock().unwrap();
@@ -295,6 +300,7 @@ async fn handle(req: server::Request, st: Arc<Mutex<State>>) -> Response {
     };
     match fault {
         Some(Fault::Status(code)) => return Response::new(code, ""),
+        Some(Fault::StatusRetryAfter(code, wait)) => return Response::new(code, "").header("Retry-After", &wait),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Malformed) => {
             return Response::new(200, "{\"flags\": {oops").header("Content-Type", "application/json");
@@ -394,6 +400,7 @@ async fn handle_big(req: server::Request, st: Arc<Mutex<State>>) -> Response {
         path: req.raw_path.clone(),
         query: req.has_query.then(|| req.raw_query.clone()),
         headers: req.headers.clone(),
+        at: std::time::Instant::now(),
     };
     let (fault, patches, body, page) = {
         let mut s = st.lock().unwrap();
@@ -405,6 +412,7 @@ async fn handle_big(req: server::Request, st: Arc<Mutex<State>>) -> Response {
     };
     match fault {
         Some(Fault::Status(code)) => return Response::new(code, ""),
+        Some(Fault::StatusRetryAfter(code, wait)) => return Response::new(code, "").header("Retry-After", &wait),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Malformed) => {
             return Response::new(200, "[{\"segmentId\": oops").header("Content-Type", "application/json");
