@@ -240,34 +240,25 @@ fn sync_into_dynamodb_applies_patches_of_many_changes() {
     assert_eq!(sdk["memberships"], json!({"hash-39": {"big.g1": true}, "hash-59": {"big.g1": false}}), "{sdk}");
 }
 
+/// A relay from the test server `s` into `prefix` of the test Redis, serving /status and /metrics
+/// on `port`, retrying a failed Big Segments synchronization after 200 ms; `extra` arguments.
+fn redis_relay(s: &LdServer, prefix: &str, port: u16, extra: &[&str]) -> crate::relay::Relay {
+    let (redis, listen) = (redis_addr(), format!("127.0.0.1:{port}"));
+    let mut args = vec!["--stream-uri", &s.uri, "--base-uri", &s.uri, "--redis", &redis, "--prefix", prefix];
+    args.extend(["--listen", &listen, "--big-segments-retry", "200ms"]);
+    args.extend(extra);
+    crate::relay::Relay::start(&args, &[("LD_SDK_KEY", KEY)])
+}
+
 #[test]
 fn relay_synchronizes_big_segments_beside_the_flag_stream() {
-    use crate::relay::{Relay, free_port, http_get, metric, status};
+    use crate::relay::{free_port, http_get, metric, status};
     let p1 = big_patch("big.g1", "1", "", &[H1], &[], &[], &[]);
     let s = server(true, &[p1]);
     s.hold_streams(std::time::Duration::from_secs(600));
     let prefix = unique_prefix("bigrelay");
     let port = free_port();
-    let redis = redis_addr();
-    let relay = Relay::start(
-        &[
-            "--stream-uri",
-            &s.uri,
-            "--base-uri",
-            &s.uri,
-            "--redis",
-            &redis,
-            "--prefix",
-            &prefix,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--big-segments-interval",
-            "1s",
-            "--big-segments-retry",
-            "200ms",
-        ],
-        &[("LD_SDK_KEY", KEY)],
-    );
+    let relay = redis_relay(&s, &prefix, port, &["--big-segments-interval", "1s"]);
     let cursor = || get(&format!("{prefix}:big_segments_cursor"));
     let synced = || get(&format!("{prefix}:big_segments_synchronized_on")).and_then(|v| v.parse::<i64>().ok());
     relay.wait_for("the first patch and the stream", || {
@@ -333,31 +324,12 @@ fn relay_synchronizes_big_segments_beside_the_flag_stream() {
 /// attempt off that long, even when its own retry delay is shorter.
 #[test]
 fn relay_big_segments_wait_as_long_as_retry_after_asks() {
-    use crate::relay::{Relay, free_port};
+    use crate::relay::free_port;
     let s = server(true, &[]);
     s.hold_streams(std::time::Duration::from_secs(600));
     // The catch-up poll answers; opening the stream is answered 429, Retry-After: 3.
     s.big_faults(&[Fault::Slow(std::time::Duration::ZERO), Fault::StatusRetryAfter(429, "3".into())]);
-    let prefix = unique_prefix("bigretryafter");
-    let port = free_port();
-    let redis = redis_addr();
-    let relay = Relay::start(
-        &[
-            "--stream-uri",
-            &s.uri,
-            "--base-uri",
-            &s.uri,
-            "--redis",
-            &redis,
-            "--prefix",
-            &prefix,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--big-segments-retry",
-            "200ms",
-        ],
-        &[("LD_SDK_KEY", KEY)],
-    );
+    let relay = redis_relay(&s, &unique_prefix("bigretryafter"), free_port(), &[]);
     relay.wait_for("the stream, after the 429", || s.open_big_streams() == 1);
     let requests = s.big_requests();
     let refused = requests.iter().position(|r| r.path == "/big-segments").expect("a stream request");
