@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use futures::StreamExt;
-use futures::stream::TryStreamExt;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
@@ -43,7 +41,7 @@ const UPSERT_ATTEMPTS: u32 = 10;
 /// A relay batch's upserts in flight at a time ([`Store::upsert_many`]): each is a read and a
 /// check-and-set of its own key, so they do not contend, and a Consul agent takes 200 HTTP
 /// connections per client by default (`limits.http_max_conns_per_client`); 16 leaves most of that
-/// to other clients while a batch pays about one round trip per 16 items instead of two per item.
+/// to other clients while a batch pays about two round trips per 16 items instead of two per item.
 const UPSERTS_IN_FLIGHT: usize = 16;
 
 pub struct ConsulStore {
@@ -785,14 +783,12 @@ impl Store for ConsulStore {
         lease::conclude(self, prefix, &guard, &tally, "the transaction in flight", outcome).await
     }
 
-    /// The items' upserts sent together, [`UPSERTS_IN_FLIGHT`] at a time, each guarded by its own
-    /// version as [`Store::upsert`]: a relay's queued patches through a Consul 20 ms away took two
-    /// round trips each one after another (relay::patches_queued_behind_a_slow_consul_are_written_concurrently).
-    /// Not one transaction: a single stale or contended item would fail all of them.
+    /// The items' upserts sent together, [`UPSERTS_IN_FLIGHT`] at a time: a relay's queued patches
+    /// through a Consul 20 ms away took two round trips each one after another
+    /// (relay::patches_queued_behind_a_slow_consul_are_written_concurrently). Not one `/v1/txn`: a
+    /// single stale or contended item would fail all of them.
     async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
-        let writes: Vec<_> = items.iter().map(|item| self.upsert(prefix, kind, item)).collect();
-        // The first error ends it (the upserts still in flight are dropped), as one after another would.
-        futures::stream::iter(writes).buffered(UPSERTS_IN_FLIGHT).try_collect().await
+        super::upserts_in_flight(self, prefix, kind, items, UPSERTS_IN_FLIGHT).await
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {

@@ -421,14 +421,10 @@ pub trait Store: Send + Sync {
     /// [`Store::upsert`] of several items of one kind, with distinct keys; one answer per item, in
     /// order. The default upserts them one after the other; a store that can guard and write them
     /// together (Redis: one WATCH/HMGET round trip, one MULTI/HSET/EXEC) or send them at once
-    /// (DynamoDB, Consul: version-guarded writes in flight together) does, so a relay keeps up with many
-    /// patches through a slow link. On an error some of them may have been written.
+    /// (DynamoDB, Consul: [`upserts_in_flight`]) does, so a relay keeps up with many patches
+    /// through a slow link. On an error some of them may have been written.
     async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            out.push(self.upsert(prefix, kind, item).await?);
-        }
-        Ok(out)
+        upserts_in_flight(self, prefix, kind, items, 1).await
     }
 
     /// The store's Big Segments capability (see [`big_segments`]); `None` for a store that holds
@@ -662,6 +658,22 @@ pub fn prefix_or(requested: Option<&str>, default: &str) -> String {
         Some(p) if !p.is_empty() => p.to_string(),
         _ => default.to_string(),
     }
+}
+
+/// [`Store::upsert_many`] as `store`'s own upserts, up to `in_flight` of them at a time (each guarded
+/// by its version as one alone is; no transaction, so one stale item holds up none of the others),
+/// answers in order. The first error ends it: the upserts still in flight are dropped, as one after
+/// another would have stopped there.
+pub(crate) async fn upserts_in_flight<S: Store + ?Sized>(
+    store: &S,
+    prefix: &str,
+    kind: Kind,
+    items: &[Item],
+    in_flight: usize,
+) -> Result<Vec<Upserted>, StoreError> {
+    use futures::{StreamExt, TryStreamExt};
+    let writes: Vec<_> = items.iter().map(|item| store.upsert(prefix, kind, item)).collect();
+    futures::stream::iter(writes).buffered(in_flight).try_collect().await
 }
 
 /// Whether the store [`open`] gives for `cfg` takes a streamed init ([`Store::init_streamed`]), so

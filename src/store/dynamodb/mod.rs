@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, Put, PutRequest, Select, TransactWriteItem, WriteRequest,
 };
 use futures::StreamExt;
-use futures::stream::{FuturesUnordered, TryStreamExt};
+use futures::stream::FuturesUnordered;
 
 use super::lease::{self, Guard, LeaseRecord, LeaseStore, Stop, Stored, Tally};
 use super::{
@@ -745,14 +745,12 @@ impl Store for DynamoStore {
         Some(self)
     }
 
-    /// The items' conditional writes sent together, up to `in_flight` at a time (each guarded by
-    /// its own version, as [`Store::upsert`]), not one round trip after another: a relay's queued
-    /// patches through a DynamoDB 20 ms away took 20 ms each (relay::patches_queued_behind_a_slow_dynamodb_are_written_concurrently).
-    /// No transaction: one stale item would cancel a `TransactWriteItems` of all of them.
+    /// The items' conditional writes sent together, up to `in_flight` at a time, not one round trip
+    /// after another: a relay's queued patches through a DynamoDB 20 ms away took 20 ms each
+    /// (relay::patches_queued_behind_a_slow_dynamodb_are_written_concurrently). Not a
+    /// `TransactWriteItems`: one stale item would cancel all of them.
     async fn upsert_many(&self, prefix: &str, kind: Kind, items: &[Item]) -> Result<Vec<Upserted>, StoreError> {
-        let writes: Vec<_> = items.iter().map(|item| self.upsert(prefix, kind, item)).collect();
-        // The first error ends it (the writes still in flight are dropped), as one after another would.
-        futures::stream::iter(writes).buffered(self.in_flight).try_collect().await
+        super::upserts_in_flight(self, prefix, kind, items, self.in_flight).await
     }
 
     async fn upsert(&self, prefix: &str, kind: Kind, item: &Item) -> Result<Upserted, StoreError> {
