@@ -856,16 +856,15 @@ fn patches_queued_behind_a_slow_store_are_written_concurrently(
     let proxy = crate::support::latency_proxy::LatencyProxy::start(upstream, Duration::ZERO, Duration::from_millis(20));
     let server = server(&[("hot", 1)]);
     let prefix = unique_prefix("relay-concurrent");
-    let port = free_port().to_string();
+    let port = free_port();
     let mut args: Vec<String> =
-        ["--stream-uri", &server.uri, "--prefix", &prefix, "--listen", &port].map(String::from).to_vec();
+        ["--stream-uri", &server.uri, "--prefix", &prefix, "--listen", &port.to_string()].map(String::from).to_vec();
     args.extend(through(&proxy.addr));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let env = b.env();
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     env.push(("LD_SDK_KEY", KEY));
     let relay = Relay::start(&args, &env);
-    let port: u16 = port.parse().unwrap();
     relay.wait_for("the put", || b.item(&prefix, "features", "hot").is_some());
     // A patch stored means the write of the put (queued before it) is done: the patches below are
     // then written as patches, not with a rewrite of all of memory.
