@@ -304,13 +304,28 @@ fn relay_rides_out_a_store_that_goes_down_and_silent() {
 
 // ---- Redis refusing writes ----
 
-/// A redis-server of the test's own on a free port, with extra configuration.
-fn own_redis(extra: &[&str]) -> (Child, String) {
+/// A redis-server of the test's own on a free port, with extra configuration, in a directory of
+/// its own (a replica writes the master's snapshot to its `--dir`), stopped when dropped.
+struct OwnRedis {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn own_redis(extra: &[&str]) -> OwnRedis {
     let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut c = Command::new("redis-server");
-    c.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]).args(extra);
-    let child = c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("redis-server");
-    let addr = format!("127.0.0.1:{port}");
+    c.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]).arg("--dir").arg(dir.path());
+    let child = c.args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("redis-server");
+    let own = OwnRedis { child, addr: format!("127.0.0.1:{port}"), _dir: dir };
     let end = Instant::now() + Duration::from_secs(10);
     let pong = || {
         Command::new("redis-cli")
@@ -322,51 +337,47 @@ fn own_redis(extra: &[&str]) -> (Child, String) {
         assert!(Instant::now() < end, "own redis-server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    (child, addr)
+    own
 }
 
 #[test]
 fn redis_out_of_memory_refuses_the_sync_and_keeps_the_old_data() {
-    let (mut child, addr) = own_redis(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let redis = own_redis(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let addr = &redis.addr;
     let old = data_set("old", 20, 10);
     let (_d, f) = temp_file("old.json", &old.to_string());
-    let o = run(ldstore().args(["sync", "--redis", &addr, "--prefix", "oom", "--from-file", f.to_str().unwrap()]));
+    let o = run(ldstore().args(["sync", "--redis", addr, "--prefix", "oom", "--from-file", f.to_str().unwrap()]));
     assert_code(&o, 0);
     let new = data_set("new", 20_000, 400);
     let (_d2, f2) = temp_file("new.json", &new.to_string());
     let (o, _) = run_bounded(
-        ldstore().args(["sync", "--redis", &addr, "--prefix", "oom", "--from-file", f2.to_str().unwrap()]),
+        ldstore().args(["sync", "--redis", addr, "--prefix", "oom", "--from-file", f2.to_str().unwrap()]),
         Duration::from_secs(60),
     );
     assert_store_error(&Store::Redis, "sync", &o, &["OOM command not allowed when used memory > 'maxmemory'"]);
     assert!(stderr(&o).contains("nothing of it was written"), "{}", stderr(&o));
-    let o = run(ldstore().args(["dump", "--redis", &addr, "--prefix", "oom"]));
+    let o = run(ldstore().args(["dump", "--redis", addr, "--prefix", "oom"]));
     assert_code(&o, 0);
     assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
 fn redis_read_only_replica_refuses_the_sync_naming_it() {
-    let (mut primary, paddr) = own_redis(&[]);
-    let pport = paddr.rsplit(':').next().unwrap().to_string();
-    let (mut replica, raddr) = own_redis(&["--replicaof", "127.0.0.1", &pport]);
+    let primary = own_redis(&[]);
+    let pport = primary.addr.rsplit(':').next().unwrap().to_string();
+    let replica = own_redis(&["--replicaof", "127.0.0.1", &pport]);
+    let raddr = &replica.addr;
     let data = data_set("ro", 5, 10);
     let (_d, f) = temp_file("flags.json", &data.to_string());
     let (o, _) = run_bounded(
-        ldstore().args(["sync", "--redis", &raddr, "--prefix", "ro", "--from-file", f.to_str().unwrap()]),
+        ldstore().args(["sync", "--redis", raddr, "--prefix", "ro", "--from-file", f.to_str().unwrap()]),
         Duration::from_secs(30),
     );
     assert_store_error(&Store::Redis, "sync", &o, &["READONLY You can't write against a read only replica"]);
     assert!(stderr(&o).contains("give the master's address"), "{}", stderr(&o));
     // Reading from the replica works.
-    let o = run(ldstore().args(["inspect", "--redis", &raddr]));
+    let o = run(ldstore().args(["inspect", "--redis", raddr]));
     assert_code(&o, 0);
-    for c in [&mut primary, &mut replica] {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
 }
 
 // ---- ldstore itself killed; two writers ----
