@@ -63,7 +63,7 @@ set edit:completion:arg-completer[ldstore] = {|@words|
             cand --config 'Read store settings (and environments) from a Relay Proxy configuration file'
             cand --store-timeout 'Connection and command timeout for the store (more than 0; on DynamoDB, each whole request with the AWS SDK''s retries)'
             cand --output 'Output format: a table for people, JSON for scripts'
-            cand --dry-run 'Show what would change (added, updated, removed, unchanged) and whether the sync would be refused (see --allow-empty); write nothing'
+            cand --dry-run 'Show what would change (added, updated, removed, unchanged), what would become of the Big Segments of a dump or a store source, and whether the sync would be refused (see --allow-empty); write nothing'
             cand --allow-empty 'Let a source with no flags and no segments empty a prefix that holds items. Without it, such a sync (an empty file, an environment emptied by mistake) is refused with exit 4 and the prefix is left as it was'
             cand --force 'Write items the SDKs cannot parse (duplicate members, a `version` written as `3.0`, `1e2` or `-0`, a number out of range such as `1e400`, a lone surrogate escape such as `\ud800`, a live item without a string `key`) as they are, with a warning for each, instead of refusing the whole source (exit 4, each named, nothing written)'
             cand --no-big-segments 'From LaunchDarkly, do not synchronize Big Segments. By default, when the flag data has a Big Segment (a segment with "unbounded": true), its memberships are synchronized as the Relay Proxy does (patches polled after the stored cursor and applied in order, then the cursor and the sync time written)'

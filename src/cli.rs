@@ -200,8 +200,9 @@ pub struct SyncArgs {
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
 
-    /// Show what would change (added, updated, removed, unchanged) and whether the sync would be
-    /// refused (see --allow-empty); write nothing.
+    /// Show what would change (added, updated, removed, unchanged), what would become of the Big
+    /// Segments of a dump or a store source, and whether the sync would be refused (see
+    /// --allow-empty); write nothing.
     #[arg(long)]
     pub dry_run: bool,
 

@@ -26,7 +26,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 
 use crate::exit::UsageError;
 use crate::source::SourceError;
-use crate::store::big_segments::{self, BigSegmentStore, CopyReport, Membership, Metadata, Replace};
+use crate::store::big_segments::{self, BigSegmentStore, CopyReport, Membership, Metadata, Plan, Replace};
 use crate::store::{Progress, Store};
 
 /// The top-level member name.
@@ -143,6 +143,27 @@ struct Reader<'a, 'r> {
     failed: Option<anyhow::Error>,
     /// Inside the `bigSegments` member (so an error there is the Big Segments part's).
     inside: bool,
+    /// The context hashes read, when checking (16 bytes each, [`big_segments::context_key`]): a
+    /// hash given twice is refused, as a flag key given twice is; a restore is always checked
+    /// first, so it keeps none.
+    seen: Option<std::collections::HashSet<u128>>,
+    /// Of those, the ones whose membership is empty (a restore writes nothing for them).
+    empty: Vec<u128>,
+}
+
+impl<'a, 'r> Reader<'a, 'r> {
+    fn new(replace: Option<&'r mut Replace<'a>>) -> Reader<'a, 'r> {
+        let seen = replace.is_none().then(std::collections::HashSet::new);
+        Reader {
+            replace,
+            metadata: Metadata::default(),
+            found: None,
+            failed: None,
+            inside: false,
+            seen,
+            empty: Vec::new(),
+        }
+    }
 }
 
 /// Read the file's `bigSegments` member (streamed), giving each membership to `reader`.
@@ -274,6 +295,15 @@ impl<'de> Visitor<'de> for Memberships<'_, '_, '_> {
             if hash.is_empty() {
                 return Err(de::Error::custom("memberships: an empty context hash"));
             }
+            if let Some(seen) = &mut self.0.seen {
+                let key = big_segments::context_key(&hash);
+                if !seen.insert(key) {
+                    return Err(de::Error::custom(format!("memberships: the context hash \"{hash}\" is given twice")));
+                }
+                if m.included.is_empty() && m.excluded.is_empty() {
+                    self.0.empty.push(key);
+                }
+            }
             if let Some(f) = &mut self.0.found {
                 f.contexts += 1;
             }
@@ -297,9 +327,32 @@ pub async fn check(path: &Path) -> Result<Option<Found>> {
 
 /// [`check`] on the calling thread.
 pub fn check_blocking(path: &Path) -> Result<Option<Found>> {
-    let mut r = Reader { replace: None, metadata: Metadata::default(), found: None, failed: None, inside: false };
+    let mut r = Reader::new(None);
     read(path, &mut r)?;
     Ok(r.found)
+}
+
+/// What [`restore`] would do, read without writing (a dry run): the file's part checked (the same
+/// errors), then the destination's context keys read. `None`: the file has no Big Segments part.
+/// Keeps 16 bytes per context of the file.
+pub async fn plan(path: &Path, store: &dyn Store, prefix: &str) -> Result<Option<Plan>> {
+    let owned = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || -> Result<_> {
+        let mut r = Reader::new(None);
+        read(&owned, &mut r)?;
+        Ok((r.found, r.metadata, r.seen.unwrap_or_default(), r.empty))
+    });
+    let (found, metadata, mut written, empty) = read.await??;
+    refuse_unholdable(store, path, found)?;
+    let Some(dst) = store.big_segments() else { return Ok(None) };
+    if found.is_none() {
+        return Ok(None);
+    }
+    for key in &empty {
+        written.remove(key);
+    }
+    let removed = big_segments::removed_by(dst, prefix, &written).await?;
+    Ok(Some(Plan { contexts: written.len() as u64, removed, metadata }))
 }
 
 /// The refusal for a file with Big Segments data and a store that holds none (Consul), before
@@ -329,8 +382,7 @@ pub async fn restore(
 ) -> Result<Option<CopyReport>> {
     let Some(dst) = store.big_segments() else { return Ok(None) };
     let mut replace = Replace::start(dst, prefix, progress, shutdown).await?;
-    let mut r =
-        Reader { replace: Some(&mut replace), metadata: Metadata::default(), found: None, failed: None, inside: false };
+    let mut r = Reader::new(Some(&mut replace));
     progress.message("restoring Big Segments");
     tokio::task::block_in_place(|| read(path, &mut r))?;
     let (found, metadata) = (r.found, r.metadata);
@@ -369,6 +421,10 @@ mod tests {
             (r#"{"bigSegments":{"memberships":{"h":{"other":[]}}}}"#, "unknown field"),
             (r#"{"bigSegments":{"extra":1}}"#, "unknown field \"extra\""),
             (r#"{"bigSegments":{},"bigSegments":{}}"#, "given twice"),
+            (
+                r#"{"bigSegments":{"memberships":{"h":{"included":["a.g1"]},"h2":{},"h":{"excluded":["a.g1"]}}}}"#,
+                "memberships: the context hash \"h\" is given twice",
+            ),
             (r#"{"bigSegments":{"memberships":{"h":{"included":[]}"#, "EOF"),
         ] {
             let e = check_text("d.json", text).await.unwrap_err();

@@ -78,7 +78,19 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
     // [`checking_big_segments`]), not in a pass of its own over the whole file.
     let file_path = source_file(&args.target);
     let mut big_file = match (file_path, &fetched) {
-        (Some(path), Fetched::Data(_)) => big_segments_part(store.as_ref(), path).await?,
+        (Some(path), Fetched::Data(_)) if !args.dry_run => big_segments_part(store.as_ref(), path).await?,
+        _ => None,
+    };
+    // A dry run reads what a real run would do to the Big Segments (the file's part checked, or the
+    // source store's memberships), writing nothing.
+    let big_plan = match (&args.target, file_path) {
+        _ if !args.dry_run => None,
+        (_, Some(path)) => super::big_segments_file::plan(path, store.as_ref(), &prefix).await?,
+        (SyncTarget::One { source: ResolvedSource::Store { store: from_cfg, prefix: from_prefix }, .. }, None) => {
+            let from_store = store::open(from_cfg).await?;
+            let from_prefix = from_store.effective_prefix(from_prefix.as_deref());
+            store::big_segments::plan_copy(from_store.as_ref(), &from_prefix, store.as_ref(), &prefix).await?
+        }
         _ => None,
     };
     // Keys the store cannot hold and read back: refused before anything is written (a streamed
@@ -90,7 +102,10 @@ pub async fn run(args: SyncSettings, ctx: &Ctx) -> Result<ExitCode> {
         let refusal = would_refuse(store.as_ref(), &prefix, data, &from, args.allow_empty).await?;
         return ctx
             .shutdown
-            .unless_signalled("nothing was written (dry run)", dry_run(store.as_ref(), &prefix, data, refusal, ctx))
+            .unless_signalled(
+                "nothing was written (dry run)",
+                dry_run(store.as_ref(), &prefix, data, refusal, big_plan, ctx),
+            )
             .await;
     }
     let started = Instant::now();
@@ -329,6 +344,7 @@ async fn dry_run(
     prefix: &str,
     data: &DataSet,
     refusal: Option<String>,
+    big: Option<store::big_segments::Plan>,
     ctx: &Ctx,
 ) -> Result<ExitCode> {
     let current = current_contents(store, prefix).await?;
@@ -344,6 +360,7 @@ async fn dry_run(
             "removed": plan.removed,
             "unchanged": plan.unchanged,
             "refused": refusal,
+            "big_segments": big,
         }))?;
     } else {
         println!(
@@ -358,6 +375,15 @@ async fn dry_run(
             for k in keys {
                 println!("  {label:<8} {k}");
             }
+        }
+        if let Some(b) = big {
+            println!(
+                "dry run: Big Segments: the memberships of {} contexts would be written ({} only the destination holds removed) and the sync time {} and cursor {} (nothing written)",
+                b.contexts,
+                b.removed,
+                b.metadata.synchronized_on.as_deref().unwrap_or("(none)"),
+                b.metadata.cursor.as_deref().unwrap_or("(none)"),
+            );
         }
         if let Some(r) = refusal {
             println!("the real run would be refused: {r} ({})", source::ALLOW_EMPTY_HINT);

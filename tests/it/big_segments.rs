@@ -900,6 +900,10 @@ fn a_wrong_big_segments_part_after_the_flags_writes_nothing() {
             (r#"{"memberships":{"h":{"included":"a.g1"}}}"#, "memberships \"h\""),
             (r#"{"synchronizedOn":"soon"}"#, "is not a Unix time"),
             (r#"{"memberships":{"h":{"included":[]}},"extra":1}"#, "unknown field \"extra\""),
+            (
+                r#"{"memberships":{"h":{"included":["beta.g2"]},"h":{"excluded":["beta.g2"]}}}"#,
+                "the context hash \"h\" is given twice",
+            ),
         ] {
             let (_b, bad) = temp_file("dump.json", &bad_part(part));
             for dry in [false, true] {
@@ -1023,31 +1027,138 @@ fn inspect_all_prefixes_big_segments_on_dynamodb() {
     inspect_all_shows_big_segments_status(&all, &one, &dynamodb_config(&table));
 }
 
-/// `sync --from-file` into Redis writes several batches of memberships at once: a context hash the
-/// dump names twice, in batches far apart, ends up with the membership named last (as when one
-/// batch was written at a time), every other context is written, and the metadata is there.
+/// A context hash a dump names twice, in batches far apart, is refused before anything is written
+/// (exit 4, naming it), on Redis (whose flag data is written while the file is read) and on
+/// DynamoDB (where batches in flight together would leave either membership), real run and dry
+/// run; the file without the second one writes every context, in several batches at once.
 #[test]
-fn a_context_named_twice_in_a_dump_keeps_its_later_membership() {
+fn a_context_named_twice_in_a_dump_is_refused() {
+    let table = crate::support::ddb::new_table("bigseg-twice");
     let p = unique_prefix("bigseg-twice");
     let twice = context_hash("user-7");
-    let mut members: Vec<String> =
+    let members: Vec<String> =
         (0..4500).map(|i| format!(r#""{}":{{"included":["beta.g2"]}}"#, context_hash(&format!("user-{i}")))).collect();
-    members.push(format!(r#""{twice}":{{"included":["beta.g1"],"excluded":["kinded.g1"]}}"#));
+    let dump = |members: &[String]| {
+        format!(
+            r#"{},"bigSegments":{{"synchronizedOn":"1700000000123","cursor":"9","memberships":{{{}}}}}}}"#,
+            big_flag_file().trim_end().strip_suffix('}').unwrap(),
+            members.join(",")
+        )
+    };
+    let mut doubled = members.clone();
+    doubled.push(format!(r#""{twice}":{{"included":["beta.g1"],"excluded":["kinded.g1"]}}"#));
+    let (_f, bad) = temp_file("dump.json", &dump(&doubled));
+    let (_g, good) = temp_file("dump.json", &dump(&members));
+    let redis = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    let dynamo = |args: &[&str]| crate::support::ddb::ld_table(&table, &[args, &["--prefix", &p]].concat());
+    for (cli, cfg) in
+        [(&redis as &dyn Fn(&[&str]) -> std::process::Command, redis_config()), (&dynamo, dynamodb_config(&table))]
+    {
+        let before = run(&mut cli(&["dump"]));
+        for dry in [true, false] {
+            let mut args = vec!["sync", "--from-file", bad.to_str().unwrap()];
+            if dry {
+                args.push("--dry-run");
+            }
+            let o = run(&mut cli(&args));
+            assert_code(&o, 4);
+            let line = format!("\"bigSegments\": memberships: the context hash \"{twice}\" is given twice");
+            assert!(stderr(&o).contains(&line), "{}", stderr(&o));
+            let after = run(&mut cli(&["dump"]));
+            assert_eq!(
+                (after.status.code(), stdout(&after)),
+                (before.status.code(), stdout(&before)),
+                "nothing written"
+            );
+        }
+        assert_code(&run(&mut cli(&["sync", "--from-file", good.to_str().unwrap()])), 0);
+        let all = all_memberships(&cfg, &p);
+        assert_eq!(all.len(), 4500);
+        assert!(all.iter().all(|(_, m)| *m == Membership::new(["beta.g2"], [])));
+        runtime().block_on(async {
+            let meta = open(&cfg).await.big_segments().unwrap().metadata(&p).await.unwrap();
+            assert_eq!(meta, Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("9".into()) });
+        });
+    }
+}
+
+/// `sync --dry-run` of a dump with Big Segments, and of a store prefix holding them, says what the
+/// real run would do to them (contexts written, contexts only the destination holds removed, the
+/// metadata), in the same counts the real run then reports, and writes nothing; into Consul, which
+/// holds none, it is refused as the real run is.
+#[test]
+fn dry_run_says_what_would_become_of_the_big_segments() {
+    let table = crate::support::ddb::new_table("bigseg-dry");
+    let p = unique_prefix("bigseg-dry");
+    let (keep, old, new, empty) = (context_hash("keep"), context_hash("old"), context_hash("new"), context_hash("e"));
     let text = format!(
-        r#"{},"bigSegments":{{"synchronizedOn":"1700000000123","cursor":"9","memberships":{{{}}}}}}}"#,
+        r#"{},"bigSegments":{{"synchronizedOn":"1700000000123","cursor":"9","memberships":{{"{keep}":{{"included":["beta.g2"]}},"{new}":{{"excluded":["beta.g2"]}},"{empty}":{{}}}}}}}}"#,
         big_flag_file().trim_end().strip_suffix('}').unwrap(),
-        members.join(",")
     );
-    let (_f, f) = temp_file("dump.json", &text);
-    let o = run(ldstore().args(["sync", "--from-file", f.to_str().unwrap(), "--redis", &redis_addr(), "--prefix", &p]));
-    assert_code(&o, 0);
-    let all = all_memberships(&redis_config(), &p);
-    assert_eq!(all.len(), 4500);
-    let later = Membership::new(["beta.g1"], ["kinded.g1"]);
-    assert_eq!(all.iter().find(|(h, _)| *h == twice).map(|(_, m)| m), Some(&later));
-    assert!(all.iter().filter(|(h, _)| *h != twice).all(|(_, m)| *m == Membership::new(["beta.g2"], [])));
+    let (_f, dump) = temp_file("dump.json", &text);
+    let (_g, flags) = temp_file("flags.json", &big_flag_file());
+    let redis = |args: &[&str]| {
+        let mut c = ldstore();
+        c.args(args).args(["--redis", &redis_addr(), "--prefix", &p]);
+        c
+    };
+    let dynamo = |args: &[&str]| crate::support::ddb::ld_table(&table, &[args, &["--prefix", &p]].concat());
+    let want = json!({"contexts": 2, "removed": 1, "metadata": {"synchronized_on": "1700000000123", "cursor": "9"}});
+    for (cli, cfg) in
+        [(&redis as &dyn Fn(&[&str]) -> std::process::Command, redis_config()), (&dynamo, dynamodb_config(&table))]
+    {
+        assert_code(&run(&mut cli(&["sync", "--from-file", flags.to_str().unwrap()])), 0);
+        runtime().block_on(async {
+            let s = open(&cfg).await;
+            let ms = [(keep.clone(), Membership::new(["beta.g2"], [])), (old.clone(), Membership::new(["x.g1"], []))];
+            s.big_segments().unwrap().write_memberships(&p, &ms).await.unwrap();
+        });
+        let before = stdout(&run(&mut cli(&["dump"])));
+        let o = run(&mut cli(&["sync", "--from-file", dump.to_str().unwrap(), "--dry-run", "--output", "json"]));
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["big_segments"], want, "{v}");
+        let o = run(&mut cli(&["sync", "--from-file", dump.to_str().unwrap(), "--dry-run"]));
+        assert_code(&o, 0);
+        let line = "dry run: Big Segments: the memberships of 2 contexts would be written (1 only the destination holds removed) and the sync time 1700000000123 and cursor 9 (nothing written)";
+        assert!(stdout(&o).contains(line), "{}", stdout(&o));
+        assert_eq!(stdout(&run(&mut cli(&["dump"]))), before, "nothing written");
+        // The real run does what the dry run said.
+        let o = run(&mut cli(&["sync", "--from-file", dump.to_str().unwrap(), "--output", "json"]));
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["big_segments"], want, "{v}");
+        // A dump without Big Segments: none planned.
+        let o = run(&mut cli(&["sync", "--from-file", flags.to_str().unwrap(), "--dry-run", "--output", "json"]));
+        assert_code(&o, 0);
+        assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap()["big_segments"], Value::Null);
+    }
+    // Store to store: the Redis prefix (now the dump's) into a DynamoDB prefix holding one other context.
+    let d = unique_prefix("bigseg-dry-d");
     runtime().block_on(async {
-        let meta = open(&redis_config()).await.big_segments().unwrap().metadata(&p).await.unwrap();
-        assert_eq!(meta, Metadata { synchronized_on: Some("1700000000123".into()), cursor: Some("9".into()) });
+        let s = open(&dynamodb_config(&table)).await;
+        let ms = [(old.clone(), Membership::new(["x.g1"], []))];
+        s.big_segments().unwrap().write_memberships(&d, &ms).await.unwrap();
     });
+    let from_redis = format!("redis://{}?prefix={p}", redis_addr());
+    let o = run(&mut crate::support::ddb::ld_table(
+        &table,
+        &["sync", "--from", &from_redis, "--prefix", &d, "--dry-run", "--output", "json"],
+    ));
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["big_segments"], want, "{v}");
+    assert_eq!(all_memberships(&dynamodb_config(&table), &d), vec![(old.clone(), Membership::new(["x.g1"], []))]);
+    // Into Consul: refused, as the real run.
+    let t = crate::consul::Target::local();
+    let c = unique_prefix("bigseg-dry-c");
+    let dry = run(t.cmd(&["sync", "--from", &from_redis, "--dry-run"]).args(["--prefix", &c]));
+    let real = run(t.cmd(&["sync", "--from", &from_redis]).args(["--prefix", &c]));
+    assert_eq!(dry.status.code(), real.status.code(), "{}\n{}", stderr(&dry), stderr(&real));
+    assert_ne!(dry.status.code(), Some(0));
+    assert!(stderr(&dry).contains("Consul holds no Big Segments"), "{}", stderr(&dry));
 }
