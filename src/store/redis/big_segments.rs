@@ -62,25 +62,16 @@ impl RedisStore {
         .await
     }
 
-    /// The hashes of a page of `<head><hash>` keys, each visited with its membership (skipping one
-    /// gone since it was listed, and, in the exclude pass, one whose include set was visited).
-    async fn visit_page(
+    /// The hashes of a page of `<head><hash>` keys, each with its membership.
+    async fn page_memberships(
         &self,
         prefix: &str,
         head: &str,
         keys: &[String],
-        visit: &mut MembershipVisitor<'_>,
-    ) -> anyhow::Result<()> {
-        let exclude_pass = head.ends_with(":big_segment_exclude:");
+    ) -> Result<Vec<(String, Membership)>, StoreError> {
         let hashes: Vec<String> = keys.iter().filter_map(|k| k.strip_prefix(head)).map(str::to_string).collect();
         let memberships = self.memberships_of(prefix, &hashes).await?;
-        for (h, m) in hashes.into_iter().zip(memberships) {
-            if m.is_empty() || (exclude_pass && !m.included.is_empty()) {
-                continue;
-            }
-            visit(h, m)?;
-        }
-        Ok(())
+        Ok(hashes.into_iter().zip(memberships).collect())
     }
 
     /// The commands of several keys (`per_key`: one list per key): one MULTI/EXEC where the keys
@@ -178,9 +169,23 @@ impl BigSegmentStore for RedisStore {
         for which in ["include", "exclude"] {
             let head = format!("{prefix}:big_segment_{which}:");
             let pattern = format!("{}*", glob_escape(&head));
+            let exclude_pass = which == "exclude";
             let mut scan = self.key_scan(Some(&pattern)).await?;
-            while let Some(page) = scan.next_page(self).await? {
-                self.visit_page(prefix, &head, &page, visit).await?;
+            let mut page = scan.next_page(self).await?;
+            while let Some(keys) = page {
+                // The next page is asked for while this one's sets are read (one connection, the
+                // two requests sent back to back): one round trip per page instead of two.
+                let (memberships, next) =
+                    futures::join!(self.page_memberships(prefix, &head, &keys), scan.next_page(self));
+                for (h, m) in memberships? {
+                    // Skipped: one gone since it was listed; in the exclude pass, one whose include
+                    // set was visited.
+                    if m.is_empty() || (exclude_pass && !m.included.is_empty()) {
+                        continue;
+                    }
+                    visit(h, m)?;
+                }
+                page = next?;
             }
         }
         Ok(())
