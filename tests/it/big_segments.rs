@@ -900,10 +900,6 @@ fn a_wrong_big_segments_part_after_the_flags_writes_nothing() {
             (r#"{"memberships":{"h":{"included":"a.g1"}}}"#, "memberships \"h\""),
             (r#"{"synchronizedOn":"soon"}"#, "is not a Unix time"),
             (r#"{"memberships":{"h":{"included":[]}},"extra":1}"#, "unknown field \"extra\""),
-            (
-                r#"{"memberships":{"h":{"included":["beta.g2"]},"h":{"excluded":["beta.g2"]}}}"#,
-                "the context hash \"h\" is given twice",
-            ),
         ] {
             let (_b, bad) = temp_file("dump.json", &bad_part(part));
             for dry in [false, true] {
