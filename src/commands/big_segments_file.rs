@@ -173,7 +173,12 @@ fn read(path: &Path, reader: &mut Reader<'_, '_>) -> Result<()> {
     }
     let file = std::fs::File::open(path)
         .map_err(|e| UsageError::new(format!("cannot read flag file {}: {e}", path.display())))?;
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
+    read_from(BufReader::with_capacity(1 << 16, file), &path.display().to_string(), reader)
+}
+
+/// [`read`] of a reader (`name`: the file, for messages).
+fn read_from(input: impl std::io::Read, name: &str, reader: &mut Reader<'_, '_>) -> Result<()> {
+    let mut de = serde_json::Deserializer::from_reader(input);
     let parsed = Top(reader).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = reader.failed.take() {
         return Err(e);
@@ -182,12 +187,19 @@ fn read(path: &Path, reader: &mut Reader<'_, '_>) -> Result<()> {
         Ok(()) => Ok(()),
         // What is wrong elsewhere in the file is the flag file reader's to report.
         Err(_) if !reader.inside => Ok(()),
-        Err(e) => Err(SourceError::Malformed {
-            source_name: path.display().to_string(),
-            reason: format!("\"{MEMBER}\": {e}"),
+        Err(e) => {
+            Err(SourceError::Malformed { source_name: name.to_string(), reason: format!("\"{MEMBER}\": {e}") }.into())
         }
-        .into()),
     }
+}
+
+/// A check of the Big Segments part of JSON text (the fuzz target's entry): what [`check`] gives
+/// for a file holding it, with the metadata read.
+#[cfg(any(test, feature = "fuzz"))]
+pub(crate) fn check_bytes(text: &[u8]) -> Result<Option<(Found, Metadata)>> {
+    let mut r = Reader::new(None);
+    read_from(text, "input", &mut r)?;
+    Ok(r.found.map(|f| (f, r.metadata)))
 }
 
 struct Top<'x, 'a, 'r>(&'x mut Reader<'a, 'r>);
@@ -247,7 +259,14 @@ impl<'de> Visitor<'de> for Part<'_, '_, '_> {
         f.write_str("an object with synchronizedOn, cursor and memberships")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen: Vec<String> = Vec::new();
         while let Some(name) = map.next_key::<String>()? {
+            // A field given twice would mean two answers (two lists of memberships both restored,
+            // where a JSON reader keeps the last): refused, as the part given twice is.
+            if seen.contains(&name) {
+                return Err(de::Error::custom(format!("\"{name}\" given twice")));
+            }
+            seen.push(name.clone());
             match name.as_str() {
                 "synchronizedOn" => {
                     self.0.metadata.synchronized_on = text_or_null(&name, map.next_value()?)?;
@@ -421,6 +440,8 @@ mod tests {
             (r#"{"bigSegments":{"memberships":{"h":{"other":[]}}}}"#, "unknown field"),
             (r#"{"bigSegments":{"extra":1}}"#, "unknown field \"extra\""),
             (r#"{"bigSegments":{},"bigSegments":{}}"#, "given twice"),
+            (r#"{"bigSegments":{"memberships":{"a":{}},"memberships":{"b":{}}}}"#, "\"memberships\" given twice"),
+            (r#"{"bigSegments":{"cursor":"1","cursor":"2"}}"#, "\"cursor\" given twice"),
             (
                 r#"{"bigSegments":{"memberships":{"h":{"included":["a.g1"]},"h2":{},"h":{"excluded":["a.g1"]}}}}"#,
                 "memberships: the context hash \"h\" is given twice",

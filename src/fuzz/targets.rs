@@ -238,6 +238,29 @@ pub(super) const TARGETS: &[Target] = &[
             ",",
         ],
     },
+    Target {
+        name: "big_segments_part",
+        about: "a dump's Big Segments part (sync --from-file's check): its contexts and metadata against serde_json",
+        run: big_segments_part,
+        dictionary: &[
+            "{\"flags\":{},\"bigSegments\":{\"synchronizedOn\":\"1700000000000\",\"cursor\":\"3\",\"memberships\":{}}}",
+            "\"h\":{\"included\":[\"s.g1\"],\"excluded\":[]}",
+            "\"bigSegments\":",
+            "\"memberships\":",
+            "\"synchronizedOn\":",
+            "\"cursor\":",
+            "\"included\":",
+            "\"excluded\":",
+            "null",
+            "1e400",
+            "\"\"",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+        ],
+    },
 ];
 
 const JSON_TOKENS: &[&str] = &[
@@ -592,6 +615,24 @@ fn big_segments_patch(data: &[u8]) {
         p.apply_to(&mut memberships);
         assert_eq!(once, memberships, "applying a patch twice changed more");
     }
+}
+
+/// A dump's Big Segments part: an answer for every input; when the part is accepted and the whole
+/// text is JSON, it holds exactly the memberships serde_json sees (a context given twice is
+/// refused, so none is counted twice or lost), and the metadata serde_json reads there.
+fn big_segments_part(data: &[u8]) {
+    use crate::commands::big_segments_file::check_bytes;
+    let Ok(Some((found, metadata))) = check_bytes(data) else { return };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let part = &v["bigSegments"];
+    let memberships = part.get("memberships").and_then(|m| m.as_object()).map_or(0, |m| m.len());
+    assert_eq!(found.contexts, memberships as u64, "contexts of {part}");
+    let text = |name: &str| match &part[name] {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    assert_eq!((metadata.synchronized_on, metadata.cursor), (text("synchronizedOn"), text("cursor")), "{part}");
 }
 
 /// Store contents read back: whatever bytes or attributes a store holds become an item or a named
