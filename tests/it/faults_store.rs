@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::relay::{KEY, Relay, free_port, metric, patch, server, status};
+use crate::relay::{KEY, OwnRedis, Relay, free_port, metric, patch, server, status};
 use crate::support::consul_server::ConsulServer;
 use crate::support::fault_proxy::{FaultProxy, Mode};
 use crate::support::*;
@@ -304,45 +304,9 @@ fn relay_rides_out_a_store_that_goes_down_and_silent() {
 
 // ---- Redis refusing writes ----
 
-/// A redis-server of the test's own on a free port, with extra configuration, in a directory of
-/// its own (a replica writes the master's snapshot to its `--dir`), stopped when dropped.
-struct OwnRedis {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn own_redis(extra: &[&str]) -> OwnRedis {
-    let port = free_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Command::new("redis-server");
-    c.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]).arg("--dir").arg(dir.path());
-    let child = c.args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("redis-server");
-    let own = OwnRedis { child, addr: format!("127.0.0.1:{port}"), _dir: dir };
-    let end = Instant::now() + Duration::from_secs(10);
-    let pong = || {
-        Command::new("redis-cli")
-            .args(["-p", &port.to_string(), "PING"])
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
-    };
-    while !pong() {
-        assert!(Instant::now() < end, "own redis-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    own
-}
-
 #[test]
 fn redis_out_of_memory_refuses_the_sync_and_keeps_the_old_data() {
-    let redis = own_redis(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let redis = OwnRedis::start_with(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
     let addr = &redis.addr;
     let old = data_set("old", 20, 10);
     let (_d, f) = temp_file("old.json", &old.to_string());
@@ -363,9 +327,9 @@ fn redis_out_of_memory_refuses_the_sync_and_keeps_the_old_data() {
 
 #[test]
 fn redis_read_only_replica_refuses_the_sync_naming_it() {
-    let primary = own_redis(&[]);
+    let primary = OwnRedis::start();
     let pport = primary.addr.rsplit(':').next().unwrap().to_string();
-    let replica = own_redis(&["--replicaof", "127.0.0.1", &pport]);
+    let replica = OwnRedis::start_with(&["--replicaof", "127.0.0.1", &pport]);
     let raddr = &replica.addr;
     let data = data_set("ro", 5, 10);
     let (_d, f) = temp_file("flags.json", &data.to_string());

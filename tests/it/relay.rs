@@ -404,8 +404,14 @@ fn several_environments_from_a_relay_config_and_one_rejected_key_fails_alone() {
 
 /// A redis-server of this test's own (the shared one must not be stopped).
 pub(crate) fn own_redis(port: u16) -> Child {
+    own_redis_with(port, &[])
+}
+
+/// [`own_redis`] with extra configuration.
+fn own_redis_with(port: u16, extra: &[&str]) -> Child {
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(extra)
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server must be installed");
@@ -439,16 +445,25 @@ fn version_in(b: &dyn Backend, prefix: &str, key: &str) -> Option<u64> {
     b.item(prefix, "features", key)?["version"].as_u64()
 }
 
-/// Redis: a redis-server of the test's own, wiped with FLUSHDB.
-struct OwnRedis {
-    addr: String,
+/// Redis: a redis-server of the test's own, wiped with FLUSHDB, in a directory of its own (a
+/// replica writes the master's snapshot to its `--dir`), stopped when dropped.
+pub(crate) struct OwnRedis {
+    pub(crate) addr: String,
     child: Child,
+    _dir: tempfile::TempDir,
 }
 
 impl OwnRedis {
-    fn start() -> OwnRedis {
+    pub(crate) fn start() -> OwnRedis {
+        OwnRedis::start_with(&[])
+    }
+
+    /// With extra configuration.
+    pub(crate) fn start_with(extra: &[&str]) -> OwnRedis {
         let port = free_port();
-        OwnRedis { addr: format!("127.0.0.1:{port}"), child: own_redis(port) }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = [&["--dir", dir.path().to_str().expect("a UTF-8 temporary directory")], extra].concat();
+        OwnRedis { addr: format!("127.0.0.1:{port}"), child: own_redis_with(port, &args), _dir: dir }
     }
 }
 
