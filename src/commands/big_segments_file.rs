@@ -143,7 +143,7 @@ struct Reader<'a, 'r> {
     failed: Option<anyhow::Error>,
     /// Inside the `bigSegments` member (so an error there is the Big Segments part's).
     inside: bool,
-    /// The context hashes read, when checking (16 bytes each, [`big_segments::context_key`]): a
+    /// The context hashes read, when checking (16 bytes each, [`big_segments::short_key`]): a
     /// hash given twice is refused, as a flag key given twice is; a restore is always checked
     /// first, so it keeps none.
     seen: Option<std::collections::HashSet<u128>>,
@@ -315,7 +315,7 @@ impl<'de> Visitor<'de> for Memberships<'_, '_, '_> {
                 return Err(de::Error::custom("memberships: an empty context hash"));
             }
             if let Some(seen) = &mut self.0.seen {
-                let key = big_segments::context_key(&hash);
+                let key = big_segments::short_key(&hash);
                 if !seen.insert(key) {
                     return Err(de::Error::custom(format!("memberships: the context hash \"{hash}\" is given twice")));
                 }
