@@ -881,13 +881,20 @@ fn patches_queued_behind_a_slow_store_are_written_concurrently(
     env.push(("LD_SDK_KEY", KEY));
     let relay = Relay::start(&args, &env);
     relay.wait_for("the put", || b.item(&prefix, "features", "hot").is_some());
-    // A patch stored means the write of the put (queued before it) is done: the patches below are
-    // then written as patches, not with a rewrite of all of memory.
-    server.push(&patch("hot", 2));
-    relay.wait_for("the put and a first patch", || {
-        b.item(&prefix, "features", "hot").is_some_and(|j| j["version"] == 2)
-    });
-    let before = proxy.connections();
+    // Once a patch has been written as a patch (an upsert counted), every write queued before it is
+    // done (the writer takes them in order): the put's, and a first write of memory when the store
+    // opened after the put had arrived (a stored patch alone does not show that: such a write can
+    // carry it). The patches below are then written as patches, not with a rewrite of all of memory.
+    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
+    let upserts = || metric(&http_get(port, "/metrics"), UPSERTS).unwrap_or(0.0);
+    let mut v = 2;
+    while upserts() < 1.0 {
+        assert!(v < 20, "no patch of \"hot\" was written as a patch\n{}", relay.log());
+        server.push(&patch("hot", v));
+        relay.wait_for("a patch of \"hot\"", || b.item(&prefix, "features", "hot").is_some_and(|j| j["version"] == v));
+        v += 1;
+    }
+    let (before, upserts_before) = (proxy.connections(), upserts());
     let mut all = String::new();
     for v in 2..=301u64 {
         all.push_str(&patch(&format!("k{v:03}"), v));
@@ -896,7 +903,7 @@ fn patches_queued_behind_a_slow_store_are_written_concurrently(
     let landed = |v: u64| b.item(&prefix, "features", &format!("k{v:03}")).is_some_and(|j| j["version"] == v);
     relay.wait_for_secs("every patch written", 60, || (2..=301u64).all(landed));
     let m = http_get(port, "/metrics");
-    let upserts = metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#).unwrap();
+    let upserts = metric(&m, UPSERTS).unwrap() - upserts_before;
     assert!(upserts >= 300.0, "{upserts} upserts written for 300 patches\n{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
     let opened = proxy.connections() - before;
