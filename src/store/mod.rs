@@ -103,7 +103,7 @@ fn redis_shape_hint(reason: &str) -> Option<String> {
                 .into(),
         )
     } else if reason.contains("OOM") && reason.contains("maxmemory") {
-        Some("Redis is at its maxmemory limit and may not evict (noeviction): the transaction was refused whole, nothing of it was written; free memory or raise maxmemory".into())
+        Some("Redis is at its maxmemory limit and may not evict (noeviction): the write was refused, nothing of it was written; free memory or raise maxmemory (a sync needs room for the new data beside the old until it commits)".into())
     } else if reason.contains("READONLY") || reason.contains("kind: ReadOnly") {
         Some("the address is a read-only replica: give the master's address (or redis+sentinel://…/MASTER to have the sentinels find it)".into())
     } else if reason.contains("cluster support disabled") {

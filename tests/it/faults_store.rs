@@ -326,6 +326,36 @@ fn redis_out_of_memory_refuses_the_sync_and_keeps_the_old_data() {
 }
 
 #[test]
+fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
+    // Under maxmemory with a volatile-* policy, the staging hashes (which expire) are what Redis
+    // evicts first: a sync whose staged data was evicted, even in part, must not move it into place.
+    let redis = OwnRedis::start_with(&["--maxmemory", "12mb", "--maxmemory-policy", "volatile-lru"]);
+    let addr = &redis.addr;
+    let old = data_set("old", 4_000, 400);
+    let (_d, f) = temp_file("old.json", &old.to_string());
+    assert_code(
+        &run(ldstore().args(["sync", "--redis", addr, "--prefix", "ev", "--from-file", f.to_str().unwrap()])),
+        0,
+    );
+    let new = data_set("new", 16_000, 400);
+    let (_d2, f2) = temp_file("new.json", &new.to_string());
+    let (o, _) = run_bounded(
+        ldstore().args(["sync", "--redis", addr, "--prefix", "ev", "--from-file", f2.to_str().unwrap()]),
+        Duration::from_secs(60),
+    );
+    // Evicted while staged (found by the check before the commit), or, once nothing volatile is
+    // left to evict, a write refused for memory.
+    assert_store_error(&Store::Redis, "sync", &o, &["Redis no longer holds all of it", "OOM command not allowed"]);
+    assert!(stderr(&o).contains("nothing"), "{}", stderr(&o));
+    let evicted = redis_cli_at(addr, None, &["info", "stats"]);
+    assert!(!evicted.contains("evicted_keys:0\r"), "{evicted}");
+    assert_eq!(redis_cli_at(addr, None, &["--scan", "--pattern", "ev:$ldstore_staging:*"]), "");
+    let o = run(ldstore().args(["dump", "--redis", addr, "--prefix", "ev"]));
+    assert_code(&o, 0);
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old);
+}
+
+#[test]
 fn redis_read_only_replica_refuses_the_sync_naming_it() {
     let primary = OwnRedis::start();
     let pport = primary.addr.rsplit(':').next().unwrap().to_string();

@@ -1,8 +1,9 @@
-//! `sync` of a `.json` flag file into Redis writes items while the file is read (one MULTI/EXEC,
-//! committed only once all of the file has been read and checked), against the real redis-server
-//! started by scripts/test. A file with any other name is read whole first, the way every other
-//! source is: the two ways must write the same bytes, and a file that goes wrong late must leave
-//! the store as it was.
+//! `sync` of a `.json` flag file into Redis writes items while the file is read (into staging
+//! hashes moved into place by one short MULTI/EXEC, or, where the Redis user may not rename, one
+//! MULTI/EXEC around everything; either committed only once all of the file has been read and
+//! checked), against the real redis-server started by scripts/test. A file with any other name is
+//! read whole first, the way every other source is: the ways must write the same bytes, and a
+//! file that goes wrong late must leave the store as it was, with no staging hash behind.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +17,11 @@ fn sync_logged(path: &Path, prefix: &str) -> Output {
 }
 
 const STREAMED: &str = "read; committing";
+
+/// Staging hashes left under `prefix` (a finished or abandoned sync leaves none).
+fn staging_left(prefix: &str) -> String {
+    redis_cli(&["--scan", "--pattern", &format!("{prefix}:$ldstore_staging:*")])
+}
 
 /// Every field of a prefix's two hashes, byte for byte, and whether its marker exists.
 fn contents(prefix: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>, bool) {
@@ -86,6 +92,12 @@ fn streamed_and_whole_file_syncs_write_the_same_bytes() {
     let o = sync_logged(&json, &a);
     assert_code(&o, 0);
     assert!(stderr(&o).contains(STREAMED), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(staged)"), "{}", stderr(&o));
+    assert_eq!(staging_left(&a), "");
+    // Moved into place without the staging hashes' expiry.
+    for key in ["features", "segments"] {
+        assert_eq!(redis_cli(&["ttl", &format!("{a}:{key}")]).trim(), "-1", "{key}");
+    }
     assert!(stderr(&o).contains("ignoring unknown top-level property \"meta\""), "{}", stderr(&o));
     assert!(stderr(&o).contains("synced 4500 flags and 2 segments"), "{}", stderr(&o));
     let o = sync_logged(&other, &b);
@@ -129,7 +141,9 @@ fn a_file_that_goes_wrong_at_the_end_leaves_the_store_unchanged() {
         let queued: usize =
             abandoned.split("abandoned after ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
         assert!(queued >= 3_000, "{name}: {abandoned}");
+        assert!(abandoned.contains("its staging hashes removed"), "{name}: {abandoned}");
         assert_eq!(contents(&p), before, "{name} changed the store");
+        assert_eq!(staging_left(&p), "", "{name}");
     }
     // Bytes that are not UTF-8 near the end of the file.
     let mut bytes = big_file(4_000, r#","z":{"key":"z","version":1,"x":"?"}"#).into_bytes();
@@ -171,4 +185,34 @@ fn unusual_files_are_written_after_reading_them_whole() {
         assert_eq!(flags.len(), 3_001, "{name}");
         assert_eq!(contents(&a), contents(&b), "{name}");
     }
+}
+
+#[test]
+fn a_redis_user_that_may_not_rename_gets_one_transaction_with_the_same_bytes() {
+    // An ACL user with every command but RENAME: the staged write is not possible, and the sync
+    // says so in its debug log and writes one MULTI/EXEC instead.
+    let user = format!("norename{}", std::process::id());
+    redis_cli(&["ACL", "SETUSER", &user, "on", ">secret-pw", "~*", "&*", "+@all", "-rename"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("flags.json");
+    std::fs::write(&f, big_file(2_500, "")).unwrap();
+    let (staged, single) = (unique_prefix("staged"), unique_prefix("no-rename"));
+    let o = sync_logged(&f, &staged);
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("(staged)"), "{}", stderr(&o));
+    let o = run(ldstore().args(["-vv", "sync", "--from-file"]).arg(&f).args([
+        "--redis",
+        &format!("redis://{user}:secret-pw@{}", redis_addr()),
+        "--prefix",
+        &single,
+    ]));
+    redis_cli(&["ACL", "DELUSER", &user]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(err.contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{err}");
+    assert!(err.contains("(one transaction)") && err.contains(STREAMED), "{err}");
+    assert!(!err.contains("secret-pw"), "{err}");
+    assert_eq!(contents(&single), contents(&staged));
+    assert_eq!(contents(&single).0.len(), 2_500);
+    assert_eq!(staging_left(&single), "");
 }

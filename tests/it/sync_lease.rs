@@ -862,12 +862,14 @@ fn a_signal_abandons_a_redis_sync(name: &str, sig: &str, signame: &str, code: i3
     assert_eq!(
         stderr(&o),
         format!(
-            "ldstore: error: interrupted by {signame}: nothing was written (the transaction was discarded); Redis prefix \"{p}\" is unchanged\n"
+            "ldstore: error: interrupted by {signame}: nothing was written (stopped before the commit); Redis prefix \"{p}\" is unchanged\n"
         )
     );
     let fields: BTreeSet<String> =
         redis_cli(&["hkeys", &format!("{p}:features")]).lines().map(str::to_string).collect();
     assert_eq!(fields, keys_of(&old));
+    // The streamed sync had staged thousands of items: removed before it exited.
+    assert_eq!(redis_cli(&["--scan", "--pattern", &format!("{p}:$ldstore_staging:*")]), "");
 }
 
 #[test]

@@ -615,7 +615,7 @@ pub(super) fn server_error_text(e: &redis::ServerError) -> String {
 fn discarded(sig: Signal, prefix: &str) -> StoreError {
     StoreError::Interrupted(crate::exit::Interrupted::new(
         sig,
-        Some(format!("nothing was written (the transaction was discarded); Redis prefix \"{prefix}\" is unchanged")),
+        Some(format!("nothing was written (stopped before the commit); Redis prefix \"{prefix}\" is unchanged")),
     ))
 }
 
@@ -974,12 +974,17 @@ fn glob_escape(s: &str) -> String {
 }
 
 /// Whether `rest` (a key with `<prefix>:` removed) is LaunchDarkly data or bookkeeping, of this
-/// prefix or of a longer prefix nested under it (`ld` and `ld:prod`).
+/// prefix or of a longer prefix nested under it (`ld` and `ld:prod`). A sync's staging hashes
+/// (`$ldstore_staging:<kind>:<token>`, see [`streamed`]) are bookkeeping: they exist while it runs.
 fn is_known_redis_key(rest: &str) -> bool {
     const NAMES: [&str; 6] =
         ["features", "segments", "$inited", "big_segments_synchronized_on", "big_segments_cursor", "big_segments_lock"];
     let last = |r: &str| NAMES.iter().any(|n| r == *n || r.ends_with(&format!(":{n}")));
-    last(rest) || rest.contains("big_segment_include:") || rest.contains("big_segment_exclude:")
+    last(rest)
+        || rest.contains("big_segment_include:")
+        || rest.contains("big_segment_exclude:")
+        || rest.starts_with("$ldstore_staging:")
+        || rest.contains(":$ldstore_staging:")
 }
 
 #[cfg(test)]
@@ -993,6 +998,16 @@ mod tests {
         }
         for plain in ["launchdarkly", "{}ld", "ld{", "ld}x{", "ld:{"] {
             assert!(!has_hash_tag(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn staging_hashes_are_bookkeeping() {
+        for known in ["$ldstore_staging:features:1a2b", "prod:$ldstore_staging:segments:ff", "features", "x:$inited"] {
+            assert!(is_known_redis_key(known), "{known}");
+        }
+        for unknown in ["ldstore_staging:features:1", "other", "features:x"] {
+            assert!(!is_known_redis_key(unknown), "{unknown}");
         }
     }
 
