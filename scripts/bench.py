@@ -6,8 +6,9 @@ Each comparison runs its two sides alternately in one invocation so machine nois
 and reports medians and the ratio. Results go to stdout as a table and to bench-results.json.
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
-comparisons), BENCH_ONLY=redis,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,cold,bigseg,scan,
-dynamodb-latency,bigseg-dynamodb (default: all). BENCH_UNRELATED (default 1000000): the unrelated keys of
+comparisons), BENCH_ONLY=redis,redis-tx,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,stall,cold,bigseg,
+scan,dynamodb-latency,bigseg-dynamodb (default: all; redis-tx: with redis, the comparisons against one
+MULTI/EXEC). BENCH_UNRELATED (default 1000000): the unrelated keys of
 the scan case. BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500,
 60, 5, 1): the sustained relay load (relay-sustained).
 BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg); BENCH_BIGSEG_DYNAMODB
@@ -130,8 +131,36 @@ def resp(*args):
     return b"".join(out)
 
 
+def raw_staged_file(data, prefix, path):
+    """The same commands ldstore's staged sync of a .json file sends: HSETs of 1,000 fields into
+    staging hashes (each followed by its PEXPIRE), WATCH and HLEN of them, then one MULTI/EXEC that
+    moves them into place."""
+    stage = {name: f"{prefix}:$ldstore_staging:{name}:bench" for name in ("features", "segments")}
+    with open(path, "wb") as f:
+        f.write(resp("DEL", stage["features"], stage["segments"]))
+        for kind, name in (("segments", "segments"), ("flags", "features")):
+            items = list(data.get(kind, {}).items())
+            for i in range(0, len(items), 1000):
+                args = ["HSET", stage[name]]
+                for k, v in items[i:i + 1000]:
+                    args += [k, json.dumps(v, separators=(",", ":"))]
+                f.write(resp(*args))
+                f.write(resp("PEXPIRE", stage[name], 3600000))
+        f.write(resp("WATCH", stage["features"], stage["segments"]))
+        f.write(resp("HLEN", stage["features"]))
+        f.write(resp("HLEN", stage["segments"]))
+        f.write(resp("MULTI"))
+        for name in ("segments", "features"):
+            f.write(resp("UNLINK", f"{prefix}:{name}"))
+            f.write(resp("RENAME", stage[name], f"{prefix}:{name}"))
+            f.write(resp("PERSIST", f"{prefix}:{name}"))
+        f.write(resp("SET", f"{prefix}:$inited", ""))
+        f.write(resp("EXEC"))
+
+
 def raw_pipe_file(data, prefix, path):
-    """The same bytes ldstore writes, as one MULTI/EXEC of pipelined HSETs (1,000 fields each)."""
+    """What the SDKs (and ldstore, for a Redis user that may not RENAME) write: one MULTI/EXEC of
+    pipelined HSETs (1,000 fields each)."""
     with open(path, "wb") as f:
         f.write(resp("MULTI"))
         for kind, name in (("segments", "segments"), ("flags", "features")):
@@ -166,9 +195,68 @@ def redis_sync_vs_raw(tmp, n, big=0):
     print(f"\n{what} + {len(data['segments'])} segments, {mb:.1f} MB")
     pipe = os.path.join(tmp, f"raw-{n}-{big}.resp")
     raw_pipe_file(data, "bench:raw", pipe)
+    staged = os.path.join(tmp, f"raw-staged-{n}-{big}.resp")
+    raw_staged_file(data, "bench:raw", staged)
+    raw = ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"]
     alternate(f"1. sync {what} into Redis vs raw limit", "ldstore sync", sync_cmd(path, "bench:ld"),
-              "redis-cli --pipe (same bytes)", ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"], b_stdin=pipe)
+              "redis-cli --pipe (same bytes)", raw, b_stdin=staged)
+    if want("redis-tx"):
+        # Before the staged write: one transaction, on both sides (ldstore through a user that may
+        # not RENAME, which makes it write one MULTI/EXEC).
+        alternate(f"1. the same, vs one MULTI/EXEC", "ldstore sync", sync_cmd(path, "bench:ld"),
+                  "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
+        sh(["redis-cli", "-h", HOST, "-p", PORT, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*",
+            "+@all", "-rename"])
+        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", f"redis://bench-norename:bench@{REDIS}",
+                  "--prefix", "bench:ld"]
+        alternate(f"1. one-transaction sync vs MULTI/EXEC bytes", "ldstore (1 tx)", tx_cmd,
+                  "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
     return path, data, mb
+
+
+def stall(tmp):
+    """How long another client's HGET waits at worst while a sync writes (a daemon-mode SDK reading
+    flags meanwhile): staged, and in one transaction (a user that may not RENAME)."""
+    import socket
+    import threading
+    sh(["redis-cli", "-h", HOST, "-p", PORT, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*",
+        "+@all", "-rename"])
+    for n in SIZES:
+        path, _, _ = gen(tmp, n)
+        for how, url in (("staged", REDIS), ("one transaction", f"redis://bench-norename:bench@{REDIS}")):
+            worst = []
+            for _ in range(max(5, RUNS)):
+                stop, waits = threading.Event(), []
+
+                def probe():
+                    s = socket.create_connection((HOST, int(PORT)))
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    req = resp("HGET", "bench:stall:features", "flag-000007")
+                    while not stop.is_set():
+                        t = time.perf_counter()
+                        s.sendall(req)
+                        buf = b""
+                        while buf.count(b"\r\n") < (1 if buf.startswith(b"$-1") else 2):
+                            buf += s.recv(65536)
+                        waits.append(time.perf_counter() - t)
+                        time.sleep(0.0005)
+                    s.close()
+
+                th = threading.Thread(target=probe)
+                th.start()
+                time.sleep(0.05)
+                sh([BIN, "-q", "sync", "--from-file", path, "--redis", url, "--prefix", "bench:stall"])
+                time.sleep(0.05)
+                stop.set()
+                th.join()
+                worst.append(max(waits) * 1000)
+            worst.sort()
+            r = {"measure": f"stall: worst HGET wait during a sync of {n} flags ({how})",
+                 "worst_ms_min": round(worst[0], 2), "worst_ms_median": round(statistics.median(worst), 2),
+                 "worst_ms_max": round(worst[-1], 2), "runs": len(worst)}
+            RESULTS.append(r)
+            print(f"{r['measure']:<72} worst wait per run: min {worst[0]:.1f} ms, median "
+                  f"{statistics.median(worst):.1f} ms, max {worst[-1]:.1f} ms ({len(worst)} runs)", flush=True)
 
 
 def redis_vs_sdk(path):
@@ -577,6 +665,8 @@ def main():
         relay()
     if want("relay-sustained"):
         relay_sustained()
+    if want("stall"):
+        stall(tmp)
     if want("cold"):
         cold(tmp)
     if want("scan"):
