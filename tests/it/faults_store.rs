@@ -338,21 +338,24 @@ fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
         0,
     );
     let new = data_set("new", 16_000, 400);
-    let (_d2, f2) = temp_file("new.json", &new.to_string());
-    let (o, _) = run_bounded(
-        ldstore().args(["sync", "--redis", addr, "--prefix", "ev", "--from-file", f2.to_str().unwrap()]),
-        Duration::from_secs(60),
-    );
-    // Evicted while staged (found by the check before the commit), or, once nothing volatile is
-    // left to evict, a write refused for memory.
-    assert_store_error(&Store::Redis, "sync", &o, &["Redis no longer holds all of it", "OOM command not allowed"]);
-    assert!(stderr(&o).contains("nothing"), "{}", stderr(&o));
-    let evicted = redis_cli_at(addr, None, &["info", "stats"]);
-    assert!(!evicted.contains("evicted_keys:0\r"), "{evicted}");
-    assert_eq!(redis_cli_at(addr, None, &["--scan", "--pattern", "ev:$ldstore_staging:*"]), "");
-    let o = run(ldstore().args(["dump", "--redis", addr, "--prefix", "ev"]));
-    assert_code(&o, 0);
-    assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old);
+    // Written while read (.json), and read whole first (another name).
+    for name in ["new.json", "new.txt"] {
+        let (_d2, f2) = temp_file(name, &new.to_string());
+        let (o, _) = run_bounded(
+            ldstore().args(["sync", "--redis", addr, "--prefix", "ev", "--from-file", f2.to_str().unwrap()]),
+            Duration::from_secs(60),
+        );
+        // Evicted while staged (found by the check before the commit), or, once nothing volatile
+        // is left to evict, a write refused for memory.
+        assert_store_error(&Store::Redis, name, &o, &["Redis no longer holds all of it", "OOM command not allowed"]);
+        assert!(stderr(&o).contains("nothing"), "{}", stderr(&o));
+        assert_eq!(redis_cli_at(addr, None, &["--scan", "--pattern", "ev:$ldstore_staging:*"]), "", "{name}");
+        let o = run(ldstore().args(["dump", "--redis", addr, "--prefix", "ev"]));
+        assert_code(&o, 0);
+        assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old, "{name}");
+    }
+    let stats = redis_cli_at(addr, None, &["info", "stats"]);
+    assert!(!stats.contains("evicted_keys:0\r"), "{stats}");
 }
 
 #[test]

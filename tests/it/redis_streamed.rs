@@ -189,30 +189,42 @@ fn unusual_files_are_written_after_reading_them_whole() {
 
 #[test]
 fn a_redis_user_that_may_not_rename_gets_one_transaction_with_the_same_bytes() {
+    // (also: a file read whole is staged too when the user may)
+    a_redis_user_that_may_not_rename_gets_one_transaction()
+}
+
+fn a_redis_user_that_may_not_rename_gets_one_transaction() {
     // An ACL user with every command but RENAME: the staged write is not possible, and the sync
     // says so in its debug log and writes one MULTI/EXEC instead.
     let user = format!("norename{}", std::process::id());
     redis_cli(&["ACL", "SETUSER", &user, "on", ">secret-pw", "~*", "&*", "+@all", "-rename"]);
+    // The same for a file read whole first (any other name), staged or not.
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("flags.json");
+    let (f, whole) = (dir.path().join("flags.json"), dir.path().join("flags.txt"));
     std::fs::write(&f, big_file(2_500, "")).unwrap();
-    let (staged, single) = (unique_prefix("staged"), unique_prefix("no-rename"));
+    std::fs::copy(&f, &whole).unwrap();
+    let staged = unique_prefix("staged");
     let o = sync_logged(&f, &staged);
     assert_code(&o, 0);
     assert!(stderr(&o).contains("(staged)"), "{}", stderr(&o));
-    let o = run(ldstore().args(["-vv", "sync", "--from-file"]).arg(&f).args([
-        "--redis",
-        &format!("redis://{user}:secret-pw@{}", redis_addr()),
-        "--prefix",
-        &single,
-    ]));
+    let expected = contents(&staged);
+    assert_eq!(expected.0.len(), 2_500);
+    let as_user = format!("redis://{user}:secret-pw@{}", redis_addr());
+    for (file, addr, staged) in [(&f, &as_user, false), (&whole, &as_user, false), (&whole, &redis_addr(), true)] {
+        let p = unique_prefix("no-rename");
+        let o = run(ldstore().args(["-vv", "sync", "--from-file"]).arg(file).args(["--redis", addr, "--prefix", &p]));
+        assert_code(&o, 0);
+        let err = stderr(&o);
+        assert_eq!(err.contains("Redis refuses what a staged init needs (RENAME: NOPERM"), !staged, "{err}");
+        if file == &f {
+            assert!(err.contains("(one transaction)") && err.contains(STREAMED), "{err}");
+        }
+        assert!(!err.contains("secret-pw"), "{err}");
+        assert_eq!(contents(&p), expected, "{file:?} staged: {staged}");
+        assert_eq!(staging_left(&p), "");
+        for key in ["features", "segments"] {
+            assert_eq!(redis_cli(&["ttl", &format!("{p}:{key}")]).trim(), "-1", "{key}");
+        }
+    }
     redis_cli(&["ACL", "DELUSER", &user]);
-    assert_code(&o, 0);
-    let err = stderr(&o);
-    assert!(err.contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{err}");
-    assert!(err.contains("(one transaction)") && err.contains(STREAMED), "{err}");
-    assert!(!err.contains("secret-pw"), "{err}");
-    assert_eq!(contents(&single), contents(&staged));
-    assert_eq!(contents(&single).0.len(), 2_500);
-    assert_eq!(staging_left(&single), "");
 }

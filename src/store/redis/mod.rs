@@ -23,6 +23,8 @@ use tokio::sync::Mutex;
 
 mod big_segments;
 mod big_segments_patch;
+mod staging;
+use staging::Staging;
 mod streamed;
 
 use super::{
@@ -518,6 +520,89 @@ impl RedisStore {
         Ok(report)
     }
 
+    /// Staging hashes for a full write of `prefix` on `conn` if the Redis user may use what a
+    /// staged write needs (see [`staging`]); `None` for one transaction.
+    async fn staging_on(&self, conn: &mut Conn, prefix: &str) -> Result<Option<Staging>, StoreError> {
+        let staging = Staging::new(prefix);
+        let commands = staging.probe_commands();
+        let mut probe = staging::pipeline(&commands);
+        probe.ignore_errors();
+        let answers: Value =
+            probe.query_async(conn).await.map_err(|e| self.err(e, "checking the commands it may use"))?;
+        let answers = match answers {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        Ok(Staging::refused(&commands, &answers).is_none().then_some(staging))
+    }
+
+    /// A full init, staged (see [`staging`]): the items in pipelines of about CHUNK_BYTES into the
+    /// staging hashes, each applied as it comes, then the check and the short commit. Anything that
+    /// stops it before the commit removes the staging hashes and leaves the store unchanged.
+    async fn init_staged(
+        &self,
+        conn: &mut Conn,
+        staging: &Staging,
+        data: &DataSet,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+    ) -> Result<InitReport, StoreError> {
+        let prefix = staging.prefix.as_str();
+        progress.set_total(data.len() as u64);
+        let wanted = Kind::ALL.map(|kind| data.items(kind).len() as i64);
+        let mut commands = InitCommands::staged(staging, data);
+        let staged: Result<[i64; 2], StoreError> = async {
+            let mut next = commands.next_pipeline();
+            while let Some((pipe, items)) = next {
+                if let Some(sig) = shutdown.signal() {
+                    return Err(discarded(sig, prefix));
+                }
+                let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
+                sent.map_err(|e| self.err(e, "writing HSET"))?;
+                progress.advance(items);
+                next = following;
+            }
+            if let Some(sig) = shutdown.signal() {
+                return Err(discarded(sig, prefix));
+            }
+            let (_, a, b): (Value, i64, i64) = staging::pipeline(&staging.check_commands())
+                .query_async(conn)
+                .await
+                .map_err(|e| self.err(e, "checking the staged data"))?;
+            staging.check_lens([a, b], wanted).map_err(|reason| StoreError::Command {
+                store: BACKEND,
+                during: "checking the staged data".into(),
+                reason,
+            })?;
+            Ok([a, b])
+        }
+        .await;
+        let removed = async |conn: &mut Conn| {
+            let _ = staging::pipeline(&[staging.del_command()]).exec_async(conn).await;
+        };
+        if let Err(e) = staged {
+            removed(conn).await;
+            return Err(e);
+        }
+        progress.message("committing");
+        let mut commit = staging::pipeline(&staging.commit_commands(wanted, &Self::inited_key(prefix)));
+        commit.atomic();
+        let result: Value = match commit.query_async(conn).await {
+            Ok(v) => v,
+            Err(e) if connection_lost(&e) => return Err(outcome_unknown(prefix, &e)),
+            Err(e) => {
+                removed(conn).await;
+                return Err(self.err(e, "EXEC"));
+            }
+        };
+        if result == Value::Nil {
+            removed(conn).await;
+            return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: Staging::CHANGED.into() });
+        }
+        check_exec(result)?;
+        Ok(commands.report)
+    }
+
     /// A version-guarded upsert of items of one kind (distinct keys), as the SDKs guard one: WATCH
     /// the hash, read the stored versions, write only the newer items in a MULTI/HSET/EXEC that
     /// fails if anyone wrote the hash meanwhile, then read again and retry. WATCH and the read go
@@ -649,6 +734,10 @@ fn exec_failed(reason: String) -> StoreError {
 /// pipelines of about CHUNK_BYTES.
 struct InitCommands<'a> {
     prefix: &'a str,
+    /// Staged: the items go to these staging hashes, each `HSET` followed by its `PEXPIRE`, after
+    /// one `DEL` of both and without the marker (see [`staging`]).
+    staging: Option<&'a Staging>,
+    started: bool,
     kinds: Vec<(Kind, Vec<&'a Item>)>,
     /// Index into `kinds` of the kind being queued; `kinds.len()` once only the marker is left.
     kind: usize,
@@ -661,7 +750,20 @@ struct InitCommands<'a> {
 impl<'a> InitCommands<'a> {
     fn new(prefix: &'a str, data: &'a DataSet) -> InitCommands<'a> {
         let kinds = Kind::INIT_ORDER.iter().map(|k| (*k, data.write_order(*k))).collect();
-        InitCommands { prefix, kinds, kind: 0, queued: None, finished: false, report: InitReport::default() }
+        InitCommands {
+            prefix,
+            staging: None,
+            started: false,
+            kinds,
+            kind: 0,
+            queued: None,
+            finished: false,
+            report: InitReport::default(),
+        }
+    }
+
+    fn staged(staging: &'a Staging, data: &'a DataSet) -> InitCommands<'a> {
+        InitCommands { staging: Some(staging), ..InitCommands::new(&staging.prefix, data) }
     }
 
     /// The next pipeline and the number of items it writes; `None` once everything is queued.
@@ -669,18 +771,29 @@ impl<'a> InitCommands<'a> {
         if self.finished {
             return None;
         }
-        let mut pipe = redis::pipe();
+        let mut pipe = match (self.staging, self.started) {
+            (Some(staging), false) => staging::pipeline(&[staging.del_command()]),
+            _ => redis::pipe(),
+        };
+        self.started = true;
         let (mut bytes, mut items) = (0usize, 0u64);
         while bytes < CHUNK_BYTES {
             let Some((kind, list)) = self.kinds.get(self.kind) else {
-                pipe.cmd("SET").arg(RedisStore::inited_key(self.prefix)).arg("");
+                if self.staging.is_none() {
+                    pipe.cmd("SET").arg(RedisStore::inited_key(self.prefix)).arg("");
+                }
                 self.finished = true;
                 break;
             };
-            let key = RedisStore::hash_key(self.prefix, *kind);
+            let key = match self.staging {
+                Some(staging) => staging.stage[kind.index()].clone(),
+                None => RedisStore::hash_key(self.prefix, *kind),
+            };
             let from = match self.queued {
                 None => {
-                    pipe.cmd("DEL").arg(&key);
+                    if self.staging.is_none() {
+                        pipe.cmd("DEL").arg(&key);
+                    }
                     self.queued = Some(0);
                     continue;
                 }
@@ -703,6 +816,9 @@ impl<'a> InitCommands<'a> {
                 self.report.bytes_written += item.json.len();
             }
             pipe.add_command(cmd);
+            if self.staging.is_some() {
+                pipe.cmd("PEXPIRE").arg(&key).arg(staging::STAGING_TTL_MS);
+            }
             self.report.items_written += to - from;
             items += (to - from) as u64;
             bytes += size;
@@ -819,7 +935,11 @@ impl Store for RedisStore {
         let conn = guard.as_mut().expect("connected");
         let result = match conn {
             Conn::Cluster(_) => self.init_cluster(conn, prefix, data, progress, shutdown).await,
-            Conn::Single(_) => self.init_on(conn, prefix, data, progress, shutdown).await,
+            Conn::Single(_) => match self.staging_on(conn, prefix).await {
+                Ok(Some(staging)) => self.init_staged(conn, &staging, data, progress, shutdown).await,
+                Ok(None) => self.init_on(conn, prefix, data, progress, shutdown).await,
+                Err(e) => Err(e),
+            },
         };
         if result.is_err() {
             // The connection may be mid-transaction; never reuse it. Closing it discards any

@@ -6,27 +6,20 @@
 //! the source while the kernel copies what is done), and nobody waits for Redis' answers: they are
 //! read once, when everything has been sent. Items are written in source order.
 //!
-//! Staged (when the Redis user may use the commands it needs, asked once without running them):
-//! the `HSET`s go to staging hashes of this run (`<p>:$ldstore_staging:<kind>:<token>`, expiring an
-//! hour after their last write), which Redis applies while the feed is still reading the source;
-//! then one short `MULTI`/`EXEC` moves them into place (`UNLINK` of the old hash, whose memory Redis
-//! frees in the background, `RENAME`, `PERSIST`) with the `SET` of the marker, after `WATCH`ing them
-//! and checking that they hold every item (a staging hash evicted under `maxmemory` is never
-//! moved into place). Readers see the old data or the new, as with one transaction, but Redis is
-//! never busy applying the whole data set at once: measured, a 100,000-flag sync stalled every
-//! other client of the Redis for about 200 ms in its `EXEC`; staged, for under 5 ms.
-//!
-//! Otherwise (an ACL without `RENAME`, a renamed command, Redis before 4.0): the same `MULTI`,
-//! `DEL`s, `HSET`s, `SET` of the marker and `EXEC` as `RedisStore::init_on`.
+//! Staged when the Redis user may (see [`super::staging`]): the `HSET`s go to staging hashes,
+//! which Redis applies while the feed is still reading the source, and one short `MULTI`/`EXEC`
+//! moves them into place. Otherwise the same `MULTI`, `DEL`s, `HSET`s, `SET` of the marker and
+//! `EXEC` as `RedisStore::init_on`, around everything.
 //!
 //! Either way, a feed that gives up, a signal or a lost connection leaves the store's data
-//! untouched: Redis only queues what precedes `EXEC`, and a staging hash is removed (or expires).
+//! untouched: Redis only queues what precedes `EXEC`, and staging hashes are removed (or expire).
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use redis::{RedisError, Value};
 
+use super::staging::{Args, Staging};
 use super::{HSET_MAX_FIELDS, RedisStore};
 use crate::data::Kind;
 use crate::shutdown::Shutdown;
@@ -54,7 +47,7 @@ pub(super) fn init(
     shutdown: &Shutdown,
     classify: Classify,
 ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
-    let staging = Staging::probe(&mut conn, prefix).map_err(|e| classify(e, "checking the commands it may use"))?;
+    let staging = probe(&mut conn, prefix).map_err(|e| classify(e, "checking the commands it may use"))?;
     match &staging {
         Some(_) => tracing::debug!("connected for a streamed init of prefix \"{prefix}\" (staged)"),
         None => tracing::debug!("connected for a streamed init of prefix \"{prefix}\" (one transaction)"),
@@ -75,7 +68,7 @@ pub(super) fn init(
             // (or, when that fails, expires).
             let how = match (&staging, sent_all.as_mut()) {
                 (None, _) => "before EXEC",
-                (Some(staging), Ok(conn)) => match staging.remove(conn, sent) {
+                (Some(staging), Ok(conn)) => match remove(staging, conn, sent) {
                     Ok(()) => "before its commit, its staging hashes removed",
                     Err(_) => "before its commit, its staging hashes left to expire",
                 },
@@ -104,178 +97,100 @@ pub(super) fn init(
         };
         let (report, sent) = init.finish_staged();
         let mut conn = sender.join().expect("sending thread").map_err(|e| classify(e, "writing HSET"))?;
-        staging.commit(&mut conn, sent, &counts, &RedisStore::inited_key(prefix), classify)?;
+        commit(&staging, &mut conn, sent, &counts, &RedisStore::inited_key(prefix), classify)?;
         tracing::debug!("EXEC of prefix \"{prefix}\" done");
         Ok(Some((report, counts)))
     })
 }
 
-/// How long a staging hash outlives its last write: its run has stopped long before (a write
-/// waits at most --store-timeout), so it is only what a killed run left behind.
-const STAGING_TTL_MS: &[u8] = b"3600000";
-
-/// The staging hashes of one run (indexed by [`Kind::index`]) and the hashes they replace.
-struct Staging {
-    prefix: String,
-    stage: [String; 2],
-    live: [String; 2],
+/// Staging hashes for `prefix` if this connection may use what a staged init needs (see
+/// [`Staging::probe_commands`]); `None` when Redis refuses any of it.
+fn probe(conn: &mut redis::Connection, prefix: &str) -> Result<Option<Staging>, RedisError> {
+    let staging = Staging::new(prefix);
+    let commands = staging.probe_commands();
+    conn.send_packed_command(&Resp::of(&commands).0)?;
+    let answers = (0..commands.len()).map(|_| conn.recv_response()).collect::<Result<Vec<_>, _>>()?;
+    Ok(Staging::refused(&commands, &answers).is_none().then_some(staging))
 }
 
-impl Staging {
-    /// Staging hashes for `prefix` if this connection may use what a staged init needs: asked by
-    /// queueing each command in a `MULTI` that is then discarded, so nothing runs (and only
-    /// staging names, which no key has, are named, in case Redis refuses the `MULTI` itself).
-    /// `None` when Redis refuses any of them (`NOPERM` from an ACL, a renamed or unknown command).
-    fn probe(conn: &mut redis::Connection, prefix: &str) -> Result<Option<Staging>, RedisError> {
-        let token = format!(
-            "{:x}{:x}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-        );
-        let staging = Staging {
-            prefix: prefix.to_string(),
-            stage: Kind::ALL.map(|kind| format!("{prefix}:$ldstore_staging:{}:{token}", kind.namespace())),
-            live: Kind::ALL.map(|kind| RedisStore::hash_key(prefix, kind)),
-        };
-        let (a, b) = (staging.stage[0].as_bytes(), staging.stage[1].as_bytes());
-        let commands: [&[&[u8]]; 10] = [
-            &[b"WATCH", a],
-            &[b"UNWATCH"],
-            &[b"MULTI"],
-            &[b"PEXPIRE", a, STAGING_TTL_MS],
-            &[b"HLEN", a],
-            &[b"UNLINK", a],
-            &[b"RENAME", a, b],
-            &[b"PERSIST", b],
-            &[b"DEL", a],
-            &[b"DISCARD"],
-        ];
-        let mut probe = Resp::default();
-        for c in commands {
-            probe.command(c);
-        }
-        conn.send_packed_command(&probe.0)?;
-        let mut refused = None;
-        for c in commands {
-            if let Value::ServerError(e) = conn.recv_response()? {
-                let name = String::from_utf8_lossy(c[0]);
-                refused.get_or_insert_with(|| format!("{name}: {}", super::server_error_text(&e)));
-            }
-        }
-        Ok(match refused {
-            None => Some(staging),
-            Some(why) => {
-                tracing::debug!("Redis refuses what a staged init needs ({why}): writing one transaction");
-                None
-            }
-        })
+/// Remove the staging hashes, after the `sent` commands still unanswered.
+fn remove(staging: &Staging, conn: &mut redis::Connection, sent: usize) -> Result<(), RedisError> {
+    conn.send_packed_command(&Resp::of(&[staging.del_command()]).0)?;
+    for _ in 0..=sent {
+        conn.recv_response()?;
     }
+    Ok(())
+}
 
-    /// Remove the staging hashes, after the `sent` commands still unanswered.
-    fn remove(&self, conn: &mut redis::Connection, sent: usize) -> Result<(), RedisError> {
-        let mut del = Resp::default();
-        del.command(&[b"DEL", self.stage[0].as_bytes(), self.stage[1].as_bytes()]);
-        conn.send_packed_command(&del.0)?;
-        for _ in 0..=sent {
-            conn.recv_response()?;
-        }
-        Ok(())
-    }
+/// A failed staged init: its staging hashes removed (when Redis still answers), the store unchanged.
+fn fail(staging: &Staging, conn: &mut redis::Connection, reason: String, during: &str) -> StoreError {
+    let _ = remove(staging, conn, 0);
+    StoreError::Command { store: super::BACKEND, during: during.into(), reason }
+}
 
-    /// Read the answers to the `sent` commands (the writes, then the `WATCH` and the two `HLEN`s
-    /// of [`Streamed::finish_staged`]); if every write was applied and the staging hashes hold every
-    /// item, move them into place in one `MULTI`/`EXEC` with the `SET` of `marker`. Anything else
-    /// removes them and fails with the store unchanged.
-    fn commit(
-        &self,
-        conn: &mut redis::Connection,
-        sent: usize,
-        counts: &FedCounts,
-        marker: &str,
-        classify: Classify,
-    ) -> Result<(), StoreError> {
-        let lost = |e: RedisError, during: &str| {
-            if super::connection_lost(&e) {
-                StoreError::Other(format!(
-                    "{}; nothing was written (the new data had not been moved into place; what was staged expires within the hour)",
-                    classify(e, during)
-                ))
-            } else {
+/// Read the answers to the `sent` commands (the writes, then [`Staging::check_commands`]); if
+/// every write was applied and the staging hashes hold every item, move them into place in one
+/// `MULTI`/`EXEC` with the `SET` of `marker`. Anything else removes them and fails with the store
+/// unchanged.
+fn commit(
+    staging: &Staging,
+    conn: &mut redis::Connection,
+    sent: usize,
+    counts: &FedCounts,
+    marker: &str,
+    classify: Classify,
+) -> Result<(), StoreError> {
+    let lost = |e: RedisError, during: &str| {
+        if super::connection_lost(&e) {
+            StoreError::Other(format!(
+                "{}; nothing was written (the new data had not been moved into place; what was staged expires within the hour)",
                 classify(e, during)
+            ))
+        } else {
+            classify(e, during)
+        }
+    };
+    let mut first_error = None;
+    let mut lens = [0; 2];
+    for i in 0..sent {
+        match conn.recv_response().map_err(|e| lost(e, "writing HSET"))? {
+            Value::ServerError(e) => {
+                first_error.get_or_insert(super::server_error_text(&e));
             }
-        };
-        let mut first_error = None;
-        let mut lens = [0; 2];
-        for i in 0..sent {
-            match conn.recv_response().map_err(|e| lost(e, "writing HSET"))? {
-                Value::ServerError(e) => {
-                    first_error.get_or_insert(super::server_error_text(&e));
-                }
-                Value::Int(n) if i + 2 >= sent => lens[i + 2 - sent] = n,
-                _ => {}
-            }
-        }
-        let wanted = Kind::ALL.map(|kind| match kind {
-            Kind::Flags => counts.flags as i64,
-            Kind::Segments => counts.segments as i64,
-        });
-        if let Some(e) = first_error {
-            return Err(self.fail(conn, e, "HSET"));
-        }
-        if lens != wanted {
-            return Err(self.fail(
-                conn,
-                format!(
-                    "the new data was staged but Redis no longer holds all of it ({} of {} items; evicted under maxmemory?): nothing was written",
-                    lens[0] + lens[1],
-                    wanted[0] + wanted[1]
-                ),
-                "checking the staged data",
-            ));
-        }
-        let mut tx = Resp::default();
-        tx.command(&[b"MULTI"]);
-        let mut queued = 1;
-        for k in Kind::INIT_ORDER.map(Kind::index) {
-            let (stage, live) = (self.stage[k].as_bytes(), self.live[k].as_bytes());
-            if wanted[k] == 0 {
-                tx.command(&[b"DEL", live]);
-                queued += 1;
-            } else {
-                tx.command(&[b"UNLINK", live]);
-                tx.command(&[b"RENAME", stage, live]);
-                tx.command(&[b"PERSIST", live]);
-                queued += 3;
-            }
-        }
-        tx.command(&[b"SET", marker.as_bytes(), b""]);
-        tx.command(&[b"EXEC"]);
-        conn.send_packed_command(&tx.0).map_err(|e| lost(e, "MULTI"))?;
-        let mut queue_error = None;
-        for _ in 0..queued {
-            if let Value::ServerError(e) = conn.recv_response().map_err(|e| super::outcome_unknown(&self.prefix, &e))? {
-                queue_error.get_or_insert(super::server_error_text(&e));
-            }
-        }
-        let exec = conn.recv_response().map_err(|e| super::outcome_unknown(&self.prefix, &e))?;
-        if let Some(e) = queue_error {
-            return Err(self.fail(conn, e, "EXEC"));
-        }
-        match exec {
-            Value::Nil => Err(self.fail(
-                conn,
-                "a staging hash changed before the commit (evicted, expired or written by another client): nothing was written"
-                    .into(),
-                "EXEC",
-            )),
-            other => super::check_exec(other),
+            Value::Int(n) if i + 2 >= sent => lens[i + 2 - sent] = n,
+            _ => {}
         }
     }
-
-    /// A failed staged init: its staging hashes removed (when Redis still answers), the store unchanged.
-    fn fail(&self, conn: &mut redis::Connection, reason: String, during: &str) -> StoreError {
-        let _ = self.remove(conn, 0);
-        StoreError::Command { store: super::BACKEND, during: during.into(), reason }
+    let wanted = Kind::ALL.map(|kind| match kind {
+        Kind::Flags => counts.flags as i64,
+        Kind::Segments => counts.segments as i64,
+    });
+    if let Some(e) = first_error {
+        return Err(fail(staging, conn, e, "HSET"));
+    }
+    if let Err(e) = staging.check_lens(lens, wanted) {
+        return Err(fail(staging, conn, e, "checking the staged data"));
+    }
+    let inner = staging.commit_commands(wanted, marker);
+    let mut tx = Resp::default();
+    tx.command(&[b"MULTI"]);
+    tx.append(&inner);
+    tx.command(&[b"EXEC"]);
+    conn.send_packed_command(&tx.0).map_err(|e| lost(e, "MULTI"))?;
+    let unknown = |e: RedisError| super::outcome_unknown(&staging.prefix, &e);
+    let mut queue_error = None;
+    for _ in 0..=inner.len() {
+        if let Value::ServerError(e) = conn.recv_response().map_err(unknown)? {
+            queue_error.get_or_insert(super::server_error_text(&e));
+        }
+    }
+    let exec = conn.recv_response().map_err(unknown)?;
+    if let Some(e) = queue_error {
+        return Err(fail(staging, conn, e, "EXEC"));
+    }
+    match exec {
+        Value::Nil => Err(fail(staging, conn, Staging::CHANGED.into(), "EXEC")),
+        other => super::check_exec(other),
     }
 }
 
@@ -329,8 +244,10 @@ struct Streamed {
     /// Commands to send before the next `HSET` (`MULTI` and the `DEL`s at first), and how many.
     head: Resp,
     head_commands: usize,
-    /// Staged: the `PEXPIRE` after each `HSET` of a staging hash.
-    staged: bool,
+    /// Staged: the `PEXPIRE` after each `HSET` of a staging hash (per kind), and what ends the
+    /// writes (see [`Streamed::finish_staged`]).
+    expire: Option<[Args; 2]>,
+    check: Vec<Args>,
     to_send: SyncSender<Vec<u8>>,
     spare: Receiver<Vec<u8>>,
     /// Commands sent after `MULTI` (each answered `QUEUED`, or an error).
@@ -357,7 +274,7 @@ impl Streamed {
         let mut head = Resp::default();
         let hashes = match staging {
             Some(staging) => {
-                head.command(&[b"DEL", staging.stage[0].as_bytes(), staging.stage[1].as_bytes()]);
+                head.append(&[staging.del_command()]);
                 staging.stage.clone()
             }
             None => {
@@ -373,7 +290,8 @@ impl Streamed {
             hashes,
             pending: Default::default(),
             head_commands: if staging.is_some() { 1 } else { 3 },
-            staged: staging.is_some(),
+            expire: staging.map(|s| [0, 1].map(|k| s.expire_command(k))),
+            check: staging.map(Staging::check_commands).unwrap_or_default(),
             head,
             to_send,
             spare,
@@ -409,8 +327,8 @@ impl Streamed {
             self.stopped = true;
         }
         self.sent += std::mem::take(&mut self.head_commands) + 1;
-        if self.staged {
-            self.head.command(&[b"PEXPIRE", self.hashes[k].as_bytes(), STAGING_TTL_MS]);
+        if let Some(expire) = &self.expire {
+            self.head.append(&[expire[k].clone()]);
             self.head_commands += 1;
         }
     }
@@ -421,13 +339,11 @@ impl Streamed {
         for k in 0..2 {
             self.hset(k);
         }
-        let [a, b] = self.hashes.clone();
-        self.head.command(&[b"WATCH", a.as_bytes(), b.as_bytes()]);
-        self.head.command(&[b"HLEN", a.as_bytes()]);
-        self.head.command(&[b"HLEN", b.as_bytes()]);
+        let check = std::mem::take(&mut self.check);
+        self.head.append(&check);
         self.progress.message("committing");
         let _ = self.to_send.send(std::mem::take(&mut self.head.0));
-        (self.report, self.sent + self.head_commands + 3)
+        (self.report, self.sent + self.head_commands + check.len())
     }
 
     /// Hand over the rest, `SET` of the marker and `EXEC`; what was written and how many commands
@@ -489,6 +405,21 @@ impl Resp {
         for a in args {
             self.bulk(a);
         }
+    }
+
+    fn append(&mut self, commands: &[Args]) {
+        for c in commands {
+            self.array_len(c.len());
+            for a in c {
+                self.bulk(a);
+            }
+        }
+    }
+
+    fn of(commands: &[Args]) -> Resp {
+        let mut r = Resp::default();
+        r.append(commands);
+        r
     }
 }
 
