@@ -1095,7 +1095,7 @@ fn glob_escape(s: &str) -> String {
 
 /// Whether `rest` (a key with `<prefix>:` removed) is LaunchDarkly data or bookkeeping, of this
 /// prefix or of a longer prefix nested under it (`ld` and `ld:prod`). A sync's staging hashes
-/// (`$ldstore_staging:<kind>:<token>`, see [`streamed`]) are bookkeeping: they exist while it runs.
+/// (`$ldstore_staging:<kind>:<token>`, see [`staging`]) are bookkeeping: they exist while it runs.
 fn is_known_redis_key(rest: &str) -> bool {
     const NAMES: [&str; 6] =
         ["features", "segments", "$inited", "big_segments_synchronized_on", "big_segments_cursor", "big_segments_lock"];

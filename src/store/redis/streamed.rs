@@ -334,7 +334,7 @@ impl Streamed {
     }
 
     /// Staged: hand over the rest, then `WATCH` the staging hashes and ask their lengths (see
-    /// [`Staging::commit`]); what was written and how many commands await their answers.
+    /// [`commit`]); what was written and how many commands await their answers.
     fn finish_staged(mut self) -> (InitReport, usize) {
         for k in 0..2 {
             self.hset(k);
