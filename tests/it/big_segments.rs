@@ -873,6 +873,17 @@ fn dump_and_sync_from_file_round_trip_big_segments() {
     // A prefix without Big Segments data dumps exactly as before (no bigSegments member).
     let o = run(&mut redis_cli(&["dump"], &unique_prefix("bigseg-dump-none")));
     assert!(!stdout(&o).contains("bigSegments"), "{}", stdout(&o));
+    // The part's name written with an escape, in a file read whole (not named .json): still found
+    // (the quick search for the name before the exact read also looks for any \u escape).
+    let escaped = std::fs::read_to_string(&file_a).unwrap().replacen("\"bigSegments\"", "\"\\u0062igSegments\"", 1);
+    assert!(escaped.contains("\"\\u0062igSegments\":") && !escaped.contains("\"bigSegments\""));
+    let file_e = dir.path().join("escaped.txt");
+    std::fs::write(&file_e, escaped).unwrap();
+    let e = unique_prefix("bigseg-dump-e");
+    let o = run(&mut redis_cli(&["sync", "--from-file", file_e.to_str().unwrap()], &e));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("restored the Big Segments memberships of 2500 contexts"), "{}", stderr(&o));
+    assert_eq!(all_memberships(&redis, &e), want);
 }
 
 /// A dump whose Big Segments part is wrong, placed after the flags (so a sync into Redis has
