@@ -859,6 +859,47 @@ fn patches_queued_behind_a_slow_consul_are_written_concurrently() {
     });
 }
 
+#[test]
+fn a_put_that_arrives_while_the_store_opens_is_written_once() {
+    // Every answer of the store comes 300 ms late, so the stream's put (at once from the test
+    // server) is in memory before the store has opened. Opening writes memory, which holds the
+    // put: that is the put's write, not a recovery (it was counted and logged as "recovered"), and
+    // when the put's own write is still queued behind it, that write is skipped.
+    let redis = redis_addr();
+    let proxy = crate::support::latency_proxy::LatencyProxy::start(&redis, Duration::ZERO, Duration::from_millis(300));
+    let server = server(&[("a", 1), ("b", 1)]);
+    let prefix = unique_prefix("relay-put-once");
+    let port = free_port();
+    let relay = Relay::start(
+        &[
+            "--stream-uri",
+            &server.uri,
+            "--redis",
+            &proxy.addr,
+            "--prefix",
+            &prefix,
+            "--store-timeout",
+            "20s",
+            "--listen",
+            &port.to_string(),
+        ],
+        &[("LD_SDK_KEY", KEY)],
+    );
+    relay.wait_for_secs("the put stored", 30, || stored_version(&redis, &prefix, "a") == Some(1));
+    // A patch after it is written after the put's queued write (in order): once it is stored, that
+    // write has been done or skipped.
+    server.push(&patch("a", 2));
+    relay.wait_for_secs("the patch stored", 30, || stored_version(&redis, &prefix, "a") == Some(2));
+    let m = http_get(port, "/metrics");
+    assert_eq!(metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="init"}"#), Some(1.0), "{m}");
+    assert_eq!(
+        metric(&m, r#"ldstore_relay_store_reinits_total{env="default",reason="recovered"}"#).unwrap_or(0.0),
+        0.0,
+        "{m}"
+    );
+    assert!(!relay.log().contains("recovered"), "{}", relay.log());
+}
+
 /// A relay writing to `b` through a proxy that delays every answer of `upstream` by 20 ms
 /// (`through(proxy address)`: the store arguments): 300 flags patched at once all land at their
 /// versions, as patches, over many connections in flight at a time (one after another they would

@@ -151,9 +151,9 @@ fn apply(env: &Env, ev: LdEvent, tx: &mpsc::UnboundedSender<Op>) {
                 });
             }
             tracing::info!("put: {} flags, {} segments", data.flags.len(), data.segments.len());
-            env.replace(data);
+            let put = env.replace(data);
             env.set_conn(ConnState::Valid, None);
-            let _ = tx.send(Op::Init);
+            let _ = tx.send(Op::Init(put));
         }
         LdEvent::Patch { kind, item } => {
             env.count_event(EventKind::Patch);

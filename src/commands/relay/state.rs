@@ -305,6 +305,9 @@ pub(super) struct Env {
     pub(super) db_table: String,
     /// The newest data LaunchDarkly sent (None before the first `put`).
     mem: Mutex<Option<Arc<DataSet>>>,
+    /// How many `put`s memory has taken (changed under the `mem` lock): a full write records the
+    /// number it wrote, so a queued write of an older or the same `put` is known to be done.
+    puts: std::sync::atomic::AtomicU64,
     /// `--allow-empty`: memory with no items may replace a prefix that holds some.
     pub(super) allow_empty: bool,
     status: Mutex<Status>,
@@ -345,6 +348,7 @@ impl Env {
             store,
             db_table,
             mem: Mutex::new(None),
+            puts: std::sync::atomic::AtomicU64::new(0),
             allow_empty,
             status: Mutex::new(Status {
                 conn_state: ConnState::Initializing,
@@ -376,17 +380,27 @@ impl Env {
         self.mem_lock().clone()
     }
 
+    /// [`Env::data`] and the number of the `put` it comes from (patches since included).
+    pub(super) fn data_and_put(&self) -> Option<(Arc<DataSet>, u64)> {
+        let mem = self.mem_lock();
+        mem.clone().map(|d| (d, self.puts.load(std::sync::atomic::Ordering::SeqCst)))
+    }
+
     pub(super) fn has_data(&self) -> bool {
         self.mem_lock().is_some()
     }
 
-    /// A `put`: the new data replaces memory.
-    pub(super) fn replace(&self, data: DataSet) {
+    /// A `put`: the new data replaces memory. Its number (from 1), for [`Op::Init`].
+    pub(super) fn replace(&self, data: DataSet) -> u64 {
         let (flags, segments) =
             (data.flags.values().filter(|i| !i.deleted).count(), data.segments.values().filter(|i| !i.deleted).count());
-        *self.mem_lock() = Some(Arc::new(data));
+        let mut mem = self.mem_lock();
+        *mem = Some(Arc::new(data));
+        let put = self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        drop(mem);
         self.metrics.flags.set(flags as i64);
         self.metrics.segments.set(segments as i64);
+        put
     }
 
     /// A patch or delete: applied when newer than what memory holds. Err(None) before the first
@@ -472,8 +486,9 @@ impl Env {
 /// A store operation for the writer.
 #[derive(Debug)]
 pub(super) enum Op {
-    /// Write the whole current memory.
-    Init,
+    /// Write the whole current memory, after `put` number .0 (skipped when a full write of memory
+    /// since that `put` already wrote it).
+    Init(u64),
     Upsert(Kind, Item),
 }
 

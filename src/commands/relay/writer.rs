@@ -27,6 +27,8 @@ pub(super) async fn writer(
     let mut backoff = Backoff::default();
     let mut first = true;
     let mut stash: Option<Op> = None;
+    // The newest `put` a full write of memory has written (0: none yet).
+    let mut written_put = 0;
     let mut check = tokio::time::interval(check_interval);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.tick().await;
@@ -48,9 +50,10 @@ pub(super) async fn writer(
             stash = None;
             while rx.try_recv().is_ok() {}
             match recover(&env, &cfg, &spec, &sel, first).await {
-                Ok(s) => {
+                Ok((st, prefix, put)) => {
                     backoff.reset();
-                    store = Some(s);
+                    written_put = put;
+                    store = Some((st, prefix));
                 }
                 Err(e) => {
                     let msg = e.to_string();
@@ -76,7 +79,14 @@ pub(super) async fn writer(
             },
         };
         let result: Result<(), store::StoreError> = match next {
-            Next::Op(Op::Init) => init_from_memory(&env, st.as_ref(), prefix, FullWrite::Put).await,
+            // A put that arrived while the store was being opened is in what its opening wrote.
+            Next::Op(Op::Init(put)) if put <= written_put => {
+                tracing::debug!("put {put} was written with memory already");
+                Ok(())
+            }
+            Next::Op(Op::Init(_)) => init_from_memory(&env, st.as_ref(), prefix, FullWrite::Put)
+                .await
+                .map(|put| written_put = written_put.max(put)),
             Next::Op(Op::Upsert(kind, item)) => {
                 let batch = Batch::gather(kind, item, &mut rx, &mut stash);
                 write_batch(&env, st.as_ref(), prefix, batch).await
@@ -92,7 +102,9 @@ pub(super) async fn writer(
                                 "prefix \"{prefix}\" lost its $inited marker (store wiped?); repopulating from memory"
                             );
                             env.count_reinit(FullWrite::Wiped);
-                            init_from_memory(&env, st.as_ref(), prefix, FullWrite::Wiped).await
+                            init_from_memory(&env, st.as_ref(), prefix, FullWrite::Wiped)
+                                .await
+                                .map(|put| written_put = written_put.max(put))
                         }
                         Err(e) => Err(e),
                     }
@@ -182,14 +194,16 @@ async fn write_batch(env: &Env, st: &dyn Store, prefix: &str, batch: Batch) -> R
     Ok(())
 }
 
-/// Open the store and write all of memory (if any) back.
+/// Open the store and write all of memory (if any) back, with the number of the `put` written.
+/// On the first opening memory holds data only when the stream's `put` came first: that is the
+/// put's own write, not a recovery.
 async fn recover(
     env: &Env,
     cfg: &StoreConfig,
     spec: &EnvSpec,
     sel: &StoreSelection,
     first: bool,
-) -> Result<(Box<dyn Store>, String), store::StoreError> {
+) -> Result<(Box<dyn Store>, String, u64), store::StoreError> {
     let st = store::open(cfg).await?;
     let prefix = env_prefix(spec, sel, cfg);
     {
@@ -198,27 +212,29 @@ async fn recover(
         s.db_prefix = prefix.clone();
     }
     st.ping().await?;
-    if env.has_data() {
-        init_from_memory(env, st.as_ref(), &prefix, FullWrite::Recovered).await?;
+    let why = if first { FullWrite::Put } else { FullWrite::Recovered };
+    let put = init_from_memory(env, st.as_ref(), &prefix, why).await?;
+    if put > 0 && !first {
         env.count_reinit(FullWrite::Recovered);
     }
     if !first {
         tracing::info!("store is back ({}, prefix \"{prefix}\")", st.address());
     }
     env.set_store(StoreState::Valid, None);
-    Ok((st, prefix))
+    Ok((st, prefix, put))
 }
 
-/// Write all of memory: a shared reference to it, not a copy (patches meanwhile copy on write).
-async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrite) -> Result<(), store::StoreError> {
-    let Some(data) = env.data() else { return Ok(()) };
+/// Write all of memory: a shared reference to it, not a copy (patches meanwhile copy on write). The
+/// number of the `put` memory came from (0: no data yet, nothing written).
+async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrite) -> Result<u64, store::StoreError> {
+    let Some((data, put)) = env.data_and_put() else { return Ok(0) };
     // Nothing from LaunchDarkly never replaces items in the store (unless --allow-empty): logged,
     // not written, and not a store failure (the store is fine; memory keeps following the stream).
     let source = if why == FullWrite::Put { "LaunchDarkly stream put" } else { "LaunchDarkly data in memory" };
     if let Err(e) = crate::source::refuse_to_empty(st, prefix, &data, source, env.allow_empty).await {
         if matches!(e.downcast_ref(), Some(crate::source::SourceError::Empty { .. })) {
             tracing::error!("{}; {} to relay", chain_text(&e), crate::source::ALLOW_EMPTY_HINT);
-            return Ok(());
+            return Ok(put);
         }
         return Err(e.downcast::<store::StoreError>().unwrap_or_else(|e| store::StoreError::Other(chain_text(&e))));
     }
@@ -229,7 +245,7 @@ async fn init_from_memory(env: &Env, st: &dyn Store, prefix: &str, why: FullWrit
     for s in &report.skipped {
         tracing::warn!("skipped {} \"{}\": {}", s.kind, s.key, s.reason);
     }
-    Ok(())
+    Ok(put)
 }
 
 fn skipped_note(r: &store::InitReport) -> String {
@@ -297,10 +313,10 @@ mod tests {
         let b = Batch::gather(Kind::Flags, flag("a", 1), &mut rx, &mut stash);
         assert_eq!(keys(&b), [("a".to_string(), 1), ("b".to_string(), 1)]);
         assert!(matches!(stash.take(), Some(Op::Upsert(Kind::Segments, ref i)) if i.key == "s"));
-        let mut rx = queue(vec![Op::Init, Op::Upsert(Kind::Flags, flag("b", 1))]);
+        let mut rx = queue(vec![Op::Init(1), Op::Upsert(Kind::Flags, flag("b", 1))]);
         let b = Batch::gather(Kind::Flags, flag("a", 1), &mut rx, &mut stash);
         assert_eq!(keys(&b), [("a".to_string(), 1)]);
-        assert!(matches!(stash.take(), Some(Op::Init)));
+        assert!(matches!(stash.take(), Some(Op::Init(1))));
         assert!(matches!(rx.try_recv(), Ok(Op::Upsert(_, ref i)) if i.key == "b"), "left queued");
     }
 
