@@ -205,13 +205,18 @@ def redis_sync_vs_raw(tmp, n, big=0):
         # not RENAME, which makes it write one MULTI/EXEC).
         alternate(f"1. the same, vs one MULTI/EXEC", "ldstore sync", sync_cmd(path, "bench:ld"),
                   "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
-        sh(["redis-cli", "-h", HOST, "-p", PORT, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*",
-            "+@all", "-rename"])
-        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", f"redis://bench-norename:bench@{REDIS}",
-                  "--prefix", "bench:ld"]
+        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", one_transaction_url(), "--prefix", "bench:ld"]
         alternate(f"1. one-transaction sync vs MULTI/EXEC bytes", "ldstore (1 tx)", tx_cmd,
                   "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
     return path, data, mb
+
+
+def one_transaction_url():
+    """The bench Redis as a user that may not RENAME (created here), to which ldstore writes a full
+    sync as one MULTI/EXEC instead of staging it."""
+    sh(["redis-cli", "-h", HOST, "-p", PORT, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*",
+        "+@all", "-rename"])
+    return f"redis://bench-norename:bench@{REDIS}"
 
 
 def stall(tmp):
@@ -219,11 +224,9 @@ def stall(tmp):
     flags meanwhile): staged, and in one transaction (a user that may not RENAME)."""
     import socket
     import threading
-    sh(["redis-cli", "-h", HOST, "-p", PORT, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*",
-        "+@all", "-rename"])
     for n in SIZES:
         path, _, _ = gen(tmp, n)
-        for how, url in (("staged", REDIS), ("one transaction", f"redis://bench-norename:bench@{REDIS}")):
+        for how, url in (("staged", REDIS), ("one transaction", one_transaction_url())):
             worst = []
             for _ in range(max(5, RUNS)):
                 stop, waits = threading.Event(), []

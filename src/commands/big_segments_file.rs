@@ -171,11 +171,13 @@ fn read(path: &Path, reader: &mut Reader<'_, '_>) -> Result<()> {
     if !is_json(path) {
         return Ok(());
     }
+    use std::io::Seek;
     let cannot_read = |e: std::io::Error| UsageError::new(format!("cannot read flag file {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
-    if !may_hold_part(std::fs::File::open(path).map_err(cannot_read)?).map_err(cannot_read)? {
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    if !may_hold_part(&mut file).map_err(cannot_read)? {
         return Ok(());
     }
+    file.rewind().map_err(cannot_read)?;
     read_from(BufReader::with_capacity(1 << 16, file), &path.display().to_string(), reader)
 }
 

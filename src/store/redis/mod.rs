@@ -496,19 +496,9 @@ impl RedisStore {
         };
         abandon_on_signal()?;
         redis::cmd("MULTI").exec_async(conn).await.map_err(|e| self.err(e, "MULTI"))?;
-        // Queued in pipelines of about CHUNK_BYTES. Each is sent only after Redis acknowledged the
-        // one before (the order inside the transaction is the write order), but the next one is
-        // encoded while Redis reads the current one.
+        // A signal abandons the transaction: nothing queued is ever applied.
         let mut commands = InitCommands::new(prefix, data);
-        let mut next = commands.next_pipeline();
-        while let Some((pipe, items)) = next {
-            // A signal abandons the transaction: nothing queued is ever applied.
-            abandon_on_signal()?;
-            let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
-            sent.map_err(|e| self.err(e, "queueing HSET"))?;
-            progress.advance(items);
-            next = following;
-        }
+        self.send_pipelines(conn, &mut commands, progress, shutdown, "queueing HSET").await?;
         let report = commands.report;
         abandon_on_signal()?;
         progress.message("committing");
@@ -518,6 +508,30 @@ impl RedisStore {
             .map_err(|e| if connection_lost(&e) { outcome_unknown(prefix, &e) } else { self.err(e, "EXEC") })?;
         check_exec(result)?;
         Ok(report)
+    }
+
+    /// Send the pipelines of `commands` (about CHUNK_BYTES each) in order: each only after Redis
+    /// answered the one before (the write order is kept), the next one encoded while Redis reads the
+    /// current one. A signal stops it between pipelines ([`discarded`]).
+    async fn send_pipelines(
+        &self,
+        conn: &mut Conn,
+        commands: &mut InitCommands<'_>,
+        progress: &dyn Progress,
+        shutdown: &Shutdown,
+        during: &str,
+    ) -> Result<(), StoreError> {
+        let mut next = commands.next_pipeline();
+        while let Some((pipe, items)) = next {
+            if let Some(sig) = shutdown.signal() {
+                return Err(discarded(sig, commands.prefix));
+            }
+            let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
+            sent.map_err(|e| self.err(e, during))?;
+            progress.advance(items);
+            next = following;
+        }
+        Ok(())
     }
 
     /// Staging hashes for a full write of `prefix` on `conn` if the Redis user may use what a
@@ -552,16 +566,7 @@ impl RedisStore {
         let wanted = Kind::ALL.map(|kind| data.items(kind).len() as i64);
         let mut commands = InitCommands::staged(staging, data);
         let staged: Result<[i64; 2], StoreError> = async {
-            let mut next = commands.next_pipeline();
-            while let Some((pipe, items)) = next {
-                if let Some(sig) = shutdown.signal() {
-                    return Err(discarded(sig, prefix));
-                }
-                let (sent, following) = futures::join!(pipe.exec_async(conn), async { commands.next_pipeline() });
-                sent.map_err(|e| self.err(e, "writing HSET"))?;
-                progress.advance(items);
-                next = following;
-            }
+            self.send_pipelines(conn, &mut commands, progress, shutdown, "writing HSET").await?;
             if let Some(sig) = shutdown.signal() {
                 return Err(discarded(sig, prefix));
             }

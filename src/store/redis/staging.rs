@@ -39,11 +39,7 @@ pub(super) struct Staging {
 impl Staging {
     /// Staging hashes for a full write of `prefix`, named for this run.
     pub fn new(prefix: &str) -> Staging {
-        let token = format!(
-            "{:x}{:x}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-        );
+        let token = format!("{:016x}", rand::random::<u64>());
         Staging {
             prefix: prefix.to_string(),
             stage: Kind::ALL.map(|kind| format!("{prefix}:$ldstore_staging:{}:{token}", kind.namespace())),

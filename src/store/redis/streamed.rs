@@ -250,8 +250,6 @@ struct Streamed {
     check: Vec<Args>,
     to_send: SyncSender<Vec<u8>>,
     spare: Receiver<Vec<u8>>,
-    /// Commands sent after `MULTI` (each answered `QUEUED`, or an error).
-    queued: usize,
     /// Commands handed to the sending thread, whose answers are still to be read.
     sent: usize,
     report: InitReport,
@@ -295,7 +293,6 @@ impl Streamed {
             head,
             to_send,
             spare,
-            queued: 2,
             sent: 0,
             report: InitReport::default(),
             progress,
@@ -321,7 +318,6 @@ impl Streamed {
         let (new_head, new_fields) = (self.buffer(), self.buffer());
         let head = std::mem::replace(&mut self.head.0, new_head);
         let fields = std::mem::replace(&mut self.pending[k].0.0, new_fields);
-        self.queued += 1;
         self.progress.advance(n as u64);
         if self.to_send.send(head).and_then(|_| self.to_send.send(fields)).is_err() {
             self.stopped = true;
@@ -353,11 +349,12 @@ impl Streamed {
             self.hset(k);
         }
         self.head.command(&[b"SET", marker.as_bytes(), b""]);
-        self.queued += 1;
         self.head.command(&[b"EXEC"]);
         self.progress.message("committing");
         let _ = self.to_send.send(std::mem::take(&mut self.head.0));
-        (self.report, self.queued)
+        // Queued (answered `QUEUED`): every command sent or still in `head` but `MULTI`, and the
+        // marker's `SET`, which `head_commands` does not count.
+        (self.report, self.sent + self.head_commands)
     }
 }
 
@@ -409,10 +406,7 @@ impl Resp {
 
     fn append(&mut self, commands: &[Args]) {
         for c in commands {
-            self.array_len(c.len());
-            for a in c {
-                self.bulk(a);
-            }
+            self.command(&c.iter().map(Vec::as_slice).collect::<Vec<_>>());
         }
     }
 
