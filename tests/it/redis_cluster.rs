@@ -253,6 +253,79 @@ fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_l
     );
 }
 
+/// Fields of a hash, sorted.
+type Fields = Vec<(String, String)>;
+
+/// A prefix's two hashes on the test cluster, field by field, and whether its marker exists.
+fn cluster_contents(prefix: &str) -> (Fields, Fields, bool) {
+    let hash = |key: String| -> Fields {
+        let text = redis_cluster_cli(&["HGETALL", &key]);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut pairs: Vec<(String, String)> =
+            lines.chunks(2).map(|p| (p[0].to_string(), p.get(1).unwrap_or(&"").to_string())).collect();
+        pairs.sort();
+        pairs
+    };
+    let inited = redis_cluster_cli(&["EXISTS", &format!("{prefix}:$inited")]).trim() == "1";
+    (hash(format!("{prefix}:features")), hash(format!("{prefix}:segments")), inited)
+}
+
+/// A hash-tagged prefix on a cluster is staged as on a single node (the staging hashes carry the
+/// prefix's tag, so they live in its slot): HSETs into them, then one short MULTI/EXEC of renames,
+/// nothing left behind. A Redis user that may not RENAME gets one MULTI/EXEC. Both write the same
+/// bytes as a plain prefix's transactions per hash.
+#[test]
+fn a_tagged_prefix_on_a_cluster_is_staged_and_a_user_that_may_not_rename_gets_one_transaction() {
+    let _shared = redis_topology_shared();
+    let nodes = redis_cluster_nodes();
+    let plain = unique_prefix("cl-plain");
+    assert_code(&run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &plain])), 0);
+    let expected = cluster_contents(&plain);
+    assert!(expected.0.len() > 10 && expected.2, "{expected:?}");
+
+    let tagged = format!("{{{}}}", unique_prefix("cl-staged"));
+    let mut out = None;
+    let lines = monitor_masters(&format!("\"{tagged}:$inited\""), || {
+        out = Some(run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &tagged])))
+    });
+    assert_code(&out.unwrap(), 0);
+    let staging = format!("\"{tagged}:$ldstore_staging:features:");
+    let of_prefix: Vec<&String> = lines.iter().map(|(_, l)| l).filter(|l| l.contains(&tagged)).collect();
+    assert!(of_prefix.iter().any(|l| l.contains("\"HSET\"") && l.contains(&staging)), "{of_prefix:?}");
+    assert!(
+        of_prefix
+            .iter()
+            .any(|l| l.contains("\"RENAME\"") && l.contains(&staging) && l.contains(&format!("\"{tagged}:features\""))),
+        "{of_prefix:?}"
+    );
+    assert!(
+        !of_prefix.iter().any(|l| l.contains("\"HSET\"") && l.contains(&format!("\"{tagged}:features\""))),
+        "{of_prefix:?}"
+    );
+    assert_eq!(cluster_contents(&tagged), expected);
+    assert_eq!(redis_cluster_keys(&format!("{tagged}:$ldstore_staging:*")), Vec::<String>::new());
+    for key in ["features", "segments"] {
+        assert_eq!(redis_cluster_cli(&["TTL", &format!("{tagged}:{key}")]).trim(), "-1", "{key}");
+    }
+
+    let user = format!("clnorename{}", std::process::id());
+    for n in nodes.split(',') {
+        redis_cli_at(n, None, &["ACL", "SETUSER", &user, "on", ">s3cret-pw", "~*", "&*", "+@all", "-rename"]);
+    }
+    let one = format!("{{{}}}", unique_prefix("cl-one-tx"));
+    let o = run(ldstore()
+        .args(["-vv", "sync", "--from-file", &examples(), "--prefix", &one, "--redis"])
+        .arg(format!("redis+cluster://{user}:s3cret-pw@{nodes}")));
+    for n in nodes.split(',') {
+        redis_cli_at(n, None, &["ACL", "DELUSER", &user]);
+    }
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("s3cret-pw"), "{}", stderr(&o));
+    assert_eq!(cluster_contents(&one), expected);
+    assert_eq!(redis_cluster_keys(&format!("{one}:$ldstore_staging:*")), Vec::<String>::new());
+}
+
 /// `inspect` lists prefixes whose keys live on different masters, and names the `{ld}.` form
 /// LaunchDarkly's Go go-redis store writes; `dump` reads that form.
 #[test]

@@ -4,9 +4,11 @@
 //! Three deployment shapes, chosen by [`RedisTopology`]: a single node; Redis Cluster (the `redis`
 //! crate's cluster client: discovered topology, MOVED/ASK followed); Redis Sentinel (the crate's
 //! sentinel client finds the master, and finds it again when a connection is made after an error).
-//! On a cluster a full init is one MULTI/EXEC when the prefix has a hash tag (`{ld:prod}`: every
-//! key in one slot), else one single-key MULTI/EXEC per hash, segments, then flags, then the
-//! `$inited` marker (see [`RedisStore::init_cluster`]).
+//! A full init is staged (see [`staging`]) on a single node, and on a cluster when the prefix has
+//! a hash tag (`{ld:prod}`: every key, the staging hashes too, in one slot). Otherwise, on a
+//! cluster, it is one single-key MULTI/EXEC per hash, segments, then flags, then the `$inited`
+//! marker (see [`RedisStore::init_cluster`]); and one MULTI/EXEC for a Redis user that may not use
+//! what staging needs.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -416,8 +418,9 @@ impl RedisStore {
         Ok(out)
     }
 
-    /// A full init on a cluster. A hash-tagged prefix keeps every key in one slot: one MULTI/EXEC
-    /// as on a single node. Otherwise each hash is replaced by a MULTI/EXEC of its own, segments
+    /// A full init on a cluster that is not staged. A hash-tagged prefix (whose Redis user may not
+    /// use what staging needs) keeps every key in one slot: one MULTI/EXEC as on a single node.
+    /// Otherwise each hash is replaced by a MULTI/EXEC of its own, segments
     /// before flags and the `$inited` marker last, so a reader never sees flags whose segments are
     /// missing; each key is then either old or new, but the keys change one after the other.
     async fn init_cluster(
@@ -938,13 +941,18 @@ impl Store for RedisStore {
     ) -> Result<InitReport, StoreError> {
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
-        let result = match conn {
-            Conn::Cluster(_) => self.init_cluster(conn, prefix, data, progress, shutdown).await,
-            Conn::Single(_) => match self.staging_on(conn, prefix).await {
-                Ok(Some(staging)) => self.init_staged(conn, &staging, data, progress, shutdown).await,
-                Ok(None) => self.init_on(conn, prefix, data, progress, shutdown).await,
-                Err(e) => Err(e),
-            },
+        // Staged where the staging hashes share a slot with what they replace: on a single node,
+        // and on a cluster when the prefix has a hash tag (the staging names start with the prefix,
+        // so they carry its tag; each pipeline goes to the node of its keys' one slot).
+        let staging = match conn {
+            Conn::Cluster(_) if !has_hash_tag(prefix) => Ok(None),
+            _ => self.staging_on(conn, prefix).await,
+        };
+        let result = match (staging, &conn) {
+            (Ok(Some(staging)), _) => self.init_staged(conn, &staging, data, progress, shutdown).await,
+            (Ok(None), Conn::Cluster(_)) => self.init_cluster(conn, prefix, data, progress, shutdown).await,
+            (Ok(None), Conn::Single(_)) => self.init_on(conn, prefix, data, progress, shutdown).await,
+            (Err(e), _) => Err(e),
         };
         if result.is_err() {
             // The connection may be mid-transaction; never reuse it. Closing it discards any
