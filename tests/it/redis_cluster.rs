@@ -239,9 +239,21 @@ fn plain_prefix_on_a_cluster_writes_each_hash_atomically_segments_first_marker_l
     let first = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
     assert!(last(&seg) < first(&feat), "segments before flags: {lines:?}");
     assert!(last(&feat) < marker[0], "the marker last: {lines:?}");
-    // Each hash in a MULTI/EXEC of its own.
+    // Each hash in a MULTI/EXEC of its own, staged: written into a staging hash in its slot, then
+    // renamed into place.
     let multis = lines.iter().filter(|(_, l)| l.ends_with("\"MULTI\"")).count();
     assert!(multis >= 3, "{lines:?}");
+    for kind in ["segments", "features"] {
+        let staging = format!("\"{p}:$ldstore_staging:{kind}:");
+        assert!(lines.iter().any(|(_, l)| l.contains("\"HSET\"") && l.contains(&staging)), "{kind}: {lines:?}");
+        assert!(
+            lines.iter().any(|(_, l)| l.contains("\"RENAME\"")
+                && l.contains(&staging)
+                && l.contains(&format!("\"{p}:{kind}\""))),
+            "{kind}: {lines:?}"
+        );
+    }
+    assert_eq!(redis_cluster_keys(&format!("{p}:$ldstore_staging:*")), Vec::<String>::new());
 
     let tagged = format!("{{{}}}", unique_prefix("order"));
     let o = run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &tagged]));
@@ -272,16 +284,18 @@ fn cluster_contents(prefix: &str) -> (Fields, Fields, bool) {
 
 /// A hash-tagged prefix on a cluster is staged as on a single node (the staging hashes carry the
 /// prefix's tag, so they live in its slot): HSETs into them, then one short MULTI/EXEC of renames,
-/// nothing left behind. A Redis user that may not RENAME gets one MULTI/EXEC. Both write the same
-/// bytes as a plain prefix's transactions per hash.
+/// nothing left behind. A Redis user that may not RENAME gets one MULTI/EXEC. A plain prefix is
+/// staged a slot at a time (its order is checked above), or, for that user, written in a MULTI/EXEC
+/// per hash. All four write the same bytes.
 #[test]
-fn a_tagged_prefix_on_a_cluster_is_staged_and_a_user_that_may_not_rename_gets_one_transaction() {
+fn full_writes_on_a_cluster_are_staged_unless_the_user_may_not_rename_with_the_same_bytes() {
     let _shared = redis_topology_shared();
     let nodes = redis_cluster_nodes();
     let plain = unique_prefix("cl-plain");
     assert_code(&run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &plain])), 0);
     let expected = cluster_contents(&plain);
     assert!(expected.0.len() > 10 && expected.2, "{expected:?}");
+    assert_eq!(redis_cluster_keys(&format!("{plain}:$ldstore_staging:*")), Vec::<String>::new());
 
     let tagged = format!("{{{}}}", unique_prefix("cl-staged"));
     let mut out = None;
@@ -306,24 +320,32 @@ fn a_tagged_prefix_on_a_cluster_is_staged_and_a_user_that_may_not_rename_gets_on
     assert_eq!(redis_cluster_keys(&format!("{tagged}:$ldstore_staging:*")), Vec::<String>::new());
     for key in ["features", "segments"] {
         assert_eq!(redis_cluster_cli(&["TTL", &format!("{tagged}:{key}")]).trim(), "-1", "{key}");
+        assert_eq!(redis_cluster_cli(&["TTL", &format!("{plain}:{key}")]).trim(), "-1", "{key}");
     }
 
     let user = format!("clnorename{}", std::process::id());
     for n in nodes.split(',') {
         redis_cli_at(n, None, &["ACL", "SETUSER", &user, "on", ">s3cret-pw", "~*", "&*", "+@all", "-rename"]);
     }
-    let one = format!("{{{}}}", unique_prefix("cl-one-tx"));
-    let o = run(ldstore()
-        .args(["-vv", "sync", "--from-file", &examples(), "--prefix", &one, "--redis"])
-        .arg(format!("redis+cluster://{user}:s3cret-pw@{nodes}")));
+    let unstaged = [format!("{{{}}}", unique_prefix("cl-one-tx")), unique_prefix("cl-per-hash")];
+    let outs: Vec<_> = unstaged
+        .iter()
+        .map(|p| {
+            run(ldstore()
+                .args(["-vv", "sync", "--from-file", &examples(), "--prefix", p, "--redis"])
+                .arg(format!("redis+cluster://{user}:s3cret-pw@{nodes}")))
+        })
+        .collect();
     for n in nodes.split(',') {
         redis_cli_at(n, None, &["ACL", "DELUSER", &user]);
     }
-    assert_code(&o, 0);
-    assert!(stderr(&o).contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("s3cret-pw"), "{}", stderr(&o));
-    assert_eq!(cluster_contents(&one), expected);
-    assert_eq!(redis_cluster_keys(&format!("{one}:$ldstore_staging:*")), Vec::<String>::new());
+    for (p, o) in unstaged.iter().zip(outs) {
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("s3cret-pw"), "{}", stderr(&o));
+        assert_eq!(cluster_contents(p), expected, "{p}");
+        assert_eq!(redis_cluster_keys(&format!("{p}:$ldstore_staging:*")), Vec::<String>::new());
+    }
 }
 
 /// `inspect` lists prefixes whose keys live on different masters, and names the `{ld}.` form

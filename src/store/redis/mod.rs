@@ -5,10 +5,10 @@
 //! crate's cluster client: discovered topology, MOVED/ASK followed); Redis Sentinel (the crate's
 //! sentinel client finds the master, and finds it again when a connection is made after an error).
 //! A full init is staged (see [`staging`]) on a single node, and on a cluster when the prefix has
-//! a hash tag (`{ld:prod}`: every key, the staging hashes too, in one slot). Otherwise, on a
-//! cluster, it is one single-key MULTI/EXEC per hash, segments, then flags, then the `$inited`
-//! marker (see [`RedisStore::init_cluster`]); and one MULTI/EXEC for a Redis user that may not use
-//! what staging needs.
+//! a hash tag (`{ld:prod}`: every key, the staging hashes too, in one slot). On a cluster under a
+//! plain prefix each hash is staged in its own slot and committed on its own, segments, then
+//! flags, then the `$inited` marker. A Redis user that may not use what staging needs gets one
+//! MULTI/EXEC (on a cluster under a plain prefix, one per hash: [`RedisStore::init_cluster`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -191,6 +191,21 @@ impl ConnectionLike for Conn {
 fn first_note_for(prefix: &str) -> bool {
     static NOTED: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
     NOTED.lock().unwrap_or_else(|e| e.into_inner()).insert(prefix.to_string())
+}
+
+/// Says once per prefix (on stderr) that a plain prefix on a cluster is not written in one
+/// transaction, and recommends a hash-tagged one.
+fn note_plain_cluster_prefix(prefix: &str) {
+    if first_note_for(prefix) {
+        tracing::warn!(
+            "{}",
+            secrets::mask(&format!(
+                "Redis Cluster prefix \"{prefix}\" has no hash tag, so its keys live in different slots and \
+                 cannot share one transaction: each hash is replaced atomically on its own (segments, then flags, then \
+                 the $inited marker). Use a hash-tagged prefix such as \"{{{prefix}}}\" to keep a full sync one transaction."
+            ))
+        );
+    }
 }
 
 /// Whether every key of `prefix` hashes to one cluster slot: a hash tag, `{…}` with something
@@ -460,15 +475,6 @@ impl RedisStore {
                 (cmds, n + *m)
             });
             groups = vec![all];
-        } else if first_note_for(prefix) {
-            tracing::warn!(
-                "{}",
-                secrets::mask(&format!(
-                    "Redis Cluster prefix \"{prefix}\" has no hash tag, so its keys live in different slots and \
-                     cannot share one transaction: each hash is replaced atomically on its own (segments, then flags, then \
-                     the $inited marker). Use a hash-tagged prefix such as \"{{{prefix}}}\" to keep a full sync one transaction."
-                ))
-            );
         }
         progress.message("committing");
         for (cmds, items) in groups {
@@ -537,25 +543,29 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Staging hashes for a full write of `prefix` on `conn` if the Redis user may use what a
-    /// staged write needs (see [`staging`]); `None` for one transaction.
-    async fn staging_on(&self, conn: &mut Conn, prefix: &str) -> Result<Option<Staging>, StoreError> {
-        let staging = Staging::new(prefix);
-        let commands = staging.probe_commands();
-        let mut probe = staging::pipeline(&commands);
-        probe.ignore_errors();
-        let answers: Value =
-            probe.query_async(conn).await.map_err(|e| self.err(e, "checking the commands it may use"))?;
-        let answers = match answers {
-            Value::Array(a) => a,
-            other => vec![other],
-        };
-        Ok(Staging::refused(&commands, &answers).is_none().then_some(staging))
+    /// `staging` if the Redis user may use what a staged write needs on `conn` (see [`staging`]),
+    /// asked of the node of each of its slots; `None` for one transaction.
+    async fn staging_on(&self, conn: &mut Conn, staging: Staging) -> Result<Option<Staging>, StoreError> {
+        for commands in staging.probe_groups() {
+            let mut probe = staging::pipeline(&commands);
+            probe.ignore_errors();
+            let answers: Value =
+                probe.query_async(conn).await.map_err(|e| self.err(e, "checking the commands it may use"))?;
+            let answers = match answers {
+                Value::Array(a) => a,
+                other => vec![other],
+            };
+            if Staging::refused(&commands, &answers).is_some() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(staging))
     }
 
     /// A full init, staged (see [`staging`]): the items in pipelines of about CHUNK_BYTES into the
-    /// staging hashes, each applied as it comes, then the check and the short commit. Anything that
-    /// stops it before the commit removes the staging hashes and leaves the store unchanged.
+    /// staging hashes, each applied as it comes, then the check and the short commit (per slot on
+    /// a cluster under a plain prefix, segments first, the marker last). Anything that stops it
+    /// before the (first) commit removes the staging hashes and leaves the store unchanged.
     async fn init_staged(
         &self,
         conn: &mut Conn,
@@ -568,46 +578,59 @@ impl RedisStore {
         progress.set_total(data.len() as u64);
         let wanted = Kind::ALL.map(|kind| data.items(kind).len() as i64);
         let mut commands = InitCommands::staged(staging, data);
-        let staged: Result<[i64; 2], StoreError> = async {
+        let checking =
+            |reason: String| StoreError::Command { store: BACKEND, during: "checking the staged data".into(), reason };
+        let staged: Result<(), StoreError> = async {
             self.send_pipelines(conn, &mut commands, progress, shutdown, "writing HSET").await?;
             if let Some(sig) = shutdown.signal() {
                 return Err(discarded(sig, prefix));
             }
-            let (_, a, b): (Value, i64, i64) = staging::pipeline(&staging.check_commands())
-                .query_async(conn)
-                .await
-                .map_err(|e| self.err(e, "checking the staged data"))?;
-            staging.check_lens([a, b], wanted).map_err(|reason| StoreError::Command {
-                store: BACKEND,
-                during: "checking the staged data".into(),
-                reason,
-            })?;
-            Ok([a, b])
+            let mut lens = [0i64; 2];
+            for (commands, kinds) in staging.check_groups() {
+                let answers: Vec<Value> = staging::pipeline(&commands)
+                    .query_async(conn)
+                    .await
+                    .map_err(|e| self.err(e, "checking the staged data"))?;
+                // WATCH's answer, then one HLEN per kind.
+                for (k, answer) in kinds.iter().zip(answers.into_iter().skip(1)) {
+                    lens[*k] = match answer {
+                        Value::Int(n) => n,
+                        other => return Err(checking(format!("unexpected answer to HLEN: {other:?}"))),
+                    };
+                }
+            }
+            staging.check_lens(lens, wanted).map_err(checking)
         }
         .await;
         let removed = async |conn: &mut Conn| {
-            let _ = staging::pipeline(&[staging.del_command()]).exec_async(conn).await;
+            for del in staging.del_commands() {
+                let _ = staging::pipeline(&[del]).exec_async(conn).await;
+            }
         };
         if let Err(e) = staged {
             removed(conn).await;
             return Err(e);
         }
         progress.message("committing");
-        let mut commit = staging::pipeline(&staging.commit_commands(wanted, &Self::inited_key(prefix)));
-        commit.atomic();
-        let result: Value = match commit.query_async(conn).await {
-            Ok(v) => v,
-            Err(e) if connection_lost(&e) => return Err(outcome_unknown(prefix, &e)),
-            Err(e) => {
+        for (i, group) in staging.commit_groups(wanted, &Self::inited_key(prefix)).into_iter().enumerate() {
+            let mut commit = staging::pipeline(&group);
+            commit.atomic();
+            let result: Value = match commit.query_async(conn).await {
+                Ok(v) => v,
+                Err(e) if connection_lost(&e) => return Err(outcome_unknown(prefix, &e)),
+                Err(e) => {
+                    removed(conn).await;
+                    return Err(self.err(e, "EXEC"));
+                }
+            };
+            if result == Value::Nil {
                 removed(conn).await;
-                return Err(self.err(e, "EXEC"));
+                // After a first commit (per slot), the hashes before this one are already new.
+                let reason = if i == 0 { Staging::CHANGED.into() } else { "transaction aborted".into() };
+                return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason });
             }
-        };
-        if result == Value::Nil {
-            removed(conn).await;
-            return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason: Staging::CHANGED.into() });
+            check_exec(result)?;
         }
-        check_exec(result)?;
         Ok(commands.report)
     }
 
@@ -779,8 +802,11 @@ impl<'a> InitCommands<'a> {
         if self.finished {
             return None;
         }
+        // Per slot, each pipeline holds one kind's commands (one slot), and each staging hash is
+        // deleted when its kind starts.
+        let per_slot = self.staging.is_some_and(|s| s.per_slot);
         let mut pipe = match (self.staging, self.started) {
-            (Some(staging), false) => staging::pipeline(&[staging.del_command()]),
+            (Some(staging), false) if !per_slot => staging::pipeline(&[staging.del_command()]),
             _ => redis::pipe(),
         };
         self.started = true;
@@ -799,7 +825,7 @@ impl<'a> InitCommands<'a> {
             };
             let from = match self.queued {
                 None => {
-                    if self.staging.is_none() {
+                    if self.staging.is_none() || per_slot {
                         pipe.cmd("DEL").arg(&key);
                     }
                     self.queued = Some(0);
@@ -808,6 +834,9 @@ impl<'a> InitCommands<'a> {
                 Some(from) if from == list.len() => {
                     self.kind += 1;
                     self.queued = None;
+                    if per_slot && !pipe.is_empty() {
+                        break;
+                    }
                     continue;
                 }
                 Some(from) => from,
@@ -832,7 +861,8 @@ impl<'a> InitCommands<'a> {
             bytes += size;
             self.queued = Some(to);
         }
-        Some((pipe, items))
+        // (Per slot, the last kind's end may have ended the pipeline before: nothing is left.)
+        (!pipe.is_empty()).then_some((pipe, items))
     }
 }
 
@@ -941,12 +971,19 @@ impl Store for RedisStore {
     ) -> Result<InitReport, StoreError> {
         let mut guard = self.tx_connection().await?;
         let conn = guard.as_mut().expect("connected");
-        // Staged where the staging hashes share a slot with what they replace: on a single node,
-        // and on a cluster when the prefix has a hash tag (the staging names start with the prefix,
-        // so they carry its tag; each pipeline goes to the node of its keys' one slot).
+        // Staged where each staging hash can share a slot with what it replaces: on a single node;
+        // on a cluster under a hash-tagged prefix (the staging names start with the prefix, so they
+        // carry its tag), and under a plain one, a slot at a time (see `Staging::per_slot`); each
+        // pipeline goes to the node of its keys' one slot.
         let staging = match conn {
-            Conn::Cluster(_) if !has_hash_tag(prefix) => Ok(None),
-            _ => self.staging_on(conn, prefix).await,
+            Conn::Cluster(_) if !has_hash_tag(prefix) => {
+                note_plain_cluster_prefix(prefix);
+                match Staging::per_slot(prefix) {
+                    Some(staging) => self.staging_on(conn, staging).await,
+                    None => Ok(None),
+                }
+            }
+            _ => self.staging_on(conn, Staging::new(prefix)).await,
         };
         let result = match (staging, &conn) {
             (Ok(Some(staging)), _) => self.init_staged(conn, &staging, data, progress, shutdown).await,
