@@ -511,6 +511,52 @@ fn on_topologies(args: &[&str], prefix: &str) -> Vec<(&'static str, Command)> {
     vec![("Redis Cluster", cluster), ("Redis Sentinel", sentinel)]
 }
 
+/// A signal during a staged write into a cluster (a plain prefix: a staging hash in each of two
+/// slots; a tagged one: both in one) stops it before any commit: the old data whole, the staging
+/// hashes removed. ldstore is stopped (SIGSTOP) as soon as a staging hash appears, while it still
+/// has tens of MB to write, so the signal lands before the commit.
+#[test]
+fn a_signal_stops_a_staged_cluster_sync_before_its_commit() {
+    let _alone = redis_topology_alone();
+    let nodes = format!("redis+cluster://{}", redis_cluster_nodes());
+    let old = data_set("old", 5, 10);
+    let (_o, fold) = temp_file("old.json", &old.to_string());
+    let (_n, fnew) = temp_file("new.json", &data_set("new", 30_000, 1_500).to_string());
+    for prefix in [unique_prefix("sig-plain"), format!("{{{}}}", unique_prefix("sig-tagged"))] {
+        let sync = |f: &std::path::Path| {
+            let mut c = ldstore();
+            c.args(["sync", "--from-file"]).arg(f).args(["--redis", &nodes, "--prefix", &prefix]);
+            c
+        };
+        assert_code(&run(&mut sync(&fold)), 0);
+        let staging = format!("{prefix}:$ldstore_staging:*");
+        let child = sync(&fnew).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let end = Instant::now() + Duration::from_secs(60);
+        while redis_cluster_keys(&staging).is_empty() {
+            assert!(Instant::now() < end, "{prefix}: no staging hash appeared");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for sig in ["-STOP", "-TERM", "-CONT"] {
+            assert!(Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_code(&o, 143);
+        assert_eq!(
+            stderr(&o).lines().last().unwrap_or(""),
+            format!(
+                "ldstore: error: interrupted by SIGTERM: nothing was written (stopped before the commit); Redis prefix \"{prefix}\" is unchanged"
+            ),
+            "{prefix}"
+        );
+        assert_eq!(redis_cluster_keys(&staging), Vec::<String>::new(), "{prefix}");
+        let mut dump = ldstore();
+        dump.args(["dump", "--redis", &nodes, "--prefix", &prefix]);
+        let dumped = run(&mut dump);
+        assert_code(&dumped, 0);
+        assert_eq!(serde_json::from_str::<Value>(&stdout(&dumped)).unwrap(), old, "{prefix}: the old data, whole");
+    }
+}
+
 #[test]
 fn cluster_and_sentinel_masters_that_never_answer_writes() {
     let _alone = redis_topology_alone();
