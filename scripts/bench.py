@@ -7,7 +7,7 @@ and reports medians and the ratio. Results go to stdout as a table and to bench-
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
 comparisons), BENCH_ONLY=redis,redis-tx,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,stall,cold,bigseg,
-scan,dynamodb-latency,bigseg-dynamodb (default: all; redis-tx: with redis, the comparisons against one
+scan,dynamodb-latency,bigseg-dynamodb,stall-cluster (default: all; redis-tx: with redis, the comparisons against one
 MULTI/EXEC). BENCH_UNRELATED (default 1000000): the unrelated keys of
 the scan case. BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500,
 60, 5, 1): the sustained relay load (relay-sustained).
@@ -219,47 +219,85 @@ def one_transaction_url():
     return f"redis://bench-norename:bench@{REDIS}"
 
 
-def stall(tmp):
-    """How long another client's HGET waits at worst while a sync writes (a daemon-mode SDK reading
-    flags meanwhile): staged, and in one transaction (a user that may not RENAME)."""
+def worst_waits(path, url, host, port, prefix):
+    """Per run, the worst wait (ms) of another client's HGETs of `prefix`'s flags on host:port (a
+    daemon-mode SDK reading meanwhile) while ldstore syncs `path` into `url`."""
     import socket
     import threading
+    worst = []
+    for _ in range(max(5, RUNS)):
+        stop, waits = threading.Event(), []
+
+        def probe():
+            s = socket.create_connection((host, int(port)))
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            req = resp("HGET", f"{prefix}:features", "flag-000007")
+            while not stop.is_set():
+                t = time.perf_counter()
+                s.sendall(req)
+                buf = b""
+                while buf.count(b"\r\n") < (1 if buf.startswith(b"$-1") else 2):
+                    buf += s.recv(65536)
+                waits.append(time.perf_counter() - t)
+                time.sleep(0.0005)
+            s.close()
+
+        th = threading.Thread(target=probe)
+        th.start()
+        time.sleep(0.05)
+        sh([BIN, "-q", "sync", "--from-file", path, "--redis", url, "--prefix", prefix])
+        time.sleep(0.05)
+        stop.set()
+        th.join()
+        worst.append(max(waits) * 1000)
+    return sorted(worst)
+
+
+def stall_row(measure, worst):
+    r = {"measure": measure, "worst_ms_min": round(worst[0], 2), "worst_ms_median": round(statistics.median(worst), 2),
+         "worst_ms_max": round(worst[-1], 2), "runs": len(worst)}
+    RESULTS.append(r)
+    print(f"{measure:<72} worst wait per run: min {worst[0]:.1f} ms, median {statistics.median(worst):.1f} ms, "
+          f"max {worst[-1]:.1f} ms ({len(worst)} runs)", flush=True)
+
+
+def stall(tmp):
+    """How long another client's HGET waits at worst while a sync writes: staged, and in one
+    transaction (a user that may not RENAME)."""
     for n in SIZES:
         path, _, _ = gen(tmp, n)
         for how, url in (("staged", REDIS), ("one transaction", one_transaction_url())):
-            worst = []
-            for _ in range(max(5, RUNS)):
-                stop, waits = threading.Event(), []
+            stall_row(f"stall: worst HGET wait during a sync of {n} flags ({how})",
+                      worst_waits(path, url, HOST, PORT, "bench:stall"))
 
-                def probe():
-                    s = socket.create_connection((HOST, int(PORT)))
-                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    req = resp("HGET", "bench:stall:features", "flag-000007")
-                    while not stop.is_set():
-                        t = time.perf_counter()
-                        s.sendall(req)
-                        buf = b""
-                        while buf.count(b"\r\n") < (1 if buf.startswith(b"$-1") else 2):
-                            buf += s.recv(65536)
-                        waits.append(time.perf_counter() - t)
-                        time.sleep(0.0005)
-                    s.close()
 
-                th = threading.Thread(target=probe)
-                th.start()
-                time.sleep(0.05)
-                sh([BIN, "-q", "sync", "--from-file", path, "--redis", url, "--prefix", "bench:stall"])
-                time.sleep(0.05)
-                stop.set()
-                th.join()
-                worst.append(max(waits) * 1000)
-            worst.sort()
-            r = {"measure": f"stall: worst HGET wait during a sync of {n} flags ({how})",
-                 "worst_ms_min": round(worst[0], 2), "worst_ms_median": round(statistics.median(worst), 2),
-                 "worst_ms_max": round(worst[-1], 2), "runs": len(worst)}
-            RESULTS.append(r)
-            print(f"{r['measure']:<72} worst wait per run: min {worst[0]:.1f} ms, median "
-                  f"{statistics.median(worst):.1f} ms, max {worst[-1]:.1f} ms ({len(worst)} runs)", flush=True)
+def stall_cluster(tmp):
+    """The same on a Redis Cluster (LDSTORE_TEST_REDIS_CLUSTER, started by scripts/bench), under a
+    hash-tagged and a plain prefix, read from the master of the flags' slot: staged, and unstaged
+    (a user that may not RENAME: one MULTI/EXEC, or one per hash under the plain prefix)."""
+    nodes = os.environ["LDSTORE_TEST_REDIS_CLUSTER"].split(",")
+    first_host, first_port = nodes[0].rsplit(":", 1)
+    cli = ["redis-cli", "-h", first_host, "-p", first_port]
+    for node in nodes:
+        h, p = node.rsplit(":", 1)
+        sh(["redis-cli", "-h", h, "-p", p, "ACL", "SETUSER", "bench-norename", "on", ">bench", "~*", "&*", "+@all",
+            "-rename"])
+    for n in SIZES:
+        path, _, _ = gen(tmp, n)
+        for prefix in ("{bench-stall}", "bench-stall"):
+            slot = int(sh([*cli, "CLUSTER", "KEYSLOT", f"{prefix}:features"]).stdout)
+            master = None
+            for line in sh([*cli, "CLUSTER", "NODES"]).stdout.decode().splitlines():
+                f = line.split()
+                if "master" in f[2] and any(int(r.split("-")[0]) <= slot <= int(r.split("-")[-1])
+                                            for r in f[8:] if not r.startswith("[")):
+                    master = f[1].split("@")[0]
+            host, port = master.rsplit(":", 1)
+            shape = "hash-tagged" if prefix.startswith("{") else "plain"
+            for how, auth in (("staged", ""), ("unstaged", "bench-norename:bench@")):
+                url = f"redis+cluster://{auth}{','.join(nodes)}"
+                stall_row(f"stall: cluster, {shape} prefix, {n} flags ({how})",
+                          worst_waits(path, url, host, port, prefix))
 
 
 def redis_vs_sdk(path):
@@ -670,6 +708,8 @@ def main():
         relay_sustained()
     if want("stall"):
         stall(tmp)
+    if want("stall-cluster"):
+        stall_cluster(tmp)
     if want("cold"):
         cold(tmp)
     if want("scan"):
