@@ -587,16 +587,8 @@ impl RedisStore {
             }
             let mut lens = [0i64; 2];
             for (commands, kinds) in staging.check_groups() {
-                let answers: Vec<Value> = staging::pipeline(&commands)
-                    .query_async(conn)
-                    .await
-                    .map_err(|e| self.err(e, "checking the staged data"))?;
-                // WATCH's answer, then one HLEN per kind.
-                for (k, answer) in kinds.iter().zip(answers.into_iter().skip(1)) {
-                    lens[*k] = match answer {
-                        Value::Int(n) => n,
-                        other => return Err(checking(format!("unexpected answer to HLEN: {other:?}"))),
-                    };
+                for (k, n) in kinds.iter().zip(self.staged_lens(conn, &commands).await?) {
+                    lens[*k] = n;
                 }
             }
             staging.check_lens(lens, wanted).map_err(checking)
@@ -612,7 +604,23 @@ impl RedisStore {
             return Err(e);
         }
         progress.message("committing");
+        let checks = staging.check_groups();
         for (i, group) in staging.commit_groups(wanted, &Self::inited_key(prefix)).into_iter().enumerate() {
+            // Per slot, a commit clears every WATCH of its connection, which may be the next
+            // group's too: each group is watched and checked again just before its own commit.
+            if let (true, Some((commands, kinds))) = (staging.per_slot && i > 0, checks.get(i)) {
+                let lens = match self.staged_lens(conn, commands).await {
+                    Ok(lens) => lens,
+                    Err(e) => {
+                        removed(conn).await;
+                        return Err(e);
+                    }
+                };
+                if !kinds.iter().zip(&lens).all(|(k, n)| *n == wanted[*k]) {
+                    removed(conn).await;
+                    return Err(checking(Staging::CHANGED_AFTER_A_COMMIT.into()));
+                }
+            }
             let mut commit = staging::pipeline(&group);
             commit.atomic();
             let result: Value = match commit.query_async(conn).await {
@@ -626,12 +634,31 @@ impl RedisStore {
             if result == Value::Nil {
                 removed(conn).await;
                 // After a first commit (per slot), the hashes before this one are already new.
-                let reason = if i == 0 { Staging::CHANGED.into() } else { "transaction aborted".into() };
+                let reason = if i == 0 { Staging::CHANGED } else { Staging::CHANGED_AFTER_A_COMMIT }.into();
                 return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason });
             }
             check_exec(result)?;
         }
         Ok(commands.report)
+    }
+
+    /// The answers to a group of [`Staging::check_groups`]: the `HLEN` of each of its kinds.
+    async fn staged_lens(&self, conn: &mut Conn, commands: &[staging::Args]) -> Result<Vec<i64>, StoreError> {
+        let answers: Vec<Value> =
+            staging::pipeline(commands).query_async(conn).await.map_err(|e| self.err(e, "checking the staged data"))?;
+        // WATCH's answer, then one HLEN per kind.
+        answers
+            .into_iter()
+            .skip(1)
+            .map(|answer| match answer {
+                Value::Int(n) => Ok(n),
+                other => Err(StoreError::Command {
+                    store: BACKEND,
+                    during: "checking the staged data".into(),
+                    reason: format!("unexpected answer to HLEN: {other:?}"),
+                }),
+            })
+            .collect()
     }
 
     /// A version-guarded upsert of items of one kind (distinct keys), as the SDKs guard one: WATCH

@@ -229,6 +229,9 @@ impl Staging {
     /// The answer to an `EXEC` a `WATCH` aborted.
     pub const CHANGED: &str =
         "a staging hash changed before the commit (evicted, expired or written by another client): nothing was written";
+
+    /// The same, per slot, after the commit of an earlier hash.
+    pub const CHANGED_AFTER_A_COMMIT: &str = "a staging hash changed before its commit (evicted, expired or written by another client): the hashes committed before it are new, it and those after it are not; run the sync again";
 }
 
 /// Commands as one pipeline for an async connection.
