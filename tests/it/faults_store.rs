@@ -358,6 +358,60 @@ fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
     assert!(!stats.contains("evicted_keys:0\r"), "{stats}");
 }
 
+/// Another client writes a staging hash after ldstore checked it and before its commit (Redis's
+/// answers reach ldstore 500 ms late through a proxy, so the test writes in between, when MONITOR
+/// shows the check): the WATCH aborts the commit, nothing is written, the staging hashes are
+/// removed. Written while read (.json) and read whole first (another name).
+#[test]
+fn a_staging_hash_changed_before_the_commit_aborts_it() {
+    use std::io::{BufRead, BufReader};
+    let redis = OwnRedis::start();
+    let addr = redis.addr.clone();
+    let old = data_set("old", 5, 10);
+    let (_d, f) = temp_file("old.json", &old.to_string());
+    assert_code(&run(ldstore().args(["sync", "--redis", &addr, "--prefix", "w", "--from-file"]).arg(&f)), 0);
+    let proxy = crate::support::latency_proxy::LatencyProxy::start(&addr, Duration::ZERO, Duration::from_millis(500));
+    let new = data_set("new", 50, 10);
+    for name in ["new.json", "new.txt"] {
+        let (_d2, f2) = temp_file(name, &new.to_string());
+        let (host, port) = addr.rsplit_once(':').unwrap();
+        let mut monitor = Command::new("redis-cli")
+            .args(["-h", host, "-p", port, "MONITOR"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("redis-cli");
+        let mut lines = BufReader::new(monitor.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap().trim(), "OK");
+        let intruder = {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                // The check's HLEN of a staging hash: write that hash before ldstore hears the answer.
+                for l in lines.map_while(Result::ok) {
+                    if l.contains("\"HLEN\"") && l.contains(":$ldstore_staging:") {
+                        let key = l.rsplit('"').nth(1).unwrap().to_string();
+                        redis_cli_at(&addr, None, &["HSET", &key, "intruder", "x"]);
+                        return Some(key);
+                    }
+                }
+                None
+            })
+        };
+        let (o, _) = run_bounded(
+            ldstore().args(["sync", "--redis", &proxy.addr, "--prefix", "w", "--from-file", f2.to_str().unwrap()]),
+            Duration::from_secs(60),
+        );
+        let _ = monitor.kill();
+        let _ = monitor.wait();
+        assert!(intruder.join().unwrap().is_some(), "{name}: no check seen");
+        assert_store_error(&Store::Redis, name, &o, &["a staging hash changed before the commit"]);
+        assert!(stderr(&o).contains("nothing was written"), "{name}: {}", stderr(&o));
+        assert_eq!(redis_cli_at(&addr, None, &["--scan", "--pattern", "w:$ldstore_staging:*"]), "", "{name}");
+        let o = run(ldstore().args(["dump", "--redis", &addr, "--prefix", "w"]));
+        assert_code(&o, 0);
+        assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old, "{name}");
+    }
+}
+
 #[test]
 fn redis_read_only_replica_refuses_the_sync_naming_it() {
     let primary = OwnRedis::start();
