@@ -364,7 +364,6 @@ fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
 /// removed. Written while read (.json) and read whole first (another name).
 #[test]
 fn a_staging_hash_changed_before_the_commit_aborts_it() {
-    use std::io::{BufRead, BufReader};
     let redis = OwnRedis::start();
     let addr = redis.addr.clone();
     let old = data_set("old", 5, 10);
@@ -374,14 +373,7 @@ fn a_staging_hash_changed_before_the_commit_aborts_it() {
     let new = data_set("new", 50, 10);
     for name in ["new.json", "new.txt"] {
         let (_d2, f2) = temp_file(name, &new.to_string());
-        let (host, port) = addr.rsplit_once(':').unwrap();
-        let mut monitor = Command::new("redis-cli")
-            .args(["-h", host, "-p", port, "MONITOR"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("redis-cli");
-        let mut lines = BufReader::new(monitor.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next().unwrap().unwrap().trim(), "OK");
+        let (mut monitor, lines) = redis_monitor(&addr);
         let intruder = {
             let addr = addr.clone();
             std::thread::spawn(move || {

@@ -3,7 +3,6 @@
 //! Go go-redis store's `{ld}.` prefix), and dump / diff / validate / eval through both.
 //! The store-contract scenarios on both are in conformance.rs.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -177,19 +176,10 @@ pub(crate) fn monitor_masters(last: &str, f: impl FnOnce()) -> Vec<(f64, String)
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(f64, String)>::new()));
     let mut monitors = Vec::new();
     for m in redis_cluster_masters() {
-        let (host, port) = m.rsplit_once(':').unwrap();
-        let mut child = Command::new("redis-cli")
-            .args(["-h", host, "-p", port, "MONITOR"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("redis-cli");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut ok = String::new();
-        out.read_line(&mut ok).unwrap();
-        assert_eq!(ok.trim(), "OK", "MONITOR on {m}");
+        let (child, lines) = redis_monitor(&m);
         let seen = seen.clone();
         let reader = std::thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
+            for l in lines.map_while(Result::ok) {
                 if let Some((t, rest)) = l.split_once(' ') {
                     seen.lock().unwrap().push((t.parse::<f64>().unwrap_or(0.0), rest.to_string()));
                 }

@@ -154,6 +154,24 @@ pub fn redis_cli_at(addr: &str, auth: Option<&str>, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `redis-cli MONITOR` on `addr` (`host:port`), past its `OK`: the child (to kill) and the lines
+/// of the commands Redis runs from then on.
+pub fn redis_monitor(
+    addr: &str,
+) -> (std::process::Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+    use std::io::BufRead;
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    let mut child = Command::new("redis-cli")
+        .args(["-h", host, "-p", port, "MONITOR"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("redis-cli must be installed (scripts/test installs redis-tools)");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let ok = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(ok.trim(), "OK", "MONITOR on {addr}");
+    (child, lines)
+}
+
 /// The test cluster's current masters (`host:port`), by `ROLE`.
 pub fn redis_cluster_masters() -> Vec<String> {
     redis_cluster_nodes()
