@@ -290,9 +290,12 @@ fn full_writes_on_a_cluster_are_staged_unless_the_user_may_not_rename_with_the_s
     let tagged = format!("{{{}}}", unique_prefix("cl-staged"));
     let mut out = None;
     let lines = monitor_masters(&format!("\"{tagged}:$inited\""), || {
-        out = Some(run(&mut on_cluster(&["sync", "--from-file", &examples(), "--prefix", &tagged])))
+        out = Some(run(&mut on_cluster(&["-vv", "sync", "--from-file", &examples(), "--prefix", &tagged])))
     });
-    assert_code(&out.unwrap(), 0);
+    let o = out.unwrap();
+    assert_code(&o, 0);
+    // A .json file under a hash-tagged prefix is written while it is read, on the slot's master.
+    assert!(stderr(&o).contains("(staged)") && stderr(&o).contains("read; committing"), "{}", stderr(&o));
     let staging = format!("\"{tagged}:$ldstore_staging:features:");
     let of_prefix: Vec<&String> = lines.iter().map(|(_, l)| l).filter(|l| l.contains(&tagged)).collect();
     assert!(of_prefix.iter().any(|l| l.contains("\"HSET\"") && l.contains(&staging)), "{of_prefix:?}");
@@ -331,6 +334,8 @@ fn full_writes_on_a_cluster_are_staged_unless_the_user_may_not_rename_with_the_s
     }
     for (p, o) in unstaged.iter().zip(outs) {
         assert_code(&o, 0);
+        // Streamed (as one transaction) under the tagged prefix only.
+        assert_eq!(stderr(&o).contains("(one transaction)"), p.starts_with('{'), "{p}: {}", stderr(&o));
         assert!(stderr(&o).contains("Redis refuses what a staged init needs (RENAME: NOPERM"), "{}", stderr(&o));
         assert!(!stderr(&o).contains("s3cret-pw"), "{}", stderr(&o));
         assert_eq!(cluster_contents(p), expected, "{p}");
@@ -532,11 +537,22 @@ fn tls_cluster_with_a_private_ca() {
         ca,
     ]));
     assert_code(&o, 0);
+    // A hash-tagged prefix: the .json file is written straight to the slot's master, over TLS too.
+    let o = run(ldstore()
+        .args(["-vv", "sync", "--from-file", &examples(), "--prefix", "{tagged}", "--redis", &url])
+        .args(["--redis-ca-file", ca]));
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("read; committing"), "{}", stderr(&o));
     let o = run(ldstore().args(["inspect", "--output", "json", "--redis", &url, "--redis-ca-file", ca]));
     assert_code(&o, 0);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["prefixes"][0]["prefix"], "plain", "{v}");
-    assert_eq!(v["prefixes"][0]["flags"], 37, "{v}");
+    let listed: Vec<(&str, u64)> = v["prefixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["prefix"].as_str().unwrap(), r["flags"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(listed, [("plain", 37), ("{tagged}", 37)], "{v}");
     let o = run(ldstore().args(["inspect", "--redis", &url, "--store-timeout", "3s"]));
     assert_code(&o, 3);
 }

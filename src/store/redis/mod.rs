@@ -77,8 +77,43 @@ enum Connector {
     Cluster {
         reads: Box<ClusterClient>,
         tx: Box<ClusterClient>,
+        /// For a blocking connection straight to one node (see [`RedisStore::init_streamed`]).
+        node: NodeSettings,
     },
     Sentinel(Mutex<SentinelClient>),
+}
+
+/// What a client of one cluster node needs: the seeds' scheme, credentials and CA.
+struct NodeSettings {
+    tls: bool,
+    username: Option<String>,
+    password: Option<String>,
+    ca: Option<Vec<u8>>,
+}
+
+/// A client of the node at `url` (`redis://host:port` or `rediss://…`), with these credentials and,
+/// when given, this CA for TLS.
+fn client_of(
+    url: &str,
+    username: Option<&str>,
+    password: Option<&str>,
+    ca: Option<&[u8]>,
+) -> Result<Client, RedisError> {
+    let mut info = url.into_connection_info()?;
+    let mut settings = info.redis_settings().clone();
+    if let Some(u) = username {
+        settings = settings.set_username(u);
+    }
+    if let Some(p) = password {
+        settings = settings.set_password(p);
+    }
+    info = info.set_redis_settings(settings).set_tcp_settings(tcp_settings());
+    match ca {
+        Some(pem) => {
+            Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) })
+        }
+        None => Client::open(info),
+    }
 }
 
 impl Connector {
@@ -86,7 +121,7 @@ impl Connector {
     async fn connect(&self, config: &AsyncConnectionConfig, tx: bool) -> Result<Conn, RedisError> {
         match self {
             Connector::Single(c) => Ok(Conn::Single(c.get_multiplexed_async_connection_with_config(config).await?)),
-            Connector::Cluster { reads, tx: txc } => {
+            Connector::Cluster { reads, tx: txc, .. } => {
                 Ok(Conn::Cluster(if tx { txc } else { reads }.get_async_connection().await?))
             }
             Connector::Sentinel(s) => {
@@ -261,21 +296,10 @@ impl RedisStore {
         let certs = |pem: &Vec<u8>| redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) };
         let tls = cfg.url.starts_with("rediss:");
         let connector = match &cfg.topology {
-            RedisTopology::Single => {
-                let mut info = cfg.url.as_str().into_connection_info().map_err(bad_config)?;
-                let mut settings = info.redis_settings().clone();
-                if let Some(u) = &cfg.username {
-                    settings = settings.set_username(u);
-                }
-                if let Some(p) = &cfg.password {
-                    settings = settings.set_password(p);
-                }
-                info = info.set_redis_settings(settings).set_tcp_settings(tcp_settings());
-                Connector::Single(match &ca {
-                    Some(pem) => Client::build_with_tls(info, certs(pem)).map_err(bad_config)?,
-                    None => Client::open(info).map_err(bad_config)?,
-                })
-            }
+            RedisTopology::Single => Connector::Single(
+                client_of(&cfg.url, cfg.username.as_deref(), cfg.password.as_deref(), ca.as_deref())
+                    .map_err(bad_config)?,
+            ),
             RedisTopology::Cluster => {
                 let builder = || {
                     let mut b = ClusterClient::builder(cfg.nodes.iter().map(String::as_str))
@@ -299,6 +323,12 @@ impl RedisStore {
                 Connector::Cluster {
                     reads: Box::new(builder().build().map_err(bad_config)?),
                     tx: Box::new(builder().retries(0).build().map_err(bad_config)?),
+                    node: NodeSettings {
+                        tls,
+                        username: cfg.username.clone(),
+                        password: cfg.password.clone(),
+                        ca: ca.clone(),
+                    },
                 }
             }
             RedisTopology::Sentinel { master, sentinel_password } => {
@@ -659,6 +689,32 @@ impl RedisStore {
                 }),
             })
             .collect()
+    }
+
+    /// A client of the master that serves the slot of a hash-tagged `prefix` now (the node the
+    /// cluster client sends that slot's commands to), for a blocking connection; `None` when the
+    /// cluster does not name it (the caller then writes through the cluster client). A write
+    /// that meets the slot moved meanwhile fails (MOVED) before its commit.
+    async fn slot_master(&self, prefix: &str, node: &NodeSettings) -> Result<Option<Client>, StoreError> {
+        let Conn::Cluster(cc) = &mut self.conn.clone() else { return Ok(None) };
+        let key = Self::hash_key(prefix, Kind::Flags);
+        let route =
+            RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(&key, SlotAddr::Master)));
+        let ask = async |cc: &mut ClusterConnection, what: &str| -> Result<String, StoreError> {
+            let answer = cc
+                .route_command(redis::cmd("CLUSTER").arg(what).clone(), route.clone())
+                .await
+                .map_err(|e| self.err(e, "CLUSTER"))?;
+            redis::from_redis_value(answer).map_err(|e| self.err(e.into(), "CLUSTER"))
+        };
+        let id = ask(cc, "MYID").await?;
+        let nodes = ask(cc, "NODES").await?;
+        let Some((host, port)) = cluster_node_addr(&nodes, id.trim()) else { return Ok(None) };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let url = format!("{}://{host}:{port}", if node.tls { "rediss" } else { "redis" });
+        let client = client_of(&url, node.username.as_deref(), node.password.as_deref(), node.ca.as_deref())
+            .map_err(|e| self.err(e, "connecting"))?;
+        Ok(Some(client))
     }
 
     /// A version-guarded upsert of items of one kind (distinct keys), as the SDKs guard one: WATCH
@@ -1033,8 +1089,13 @@ impl Store for RedisStore {
         progress: Arc<dyn Progress>,
         shutdown: &Shutdown,
     ) -> Result<Option<(InitReport, FedCounts)>, StoreError> {
-        // On a cluster the keys may live on several nodes: the caller reads the source and inits.
-        let Some(client) = self.connector.node_client().await.map_err(|e| self.err(e, "connecting"))? else {
+        // On a cluster, a hash-tagged prefix lives on the master of its slot; the keys of a plain
+        // one may live on several nodes: the caller reads the source and inits.
+        let client = match &self.connector {
+            Connector::Cluster { node, .. } if has_hash_tag(prefix) => self.slot_master(prefix, node).await?,
+            _ => self.connector.node_client().await.map_err(|e| self.err(e, "connecting"))?,
+        };
+        let Some(client) = client else {
             return Ok(None);
         };
         let (display, timeout) = (self.display.clone(), self.timeout);
@@ -1158,6 +1219,15 @@ fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
     out
 }
 
+/// The `host:port` of the node with this id in `CLUSTER NODES` text.
+fn cluster_node_addr(nodes: &str, id: &str) -> Option<(String, u16)> {
+    let line = nodes.lines().find(|l| l.split_whitespace().next() == Some(id))?;
+    let addr = line.split_whitespace().nth(1)?;
+    let (h, p) = addr.split(['@', ',']).next()?.rsplit_once(':')?;
+    let port = p.parse().ok()?;
+    (!h.is_empty()).then(|| (h.trim_matches(['[', ']']).to_string(), port))
+}
+
 /// Escape Redis glob metacharacters.
 fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -1206,6 +1276,15 @@ mod tests {
         for unknown in ["ldstore_staging:features:1", "other", "features:x"] {
             assert!(!is_known_redis_key(unknown), "{unknown}");
         }
+    }
+
+    #[test]
+    fn a_node_address_from_cluster_nodes() {
+        let text = "07c3 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
+                    9a1b [::1]:7001@17001,host.example master - 0 0 2 connected 5461-10922\n";
+        assert_eq!(cluster_node_addr(text, "07c3"), Some(("127.0.0.1".to_string(), 7000)));
+        assert_eq!(cluster_node_addr(text, "9a1b"), Some(("::1".to_string(), 7001)));
+        assert_eq!(cluster_node_addr(text, "ffff"), None);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! and the probe, the check and the commit go per slot, segments first, the marker last.
 //!
 //! This module holds the keys, the commands and the checks; the streamed init (a blocking
-//! connection, single node) and `RedisStore::init` (an async one) send them. A Redis user that may not use
+//! connection to one node: a single server, the Sentinel master, or the master of a hash-tagged
+//! prefix's slot) and `RedisStore::init` (an async one) send them. A Redis user that may not use
 //! these commands (an ACL, a renamed command, Redis before 4.0) gets one `MULTI`/`EXEC` instead.
 
 use redis::Value;

@@ -1,5 +1,6 @@
 //! A full init written while it is fed (see [`Store::init_streamed`](crate::store::Store)), on a
-//! blocking connection of its own.
+//! blocking connection of its own to the node that holds every key of the prefix (a single server,
+//! the Sentinel master, or on a cluster the master of a hash-tagged prefix's slot).
 //!
 //! Each item is encoded as it comes into its kind's pending `HSET` (at most HSET_MAX_FIELDS
 //! items); a full `HSET` goes to a thread that only sends (so the feed's thread reads and checks
