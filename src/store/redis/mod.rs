@@ -83,7 +83,8 @@ enum Connector {
     Sentinel(Mutex<SentinelClient>),
 }
 
-/// What a client of one cluster node needs: the seeds' scheme, credentials and CA.
+/// What a client of one node needs beside its address: whether to use TLS (cluster nodes are
+/// reached as the seeds are), the data nodes' credentials, and the CA to trust.
 struct NodeSettings {
     tls: bool,
     username: Option<String>,
@@ -91,29 +92,28 @@ struct NodeSettings {
     ca: Option<Vec<u8>>,
 }
 
-/// A client of the node at `url` (`redis://host:port` or `rediss://…`), with these credentials and,
-/// when given, this CA for TLS.
-fn client_of(
-    url: &str,
-    username: Option<&str>,
-    password: Option<&str>,
-    ca: Option<&[u8]>,
-) -> Result<Client, RedisError> {
-    let mut info = url.into_connection_info()?;
-    let mut settings = info.redis_settings().clone();
-    if let Some(u) = username {
-        settings = settings.set_username(u);
-    }
-    if let Some(p) = password {
-        settings = settings.set_password(p);
-    }
-    info = info.set_redis_settings(settings).set_tcp_settings(tcp_settings());
-    match ca {
-        Some(pem) => {
-            Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) })
+impl NodeSettings {
+    /// A client of the node at `url` (`redis://host:port` or `rediss://…`).
+    fn client(&self, url: &str) -> Result<Client, RedisError> {
+        let mut info = url.into_connection_info()?;
+        let mut settings = info.redis_settings().clone();
+        if let Some(u) = &self.username {
+            settings = settings.set_username(u);
         }
-        None => Client::open(info),
+        if let Some(p) = &self.password {
+            settings = settings.set_password(p);
+        }
+        info = info.set_redis_settings(settings).set_tcp_settings(tcp_settings());
+        match &self.ca {
+            Some(pem) => Client::build_with_tls(info, certs(pem)),
+            None => Client::open(info),
+        }
     }
+}
+
+/// A private CA to trust (PEM), with no client certificate.
+fn certs(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) }
 }
 
 impl Connector {
@@ -293,13 +293,14 @@ impl RedisStore {
             ),
             None => None,
         };
-        let certs = |pem: &Vec<u8>| redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) };
-        let tls = cfg.url.starts_with("rediss:");
+        let node = NodeSettings {
+            tls: cfg.url.starts_with("rediss:"),
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+            ca,
+        };
         let connector = match &cfg.topology {
-            RedisTopology::Single => Connector::Single(
-                client_of(&cfg.url, cfg.username.as_deref(), cfg.password.as_deref(), ca.as_deref())
-                    .map_err(bad_config)?,
-            ),
+            RedisTopology::Single => Connector::Single(node.client(&cfg.url).map_err(bad_config)?),
             RedisTopology::Cluster => {
                 let builder = || {
                     let mut b = ClusterClient::builder(cfg.nodes.iter().map(String::as_str))
@@ -312,10 +313,10 @@ impl RedisStore {
                     if let Some(p) = &cfg.password {
                         b = b.password(p);
                     }
-                    if tls {
+                    if node.tls {
                         b = b.tls(TlsMode::Secure);
                     }
-                    if let Some(pem) = &ca {
+                    if let Some(pem) = &node.ca {
                         b = b.certs(certs(pem));
                     }
                     b
@@ -323,12 +324,7 @@ impl RedisStore {
                 Connector::Cluster {
                     reads: Box::new(builder().build().map_err(bad_config)?),
                     tx: Box::new(builder().retries(0).build().map_err(bad_config)?),
-                    node: NodeSettings {
-                        tls,
-                        username: cfg.username.clone(),
-                        password: cfg.password.clone(),
-                        ca: ca.clone(),
-                    },
+                    node,
                 }
             }
             RedisTopology::Sentinel { master, sentinel_password } => {
@@ -351,12 +347,12 @@ impl RedisStore {
                 if let Some(p) = sentinel_password {
                     b = b.set_client_to_sentinel_password(p);
                 }
-                if tls {
+                if node.tls {
                     b = b
                         .set_client_to_redis_tls_mode(TlsMode::Secure)
                         .set_client_to_sentinel_tls_mode(TlsMode::Secure);
                 }
-                if let Some(pem) = &ca {
+                if let Some(pem) = &node.ca {
                     b = b.set_client_to_redis_certificates(certs(pem)).set_client_to_sentinel_certificates(certs(pem));
                 }
                 Connector::Sentinel(Mutex::new(b.build().map_err(bad_config)?))
@@ -712,8 +708,7 @@ impl RedisStore {
         let Some((host, port)) = cluster_node_addr(&nodes, id.trim()) else { return Ok(None) };
         let host = if host.contains(':') { format!("[{host}]") } else { host };
         let url = format!("{}://{host}:{port}", if node.tls { "rediss" } else { "redis" });
-        let client = client_of(&url, node.username.as_deref(), node.password.as_deref(), node.ca.as_deref())
-            .map_err(|e| self.err(e, "connecting"))?;
+        let client = node.client(&url).map_err(|e| self.err(e, "connecting"))?;
         Ok(Some(client))
     }
 
@@ -851,7 +846,6 @@ struct InitCommands<'a> {
     /// Staged: the items go to these staging hashes, each `HSET` followed by its `PEXPIRE`, after
     /// one `DEL` of both and without the marker (see [`staging`]).
     staging: Option<&'a Staging>,
-    started: bool,
     kinds: Vec<(Kind, Vec<&'a Item>)>,
     /// Index into `kinds` of the kind being queued; `kinds.len()` once only the marker is left.
     kind: usize,
@@ -867,7 +861,6 @@ impl<'a> InitCommands<'a> {
         InitCommands {
             prefix,
             staging: None,
-            started: false,
             kinds,
             kind: 0,
             queued: None,
@@ -888,11 +881,11 @@ impl<'a> InitCommands<'a> {
         // Per slot, each pipeline holds one kind's commands (one slot), and each staging hash is
         // deleted when its kind starts.
         let per_slot = self.staging.is_some_and(|s| s.per_slot);
-        let mut pipe = match (self.staging, self.started) {
-            (Some(staging), false) if !per_slot => staging::pipeline(&[staging.del_command()]),
+        let first = self.kind == 0 && self.queued.is_none();
+        let mut pipe = match self.staging {
+            Some(staging) if first && !per_slot => staging::pipeline(&[staging.del_command()]),
             _ => redis::pipe(),
         };
-        self.started = true;
         let (mut bytes, mut items) = (0usize, 0u64);
         while bytes < CHUNK_BYTES {
             let Some((kind, list)) = self.kinds.get(self.kind) else {
@@ -936,8 +929,8 @@ impl<'a> InitCommands<'a> {
                 self.report.bytes_written += item.json.len();
             }
             pipe.add_command(cmd);
-            if self.staging.is_some() {
-                pipe.cmd("PEXPIRE").arg(&key).arg(staging::STAGING_TTL_MS);
+            if let Some(staging) = self.staging {
+                pipe.add_command(staging::cmd(&staging.expire_command(kind.index())));
             }
             self.report.items_written += to - from;
             items += (to - from) as u64;
@@ -1208,12 +1201,8 @@ fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
         if !flags.contains(&"master") || flags.iter().any(|x| x.starts_with("fail") || *x == "noaddr") {
             continue;
         }
-        let hostport = addr.split(['@', ',']).next().unwrap_or("");
-        if let Some((h, p)) = hostport.rsplit_once(':')
-            && let Ok(p) = p.parse()
-            && !h.is_empty()
-        {
-            out.push((h.trim_matches(['[', ']']).to_string(), p));
+        if let Some(hostport) = node_address(addr) {
+            out.push(hostport);
         }
     }
     out
@@ -1222,8 +1211,13 @@ fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
 /// The `host:port` of the node with this id in `CLUSTER NODES` text.
 fn cluster_node_addr(nodes: &str, id: &str) -> Option<(String, u16)> {
     let line = nodes.lines().find(|l| l.split_whitespace().next() == Some(id))?;
-    let addr = line.split_whitespace().nth(1)?;
-    let (h, p) = addr.split(['@', ',']).next()?.rsplit_once(':')?;
+    node_address(line.split_whitespace().nth(1)?)
+}
+
+/// A `CLUSTER NODES` address field (`host:port@cport[,hostname]`, IPv6 in brackets) as host and
+/// port.
+fn node_address(field: &str) -> Option<(String, u16)> {
+    let (h, p) = field.split(['@', ',']).next()?.rsplit_once(':')?;
     let port = p.parse().ok()?;
     (!h.is_empty()).then(|| (h.trim_matches(['[', ']']).to_string(), port))
 }

@@ -25,7 +25,7 @@ use crate::data::Kind;
 
 /// How long a staging hash outlives its last write: its run has stopped long before (a write
 /// waits at most --store-timeout), so it is only what a killed run left behind.
-pub(super) const STAGING_TTL_MS: &str = "3600000";
+const STAGING_TTL_MS: &str = "3600000";
 
 /// A command's name and arguments.
 pub(super) type Args = Vec<Vec<u8>>;
@@ -240,13 +240,18 @@ impl Staging {
 pub(super) fn pipeline(commands: &[Args]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     for c in commands {
-        let mut cmd = redis::cmd(&String::from_utf8_lossy(&c[0]));
-        for a in &c[1..] {
-            cmd.arg(&a[..]);
-        }
-        pipe.add_command(cmd);
+        pipe.add_command(cmd(c));
     }
     pipe
+}
+
+/// A command for an async connection.
+pub(super) fn cmd(c: &Args) -> redis::Cmd {
+    let mut cmd = redis::cmd(&String::from_utf8_lossy(&c[0]));
+    for a in &c[1..] {
+        cmd.arg(&a[..]);
+    }
+    cmd
 }
 
 #[cfg(test)]
