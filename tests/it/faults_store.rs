@@ -4,7 +4,8 @@
 //! the documented exit code (3 for a store fault), one line naming the cause, bounded time, and
 //! the store holding what the README's "Failure behaviour" section promises. (Redis Cluster and
 //! Sentinel hand out their nodes' own addresses, which a proxy cannot sit in front of: their
-//! failures are the failover tests in redis_failover.rs.) Redis-only refusals (maxmemory with
+//! failures are the failover tests in redis_failover.rs, and a one-node cluster of the test's own
+//! that announces a proxy's port, [`ProxiedCluster`].) Redis-only refusals (maxmemory with
 //! noeviction, a read-only replica) are at the end.
 
 use std::process::{Child, Command, Output, Stdio};
@@ -401,6 +402,104 @@ fn a_staging_hash_changed_before_the_commit_aborts_it() {
         let o = run(ldstore().args(["dump", "--redis", &addr, "--prefix", "w"]));
         assert_code(&o, 0);
         assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), old, "{name}");
+    }
+}
+
+/// A cluster of one master holding every slot, whose clients reach it through a proxy that delays
+/// its answers: it announces the proxy's port (`cluster-announce-port`), so the cluster client
+/// follows the proxy, while the test reaches the node itself.
+struct ProxiedCluster {
+    node: OwnRedis,
+    proxy: crate::support::latency_proxy::LatencyProxy,
+}
+
+impl ProxiedCluster {
+    /// `before` runs on the cluster reached directly (its own port announced), before the proxy's
+    /// port is.
+    fn start(delay: Duration, before: impl FnOnce(&str)) -> ProxiedCluster {
+        let bus = free_port().to_string();
+        let node = OwnRedis::start_with(&["--cluster-enabled", "yes", "--cluster-port", &bus]);
+        let url = format!("redis+cluster://{}", node.addr);
+        assert_eq!(redis_cli_at(&node.addr, None, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(), "OK");
+        let end = Instant::now() + Duration::from_secs(20);
+        while !redis_cli_at(&node.addr, None, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+            assert!(Instant::now() < end, "the one-node cluster did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        before(&url);
+        let proxy = crate::support::latency_proxy::LatencyProxy::start(&node.addr, Duration::ZERO, delay);
+        let port = proxy.addr.rsplit(':').next().unwrap();
+        for (name, value) in [("cluster-announce-ip", "127.0.0.1"), ("cluster-announce-port", port)] {
+            assert_eq!(redis_cli_at(&node.addr, None, &["CONFIG", "SET", name, value]).trim(), "OK");
+        }
+        assert!(redis_cli_at(&node.addr, None, &["CLUSTER", "SLOTS"]).contains(port), "the proxy's port announced");
+        ProxiedCluster { node, proxy }
+    }
+}
+
+/// Per slot (a cluster, a plain prefix), the segments' hash is committed first, which clears the
+/// WATCH of the flags' staging hash: another client writes that hash after the first commit,
+/// either before its check again (which finds it) or after that check and before its commit (the
+/// WATCH set again aborts it). Either way the flags stay old, the segments are new (as the error
+/// says), and no staging hash is left. Redis's answers reach ldstore 200 ms late through a proxy
+/// the one-node cluster announces, so the test writes in between, when MONITOR shows the moment.
+#[test]
+fn a_staging_hash_changed_after_a_per_slot_commit_aborts_its_own() {
+    let old = data_set("old", 5, 10);
+    let new = data_set("new", 50, 10);
+    let (_d, fold) = temp_file("old.json", &old.to_string());
+    let (_d2, fnew) = temp_file("new.json", &new.to_string());
+    let cluster = ProxiedCluster::start(Duration::from_millis(200), |url| {
+        assert_code(&run(ldstore().args(["sync", "--redis", url, "--prefix", "pc", "--from-file"]).arg(&fold)), 0);
+    });
+    let (node, via_proxy) = (cluster.node.addr.clone(), format!("redis+cluster://{}", cluster.proxy.addr));
+    // The moment the intruder writes the flags' staging hash: the segments' RENAME (before the
+    // check again), or the flags' second HLEN (the check again; the first came before any commit).
+    for (moment, during) in [("RENAME", "checking the staged data"), ("HLEN", "EXEC")] {
+        let (mut monitor, lines) = redis_monitor(&node);
+        let intruder = {
+            let node = node.clone();
+            std::thread::spawn(move || {
+                let (mut flags_stage, mut hlens) = (None, 0);
+                for l in lines.map_while(Result::ok) {
+                    let key = || l.rsplit('"').nth(1).unwrap().to_string();
+                    if l.contains("\"HLEN\"") && l.contains(":$ldstore_staging:features:") {
+                        flags_stage.get_or_insert_with(key);
+                        hlens += 1;
+                    }
+                    let now = match moment {
+                        "RENAME" => l.contains("\"RENAME\"") && l.contains(":$ldstore_staging:segments:"),
+                        _ => hlens == 2,
+                    };
+                    if now {
+                        let key = flags_stage.clone().expect("the flags' staging hash checked before any commit");
+                        redis_cli_at(&node, None, &["HSET", &key, "intruder", "x"]);
+                        return Some(key);
+                    }
+                }
+                None
+            })
+        };
+        let (o, _) = run_bounded(
+            ldstore().args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(&fnew),
+            Duration::from_secs(60),
+        );
+        let _ = monitor.kill();
+        let _ = monitor.wait();
+        assert!(intruder.join().unwrap().is_some(), "{moment}: the moment never came\n{}", stderr(&o));
+        assert_store_error(&Store::Redis, moment, &o, &["the hashes committed before it are new"]);
+        assert!(stderr(&o).contains(&format!("command failed ({during})")), "{moment}: {}", stderr(&o));
+        assert_eq!(redis_cli_at(&node, None, &["KEYS", "pc:$ldstore_staging:*"]).trim(), "", "{moment}");
+        let o = run(ldstore().args(["dump", "--redis", &format!("redis+cluster://{node}"), "--prefix", "pc"]));
+        assert_code(&o, 0);
+        let dumped: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(dumped["flags"], old["flags"], "{moment}: the flags' hash, not committed, still old");
+        assert_eq!(dumped["segments"], new["segments"], "{moment}: the segments' hash, committed first, new");
+        // Back to the old data for the next moment.
+        assert_code(
+            &run(ldstore().args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(&fold)),
+            0,
+        );
     }
 }
 
