@@ -129,8 +129,12 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
+        // Every JSON whitespace byte is at most b' ': anything above it (or the end) is no run.
+        if self.b.get(self.i).is_none_or(|&c| c > b' ') {
+            return;
+        }
         let start = self.i;
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
             self.i += 1;
