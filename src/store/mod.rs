@@ -102,6 +102,8 @@ fn redis_shape_hint(reason: &str) -> Option<String> {
             "the server is a Redis Cluster node: use redis+cluster://host:port, --redis-cluster or REDIS_CLUSTER=true"
                 .into(),
         )
+    } else if reason.contains("OOM") && reason.contains("maxmemory") && reason.contains(redis::AFTER_A_COMMIT) {
+        Some("Redis is at its maxmemory limit and may not evict (noeviction): a later commit was refused after an earlier one (the error says what is new); free memory or raise maxmemory and run the sync again".into())
     } else if reason.contains("OOM") && reason.contains("maxmemory") {
         Some("Redis is at its maxmemory limit and may not evict (noeviction): the write was refused, nothing of it was written; free memory or raise maxmemory (a sync needs room for the new data beside the old until it commits)".into())
     } else if reason.contains("READONLY") || reason.contains("kind: ReadOnly") {

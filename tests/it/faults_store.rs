@@ -437,14 +437,19 @@ impl ProxiedCluster {
     }
 }
 
-/// Per slot (a cluster, a plain prefix), the segments' hash is committed first, which clears the
-/// WATCH of the flags' staging hash: another client writes that hash after the first commit,
-/// either before its check again (which finds it) or after that check and before its commit (the
-/// WATCH set again aborts it). Either way the flags stay old, the segments are new (as the error
-/// says), and no staging hash is left. Redis's answers reach ldstore 200 ms late through a proxy
-/// the one-node cluster announces, so the test writes in between, when MONITOR shows the moment.
+/// Per slot (a cluster, a plain prefix), the segments' hash is committed first, then the flags',
+/// then the marker, each in its own `MULTI`/`EXEC`. A later one that fails says what is new, and no
+/// staging hash is left:
+/// - another client writes the flags' staging hash after the first commit (whose `EXEC` cleared the
+///   `WATCH` on it), either before its check again (which finds it) or after that check and before
+///   its commit (the `WATCH` set again aborts it): the segments are new, the flags old;
+/// - Redis refuses the marker's `SET` for memory (maxmemory lowered, noeviction) after both hashes
+///   were committed: both are new, and the hint does not claim that nothing was written.
+///
+/// Redis's answers reach ldstore 200 ms late through a proxy the one-node cluster announces, so the
+/// test acts in between, when MONITOR shows the moment.
 #[test]
-fn a_staging_hash_changed_after_a_per_slot_commit_aborts_its_own() {
+fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
     let old = data_set("old", 5, 10);
     let new = data_set("new", 50, 10);
     let (_d, fold) = temp_file("old.json", &old.to_string());
@@ -453,11 +458,16 @@ fn a_staging_hash_changed_after_a_per_slot_commit_aborts_its_own() {
         assert_code(&run(ldstore().args(["sync", "--redis", url, "--prefix", "pc", "--from-file"]).arg(&fold)), 0);
     });
     let (node, via_proxy) = (cluster.node.addr.clone(), format!("redis+cluster://{}", cluster.proxy.addr));
-    // The moment the intruder writes the flags' staging hash: the segments' RENAME (before the
-    // check again), or the flags' second HLEN (the check again; the first came before any commit).
-    for (moment, during) in [("RENAME", "checking the staged data"), ("HLEN", "EXEC")] {
+    let sync = |f: &std::path::Path| {
+        let mut c = ldstore();
+        c.args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(f);
+        c
+    };
+    // The moments: the segments' RENAME (before the flags' check again); the flags' second HLEN
+    // (the check again; the first came before any commit); the flags' RENAME (before the marker).
+    for moment in ["segments' RENAME", "flags' second HLEN", "flags' RENAME"] {
         let (mut monitor, lines) = redis_monitor(&node);
-        let intruder = {
+        let actor = {
             let node = node.clone();
             std::thread::spawn(move || {
                 let (mut flags_stage, mut hlens) = (None, 0);
@@ -467,39 +477,54 @@ fn a_staging_hash_changed_after_a_per_slot_commit_aborts_its_own() {
                         flags_stage.get_or_insert_with(key);
                         hlens += 1;
                     }
+                    let renamed =
+                        |kind: &str| l.contains("\"RENAME\"") && l.contains(&format!(":$ldstore_staging:{kind}:"));
                     let now = match moment {
-                        "RENAME" => l.contains("\"RENAME\"") && l.contains(":$ldstore_staging:segments:"),
-                        _ => hlens == 2,
+                        "segments' RENAME" => renamed("segments"),
+                        "flags' second HLEN" => hlens == 2,
+                        _ => renamed("features"),
                     };
                     if now {
-                        let key = flags_stage.clone().expect("the flags' staging hash checked before any commit");
-                        redis_cli_at(&node, None, &["HSET", &key, "intruder", "x"]);
-                        return Some(key);
+                        if moment == "flags' RENAME" {
+                            redis_cli_at(
+                                &node,
+                                None,
+                                &["CONFIG", "SET", "maxmemory-policy", "noeviction", "maxmemory", "1"],
+                            );
+                        } else {
+                            let key = flags_stage.expect("the flags' staging hash checked before any commit");
+                            redis_cli_at(&node, None, &["HSET", &key, "intruder", "x"]);
+                        }
+                        return true;
                     }
                 }
-                None
+                false
             })
         };
-        let (o, _) = run_bounded(
-            ldstore().args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(&fnew),
-            Duration::from_secs(60),
-        );
+        let (o, _) = run_bounded(&mut sync(&fnew), Duration::from_secs(60));
         let _ = monitor.kill();
         let _ = monitor.wait();
-        assert!(intruder.join().unwrap().is_some(), "{moment}: the moment never came\n{}", stderr(&o));
+        assert!(actor.join().unwrap(), "{moment}: the moment never came\n{}", stderr(&o));
+        redis_cli_at(&node, None, &["CONFIG", "SET", "maxmemory", "0"]);
         assert_store_error(&Store::Redis, moment, &o, &["the hashes committed before it are new"]);
-        assert!(stderr(&o).contains(&format!("command failed ({during})")), "{moment}: {}", stderr(&o));
+        let (err, flags_then) = (stderr(&o), if moment == "flags' RENAME" { &new } else { &old });
+        match moment {
+            "segments' RENAME" => assert!(err.contains("(checking the staged data): a staging hash changed"), "{err}"),
+            "flags' second HLEN" => assert!(err.contains("(EXEC): a staging hash changed"), "{err}"),
+            _ => {
+                assert!(err.contains("command not allowed when used memory > 'maxmemory'"), "{err}");
+                assert!(err.contains("a later commit was refused after an earlier one"), "{err}");
+                assert!(!err.contains("nothing"), "{err}");
+            }
+        }
         assert_eq!(redis_cli_at(&node, None, &["KEYS", "pc:$ldstore_staging:*"]).trim(), "", "{moment}");
         let o = run(ldstore().args(["dump", "--redis", &format!("redis+cluster://{node}"), "--prefix", "pc"]));
         assert_code(&o, 0);
         let dumped: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        assert_eq!(dumped["flags"], old["flags"], "{moment}: the flags' hash, not committed, still old");
         assert_eq!(dumped["segments"], new["segments"], "{moment}: the segments' hash, committed first, new");
+        assert_eq!(dumped["flags"], flags_then["flags"], "{moment}: the flags' hash");
         // Back to the old data for the next moment.
-        assert_code(
-            &run(ldstore().args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(&fold)),
-            0,
-        );
+        assert_code(&run(&mut sync(&fold)), 0);
     }
 }
 

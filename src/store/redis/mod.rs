@@ -26,6 +26,9 @@ use tokio::sync::Mutex;
 mod big_segments;
 mod big_segments_patch;
 mod staging;
+
+/// What the error of a per-slot commit that failed after an earlier one says is new (for its hint).
+pub(crate) const AFTER_A_COMMIT: &str = staging::Staging::AFTER_A_COMMIT;
 use staging::Staging;
 mod streamed;
 
@@ -644,7 +647,7 @@ impl RedisStore {
                 };
                 if !kinds.iter().zip(&lens).all(|(k, n)| *n == wanted[*k]) {
                     removed(conn).await;
-                    return Err(checking(Staging::CHANGED_AFTER_A_COMMIT.into()));
+                    return Err(checking(Staging::after_a_commit(Staging::CHANGED_AFTER_A_COMMIT)));
                 }
             }
             let mut commit = staging::pipeline(&group);
@@ -654,13 +657,22 @@ impl RedisStore {
                 Err(e) if connection_lost(&e) => return Err(outcome_unknown(prefix, &e)),
                 Err(e) => {
                     removed(conn).await;
-                    return Err(self.err(e, "EXEC"));
+                    // After a first commit (per slot), the hashes before this one are already new.
+                    return Err(match self.err(e, "EXEC") {
+                        StoreError::Command { store, during, reason } if i > 0 => {
+                            StoreError::Command { store, during, reason: Staging::after_a_commit(&reason) }
+                        }
+                        other => other,
+                    });
                 }
             };
             if result == Value::Nil {
                 removed(conn).await;
-                // After a first commit (per slot), the hashes before this one are already new.
-                let reason = if i == 0 { Staging::CHANGED } else { Staging::CHANGED_AFTER_A_COMMIT }.into();
+                let reason = if i == 0 {
+                    Staging::CHANGED.into()
+                } else {
+                    Staging::after_a_commit(Staging::CHANGED_AFTER_A_COMMIT)
+                };
                 return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason });
             }
             check_exec(result)?;
