@@ -444,7 +444,9 @@ impl ProxiedCluster {
 ///   `WATCH` on it), either before its check again (which finds it) or after that check and before
 ///   its commit (the `WATCH` set again aborts it): the segments are new, the flags old;
 /// - Redis refuses the marker's `SET` for memory (maxmemory lowered, noeviction) after both hashes
-///   were committed: both are new, and the hint does not claim that nothing was written.
+///   were committed: both are new, and the hint does not claim that nothing was written. The same
+///   for a Redis user that may not `RENAME` (unstaged: each hash deleted and written in its own
+///   `MULTI`/`EXEC`).
 ///
 /// Redis's answers reach ldstore 200 ms late through a proxy the one-node cluster announces, so the
 /// test acts in between, when MONITOR shows the moment.
@@ -457,15 +459,20 @@ fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
     let cluster = ProxiedCluster::start(Duration::from_millis(200), |url| {
         assert_code(&run(ldstore().args(["sync", "--redis", url, "--prefix", "pc", "--from-file"]).arg(&fold)), 0);
     });
-    let (node, via_proxy) = (cluster.node.addr.clone(), format!("redis+cluster://{}", cluster.proxy.addr));
-    let sync = |f: &std::path::Path| {
+    let node = cluster.node.addr.clone();
+    let acl = ["ACL", "SETUSER", "norename", "on", ">s3cret-pw", "~*", "&*", "+@all", "-rename"];
+    assert_eq!(redis_cli_at(&node, None, &acl).trim(), "OK");
+    let sync = |f: &std::path::Path, user: &str| {
         let mut c = ldstore();
-        c.args(["sync", "--redis", &via_proxy, "--prefix", "pc", "--from-file"]).arg(f);
+        c.args(["sync", "--prefix", "pc", "--from-file"]).arg(f);
+        c.args(["--redis", &format!("redis+cluster://{user}{}", cluster.proxy.addr)]);
         c
     };
     // The moments: the segments' RENAME (before the flags' check again); the flags' second HLEN
-    // (the check again; the first came before any commit); the flags' RENAME (before the marker).
-    for moment in ["segments' RENAME", "flags' second HLEN", "flags' RENAME"] {
+    // (the check again; the first came before any commit); the flags' RENAME (before the marker);
+    // unstaged, the flags' DEL (their transaction, before the marker's; a staged write UNLINKs).
+    for moment in ["segments' RENAME", "flags' second HLEN", "flags' RENAME", "unstaged flags' DEL"] {
+        let user = if moment.starts_with("unstaged") { "norename:s3cret-pw@" } else { "" };
         let (mut monitor, lines) = redis_monitor(&node);
         let actor = {
             let node = node.clone();
@@ -482,10 +489,11 @@ fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
                     let now = match moment {
                         "segments' RENAME" => renamed("segments"),
                         "flags' second HLEN" => hlens == 2,
-                        _ => renamed("features"),
+                        "flags' RENAME" => renamed("features"),
+                        _ => l.contains("\"DEL\" \"pc:features\""),
                     };
                     if now {
-                        if moment == "flags' RENAME" {
+                        if moment.starts_with("flags' RENAME") || moment.starts_with("unstaged") {
                             redis_cli_at(
                                 &node,
                                 None,
@@ -501,13 +509,14 @@ fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
                 false
             })
         };
-        let (o, _) = run_bounded(&mut sync(&fnew), Duration::from_secs(60));
+        let (o, _) = run_bounded(&mut sync(&fnew, user), Duration::from_secs(60));
         let _ = monitor.kill();
         let _ = monitor.wait();
         assert!(actor.join().unwrap(), "{moment}: the moment never came\n{}", stderr(&o));
         redis_cli_at(&node, None, &["CONFIG", "SET", "maxmemory", "0"]);
         assert_store_error(&Store::Redis, moment, &o, &["the hashes committed before it are new"]);
-        let (err, flags_then) = (stderr(&o), if moment == "flags' RENAME" { &new } else { &old });
+        let (err, flags_then) =
+            (stderr(&o), if moment.contains("flags' RENAME") || moment.starts_with("unstaged") { &new } else { &old });
         match moment {
             "segments' RENAME" => assert!(err.contains("(checking the staged data): a staging hash changed"), "{err}"),
             "flags' second HLEN" => assert!(err.contains("(EXEC): a staging hash changed"), "{err}"),
@@ -524,7 +533,7 @@ fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
         assert_eq!(dumped["segments"], new["segments"], "{moment}: the segments' hash, committed first, new");
         assert_eq!(dumped["flags"], flags_then["flags"], "{moment}: the flags' hash");
         // Back to the old data for the next moment.
-        assert_code(&run(&mut sync(&fold)), 0);
+        assert_code(&run(&mut sync(&fold, "")), 0);
     }
 }
 

@@ -29,6 +29,17 @@ mod staging;
 
 /// What the error of a per-slot commit that failed after an earlier one says is new (for its hint).
 pub(crate) const AFTER_A_COMMIT: &str = staging::Staging::AFTER_A_COMMIT;
+
+/// A command error of a commit after an earlier one (per hash, on a cluster under a plain prefix),
+/// saying what is new.
+fn said_after_a_commit(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Command { store, during, reason } => {
+            StoreError::Command { store, during, reason: staging::Staging::after_a_commit(&reason) }
+        }
+        other => other,
+    }
+}
 use staging::Staging;
 mod streamed;
 
@@ -506,14 +517,18 @@ impl RedisStore {
             groups = vec![all];
         }
         progress.message("committing");
-        for (cmds, items) in groups {
+        for (i, (cmds, items)) in groups.into_iter().enumerate() {
             let mut pipe = redis::pipe();
             pipe.atomic();
             for c in cmds {
                 pipe.add_command(c);
             }
-            let result: Value = pipe.query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
-            check_exec(result)?;
+            let committed: Result<(), StoreError> = async {
+                let result: Value = pipe.query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
+                check_exec(result)
+            }
+            .await;
+            committed.map_err(|e| if i > 0 { said_after_a_commit(e) } else { e })?;
             progress.advance(items);
         }
         Ok(report)
@@ -658,12 +673,8 @@ impl RedisStore {
                 Err(e) => {
                     removed(conn).await;
                     // After a first commit (per slot), the hashes before this one are already new.
-                    return Err(match self.err(e, "EXEC") {
-                        StoreError::Command { store, during, reason } if i > 0 => {
-                            StoreError::Command { store, during, reason: Staging::after_a_commit(&reason) }
-                        }
-                        other => other,
-                    });
+                    let e = self.err(e, "EXEC");
+                    return Err(if i > 0 { said_after_a_commit(e) } else { e });
                 }
             };
             if result == Value::Nil {
@@ -675,7 +686,7 @@ impl RedisStore {
                 };
                 return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason });
             }
-            check_exec(result)?;
+            check_exec(result).map_err(|e| if i > 0 { said_after_a_commit(e) } else { e })?;
         }
         Ok(commands.report)
     }
