@@ -109,31 +109,6 @@ pub struct Found {
     pub contexts: u64,
 }
 
-/// Whether the file may hold a Big Segments part: a regular file (a pipe or device can be read
-/// only once, by the flag file reader) read as JSON (as the flag file reader decides it: by its
-/// name, else by its first character).
-fn is_json(path: &Path) -> bool {
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("json") => return true,
-        Some("yaml" | "yml") => return false,
-        _ => {}
-    }
-    use std::io::Read;
-    let Ok(f) = std::fs::File::open(path) else { return false };
-    let mut first = [0u8; 1];
-    let mut r = BufReader::new(f);
-    loop {
-        match r.read(&mut first) {
-            Ok(1) if first[0].is_ascii_whitespace() => continue,
-            Ok(1) => return first[0] == b'{',
-            _ => return false,
-        }
-    }
-}
-
 /// Where the memberships read go: nowhere (a check), or a destination being replaced.
 struct Reader<'a, 'r> {
     replace: Option<&'r mut Replace<'a>>,
@@ -168,7 +143,9 @@ impl<'a, 'r> Reader<'a, 'r> {
 
 /// Read the file's `bigSegments` member (streamed), giving each membership to `reader`.
 fn read(path: &Path, reader: &mut Reader<'_, '_>) -> Result<()> {
-    if !is_json(path) {
+    // Only a regular file read as JSON may hold one (a pipe or device can be read only once, by
+    // the flag file reader).
+    if !crate::source::file::is_json_file(path) {
         return Ok(());
     }
     use std::io::Seek;

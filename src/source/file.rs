@@ -31,7 +31,7 @@ impl Source for FileSource {
     }
 
     async fn fetch_feedable(&self) -> anyhow::Result<Fetched> {
-        if !is_json_name(&self.path) {
+        if !is_json_file(&self.path) {
             return Ok(Fetched::Data(self.fetch().await?));
         }
         let file = std::fs::File::open(&self.path).map_err(|e| cannot_read(&self.path, e))?;
@@ -47,8 +47,8 @@ impl Source for FileSource {
     }
 }
 
-/// A `.json` flag file, open but not yet read: to feed to a store while it is read (see [`feed`]),
-/// or to [`load`].
+/// A JSON flag file (see [`is_json_file`]), open but not yet read: to feed to a store while it is
+/// read (see [`feed`]), or to [`load`].
 pub struct JsonFile {
     path: PathBuf,
     file: std::fs::File,
@@ -69,15 +69,37 @@ impl JsonFile {
     }
 }
 
-fn is_json_name(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"))
+/// Whether a flag file is a regular file (a pipe or a device can be read only once, so it is read
+/// whole) that [`parse_file`] reads as JSON: named `.json`, or named anything but `.yaml`/`.yml`
+/// with `{` as its first character other than whitespace. Such a file can be read a piece at a
+/// time (see [`feed`]) and read again (the Big Segments restore, a feed that gives up). A pipe is
+/// never opened here (opening one waits for its writer, and reading it would use it up).
+pub fn is_json_file(path: &Path) -> bool {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => return true,
+        Some("yaml" | "yml") => return false,
+        _ => {}
+    }
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    for byte in std::io::BufReader::with_capacity(256, file).bytes() {
+        match byte {
+            Ok(b) if b.is_ascii_whitespace() => continue,
+            Ok(b) => return b == b'{',
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 fn cannot_read(path: &Path, e: std::io::Error) -> anyhow::Error {
     UsageError::new(format!("cannot read flag file {}: {e}", path.display())).into()
 }
 
-/// Read a flag file into a data set. A regular `.json` file is read a piece at a time by the feed
+/// Read a flag file into a data set. A regular JSON file is read a piece at a time by the feed
 /// (see [`feed`]) into items, so its text is never held whole: a dump's Big Segments part, which
 /// may hold millions of memberships, is stepped over without being kept (`sync --from-file` restores
 /// it by reading the file again, a membership at a time). A file the feed leaves to the ordinary
@@ -96,8 +118,8 @@ fn load_in_pieces(path: &Path) -> anyhow::Result<DataSet> {
         }
     }
     // Checked without opening it: a FIFO must be opened (and read) once only.
-    if is_json_name(path)
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+    if is_json_file(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
         && let Ok(file) = std::fs::File::open(path)
     {
         let mut sink = Collect::default();

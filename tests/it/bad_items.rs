@@ -155,11 +155,15 @@ fn sync_refuses_what_the_sdks_cannot_parse_into_redis() {
     let (_d, good) = temp_file("good.json", GOOD);
     assert_code(&redis_sync(&good, &p, &[]), 0);
     let before = stdout(&redis_dump(&p));
-    // A .json file is streamed into Redis; the same text read whole (by content) is checked too,
+    // A .json file is streamed into Redis; the same text read whole (from a pipe) is checked too,
     // and so is a dry run.
     let text = std::fs::read_to_string(fixture()).unwrap();
-    let (_d, as_txt) = temp_file("unparseable.txt", &text);
-    for (file, extra) in [(fixture(), &[][..]), (as_txt, &[][..]), (fixture(), &["--dry-run"][..])] {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("unparseable");
+    for (file, extra) in [(fixture(), &[][..]), (pipe.clone(), &[][..]), (fixture(), &["--dry-run"][..])] {
+        if file == pipe {
+            fifo_in(dir.path(), "unparseable", &text);
+        }
         let o = redis_sync(&file, &p, extra);
         assert_refused(&o, &format!("file {}", file.display()));
         assert_eq!(stdout(&redis_dump(&p)), before, "nothing was written");

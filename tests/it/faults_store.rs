@@ -339,9 +339,10 @@ fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
         0,
     );
     let new = data_set("new", 16_000, 400);
-    // Written while read (.json), and read whole first (another name).
-    for name in ["new.json", "new.txt"] {
-        let (_d2, f2) = temp_file(name, &new.to_string());
+    // Written while read (.json), and read whole first (a pipe).
+    for name in ["new.json", "a pipe"] {
+        let (_d2, f2) =
+            if name == "a pipe" { temp_fifo(name, &new.to_string()) } else { temp_file(name, &new.to_string()) };
         let (o, _) = run_bounded(
             ldstore().args(["sync", "--redis", addr, "--prefix", "ev", "--from-file", f2.to_str().unwrap()]),
             Duration::from_secs(60),
@@ -362,7 +363,7 @@ fn redis_evicting_staged_data_refuses_the_sync_and_keeps_the_old_data() {
 /// Another client writes a staging hash after ldstore checked it and before its commit (Redis's
 /// answers reach ldstore 500 ms late through a proxy, so the test writes in between, when MONITOR
 /// shows the check): the WATCH aborts the commit, nothing is written, the staging hashes are
-/// removed. Written while read (.json) and read whole first (another name).
+/// removed. Written while read (.json) and read whole first (a pipe).
 #[test]
 fn a_staging_hash_changed_before_the_commit_aborts_it() {
     let redis = OwnRedis::start();
@@ -372,8 +373,9 @@ fn a_staging_hash_changed_before_the_commit_aborts_it() {
     assert_code(&run(ldstore().args(["sync", "--redis", &addr, "--prefix", "w", "--from-file"]).arg(&f)), 0);
     let proxy = crate::support::latency_proxy::LatencyProxy::start(&addr, Duration::ZERO, Duration::from_millis(500));
     let new = data_set("new", 50, 10);
-    for name in ["new.json", "new.txt"] {
-        let (_d2, f2) = temp_file(name, &new.to_string());
+    for name in ["new.json", "a pipe"] {
+        let (_d2, f2) =
+            if name == "a pipe" { temp_fifo(name, &new.to_string()) } else { temp_file(name, &new.to_string()) };
         let (mut monitor, lines) = redis_monitor(&addr);
         let intruder = {
             let addr = addr.clone();

@@ -84,9 +84,10 @@ fn streamed_and_whole_file_syncs_write_the_same_bytes() {
     text.push_str("  }\n}\n");
     assert!(text.len() > 6 << 20, "{}", text.len());
     let dir = tempfile::tempdir().unwrap();
-    let (json, other) = (dir.path().join("flags.json"), dir.path().join("flags.txt"));
+    let json = dir.path().join("flags.json");
     std::fs::write(&json, &text).unwrap();
-    std::fs::write(&other, &text).unwrap();
+    // Also a pipe, read whole first.
+    let other = fifo_in(dir.path(), "flags", &text);
 
     let (a, b) = (unique_prefix("streamed"), unique_prefix("whole"));
     let o = sync_logged(&json, &a);
@@ -104,10 +105,25 @@ fn streamed_and_whole_file_syncs_write_the_same_bytes() {
     assert_code(&o, 0);
     assert!(!stderr(&o).contains(STREAMED), "{}", stderr(&o));
 
+    // A regular JSON file by another name (its first character other than whitespace is `{`, as
+    // the full parser decides) is written while read too; the same text named .yaml is not.
+    let (backup, yaml) = (dir.path().join("backup-2026-12-05"), dir.path().join("flags.yaml"));
+    std::fs::write(&backup, format!("\n {text}")).unwrap();
+    std::fs::write(&yaml, &text).unwrap();
+    let (c, d) = (unique_prefix("streamed-by-content"), unique_prefix("yaml"));
+    let o = sync_logged(&backup, &c);
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains(STREAMED), "{}", stderr(&o));
+    let o = sync_logged(&yaml, &d);
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains(STREAMED), "{}", stderr(&o));
+
     let (flags, segments, inited) = contents(&a);
     assert!(inited);
     assert_eq!(flags.len(), 4_500);
     assert_eq!((flags.clone(), segments.clone(), inited), contents(&b));
+    assert_eq!(contents(&c), contents(&b));
+    assert_eq!(contents(&d).0.len(), 4_500);
     assert_eq!(flags["flag-00007"], r#"{"key":"pretty","version":4,"on":true}"#);
     assert_eq!(flags["flag-00008"], r#"{"version":1,"key":"no-version","on":false}"#);
     assert_eq!(flags["flag-00002"], flag("flag-00002", 2));
@@ -172,9 +188,9 @@ fn unusual_files_are_written_after_reading_them_whole() {
         if name == "flag-values.json" {
             text = format!("{},\"flagValues\":{{\"simple\":true}}}}\n", text.trim_end().strip_suffix('}').unwrap());
         }
-        let (json, other) = (dir.path().join(name), dir.path().join(format!("{name}.txt")));
+        let json = dir.path().join(name);
         std::fs::write(&json, &text).unwrap();
-        std::fs::write(&other, &text).unwrap();
+        let other = fifo_in(dir.path(), &format!("{name}.pipe"), &text);
         let (a, b) = (unique_prefix("unusual"), unique_prefix("unusual-whole"));
         let o = sync_logged(&json, &a);
         assert_code(&o, 0);
@@ -198,11 +214,12 @@ fn a_redis_user_that_may_not_rename_gets_one_transaction() {
     // says so in its debug log and writes one MULTI/EXEC instead.
     let user = format!("norename{}", std::process::id());
     redis_cli(&["ACL", "SETUSER", &user, "on", ">secret-pw", "~*", "&*", "+@all", "-rename"]);
-    // The same for a file read whole first (any other name), staged or not.
+    // The same for a file read whole first (a pipe), staged or not.
     let dir = tempfile::tempdir().unwrap();
-    let (f, whole) = (dir.path().join("flags.json"), dir.path().join("flags.txt"));
-    std::fs::write(&f, big_file(2_500, "")).unwrap();
-    std::fs::copy(&f, &whole).unwrap();
+    let f = dir.path().join("flags.json");
+    let text = big_file(2_500, "");
+    std::fs::write(&f, &text).unwrap();
+    let whole = dir.path().join("flags");
     let staged = unique_prefix("staged");
     let o = sync_logged(&f, &staged);
     assert_code(&o, 0);
@@ -212,6 +229,9 @@ fn a_redis_user_that_may_not_rename_gets_one_transaction() {
     let as_user = format!("redis://{user}:secret-pw@{}", redis_addr());
     for (file, addr, staged) in [(&f, &as_user, false), (&whole, &as_user, false), (&whole, &redis_addr(), true)] {
         let p = unique_prefix("no-rename");
+        if file == &whole {
+            fifo_in(dir.path(), "flags", &text);
+        }
         let o = run(ldstore().args(["-vv", "sync", "--from-file"]).arg(file).args(["--redis", addr, "--prefix", &p]));
         assert_code(&o, 0);
         let err = stderr(&o);

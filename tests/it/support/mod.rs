@@ -248,4 +248,23 @@ pub fn temp_file(name: &str, content: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&p, content).expect("write temp file");
     (dir, p)
 }
+
+/// A named pipe `dir/name` that gives `content` to its first reader (a thread waits to write it).
+/// A flag file that can be read only once, so ldstore reads it whole before anything is written:
+/// the path that a regular JSON file, written while it is read, does not take.
+pub fn fifo_in(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    let _ = std::fs::remove_file(&p);
+    assert!(Command::new("mkfifo").arg(&p).status().expect("mkfifo").success(), "mkfifo {}", p.display());
+    let (path, content) = (p.clone(), content.to_string());
+    std::thread::spawn(move || std::fs::write(path, content));
+    p
+}
+
+/// [`temp_file`] as a named pipe ([`fifo_in`]).
+pub fn temp_fifo(name: &str, content: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = fifo_in(dir.path(), name, content);
+    (dir, p)
+}
 pub mod ld_server;
