@@ -26,20 +26,6 @@ use tokio::sync::Mutex;
 mod big_segments;
 mod big_segments_patch;
 mod staging;
-
-/// What the error of a per-slot commit that failed after an earlier one says is new (for its hint).
-pub(crate) const AFTER_A_COMMIT: &str = staging::Staging::AFTER_A_COMMIT;
-
-/// A command error of a commit after an earlier one (per hash, on a cluster under a plain prefix),
-/// saying what is new.
-fn said_after_a_commit(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Command { store, during, reason } => {
-            StoreError::Command { store, during, reason: staging::Staging::after_a_commit(&reason) }
-        }
-        other => other,
-    }
-}
 use staging::Staging;
 mod streamed;
 
@@ -859,6 +845,20 @@ fn outcome_unknown(prefix: &str, e: &RedisError) -> StoreError {
 
 fn exec_failed(reason: String) -> StoreError {
     StoreError::Command { store: BACKEND, during: "EXEC".into(), reason }
+}
+
+/// What the error of a per-slot commit that failed after an earlier one says is new (for its hint).
+pub(crate) const AFTER_A_COMMIT: &str = Staging::AFTER_A_COMMIT;
+
+/// A command error of a commit after an earlier one (per hash, on a cluster under a plain prefix),
+/// saying what is new.
+fn said_after_a_commit(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Command { store, during, reason } => {
+            StoreError::Command { store, during, reason: Staging::after_a_commit(&reason) }
+        }
+        other => other,
+    }
 }
 
 /// The commands of a full init in order (per kind, segments first: `DEL` of the hash, then
