@@ -450,7 +450,7 @@ impl ProxiedCluster {
 ///   for a Redis user that may not `RENAME` (unstaged: each hash deleted and written in its own
 ///   `MULTI`/`EXEC`).
 ///
-/// Redis's answers reach ldstore 200 ms late through a proxy the one-node cluster announces, so the
+/// Redis's answers reach ldstore 300 ms late through a proxy the one-node cluster announces, so the
 /// test acts in between, when MONITOR shows the moment.
 #[test]
 fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
@@ -458,7 +458,7 @@ fn a_per_slot_commit_that_fails_after_an_earlier_one_says_what_is_new() {
     let new = data_set("new", 50, 10);
     let (_d, fold) = temp_file("old.json", &old.to_string());
     let (_d2, fnew) = temp_file("new.json", &new.to_string());
-    let cluster = ProxiedCluster::start(Duration::from_millis(200), |url| {
+    let cluster = ProxiedCluster::start(Duration::from_millis(300), |url| {
         assert_code(&run(ldstore().args(["sync", "--redis", url, "--prefix", "pc", "--from-file"]).arg(&fold)), 0);
     });
     let node = cluster.node.addr.clone();
