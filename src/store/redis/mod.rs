@@ -509,12 +509,11 @@ impl RedisStore {
             for c in cmds {
                 pipe.add_command(c);
             }
-            let committed: Result<(), StoreError> = async {
-                let result: Value = pipe.query_async(conn).await.map_err(|e| self.err(e, "EXEC"))?;
-                check_exec(result)
-            }
-            .await;
-            committed.map_err(|e| if i > 0 { said_after_a_commit(e) } else { e })?;
+            pipe.query_async::<Value>(conn)
+                .await
+                .map_err(|e| self.err(e, "EXEC"))
+                .and_then(check_exec)
+                .map_err(|e| commit_failed(i, e))?;
             progress.advance(items);
         }
         Ok(report)
@@ -639,16 +638,16 @@ impl RedisStore {
             // Per slot, a commit clears every WATCH of its connection, which may be the next
             // group's too: each group is watched and checked again just before its own commit.
             if let (true, Some((commands, kinds))) = (staging.per_slot && i > 0, checks.get(i)) {
-                let lens = match self.staged_lens(conn, commands).await {
-                    Ok(lens) => lens,
-                    Err(e) => {
-                        removed(conn).await;
-                        return Err(e);
+                let checked = self.staged_lens(conn, commands).await.and_then(|lens| {
+                    if kinds.iter().zip(&lens).all(|(k, n)| *n == wanted[*k]) {
+                        Ok(())
+                    } else {
+                        Err(checking(Staging::CHANGED_AFTER_A_COMMIT.into()))
                     }
-                };
-                if !kinds.iter().zip(&lens).all(|(k, n)| *n == wanted[*k]) {
+                });
+                if let Err(e) = checked {
                     removed(conn).await;
-                    return Err(checking(Staging::after_a_commit(Staging::CHANGED_AFTER_A_COMMIT)));
+                    return Err(commit_failed(i, e));
                 }
             }
             let mut commit = staging::pipeline(&group);
@@ -658,21 +657,15 @@ impl RedisStore {
                 Err(e) if connection_lost(&e) => return Err(outcome_unknown(prefix, &e)),
                 Err(e) => {
                     removed(conn).await;
-                    // After a first commit (per slot), the hashes before this one are already new.
-                    let e = self.err(e, "EXEC");
-                    return Err(if i > 0 { said_after_a_commit(e) } else { e });
+                    return Err(commit_failed(i, self.err(e, "EXEC")));
                 }
             };
             if result == Value::Nil {
                 removed(conn).await;
-                let reason = if i == 0 {
-                    Staging::CHANGED.into()
-                } else {
-                    Staging::after_a_commit(Staging::CHANGED_AFTER_A_COMMIT)
-                };
-                return Err(StoreError::Command { store: BACKEND, during: "EXEC".into(), reason });
+                let reason = if i == 0 { Staging::CHANGED } else { Staging::CHANGED_AFTER_A_COMMIT }.into();
+                return Err(commit_failed(i, StoreError::Command { store: BACKEND, during: "EXEC".into(), reason }));
             }
-            check_exec(result).map_err(|e| if i > 0 { said_after_a_commit(e) } else { e })?;
+            check_exec(result).map_err(|e| commit_failed(i, e))?;
         }
         Ok(commands.report)
     }
@@ -847,15 +840,17 @@ fn exec_failed(reason: String) -> StoreError {
     StoreError::Command { store: BACKEND, during: "EXEC".into(), reason }
 }
 
-/// What the error of a per-slot commit that failed after an earlier one says is new (for its hint).
-pub(crate) const AFTER_A_COMMIT: &str = Staging::AFTER_A_COMMIT;
+/// What the error of a commit that failed after an earlier one (per hash, on a cluster under a
+/// plain prefix) says is new; its hint looks for it.
+pub(crate) const AFTER_A_COMMIT: &str =
+    "the hashes committed before it are new, it and those after it are not; run the sync again";
 
-/// A command error of a commit after an earlier one (per hash, on a cluster under a plain prefix),
-/// saying what is new.
-fn said_after_a_commit(e: StoreError) -> StoreError {
+/// The error of commit `i` of a write (or of its check): after the first, a command error says
+/// what is new.
+fn commit_failed(i: usize, e: StoreError) -> StoreError {
     match e {
-        StoreError::Command { store, during, reason } => {
-            StoreError::Command { store, during, reason: Staging::after_a_commit(&reason) }
+        StoreError::Command { store, during, reason } if i > 0 => {
+            StoreError::Command { store, during, reason: format!("{reason}: {AFTER_A_COMMIT}") }
         }
         other => other,
     }

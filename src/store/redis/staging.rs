@@ -232,19 +232,9 @@ impl Staging {
     pub const CHANGED: &str =
         "a staging hash changed before the commit (evicted, expired or written by another client): nothing was written";
 
-    /// The same, per slot, after the commit of an earlier hash (see [`Staging::after_a_commit`]).
+    /// The same, per slot, after the commit of an earlier hash (the error then says what is new).
     pub const CHANGED_AFTER_A_COMMIT: &str =
         "a staging hash changed before its commit (evicted, expired or written by another client)";
-
-    /// What is new when a per-slot commit after the first fails: `reason`, then that.
-    pub fn after_a_commit(reason: &str) -> String {
-        format!("{reason}: {}", Self::AFTER_A_COMMIT)
-    }
-
-    /// Said of a per-slot commit that failed after an earlier one (found in the reason by the
-    /// error's hint).
-    pub const AFTER_A_COMMIT: &str =
-        "the hashes committed before it are new, it and those after it are not; run the sync again";
 }
 
 /// Commands as one pipeline for an async connection.
