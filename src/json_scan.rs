@@ -374,13 +374,18 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 b'[' => {
-                    self.i += 1;
-                    self.ws();
-                    if self.peek()? == b']' {
-                        self.i += 1;
+                    // A minified array of plain strings is checked whole (see `json_simd`).
+                    if let Some(end) = crate::json_simd::plain_string_array(self.b, self.i + 1) {
+                        self.i = end;
                     } else {
-                        self.stack.push(b'[');
-                        continue;
+                        self.i += 1;
+                        self.ws();
+                        if self.peek()? == b']' {
+                            self.i += 1;
+                        } else {
+                            self.stack.push(b'[');
+                            continue;
+                        }
                     }
                 }
                 b'"' => {
@@ -1143,6 +1148,39 @@ pub(crate) mod tests {
         assert!(item_facts(&format!("{{\"key\":\"a\",{}}}", many.join(","))).is_some());
     }
 
+    /// Arrays of strings long enough to be checked 64 bytes at a time (see `json_simd`): the same
+    /// answers as serde for plain ones and for every way one can differ from plain, in items and in
+    /// flag files, whole and read in pieces.
+    #[test]
+    fn long_arrays_of_strings_are_scanned_like_serde_reads_them() {
+        let plain: Vec<String> = (0..60).map(|i| format!("user-{}", "7".repeat(i % 17))).collect();
+        let plain = serde_json::to_string(&plain).unwrap();
+        let mut r = StdRng::seed_from_u64(3);
+        for (i, odd) in ["", "\\\"", "\\n", "\t", " ", "\",\"", "\"]", "\",1,\"", "\",,\"", "\"\"", "\",[\"", "é"]
+            .iter()
+            .enumerate()
+        {
+            for _ in 0..40 {
+                // The odd piece somewhere in the array's text, or nowhere.
+                let at = if odd.is_empty() { 0 } else { 1 + r.random_range(0..plain.len() - 1) };
+                let list = format!("{}{odd}{}", &plain[..at], &plain[at..]);
+                let item = format!(
+                    r#"{{"key":"a","version":{i},"targets":[{{"values":{list},"variation":0}}],"included":{list}}}"#
+                );
+                check_item(&item);
+                let file = format!(
+                    r#"{{"flags":{{"a":{item}}},"segments":{{"s":{{"key":"s","version":1,"included":{list},"excluded":[]}}}}}}"#
+                );
+                check_file(&file);
+                assert_eq!(scan_read(file.as_bytes(), i as u64, 97), scan_whole(&file), "{file}");
+                if odd.is_empty() {
+                    assert!(item_facts(&item).is_some(), "{item}");
+                    assert!(item_facts(&item.replace("user-7", "usé-7")).is_some(), "{item}");
+                }
+            }
+        }
+    }
+
     /// A name's hash is the same wherever its text is (also where no whole word follows it), and
     /// names that differ anywhere get different hashes (for these, at least).
     #[test]
@@ -1461,8 +1499,27 @@ pub(crate) mod tests {
             _ => out.push(c),
         };
         ws(r, out);
-        match if depth > 3 { 0 } else { r.random_range(0..4) } {
+        match if depth > 3 { 0 } else { r.random_range(0..5) } {
             0 => out.push_str(ATOMS[r.random_range(0..ATOMS.len())]),
+            // An array of strings, as targeting lists are written: mostly plain and minified (checked
+            // 64 bytes at a time, see `json_simd`), long enough to cross blocks, now and then odd.
+            4 => {
+                punct(r, out, '[');
+                for i in 0..r.random_range(0..16) {
+                    if i > 0 {
+                        punct(r, out, ',');
+                    }
+                    if r.random_bool(0.9) {
+                        out.push('"');
+                        let len = r.random_range(0..40);
+                        out.extend("user-1,]é".chars().cycle().take(len));
+                        out.push('"');
+                    } else {
+                        out.push_str(ATOMS[r.random_range(0..ATOMS.len())]);
+                    }
+                }
+                punct(r, out, ']');
+            }
             1 => {
                 punct(r, out, '[');
                 for i in 0..r.random_range(0..4) {
