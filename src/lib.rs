@@ -103,8 +103,10 @@ fn run_command() -> i32 {
             sig = shutdown.recv() => Err(anyhow::Error::new(exit::Interrupted::new(sig, None))),
         }
     });
-    // Do not wait for background tasks (connection drivers) after the command is done.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    // Do not wait for background tasks (connection drivers) or for the worker threads to exit
+    // after the command is done: the process exits next. (Waiting cost a 10k-flag sync into Redis
+    // up to 3.3 ms, a scheduler tick, while Redis freed the old data on the other core.)
+    runtime.shutdown_background();
     match result {
         Ok(code) => code.code(),
         // relay --log-format json: the final error is a JSON log line too.
