@@ -204,6 +204,32 @@ fn unusual_files_are_written_after_reading_them_whole() {
 }
 
 #[test]
+fn a_prefix_longer_than_the_room_kept_before_each_piece_writes_the_same_bytes() {
+    // Each piece is written with the commands before its HSET in 512 bytes kept in front of it; a
+    // longer hash name needs a write of its own first. Staged and in one transaction (a user that
+    // may not RENAME), several pieces of each.
+    let user = format!("norenamelong{}", std::process::id());
+    redis_cli(&["ACL", "SETUSER", &user, "on", ">secret-pw", "~*", "&*", "+@all", "-rename"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("flags.json");
+    std::fs::write(&f, big_file(1_200, "")).unwrap();
+    let short = unique_prefix("short");
+    assert_code(&sync_logged(&f, &short), 0);
+    let expected = contents(&short);
+    assert_eq!(expected.0.len(), 1_200);
+    let as_user = format!("redis://{user}:secret-pw@{}", redis_addr());
+    for (addr, how) in [(redis_addr(), "(staged)"), (as_user, "(one transaction)")] {
+        let long = format!("{}-{}", unique_prefix("long"), "p".repeat(600));
+        let o = run(ldstore().args(["-vv", "sync", "--from-file"]).arg(&f).args(["--redis", &addr, "--prefix", &long]));
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains(how) && stderr(&o).contains(STREAMED), "{}", stderr(&o));
+        assert_eq!(contents(&long), expected, "{how}");
+        assert_eq!(staging_left(&long), "");
+    }
+    redis_cli(&["ACL", "DELUSER", &user]);
+}
+
+#[test]
 fn a_redis_user_that_may_not_rename_gets_one_transaction_with_the_same_bytes() {
     // (also: a file read whole is staged too when the user may)
     a_redis_user_that_may_not_rename_gets_one_transaction()
