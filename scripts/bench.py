@@ -131,19 +131,38 @@ def resp(*args):
     return b"".join(out)
 
 
+def bulk_len(b):
+    return len(b"$%d\r\n" % len(b)) + len(b) + 2
+
+
+def streamed_pieces(items):
+    """Items grouped the way ldstore's streamed write groups them (src/store/redis/streamed.rs):
+    at most 1,000 fields per HSET, and a new HSET once the encoded fields reach 256 KiB, counting
+    the 512 bytes kept in front of them."""
+    group, size = [], 512
+    for k, v in items:
+        v = json.dumps(v, separators=(",", ":"))
+        group.append((k, v))
+        size += bulk_len(k.encode()) + bulk_len(v.encode())
+        if len(group) >= 1000 or size >= 256 * 1024:
+            yield group
+            group, size = [], 512
+    if group:
+        yield group
+
+
 def raw_staged_file(data, prefix, path):
-    """The same commands ldstore's staged sync of a .json file sends: HSETs of 1,000 fields into
-    staging hashes (each followed by its PEXPIRE), WATCH and HLEN of them, then one MULTI/EXEC that
-    moves them into place."""
+    """The same commands ldstore's staged sync of a .json file sends: HSETs into staging hashes,
+    cut as ldstore cuts them, each followed by its PEXPIRE, WATCH and HLEN of them, then one
+    MULTI/EXEC that moves them into place."""
     stage = {name: f"{prefix}:$ldstore_staging:{name}:bench" for name in ("features", "segments")}
     with open(path, "wb") as f:
         f.write(resp("DEL", stage["features"], stage["segments"]))
         for kind, name in (("segments", "segments"), ("flags", "features")):
-            items = list(data.get(kind, {}).items())
-            for i in range(0, len(items), 1000):
+            for group in streamed_pieces(data.get(kind, {}).items()):
                 args = ["HSET", stage[name]]
-                for k, v in items[i:i + 1000]:
-                    args += [k, json.dumps(v, separators=(",", ":"))]
+                for k, v in group:
+                    args += [k, v]
                 f.write(resp(*args))
                 f.write(resp("PEXPIRE", stage[name], 3600000))
         f.write(resp("WATCH", stage["features"], stage["segments"]))
