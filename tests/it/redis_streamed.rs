@@ -62,7 +62,7 @@ fn big_file(n: usize, last: &str) -> String {
 
 #[test]
 fn streamed_and_whole_file_syncs_write_the_same_bytes() {
-    // Larger than the 4 MiB read buffer and than many pipelined pieces; with pretty-printed items,
+    // Many times the 256 KiB read buffer and the pipelined pieces; with pretty-printed items,
     // escaped and non-ASCII keys, items without a version, segments first, and an unknown
     // top-level property, which is ignored with a warning.
     let mut text = String::from(
