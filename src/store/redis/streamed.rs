@@ -335,13 +335,8 @@ impl Streamed {
         let check = std::mem::take(&mut self.check);
         self.head.append(&check);
         self.progress.message("committing");
-        let head = std::mem::take(&mut self.head.0);
-        self.write(&head);
-        let conn = match self.failed {
-            Some(e) => Err(e),
-            None => Ok(self.conn),
-        };
-        (self.report, self.sent + self.head_commands + check.len(), conn)
+        let sent = self.sent + self.head_commands + check.len();
+        self.close(sent)
     }
 
     /// Write the rest, `SET` of the marker and `EXEC`; what was written, how many commands were
@@ -353,15 +348,22 @@ impl Streamed {
         self.head.command(&[b"SET", marker.as_bytes(), b""]);
         self.head.command(&[b"EXEC"]);
         self.progress.message("committing");
+        // Queued (answered `QUEUED`): every command sent or still in `head` but `MULTI`, and the
+        // marker's `SET`, which `head_commands` does not count.
+        let queued = self.sent + self.head_commands;
+        self.close(queued)
+    }
+
+    /// Write what `head` holds; what was written, `n`, and the connection (or the first error
+    /// writing to it).
+    fn close(mut self, n: usize) -> (InitReport, usize, Result<redis::Connection, RedisError>) {
         let head = std::mem::take(&mut self.head.0);
         self.write(&head);
         let conn = match self.failed {
             Some(e) => Err(e),
             None => Ok(self.conn),
         };
-        // Queued (answered `QUEUED`): every command sent or still in `head` but `MULTI`, and the
-        // marker's `SET`, which `head_commands` does not count.
-        (self.report, self.sent + self.head_commands, conn)
+        (self.report, n, conn)
     }
 }
 
