@@ -7,8 +7,8 @@ and reports medians and the ratio. Results go to stdout as a table and to bench-
 
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
 comparisons), BENCH_ONLY=redis,redis-tx,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,stall,cold,bigseg,
-scan,dynamodb-latency,bigseg-dynamodb,stall-cluster (default: all; redis-tx: with redis, the comparisons against one
-MULTI/EXEC). BENCH_UNRELATED (default 1000000): the unrelated keys of
+scan,dynamodb-latency,bigseg-dynamodb,stall-cluster,cpu (default: all; redis-tx: with redis, the comparisons against one
+MULTI/EXEC; cpu: where target 1's time goes, CPU time per process on each side). BENCH_UNRELATED (default 1000000): the unrelated keys of
 the scan case. BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500,
 60, 5, 1): the sustained relay load (relay-sustained).
 BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg); BENCH_BIGSEG_DYNAMODB
@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -228,6 +229,49 @@ def redis_sync_vs_raw(tmp, n, big=0):
         alternate(f"1. one-transaction sync vs MULTI/EXEC bytes", "ldstore (1 tx)", tx_cmd,
                   "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
     return path, data, mb
+
+
+def redis_cpu():
+    """redis-server's CPU time so far (s): the whole process, and its main thread."""
+    info = sh(["redis-cli", "-h", HOST, "-p", PORT, "INFO", "cpu"]).stdout.decode()
+    v = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    whole = float(v["used_cpu_user"]) + float(v["used_cpu_sys"])
+    return whole, float(v["used_cpu_user_main_thread"]) + float(v["used_cpu_sys_main_thread"])
+
+
+def cpu_accounting(tmp, n):
+    """Where target 1's time goes: each side's wall time, the client's CPU time (from the kernel's
+    accounting of reaped children) and redis-server's (INFO cpu before and after, read 50 ms after
+    the run so that what Redis frees in the background after EXEC is counted with it). Alternating,
+    medians; not a ratio target (the sleep between runs changes the cadence of row 1)."""
+    path, data, mb = gen(tmp, n)
+    staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
+    raw_staged_file(data, "bench:raw", staged)
+    sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None),
+             "redis-cli --pipe": (["redis-cli", "-h", HOST, "-p", PORT, "--pipe"], staged)}
+    got = {name: [] for name in sides}
+    runs = RUNS * 2 if n <= 10000 else RUNS
+    for i in range(runs):
+        for name in (list(sides) if i % 2 == 0 else list(sides)[::-1]):
+            cmd, stdin = sides[name]
+            r0, c0 = redis_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            with open(stdin or os.devnull, "rb") as inp:
+                t0 = time.perf_counter()
+                subprocess.run(cmd, stdin=inp, stdout=subprocess.DEVNULL, check=True)
+                wall = time.perf_counter() - t0
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            time.sleep(0.05)
+            r1 = redis_cpu()
+            client = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+            got[name].append((wall, client, c1.ru_utime - c0.ru_utime, r1[0] - r0[0], r1[1] - r0[1]))
+    for name, v in got.items():
+        wall, client, user, redis_all, redis_main = (statistics.median(x[j] for x in v) * 1000 for j in range(5))
+        RESULTS.append({"measure": f"cpu: {n} flags, {name}", "wall_ms": round(wall, 1), "client_cpu_ms":
+                        round(client, 1), "client_user_ms": round(user, 1), "redis_cpu_ms": round(redis_all, 1),
+                        "redis_main_thread_ms": round(redis_main, 1), "runs": runs})
+        print(f"cpu: {n} flags, {name:<17} wall {wall:6.1f} ms  client CPU {client:6.1f} ms (user {user:.1f})  "
+              f"redis-server CPU {redis_all:6.1f} ms (main thread {redis_main:.1f})  ({runs} runs, medians)",
+              flush=True)
 
 
 def one_transaction_url():
@@ -739,6 +783,9 @@ def main():
         dynamodb_latency()
     if want("bigseg-dynamodb"):
         bigseg_dynamodb(tmp)
+    if want("cpu"):
+        for n in SIZES:
+            cpu_accounting(tmp, n)
     with open(os.path.join(ROOT, "bench-results.json"), "w") as f:
         json.dump({"machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[2:5])}, "runs": RUNS,
                    "results": RESULTS}, f, indent=2)
