@@ -124,16 +124,15 @@ def single(label, cmd, ok=(0,), data_mb=None):
     print(line, flush=True)
 
 
+def bulk(b):
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
 def resp(*args):
     out = [b"*%d\r\n" % len(args)]
     for a in args:
-        b = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        out.append(bulk(a if isinstance(a, bytes) else str(a).encode()))
     return b"".join(out)
-
-
-def bulk_len(b):
-    return len(b"$%d\r\n" % len(b)) + len(b) + 2
 
 
 def streamed_pieces(items):
@@ -144,7 +143,7 @@ def streamed_pieces(items):
     for k, v in items:
         v = json.dumps(v, separators=(",", ":"))
         group.append((k, v))
-        size += bulk_len(k.encode()) + bulk_len(v.encode())
+        size += len(bulk(k.encode())) + len(bulk(v.encode()))
         if len(group) >= 1000 or size >= 256 * 1024:
             yield group
             group, size = [], 512
