@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use futures::future::try_join_all;
 
-use super::{BACKEND, Conn, RedisStore, glob_escape, has_hash_tag};
+use super::{BACKEND, RedisStore, glob_escape, has_hash_tag};
 use crate::store::StoreError;
 use crate::store::big_segments::{self, BigSegmentStore, HashVisitor, Membership, MembershipVisitor, Metadata};
 use crate::store::big_segments_patch::{Applied, Patch};
@@ -48,13 +48,14 @@ impl RedisStore {
     /// Cluster refuses a cross-slot one), so each key is sent on its own, concurrently where the
     /// order does not matter.
     pub(super) fn one_slot(&self, prefix: &str) -> bool {
-        !matches!(self.conn, Conn::Cluster(_)) || has_hash_tag(prefix)
+        !self.on_cluster() || has_hash_tag(prefix)
     }
 
     /// `cmd KEY` for each of `keys`, concurrently; the answers in the keys' order.
     async fn each_key<T: redis::FromRedisValue>(&self, keys: &[String], cmd: &str) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn().await?;
         try_join_all(keys.iter().map(|k| {
-            let mut c = self.conn.clone();
+            let mut c = conn.clone();
             let mut command = redis::cmd(cmd);
             command.arg(k);
             async move { command.query_async::<T>(&mut c).await.map_err(|e| self.err(e, cmd)) }
@@ -92,8 +93,9 @@ impl RedisStore {
             }
             pipe
         };
+        let conn = self.conn().await?;
         let send = |pipe: redis::Pipeline| {
-            let mut c = self.conn.clone();
+            let mut c = conn.clone();
             async move { pipe.query_async::<()>(&mut c).await.map_err(|e| self.err(e, during)) }
         };
         if self.one_slot(prefix) {
@@ -120,7 +122,7 @@ impl RedisStore {
             for k in &keys {
                 pipe.cmd("SMEMBERS").arg(k);
             }
-            let mut c = self.conn.clone();
+            let mut c = self.conn().await?;
             pipe.query_async(&mut c).await.map_err(|e| self.err(e, "SMEMBERS"))?
         } else {
             self.each_key(&keys, "SMEMBERS").await?
@@ -139,7 +141,7 @@ impl RedisStore {
 #[async_trait]
 impl BigSegmentStore for RedisStore {
     async fn metadata(&self, prefix: &str) -> Result<Metadata, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let (synchronized_on, cursor): (Option<String>, Option<String>) = if self.one_slot(prefix) {
             redis::pipe()
                 .cmd("GET")
@@ -223,7 +225,7 @@ impl BigSegmentStore for RedisStore {
                         pipe.cmd("SADD").arg(&key).arg(refs.iter().collect::<Vec<_>>()).ignore();
                     }
                 }
-                let mut c = self.conn.clone();
+                let mut c = self.conn().await?;
                 pipe.query_async::<()>(&mut c).await.map_err(|e| self.err(e, "writing memberships"))?;
                 continue;
             }

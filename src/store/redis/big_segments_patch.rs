@@ -105,7 +105,7 @@ impl RedisStore {
     }
 
     pub(super) async fn mark_big_segments_synchronized(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         redis::cmd("SET")
             .arg(synced_on_key(prefix))
             .arg(now_ms)

@@ -54,8 +54,10 @@ pub struct RedisStore {
     config: AsyncConnectionConfig,
     display: String,
     timeout: Duration,
-    /// Shared connection for plain reads.
-    conn: Conn,
+    /// Shared connection for plain reads, made at its first use: a sync that streams its source
+    /// (see [`RedisStore::init_streamed`]) never needs it, and connecting cost its startup a
+    /// connection and a round trip.
+    conn: tokio::sync::OnceCell<Conn>,
     /// Dedicated connection for WATCH/MULTI/EXEC (connection state must not be shared).
     tx_conn: Mutex<Option<Conn>>,
 }
@@ -361,11 +363,35 @@ impl RedisStore {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(cfg.timeout))
             .set_response_timeout(Some(cfg.timeout));
-        let conn = tokio::time::timeout(cfg.timeout * 2, connector.connect(&config, false))
-            .await
-            .map_err(|_| StoreError::Timeout { store: BACKEND, timeout: cfg.timeout, during: "connecting".into() })?
-            .map_err(|e| classify(e, &display, "connecting", cfg.timeout))?;
-        Ok(RedisStore { connector, config, display, timeout: cfg.timeout, conn, tx_conn: Mutex::new(None) })
+        Ok(RedisStore {
+            connector,
+            config,
+            display,
+            timeout: cfg.timeout,
+            conn: tokio::sync::OnceCell::new(),
+            tx_conn: Mutex::new(None),
+        })
+    }
+
+    /// The shared connection for plain reads, connecting at the first call (a failed attempt is
+    /// not kept: the next call tries again).
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        let connect = || async {
+            tokio::time::timeout(self.timeout * 2, self.connector.connect(&self.config, false))
+                .await
+                .map_err(|_| StoreError::Timeout {
+                    store: BACKEND,
+                    timeout: self.timeout,
+                    during: "connecting".into(),
+                })?
+                .map_err(|e| self.err(e, "connecting"))
+        };
+        self.conn.get_or_try_init(connect).await.cloned()
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    fn on_cluster(&self) -> bool {
+        matches!(self.connector, Connector::Cluster { .. })
     }
 
     fn err(&self, e: RedisError, during: &str) -> StoreError {
@@ -375,8 +401,11 @@ impl RedisStore {
     /// The error for a data key that is not a hash (another tool wrote it): names the key and its
     /// type, as `TYPE` gives it.
     async fn wrong_type(&self, key: &str) -> StoreError {
-        let mut c = self.conn.clone();
-        let ty: String = redis::cmd("TYPE").arg(key).query_async(&mut c).await.unwrap_or_else(|_| "other type".into());
+        let ty = match self.conn().await {
+            Ok(mut c) => redis::cmd("TYPE").arg(key).query_async(&mut c).await.ok(),
+            Err(_) => None,
+        };
+        let ty: String = ty.unwrap_or_else(|| "other type".into());
         StoreError::Other(format!("Redis key \"{}\" is a {ty}, not a hash", secrets::mask(key)))
     }
 
@@ -411,7 +440,7 @@ impl RedisStore {
     /// caller can act on a page before the next is read (memory stays bounded by a page). On a
     /// cluster it walks every master, one after the other.
     pub(super) async fn key_scan(&self, pattern: Option<&str>) -> Result<KeyScan, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let masters = match &mut c {
             Conn::Single(_) => vec![None],
             Conn::Cluster(cc) => {
@@ -435,7 +464,7 @@ impl RedisStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         if let Conn::Single(_) = c {
             let mut pipe = redis::pipe();
             for k in keys {
@@ -694,7 +723,7 @@ impl RedisStore {
     /// cluster does not name it (the caller then writes through the cluster client). A write
     /// that meets the slot moved meanwhile fails (MOVED) before its commit.
     async fn slot_master(&self, prefix: &str, node: &NodeSettings) -> Result<Option<Client>, StoreError> {
-        let Conn::Cluster(cc) = &mut self.conn.clone() else { return Ok(None) };
+        let Conn::Cluster(cc) = &mut self.conn().await? else { return Ok(None) };
         let key = Self::hash_key(prefix, Kind::Flags);
         let route =
             RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(&key, SlotAddr::Master)));
@@ -972,7 +1001,7 @@ impl Store for RedisStore {
 
     async fn read_all(&self, prefix: &str, kind: Kind, visit: &mut Visitor<'_>) -> anyhow::Result<()> {
         let key = Self::hash_key(prefix, kind);
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let len: usize = match redis::cmd("HLEN").arg(&key).query_async(&mut c).await {
             Ok(n) => n,
             Err(e) if e.code() == Some("WRONGTYPE") => return Err(self.wrong_type(&key).await.into()),
@@ -1020,7 +1049,7 @@ impl Store for RedisStore {
     }
 
     async fn get(&self, prefix: &str, kind: Kind, key: &str) -> Result<Option<Item>, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let v: Option<Vec<u8>> = redis::cmd("HGET")
             .arg(Self::hash_key(prefix, kind))
             .arg(key)
@@ -1036,7 +1065,7 @@ impl Store for RedisStore {
     }
 
     async fn is_initialized(&self, prefix: &str) -> Result<bool, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let n: i64 = redis::cmd("EXISTS")
             .arg(Self::inited_key(prefix))
             .query_async(&mut c)
@@ -1047,7 +1076,7 @@ impl Store for RedisStore {
 
     async fn has_items(&self, prefix: &str, kind: Kind) -> Result<bool, StoreError> {
         // Redis removes a hash with its last field: the key exists exactly when items do.
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let n: i64 = redis::cmd("EXISTS")
             .arg(Self::hash_key(prefix, kind))
             .query_async(&mut c)
@@ -1171,7 +1200,7 @@ impl Admin for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         redis::cmd("PING").exec_async(&mut c).await.map_err(|e| self.err(e, "PING"))
     }
 
