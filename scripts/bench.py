@@ -242,7 +242,10 @@ def cpu_accounting(tmp, n):
     """Where target 1's time goes: each side's wall time, the client's CPU time (from the kernel's
     accounting of reaped children) and redis-server's (INFO cpu before and after, read 50 ms after
     the run so that what Redis frees in the background after EXEC is counted with it). Alternating,
-    medians; not a ratio target (the sleep between runs changes the cadence of row 1)."""
+    medians; not a ratio target (the sleep between runs changes the cadence of row 1).
+    Also the client's involuntary context switches per run, in its fastest and slowest quarter of
+    runs: a client preempted at each piece it sends shares a core with Redis (the two then take
+    turns on one core while the other idles), which is what the slow runs of target 1 are here."""
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
@@ -262,15 +265,20 @@ def cpu_accounting(tmp, n):
             time.sleep(0.05)
             r1 = redis_cpu()
             client = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
-            got[name].append((wall, client, c1.ru_utime - c0.ru_utime, r1[0] - r0[0], r1[1] - r0[1]))
+            got[name].append((wall, client, c1.ru_utime - c0.ru_utime, r1[0] - r0[0], r1[1] - r0[1],
+                              c1.ru_nivcsw - c0.ru_nivcsw))
     for name, v in got.items():
         wall, client, user, redis_all, redis_main = (statistics.median(x[j] for x in v) * 1000 for j in range(5))
+        by_wall, quarter = sorted(v), max(1, len(v) // 4)
+        fast_sw, slow_sw = (statistics.median(x[5] for x in part) for part in (by_wall[:quarter], by_wall[-quarter:]))
         RESULTS.append({"measure": f"cpu: {n} flags, {name}", "wall_ms": round(wall, 1), "client_cpu_ms":
                         round(client, 1), "client_user_ms": round(user, 1), "redis_cpu_ms": round(redis_all, 1),
-                        "redis_main_thread_ms": round(redis_main, 1), "runs": runs})
+                        "redis_main_thread_ms": round(redis_main, 1), "client_preempted_fastest_quarter": fast_sw,
+                        "client_preempted_slowest_quarter": slow_sw, "runs": runs})
         print(f"cpu: {n} flags, {name:<17} wall {wall:6.1f} ms  client CPU {client:6.1f} ms (user {user:.1f})  "
-              f"redis-server CPU {redis_all:6.1f} ms (main thread {redis_main:.1f})  ({runs} runs, medians)",
-              flush=True)
+              f"redis-server CPU {redis_all:6.1f} ms (main thread {redis_main:.1f})  ({runs} runs, medians); "
+              f"client preempted {fast_sw:g} times per run in its fastest quarter of runs, {slow_sw:g} in its "
+              f"slowest", flush=True)
 
 
 def one_transaction_url():
