@@ -245,7 +245,8 @@ def cpu_accounting(tmp, n):
     medians; not a ratio target (the sleep between runs changes the cadence of row 1).
     Also the client's involuntary context switches per run, in its fastest and slowest quarter of
     runs: a client preempted at each piece it sends shares a core with Redis (the two then take
-    turns on one core while the other idles), which is what the slow runs of target 1 are here."""
+    turns on one core while the other idles), which is what some of target 1's slow runs are
+    on this machine (see the README's "fifth session")."""
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
