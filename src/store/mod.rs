@@ -684,10 +684,11 @@ pub fn streams_init(cfg: &StoreConfig) -> bool {
     matches!(cfg, StoreConfig::Redis(_))
 }
 
-/// Connect to the store a configuration names.
+/// The store a configuration names. Redis, like the DynamoDB and Consul clients, connects when a
+/// request first needs it, so an unreachable store is reported by that request.
 pub async fn open(cfg: &StoreConfig) -> Result<Box<dyn Admin>, StoreError> {
     match cfg {
-        StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::connect(r).await?)),
+        StoreConfig::Redis(r) => Ok(Box::new(redis::RedisStore::open(r).await?)),
         StoreConfig::DynamoDb(d) => dynamodb::open(d).await,
         StoreConfig::Consul(c) => consul::open(c).await,
     }

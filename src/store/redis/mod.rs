@@ -279,7 +279,9 @@ fn classify(err: RedisError, addr: &str, during: &str, timeout: Duration) -> Sto
 }
 
 impl RedisStore {
-    pub async fn connect(cfg: &RedisConfig) -> Result<RedisStore, StoreError> {
+    /// The store a configuration names: its clients are built (the CA file read), but no
+    /// connection is made until a request needs one.
+    pub async fn open(cfg: &RedisConfig) -> Result<RedisStore, StoreError> {
         let display = match &cfg.topology {
             RedisTopology::Single => cfg.url.clone(),
             RedisTopology::Cluster => format!("{} (cluster, {} seed(s))", cfg.url, cfg.nodes.len()),
