@@ -266,6 +266,15 @@ impl<'a> Scanner<'a> {
     /// the innermost open object.
     #[inline]
     fn member(&mut self) -> Option<&'a str> {
+        let (start, end) = self.recorded_name()?;
+        Some(&self.s[start..end])
+    }
+
+    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing; the name
+    /// (without escapes: names with escapes are left to serde) is recorded as a member of the
+    /// innermost open object. Where the name's text is.
+    #[inline(always)]
+    fn recorded_name(&mut self) -> Option<(usize, usize)> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -275,7 +284,7 @@ impl<'a> Scanner<'a> {
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Some(&self.s[start..end])
+        Some((start, end))
     }
 
     /// At a member name's opening quote: skip the name, and where it ends (its closing quote), when
@@ -358,21 +367,10 @@ impl<'a> Scanner<'a> {
         (magnitude <= MAX_MAGNITUDE).then_some(())
     }
 
-    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing; the name
-    /// (without escapes: names with escapes are left to serde) is recorded as a member of the
-    /// innermost open object.
+    /// A member name inside a value being skipped (see [`Scanner::recorded_name`]).
     #[inline]
     fn skip_key(&mut self) -> Option<()> {
-        if self.peek()? != b'"' {
-            return None;
-        }
-        let start = self.i + 1;
-        let end = self.name_end()?;
-        self.record_name(start, end)?;
-        self.ws();
-        self.eat(b':')?;
-        self.ws();
-        Some(())
+        self.recorded_name().map(|_| ())
     }
 
     /// Skip one value of any type (iteratively: no depth limit, as serde's skipping).
