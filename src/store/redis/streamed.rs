@@ -61,9 +61,9 @@ pub(super) fn init(
     let fed = feed(&mut init);
     // A signal during the feed, or after it but before the commit is sent, abandons it.
     let signal = shutdown.signal();
-    let Some(counts) = fed.filter(|_| init.failed.is_none() && signal.is_none()) else {
+    let Some(counts) = fed.filter(|_| init.out.failed.is_none() && signal.is_none()) else {
         let (queued, sent) = (init.report.items_written, init.sent);
-        let Streamed { mut conn, failed, .. } = init;
+        let Streamed { out: Out { mut conn, failed }, .. } = init;
         // Dropping the connection discards an uncommitted transaction; a staging hash is removed
         // (or, when that fails, expires).
         let how = match (&staging, &failed) {
@@ -234,10 +234,8 @@ struct Streamed {
     /// writes (see [`Streamed::finish_staged`]).
     expire: Option<[Args; 2]>,
     check: Vec<Args>,
-    /// The connection the commands are written to as they are encoded, and the first error
-    /// writing them (the feed then stops).
-    conn: redis::Connection,
-    failed: Option<RedisError>,
+    /// Where the commands are written as they are encoded.
+    out: Out,
     /// Commands written, whose answers are still to be read.
     sent: usize,
     report: InitReport,
@@ -276,19 +274,11 @@ impl Streamed {
             expire: staging.map(|s| [0, 1].map(|k| s.expire_command(k))),
             check: staging.map(Staging::check_commands).unwrap_or_default(),
             head,
-            conn,
-            failed: None,
+            out: Out { conn, failed: None },
             sent: 0,
             report: InitReport::default(),
             progress,
             shutdown,
-        }
-    }
-
-    /// Write `bytes` unless a write failed already.
-    fn write(&mut self, bytes: &[u8]) {
-        if self.failed.is_none() {
-            self.failed = self.conn.send_packed_command(bytes).err();
         }
     }
 
@@ -301,22 +291,21 @@ impl Streamed {
         self.head.array_len(2 + 2 * n);
         self.head.bulk(b"HSET");
         self.head.bulk(self.hashes[k].as_bytes());
-        let (head, mut fields) = (std::mem::take(&mut self.head.0), std::mem::take(&mut self.pending[k].0.0));
+        let (head, fields) = (&mut self.head.0, &mut self.pending[k].0.0);
         match HEAD_ROOM.checked_sub(head.len()) {
             Some(start) => {
-                fields[start..HEAD_ROOM].copy_from_slice(&head);
-                self.write(&fields[start..]);
+                fields[start..HEAD_ROOM].copy_from_slice(head);
+                self.out.write(&fields[start..]);
             }
             // A prefix longer than the room: two writes.
             None => {
-                self.write(&head);
-                self.write(&fields[HEAD_ROOM..]);
+                self.out.write(head);
+                self.out.write(&fields[HEAD_ROOM..]);
             }
         }
         // The buffers are kept, emptied, for the next commands.
-        (self.head.0, self.pending[k].0.0) = (head, fields);
-        self.head.0.clear();
-        self.pending[k].0.0.clear();
+        head.clear();
+        fields.clear();
         self.progress.advance(n as u64);
         self.sent += std::mem::take(&mut self.head_commands) + 1;
         if let Some(expire) = &self.expire {
@@ -357,13 +346,28 @@ impl Streamed {
     /// Write what `head` holds; what was written, `n`, and the connection (or the first error
     /// writing to it).
     fn close(mut self, n: usize) -> (InitReport, usize, Result<redis::Connection, RedisError>) {
-        let head = std::mem::take(&mut self.head.0);
-        self.write(&head);
-        let conn = match self.failed {
+        self.out.write(&self.head.0);
+        let conn = match self.out.failed {
             Some(e) => Err(e),
-            None => Ok(self.conn),
+            None => Ok(self.out.conn),
         };
         (self.report, n, conn)
+    }
+}
+
+/// The connection a streamed init writes to, and the first error writing to it (the feed then
+/// stops, and nothing more is written).
+struct Out {
+    conn: redis::Connection,
+    failed: Option<RedisError>,
+}
+
+impl Out {
+    /// Write `bytes` unless a write failed already.
+    fn write(&mut self, bytes: &[u8]) {
+        if self.failed.is_none() {
+            self.failed = self.conn.send_packed_command(bytes).err();
+        }
     }
 }
 
@@ -386,7 +390,7 @@ impl ItemSink for Streamed {
                 return false;
             }
         }
-        self.failed.is_none()
+        self.out.failed.is_none()
     }
 }
 
