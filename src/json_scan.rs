@@ -201,9 +201,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// At an opening quote: skip the string; whether it holds escapes.
+    /// At an opening quote: skip the string; whether it holds escapes. Most strings (member names,
+    /// short values) end within 16 bytes with nothing to stop at before their closing quote: one
+    /// 16-byte compare finds it.
     #[inline(always)]
     fn string(&mut self) -> Option<bool> {
+        if let Some(close) = crate::json_simd::short_plain_string_end(self.b, self.i) {
+            self.i = close + 1;
+            return Some(false);
+        }
         self.i += 1;
         let mut escaped = false;
         loop {
@@ -270,35 +276,39 @@ impl<'a> Scanner<'a> {
         Some(&self.s[start..end])
     }
 
-    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing; the name
-    /// (without escapes: names with escapes are left to serde) is recorded as a member of the
-    /// innermost open object. Where the name's text is.
+    /// `"name"` then `:` (whitespace skipped after), at an opening quote or failing; the name is
+    /// recorded (see [`Scanner::skip_name`]). Where the name's text is.
     #[inline(always)]
     fn recorded_name(&mut self) -> Option<(usize, usize)> {
+        let name = self.skip_name()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(name)
+    }
+
+    /// [`Scanner::recorded_name`] without whitespace around the `:`.
+    #[inline(always)]
+    fn tight_name(&mut self) -> Option<()> {
+        self.skip_name()?;
+        self.eat(b':')
+    }
+
+    /// A member name, at its opening quote or failing: skipped, and (without escapes: names with
+    /// escapes are left to serde) recorded as a member of the innermost open object. Where its
+    /// text is.
+    #[inline(always)]
+    fn skip_name(&mut self) -> Option<(usize, usize)> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.i + 1;
-        let end = self.name_end()?;
-        self.record_name(start, end)?;
-        self.ws();
-        self.eat(b':')?;
-        self.ws();
-        Some((start, end))
-    }
-
-    /// At a member name's opening quote: skip the name, and where it ends (its closing quote), when
-    /// it has no escapes. Names are short: most are found with one 16-byte compare.
-    #[inline(always)]
-    fn name_end(&mut self) -> Option<usize> {
-        if let Some(close) = crate::json_simd::short_plain_string_end(self.b, self.i) {
-            self.i = close + 1;
-            return Some(close);
-        }
         if self.string()? {
             return None;
         }
-        Some(self.i - 1)
+        let end = self.i - 1;
+        self.record_name(start, end)?;
+        Some((start, end))
     }
 
     /// At an opening quote: the string's content when it has no escapes.
@@ -502,12 +512,9 @@ impl<'a> Scanner<'a> {
         let (mut open, mut depth) = (0u64, 0u32);
         loop {
             match *self.b.get(self.i)? {
-                b'"' => match crate::json_simd::short_plain_string_end(self.b, self.i) {
-                    Some(close) => self.i = close + 1,
-                    None => {
-                        self.string()?;
-                    }
-                },
+                b'"' => {
+                    self.string()?;
+                }
                 b'{' => {
                     if *self.b.get(self.i + 1)? == b'}' {
                         self.i += 2;
@@ -563,22 +570,6 @@ impl<'a> Scanner<'a> {
                 (open, depth) = (open >> 1, depth - 1);
             }
         }
-    }
-
-    /// [`Scanner::recorded_name`] without whitespace around the `:`.
-    #[inline(always)]
-    fn tight_name(&mut self) -> Option<()> {
-        if *self.b.get(self.i)? != b'"' {
-            return None;
-        }
-        let start = self.i + 1;
-        let end = self.name_end()?;
-        self.record_name(start, end)?;
-        if *self.b.get(self.i)? != b':' {
-            return None;
-        }
-        self.i += 1;
-        Some(())
     }
 
     /// After a member of an object: `,` (true) or `}` (false).
