@@ -262,10 +262,17 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let name = self.plain_string()?;
+        self.colon()?;
+        Some(name)
+    }
+
+    /// The `:` after a member name, with the whitespace around it.
+    #[inline(always)]
+    fn colon(&mut self) -> Option<()> {
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Some(name)
+        Some(())
     }
 
     /// An item's (or a prerequisite's) member name and the `:` after it, recorded as a member of
@@ -281,9 +288,7 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn recorded_name(&mut self) -> Option<(usize, usize)> {
         let name = self.skip_name()?;
-        self.ws();
-        self.eat(b':')?;
-        self.ws();
+        self.colon()?;
         Some(name)
     }
 
@@ -1094,9 +1099,7 @@ impl FlagFile {
                     } else {
                         Cow::Borrowed(&s.s[start + 1..s.i - 1])
                     };
-                    s.ws();
-                    s.eat(b':')?;
-                    s.ws();
+                    s.colon()?;
                     let from = s.i;
                     s.recording = true;
                     let facts = s.item();
@@ -1133,9 +1136,7 @@ impl FlagFile {
                         return None;
                     }
                     s.string()?;
-                    s.ws();
-                    s.eat(b':')?;
-                    s.ws();
+                    s.colon()?;
                     s.value()?;
                     if s.next_member(b'}')? {
                         step.next = Top::BigEntry { first: false };
