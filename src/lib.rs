@@ -1,6 +1,6 @@
 //! ldstore: administer and inspect LaunchDarkly flag data in persistent stores.
 
-// `unsafe` only where a measurement justifies it, module by module (see `json_simd`).
+// `unsafe` only where a measurement justifies it, module by module (see `json_simd`, and the system calls of `processor`).
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -17,6 +17,7 @@ mod json_scan;
 mod json_simd;
 pub mod model_check;
 pub mod output;
+mod processor;
 pub mod secrets;
 pub mod shutdown;
 pub mod source;

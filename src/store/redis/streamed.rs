@@ -9,7 +9,9 @@
 //!
 //! No thread of its own sends: with one, a 10k-flag sync used 2 ms (7%) more processor time for
 //! the same wall time, measured, because each handover wakes a thread and on a machine whose other
-//! core runs Redis the woken one waits for a processor (up to a scheduler tick).
+//! core runs Redis the woken one waits for a processor (up to a scheduler tick). After each write
+//! the feed's thread checks that it does not share its core with a Redis on the same machine,
+//! which each write wakes, and moves off it if it does ([`crate::processor`]).
 //!
 //! Staged when the Redis user may (see [`super::staging`]): the `HSET`s go to staging hashes,
 //! which Redis applies while the feed is still reading the source, and one short `MULTI`/`EXEC`
@@ -26,6 +28,7 @@ use redis::{RedisError, Value};
 use super::staging::{Args, Staging};
 use super::{HSET_MAX_FIELDS, RedisStore};
 use crate::data::Kind;
+use crate::processor::Sharing;
 use crate::shutdown::Shutdown;
 use crate::store::{FedCounts, Feed, InitReport, ItemSink, Progress, StoreError};
 
@@ -63,7 +66,7 @@ pub(super) fn init(
     let signal = shutdown.signal();
     let Some(counts) = fed.filter(|_| init.out.failed.is_none() && signal.is_none()) else {
         let (queued, sent) = (init.report.items_written, init.sent);
-        let Streamed { out: Out { mut conn, failed }, .. } = init;
+        let Streamed { out: Out { mut conn, failed, .. }, .. } = init;
         // Dropping the connection discards an uncommitted transaction; a staging hash is removed
         // (or, when that fails, expires).
         let how = match (&staging, &failed) {
@@ -274,7 +277,7 @@ impl Streamed {
             expire: staging.map(|s| [0, 1].map(|k| s.expire_command(k))),
             check: staging.map(Staging::check_commands).unwrap_or_default(),
             head,
-            out: Out { conn, failed: None },
+            out: Out { conn, failed: None, sharing: Sharing::default() },
             sent: 0,
             report: InitReport::default(),
             progress,
@@ -360,6 +363,8 @@ impl Streamed {
 struct Out {
     conn: redis::Connection,
     failed: Option<RedisError>,
+    /// Whether this thread shares its core with Redis (see [`crate::processor`]).
+    sharing: Sharing,
 }
 
 impl Out {
@@ -367,6 +372,7 @@ impl Out {
     fn write(&mut self, bytes: &[u8]) {
         if self.failed.is_none() {
             self.failed = self.conn.send_packed_command(bytes).err();
+            self.sharing.after_write();
         }
     }
 }
