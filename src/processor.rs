@@ -1,14 +1,15 @@
 //! Noticing that a thread which feeds a server on the same machine shares its processor with that
 //! server, and moving it off once that is clear.
 //!
-//! Why, measured (README, "Performance", target 1): on the two-core benchmark machine about one
-//! 10k-flag sync in ten into a local Redis took 34-44 ms instead of 22-28. A kernel trace of those
-//! runs shows the same thing every time: ldstore's thread and `redis-server` on one core, Redis
-//! waking on it with each write and preempting the encoder (about one involuntary switch per
-//! write), the other core idle for the whole sync. The wake-up that a socket write causes is a
-//! "sync" one, which the scheduler places on the writer's core; once Redis has last run there
-//! too, nothing moves either of them (the load balancer did not within 30 ms), so their
-//! processor times add up instead of overlapping. Fast runs see no such switch at all.
+//! Why, measured (README, "Benchmarks", target 1 and "seventh session"): on the two-core
+//! benchmark machine about one 10k-flag sync in ten into a local Redis took 34-44 ms instead of
+//! 21-28. A kernel trace of 120 runs: 13 of the 15 slowest had ldstore's thread and
+//! `redis-server` on one core, Redis waking on it with each write and preempting the encoder
+//! (45-58 times a run, about once a write), the other core idle for the whole sync; nearly every
+//! fast run had no such switch. The wake-up that a socket write causes is a "sync" one, which the
+//! scheduler places on the writer's core; once Redis has last run there too, nothing moves either
+//! of them (the load balancer did not within 30 ms), so their processor times add up instead of
+//! overlapping.
 //!
 //! [`Sharing::after_write`] counts the thread's involuntary context switches (`getrusage`,
 //! `RUSAGE_THREAD`) after each write: preempted during [`STRIKES`] writes in a row, the thread
