@@ -85,7 +85,17 @@ fn run_command() -> i32 {
     };
     init_logging(cli.global.verbose, cli.global.quiet, relay_log);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // `sync` gets one worker thread instead of one per core: its work is one feed at a time, and
+    // a 10k-flag sync into Redis took 1.5 ms less wall time (median 24.8 -> 23.3 ms, 120 runs
+    // alternating with `redis-cli --pipe`; 60 more: 26.0 -> 23.5 ms, 1.1 ms less processor time)
+    // with one fewer thread to start, to wake and to end at exit. No worker at all (a
+    // current-thread runtime) measured the same, but the Big Segments paths need
+    // `block_in_place`, which only a multi-thread runtime has. Other commands keep the default.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, Command::Sync(_)) {
+        builder.worker_threads(1);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
