@@ -1,6 +1,7 @@
 //! ldstore: administer and inspect LaunchDarkly flag data in persistent stores.
 
-// `unsafe` only where a measurement justifies it, module by module (see `json_simd`, and the system calls of `processor`).
+// `unsafe` only where a measurement justifies it, module by module (see `json_simd`, and the
+// system calls of `processor`).
 #![deny(unsafe_code)]
 
 pub mod cli;

@@ -44,6 +44,10 @@ impl Sharing {
     /// Call after each write that wakes the server; moves the thread when it has been preempted
     /// during [`STRIKES`] such writes in a row.
     pub fn after_write(&mut self) {
+        // No move left: not even the system call.
+        if self.moves >= MAX_MOVES {
+            return;
+        }
         let Some(now) = sys::involuntary_switches() else {
             return;
         };
