@@ -112,17 +112,19 @@ def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a
             break
     # Each run's ratio (a over the b run next to it): its spread shows how noisy the machine was.
     ratios = sorted(a / b for a, b in zip(a_t, b_t))
-    extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t), "warmup_s": [round(t, 4) for t in warm], "a_min_s": round(min(a_t), 4),
-             "a_max_s": round(max(a_t), 4), "b_min_s": round(min(b_t), 4), "b_max_s": round(max(b_t), 4),
+    extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t), "warmup_s": [round(t, 4) for t in warm],
+             "a_min_s": round(min(a_t), 4), "a_max_s": round(max(a_t), 4), "b_min_s": round(min(b_t), 4), "b_max_s": round(max(b_t), 4),
              "run_ratio_min": round(ratios[0], 3), "run_ratio_median": round(statistics.median(ratios), 3),
-             "run_ratio_max": round(ratios[-1], 3), "a_max_over_min": round(max(a_t) / min(a_t), 3)}
+             "run_ratio_max": round(ratios[-1], 3), "a_max_over_min": round(max(a_t) / min(a_t), 3),
+             "b_max_over_min": round(max(b_t) / min(b_t), 3)}
     if data_mb:
         extra["data_mb"] = round(data_mb, 1)
         extra["a_rss_over_data"] = round(max(a_rss) / 1024 / data_mb, 2)
     row(label, a_name, statistics.median(a_t), b_name, statistics.median(b_t), extra)
     print(f"{'':<46} {a_name} min {min(a_t):.3f}s max {max(a_t):.3f}s; {b_name} min {min(b_t):.3f}s "
           f"max {max(b_t):.3f}s; per-run ratio min {ratios[0]:.2f} median {statistics.median(ratios):.2f} "
-          f"max {ratios[-1]:.2f}; {a_name} max/min {max(a_t) / min(a_t):.2f}; warm-up (untimed, "
+          f"max {ratios[-1]:.2f}; {a_name} max/min {max(a_t) / min(a_t):.2f} ({b_name}'s own "
+          f"{max(b_t) / min(b_t):.2f}); warm-up (untimed, "
           f"{a_name} and {b_name} in turn) {' '.join(f'{t:.3f}s' for t in warm)}", flush=True)
     if data_mb:
         print(f"{'':<46} peak RSS {max(a_rss) / 1024:.0f} MiB = {extra['a_rss_over_data']}x the data ({data_mb:.0f} MB)")
