@@ -91,29 +91,33 @@ def alternate(label, a_name, a_cmd, b_name, b_cmd, a_stdin=None, b_stdin=None, a
     the host (free page reporting) costs about 25 times an ordinary page clear: in a system-wide
     profile, the third sync of 100k flags into a fresh redis-server took 0.6 s instead of 0.2 s, 0.37 s
     of it redis-server in clear_page, whichever side's run it was."""
+    def run_a():
+        if before:
+            before()
+        return timed(a_cmd, a_stdin, a_ok)
+
+    def run_b():
+        if before:
+            before()
+        return timed(b_cmd, b_stdin)[0]
+
     warm = []
     for _ in range(WARMUP_ROUNDS):
-        for cmd, stdin, ok in ((a_cmd, a_stdin, a_ok), (b_cmd, b_stdin, (0,))):
-            if before:
-                before()
-            warm.append(timed(cmd, stdin, ok)[0])
+        warm += [run_a()[0], run_b()]
     a_t, b_t, a_rss = [], [], []
     while True:
-        if before:
-            before()
-        t, rss = timed(a_cmd, a_stdin, a_ok)
+        t, rss = run_a()
         a_t.append(t)
         a_rss.append(rss)
-        if before:
-            before()
-        b_t.append(timed(b_cmd, b_stdin)[0])
+        b_t.append(run_b())
         wanted = runs or max(RUNS, min(30, int(2.0 / max(statistics.median(a_t), statistics.median(b_t)))))
         if len(a_t) >= wanted:
             break
     # Each run's ratio (a over the b run next to it): its spread shows how noisy the machine was.
     ratios = sorted(a / b for a, b in zip(a_t, b_t))
     extra = {"a_peak_rss_kib": max(a_rss), "runs": len(a_t), "warmup_s": [round(t, 4) for t in warm],
-             "a_min_s": round(min(a_t), 4), "a_max_s": round(max(a_t), 4), "b_min_s": round(min(b_t), 4), "b_max_s": round(max(b_t), 4),
+             "a_min_s": round(min(a_t), 4), "a_max_s": round(max(a_t), 4),
+             "b_min_s": round(min(b_t), 4), "b_max_s": round(max(b_t), 4),
              "run_ratio_min": round(ratios[0], 3), "run_ratio_median": round(statistics.median(ratios), 3),
              "run_ratio_max": round(ratios[-1], 3), "a_max_over_min": round(max(a_t) / min(a_t), 3),
              "b_max_over_min": round(max(b_t) / min(b_t), 3)}
