@@ -8,7 +8,7 @@ and reports medians and the ratio. Results go to stdout as a table and to bench-
 Env: BENCH_RUNS (default 5; comparisons of sides under ~0.4 s run more, up to 30), BENCH_SIZES (default 10000,100000), BENCH_SKIP_SDK=1 (no Python SDK
 comparisons), BENCH_ONLY=redis,redis-tx,big,sdk,reads,diff,dynamodb,consul,relay,relay-sustained,stall,cold,bigseg,
 scan,dynamodb-latency,bigseg-dynamodb,stall-cluster,cpu (default: all; redis-tx: with redis, the comparisons against one
-MULTI/EXEC; cpu: where target 1's time goes, CPU time per process on each side). BENCH_UNRELATED (default 1000000): the unrelated keys of
+MULTI/EXEC; cpu: where target 1's time goes, CPU time per process on each side, with redis-tx also in one transaction). BENCH_UNRELATED (default 1000000): the unrelated keys of
 the scan case. BENCH_RELAY_RATE / BENCH_RELAY_SECS / BENCH_RELAY_DELAY_MS / BENCH_RELAY_RUNS (default 500,
 60, 5, 1): the sustained relay load (relay-sustained).
 BENCH_BIGSEG (default 1000000): the memberships of the Big Segments case (bigseg); BENCH_BIGSEG_DYNAMODB
@@ -204,9 +204,10 @@ def raw_staged_file(data, prefix, path):
         f.write(resp("EXEC"))
 
 
-def raw_pipe_file(data, prefix, path):
+def raw_pipe_file(data, prefix, path, end="EXEC"):
     """What the SDKs (and ldstore, for a Redis user that may not RENAME) write: one MULTI/EXEC of
-    pipelined HSETs (1,000 fields each)."""
+    pipelined HSETs (1,000 fields each). With end="DISCARD", Redis queues the same commands and
+    drops them: what its queueing costs."""
     with open(path, "wb") as f:
         f.write(resp("MULTI"))
         for kind, name in (("segments", "segments"), ("flags", "features")):
@@ -219,7 +220,7 @@ def raw_pipe_file(data, prefix, path):
                     args += [k, json.dumps(v, separators=(",", ":"))]
                 f.write(resp(*args))
         f.write(resp("SET", f"{prefix}:$inited", ""))
-        f.write(resp("EXEC"))
+        f.write(resp(end))
 
 
 def gen(tmp, n, big=0):
@@ -273,12 +274,23 @@ def cpu_accounting(tmp, n):
     Also the client's involuntary context switches per run, in its fastest and slowest quarter of
     runs: a client preempted at each piece it sends shares a core with Redis (the two then take
     turns on one core while the other idles), which is what some of target 1's slow runs are
-    on this machine (see the README's "fifth session")."""
+    on this machine (see the README's "fifth session").
+    With redis-tx also wanted, the same for the one-transaction path (ldstore through a user that
+    may not RENAME, and redis-cli with the MULTI/EXEC bytes), and redis-cli with the same commands
+    ended by DISCARD instead of EXEC: Redis's CPU for queueing them, which in one transaction
+    shares the machine with ldstore's reading of the file (see the README's "eighth session")."""
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
-    sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None),
-             "redis-cli --pipe": (["redis-cli", "-h", HOST, "-p", PORT, "--pipe"], staged)}
+    raw = ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"]
+    sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None), "redis-cli --pipe": (raw, staged)}
+    if want("redis-tx"):
+        pipe, discard = (os.path.join(tmp, f"raw-{n}-{end}.resp") for end in ("EXEC", "DISCARD"))
+        raw_pipe_file(data, "bench:raw", pipe)
+        raw_pipe_file(data, "bench:raw", discard, end="DISCARD")
+        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", one_transaction_url(), "--prefix", "bench:ld"]
+        sides.update({"ldstore (1 tx)": (tx_cmd, None), "redis-cli (MULTI/EXEC)": (raw, pipe),
+                      "redis-cli (DISCARD)": (raw, discard)})
     got = {name: [] for name in sides}
     runs = RUNS * 2 if n <= 10000 else RUNS
     for i in range(runs):
@@ -303,7 +315,7 @@ def cpu_accounting(tmp, n):
                         round(client, 1), "client_user_ms": round(user, 1), "redis_cpu_ms": round(redis_all, 1),
                         "redis_main_thread_ms": round(redis_main, 1), "client_preempted_fastest_quarter": fast_sw,
                         "client_preempted_slowest_quarter": slow_sw, "runs": runs})
-        print(f"cpu: {n} flags, {name:<17} wall {wall:6.1f} ms  client CPU {client:6.1f} ms (user {user:.1f})  "
+        print(f"cpu: {n} flags, {name:<22} wall {wall:6.1f} ms  client CPU {client:6.1f} ms (user {user:.1f})  "
               f"redis-server CPU {redis_all:6.1f} ms (main thread {redis_main:.1f})  ({runs} runs, medians); "
               f"client preempted {fast_sw:g} times per run in its fastest quarter of runs, {slow_sw:g} in its "
               f"slowest", flush=True)
