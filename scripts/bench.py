@@ -232,8 +232,8 @@ def gen(tmp, n, big=0):
     return path, json.load(open(path)), os.path.getsize(path) / 1e6
 
 
-def sync_cmd(path, prefix):
-    return [BIN, "-q", "sync", "--from-file", path, "--redis", REDIS, "--prefix", prefix]
+def sync_cmd(path, prefix, url=None):
+    return [BIN, "-q", "sync", "--from-file", path, "--redis", url or REDIS, "--prefix", prefix]
 
 
 def redis_sync_vs_raw(tmp, n, big=0):
@@ -252,7 +252,7 @@ def redis_sync_vs_raw(tmp, n, big=0):
         # not RENAME, which makes it write one MULTI/EXEC).
         alternate(f"1. the same, vs one MULTI/EXEC", "ldstore sync", sync_cmd(path, "bench:ld"),
                   "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
-        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", one_transaction_url(), "--prefix", "bench:ld"]
+        tx_cmd = sync_cmd(path, "bench:ld", one_transaction_url())
         alternate(f"1. one-transaction sync vs MULTI/EXEC bytes", "ldstore (1 tx)", tx_cmd,
                   "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
     return path, data, mb
@@ -278,7 +278,7 @@ def cpu_accounting(tmp, n):
     With redis-tx also wanted, the same for the one-transaction path (ldstore through a user that
     may not RENAME, and redis-cli with the MULTI/EXEC bytes), and redis-cli with the same commands
     ended by DISCARD instead of EXEC: Redis's CPU for queueing them, which in one transaction
-    shares the machine with ldstore's reading of the file (see the README's "eighth session")."""
+    shares the machine with ldstore's reading of the file (see the README's "ninth session")."""
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
@@ -288,7 +288,7 @@ def cpu_accounting(tmp, n):
         pipe, discard = (os.path.join(tmp, f"raw-{n}-{end}.resp") for end in ("EXEC", "DISCARD"))
         raw_pipe_file(data, "bench:raw", pipe)
         raw_pipe_file(data, "bench:raw", discard, end="DISCARD")
-        tx_cmd = [BIN, "-q", "sync", "--from-file", path, "--redis", one_transaction_url(), "--prefix", "bench:ld"]
+        tx_cmd = sync_cmd(path, "bench:ld", one_transaction_url())
         sides.update({"ldstore (1 tx)": (tx_cmd, None), "redis-cli (MULTI/EXEC)": (raw, pipe),
                       "redis-cli (DISCARD)": (raw, discard)})
     got = {name: [] for name in sides}
