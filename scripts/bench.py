@@ -32,6 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "ldstore")
 REDIS = os.environ["LDSTORE_TEST_REDIS"]
 HOST, PORT = REDIS.rsplit(":", 1)
+# The raw side of target 1: redis-cli sending a file of commands as they are.
+RAW_PIPE = ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
@@ -244,7 +246,7 @@ def redis_sync_vs_raw(tmp, n, big=0):
     raw_pipe_file(data, "bench:raw", pipe)
     staged = os.path.join(tmp, f"raw-staged-{n}-{big}.resp")
     raw_staged_file(data, "bench:raw", staged)
-    raw = ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"]
+    raw = RAW_PIPE
     alternate(f"1. sync {what} into Redis vs raw limit", "ldstore sync", sync_cmd(path, "bench:ld"),
               "redis-cli --pipe (same bytes)", raw, b_stdin=staged)
     if want("redis-tx"):
@@ -282,7 +284,7 @@ def cpu_accounting(tmp, n):
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
-    raw = ["redis-cli", "-h", HOST, "-p", PORT, "--pipe"]
+    raw = RAW_PIPE
     sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None), "redis-cli --pipe": (raw, staged)}
     if want("redis-tx"):
         pipe, discard = (os.path.join(tmp, f"raw-{n}-{end}.resp") for end in ("EXEC", "DISCARD"))
