@@ -97,6 +97,22 @@ impl Relay {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    /// `/metrics` on `port` once `cond` holds for it. A write is counted when the store's answer
+    /// reaches the relay, which can be well after a test sees the written data in the store (through
+    /// a latency proxy, the whole delay after): counts read at once can miss the last writes.
+    #[track_caller]
+    pub(crate) fn metrics_when(&self, port: u16, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            let m = http_get(port, "/metrics");
+            if cond(&m) {
+                return m;
+            }
+            assert!(Instant::now() < end, "timed out waiting for {what}\n{m}\n--- relay log\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Relay {
@@ -217,14 +233,15 @@ fn put_patch_delete_unknown_status_and_metrics() {
     assert!(!raw.contains(KEY), "{raw}");
 
     // /metrics in Prometheus text format.
-    let m = http_get(port, "/metrics");
+    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
+    let m = relay.metrics_when(port, "c's write counted", |m| metric(m, UPSERTS).is_some_and(|n| n >= 4.0));
     assert!(m.contains("# TYPE ldstore_relay_events_total counter"), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="put"}"#), Some(1.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="patch"}"#), Some(4.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="delete"}"#), Some(1.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="unknown"}"#), Some(2.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="init"}"#), Some(1.0), "{m}");
-    assert_eq!(metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#), Some(4.0), "{m}");
+    assert_eq!(metric(&m, UPSERTS), Some(4.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_store_up{env="default"}"#), Some(1.0), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_items{env="default",kind="flags"}"#), Some(2.0), "{m}");
     assert!(metric(&m, r#"ldstore_relay_seconds_since_last_event{env="default"}"#).is_some(), "{m}");
@@ -725,8 +742,9 @@ fn store_outage_keeps_updates_in_memory_and_writes_them_back() {
             && stored_version(&addr, prefix, "c") == Some(1)
     });
     assert!(cli_at(&addr, &["hget", "outage:segments", "seg"]).unwrap().contains("seg"));
-    let m = http_get(mport, "/metrics");
-    assert_eq!(metric(&m, r#"ldstore_relay_store_up{env="default"}"#), Some(1.0), "{m}");
+    // The store is marked up once its rewrite has answered (after the data shows in it).
+    let up = |m: &str| metric(m, r#"ldstore_relay_store_up{env="default"}"#) == Some(1.0);
+    let m = relay.metrics_when(mport, "the store marked up", up);
     assert!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#).unwrap() >= 1.0, "{m}");
     assert!(relay.log().contains("store is back"), "{}", relay.log());
     drop(relay);
@@ -829,10 +847,12 @@ fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versi
         assert_eq!(stored_version(&redis, &prefix, &format!("k{v:03}")), Some(v));
     }
     assert!(redis_cli(&["hget", &format!("{prefix}:segments"), "sx"]).contains(r#""version":7"#));
-    let m = http_get(port, "/metrics");
+    // Each flag written at least once (counted when its batch's answer is back, 5 ms after the data
+    // shows in Redis); the hot flag's queued patches folded into fewer writes.
+    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
+    let m = relay.metrics_when(port, "301 writes counted", |m| metric(m, UPSERTS).is_some_and(|n| n >= 301.0));
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="patch"}"#), Some(601.0), "{m}");
-    // Each flag written at least once; the hot flag's queued patches folded into fewer writes.
-    let writes = metric(&m, r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#).unwrap();
+    let writes = metric(&m, UPSERTS).unwrap();
     assert!((301.0..600.0).contains(&writes), "{writes} upserts written for 601 patches\n{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
 }
@@ -943,9 +963,10 @@ fn patches_queued_behind_a_slow_store_are_written_concurrently(
     server.push(&all);
     let landed = |v: u64| b.item(&prefix, "features", &format!("k{v:03}")).is_some_and(|j| j["version"] == v);
     relay.wait_for_secs("every patch written", 60, || (2..=301u64).all(landed));
-    let m = http_get(port, "/metrics");
-    let upserts = metric(&m, UPSERTS).unwrap() - upserts_before;
-    assert!(upserts >= 300.0, "{upserts} upserts written for 300 patches\n{m}");
+    // A batch's upserts are counted once all its answers are back, 20 ms after the last one is
+    // stored: the count is waited for (CI once read 50 of 300, the first batch's).
+    let m = relay
+        .metrics_when(port, "300 upserts counted", |m| metric(m, UPSERTS).is_some_and(|n| n - upserts_before >= 300.0));
     assert_eq!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#), Some(0.0), "{m}");
     let opened = proxy.connections() - before;
     assert!(opened >= 8, "the 300 writes went through {opened} new connections: one after another\n{m}");
