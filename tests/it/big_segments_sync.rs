@@ -265,7 +265,13 @@ fn relay_synchronizes_big_segments_beside_the_flag_stream() {
         cursor().as_deref() == Some("1") && s.open_big_streams() == 1 && synced().is_some()
     });
     assert_eq!(smembers(&format!("{prefix}:big_segment_include:{H1}")), ["big.g1"]);
-    let st = status(port);
+    // The relay notes synchronizedOn once Redis has answered its write, a moment after the test
+    // can read it there.
+    let mut st = serde_json::Value::Null;
+    relay.wait_for("synchronizedOn in /status", || {
+        st = status(port);
+        !st["environments"]["default"]["bigSegmentStatus"]["lastSynchronizedOn"].is_null()
+    });
     let b = &st["environments"]["default"]["bigSegmentStatus"];
     assert_eq!((b["available"].as_bool(), b["potentiallyStale"].as_bool()), (Some(true), Some(false)), "{st}");
     assert!(b["lastSynchronizedOn"].as_i64().is_some_and(|t| t > 1_600_000_000_000), "{st}");
