@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::relay::{KEY, Relay, free_port, metric, patch, server};
+use crate::relay::{KEY, Relay, free_port, metric, patch, server, store_is_up};
 use crate::support::*;
 
 fn sentinel_cli(s: &Sentinel, args: &[&str]) -> String {
@@ -156,9 +156,7 @@ fn relay_keeps_a_sentinel_store_current_through_a_failover() {
     assert_eq!(redis_cli_at(&new, pw, &["EXISTS", &format!("{prefix}:$inited")]).trim(), "1");
     // The interruption is counted and the store is back (marked up once its rewrite has answered,
     // after the data shows in it).
-    let m = relay.metrics_when(mport, "the store marked up", |m| {
-        metric(m, r#"ldstore_relay_store_up{env="default"}"#) == Some(1.0)
-    });
+    let m = relay.metrics_when(mport, "the store marked up", store_is_up);
     assert!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#).unwrap() >= 1.0, "{m}");
     assert!(relay.log().contains("store is back"), "{}", relay.log());
 }
@@ -324,9 +322,7 @@ fn relay_and_sync_follow_a_cluster_failover() {
     assert!(flags.iter().all(|v| *v == flags[0]) && (1..=last).contains(&flags[0]), "{flags:?}");
     assert!(segments.len() == 1 && (1..=last).contains(&segments[0]), "{segments:?}");
     // Marked up again (if a write failed) once the rewrite has answered, after the data shows.
-    relay.metrics_when(mport, "the store marked up", |m| {
-        metric(m, r#"ldstore_relay_store_up{env="default"}"#) == Some(1.0)
-    });
+    relay.metrics_when(mport, "the store marked up", store_is_up);
 }
 
 /// `relay` follows a resharding: the slot of its (hash-tagged) prefix moves to another master

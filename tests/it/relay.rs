@@ -91,11 +91,7 @@ impl Relay {
 
     #[track_caller]
     pub(crate) fn wait_for_secs(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-        let end = Instant::now() + Duration::from_secs(secs);
-        while !cond() {
-            assert!(Instant::now() < end, "timed out waiting for {what}\n--- relay log\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.poll(what, secs, || if cond() { Ok(()) } else { Err(String::new()) })
     }
 
     /// `/metrics` on `port` once `cond` holds for it. A write is counted when the store's answer
@@ -103,13 +99,24 @@ impl Relay {
     /// a latency proxy, the whole delay after): counts read at once can miss the last writes.
     #[track_caller]
     pub(crate) fn metrics_when(&self, port: u16, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(20);
-        loop {
+        self.poll(what, 20, || {
             let m = http_get(port, "/metrics");
-            if cond(&m) {
-                return m;
+            if cond(&m) { Ok(m) } else { Err(format!("{m}\n")) }
+        })
+    }
+
+    /// `f` every 50 ms until it answers `Ok`, for at most `secs`; on timing out, fails with the last
+    /// `Err` (what was seen, if anything: empty or ending in a newline) and the relay's log.
+    #[track_caller]
+    fn poll<T>(&self, what: &str, secs: u64, mut f: impl FnMut() -> Result<T, String>) -> T {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            match f() {
+                Ok(t) => return t,
+                Err(seen) => {
+                    assert!(Instant::now() < end, "timed out waiting for {what}\n{seen}--- relay log\n{}", self.log())
+                }
             }
-            assert!(Instant::now() < end, "timed out waiting for {what}\n{m}\n--- relay log\n{}", self.log());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -156,6 +163,14 @@ pub(crate) fn status(port: u16) -> serde_json::Value {
 
 pub(crate) fn metric(text: &str, line_start: &str) -> Option<f64> {
     text.lines().find(|l| l.starts_with(line_start)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// The relay's count of items written as upserts.
+const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
+
+/// Whether `/metrics` shows the store up.
+pub(crate) fn store_is_up(m: &str) -> bool {
+    metric(m, r#"ldstore_relay_store_up{env="default"}"#) == Some(1.0)
 }
 
 pub(crate) fn server(flags: &[(&str, u64)]) -> LdServer {
@@ -233,7 +248,6 @@ fn put_patch_delete_unknown_status_and_metrics() {
     assert!(!raw.contains(KEY), "{raw}");
 
     // /metrics in Prometheus text format.
-    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
     let m = relay.metrics_when(port, "c's write counted", |m| metric(m, UPSERTS).is_some_and(|n| n >= 4.0));
     assert!(m.contains("# TYPE ldstore_relay_events_total counter"), "{m}");
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="put"}"#), Some(1.0), "{m}");
@@ -743,8 +757,7 @@ fn store_outage_keeps_updates_in_memory_and_writes_them_back() {
     });
     assert!(cli_at(&addr, &["hget", "outage:segments", "seg"]).unwrap().contains("seg"));
     // The store is marked up once its rewrite has answered (after the data shows in it).
-    let up = |m: &str| metric(m, r#"ldstore_relay_store_up{env="default"}"#) == Some(1.0);
-    let m = relay.metrics_when(mport, "the store marked up", up);
+    let m = relay.metrics_when(mport, "the store marked up", store_is_up);
     assert!(metric(&m, r#"ldstore_relay_store_write_failures_total{env="default"}"#).unwrap() >= 1.0, "{m}");
     assert!(relay.log().contains("store is back"), "{}", relay.log());
     drop(relay);
@@ -849,7 +862,6 @@ fn patches_queued_behind_a_slow_store_are_written_together_at_their_newest_versi
     assert!(redis_cli(&["hget", &format!("{prefix}:segments"), "sx"]).contains(r#""version":7"#));
     // Each flag written at least once (counted when its batch's answer is back, 5 ms after the data
     // shows in Redis); the hot flag's queued patches folded into fewer writes.
-    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
     let m = relay.metrics_when(port, "301 writes counted", |m| metric(m, UPSERTS).is_some_and(|n| n >= 301.0));
     assert_eq!(metric(&m, r#"ldstore_relay_events_total{env="default",type="patch"}"#), Some(601.0), "{m}");
     let writes = metric(&m, UPSERTS).unwrap();
@@ -946,7 +958,6 @@ fn patches_queued_behind_a_slow_store_are_written_concurrently(
     // done (the writer takes them in order): the put's, and a first write of memory when the store
     // opened after the put had arrived (a stored patch alone does not show that: such a write can
     // carry it). The patches below are then written as patches, not with a rewrite of all of memory.
-    const UPSERTS: &str = r#"ldstore_relay_store_writes_total{env="default",op="upsert"}"#;
     let upserts = || metric(&http_get(port, "/metrics"), UPSERTS).unwrap_or(0.0);
     let mut v = 2;
     while upserts() < 1.0 {
