@@ -246,17 +246,16 @@ def redis_sync_vs_raw(tmp, n, big=0):
     raw_pipe_file(data, "bench:raw", pipe)
     staged = os.path.join(tmp, f"raw-staged-{n}-{big}.resp")
     raw_staged_file(data, "bench:raw", staged)
-    raw = RAW_PIPE
     alternate(f"1. sync {what} into Redis vs raw limit", "ldstore sync", sync_cmd(path, "bench:ld"),
-              "redis-cli --pipe (same bytes)", raw, b_stdin=staged)
+              "redis-cli --pipe (same bytes)", RAW_PIPE, b_stdin=staged)
     if want("redis-tx"):
         # Before the staged write: one transaction, on both sides (ldstore through a user that may
         # not RENAME, which makes it write one MULTI/EXEC).
         alternate(f"1. the same, vs one MULTI/EXEC", "ldstore sync", sync_cmd(path, "bench:ld"),
-                  "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
+                  "redis-cli --pipe (MULTI/EXEC)", RAW_PIPE, b_stdin=pipe)
         tx_cmd = sync_cmd(path, "bench:ld", one_transaction_url())
         alternate(f"1. one-transaction sync vs MULTI/EXEC bytes", "ldstore (1 tx)", tx_cmd,
-                  "redis-cli --pipe (MULTI/EXEC)", raw, b_stdin=pipe)
+                  "redis-cli --pipe (MULTI/EXEC)", RAW_PIPE, b_stdin=pipe)
     return path, data, mb
 
 
@@ -284,15 +283,14 @@ def cpu_accounting(tmp, n):
     path, data, mb = gen(tmp, n)
     staged = os.path.join(tmp, f"raw-staged-{n}-0.resp")
     raw_staged_file(data, "bench:raw", staged)
-    raw = RAW_PIPE
-    sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None), "redis-cli --pipe": (raw, staged)}
+    sides = {"ldstore sync": (sync_cmd(path, "bench:ld"), None), "redis-cli --pipe": (RAW_PIPE, staged)}
     if want("redis-tx"):
         pipe, discard = (os.path.join(tmp, f"raw-{n}-{end}.resp") for end in ("EXEC", "DISCARD"))
         raw_pipe_file(data, "bench:raw", pipe)
         raw_pipe_file(data, "bench:raw", discard, end="DISCARD")
         tx_cmd = sync_cmd(path, "bench:ld", one_transaction_url())
-        sides.update({"ldstore (1 tx)": (tx_cmd, None), "redis-cli (MULTI/EXEC)": (raw, pipe),
-                      "redis-cli (DISCARD)": (raw, discard)})
+        sides.update({"ldstore (1 tx)": (tx_cmd, None), "redis-cli (MULTI/EXEC)": (RAW_PIPE, pipe),
+                      "redis-cli (DISCARD)": (RAW_PIPE, discard)})
     got = {name: [] for name in sides}
     runs = RUNS * 2 if n <= 10000 else RUNS
     for i in range(runs):
