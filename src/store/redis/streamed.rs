@@ -3,15 +3,18 @@
 //! the Sentinel master, or on a cluster the master of a hash-tagged prefix's slot).
 //!
 //! Each item is encoded as it comes into its kind's pending `HSET` (at most HSET_MAX_FIELDS
-//! items); a full `HSET` is written at once, from the feed's own thread, and nobody waits for
-//! Redis' answers: they are read once, when everything has been sent (the kernel's socket buffer
-//! lets the feed read on while Redis applies what was sent). Items are written in source order.
+//! items); a full `HSET` is written at once, and nobody waits for Redis' answers: they are read
+//! once, when everything has been sent (the kernel's socket buffer lets the feed read on while
+//! Redis applies what was sent). Items are written in source order.
 //!
-//! No thread of its own sends: with one, a 10k-flag sync used 2 ms (7%) more processor time for
-//! the same wall time, measured, because each handover wakes a thread and on a machine whose other
-//! core runs Redis the woken one waits for a processor (up to a scheduler tick). After each write
-//! the feed's thread checks that it does not share its core with a Redis on the same machine,
-//! which each write wakes, and moves off it if it does ([`crate::processor`]).
+//! Staged, the feed's own thread writes: with a thread of its own, a 10k-flag sync used 2 ms (7%)
+//! more processor time for the same wall time, measured (again on 2026-12-05: 1.4 ms more, the
+//! same median, a slower tail), because each handover wakes a thread and on a machine whose other
+//! core runs Redis, busy applying the `HSET`s, the woken one waits for a processor. After each
+//! write the feed's thread checks that it does not share its core with a Redis on the same
+//! machine, which each write wakes, and moves off it if it does ([`crate::processor`]). In one
+//! transaction Redis only queues the commands until `EXEC`, its core is half idle meanwhile, and a
+//! thread of its own writes them (see [`To::Sender`]).
 //!
 //! Staged when the Redis user may (see [`super::staging`]): the `HSET`s go to staging hashes,
 //! which Redis applies while the feed is still reading the source, and one short `MULTI`/`EXEC`
@@ -64,9 +67,9 @@ pub(super) fn init(
     let fed = feed(&mut init);
     // A signal during the feed, or after it but before the commit is sent, abandons it.
     let signal = shutdown.signal();
-    let Some(counts) = fed.filter(|_| init.out.failed.is_none() && signal.is_none()) else {
+    let Some(counts) = fed.filter(|_| init.out.ok() && signal.is_none()) else {
         let (queued, sent) = (init.report.items_written, init.sent);
-        let Streamed { out: Out { mut conn, failed, .. }, .. } = init;
+        let (mut conn, failed) = init.out.into_parts();
         // Dropping the connection discards an uncommitted transaction; a staging hash is removed
         // (or, when that fails, expires).
         let how = match (&staging, &failed) {
@@ -277,7 +280,10 @@ impl Streamed {
             expire: staging.map(|s| [0, 1].map(|k| s.expire_command(k))),
             check: staging.map(Staging::check_commands).unwrap_or_default(),
             head,
-            out: Out { conn, failed: None, sharing: Sharing::default() },
+            out: match staging {
+                Some(_) => Out::here(conn),
+                None => Out::sender(conn),
+            },
             sent: 0,
             report: InitReport::default(),
             progress,
@@ -298,7 +304,8 @@ impl Streamed {
         match HEAD_ROOM.checked_sub(head.len()) {
             Some(start) => {
                 fields[start..HEAD_ROOM].copy_from_slice(head);
-                self.out.write(&fields[start..]);
+                let piece = std::mem::take(fields);
+                *fields = self.out.write_piece(piece, start);
             }
             // A prefix longer than the room: two writes.
             None => {
@@ -350,29 +357,128 @@ impl Streamed {
     /// writing to it).
     fn close(mut self, n: usize) -> (InitReport, usize, Result<redis::Connection, RedisError>) {
         self.out.write(&self.head.0);
-        let conn = match self.out.failed {
-            Some(e) => Err(e),
-            None => Ok(self.out.conn),
+        let conn = match self.out.into_parts() {
+            (_, Some(e)) => Err(e),
+            (conn, None) => Ok(conn),
         };
         (self.report, n, conn)
     }
 }
 
-/// The connection a streamed init writes to, and the first error writing to it (the feed then
+/// Where a streamed init's commands are written, and the first error writing them (the feed then
 /// stops, and nothing more is written).
 struct Out {
-    conn: redis::Connection,
+    to: To,
     failed: Option<RedisError>,
-    /// Whether this thread shares its core with Redis (see [`crate::processor`]).
-    sharing: Sharing,
+    /// The sender stopped at a failed write (its error comes back with the connection).
+    stopped: bool,
 }
 
+/// Who writes to the connection.
+enum To {
+    /// The feed's thread, which checks after each write that it does not share its core with
+    /// Redis (see [`crate::processor`]). Staged: Redis applies each `HSET` as it comes, so its core
+    /// is busy all along, and a thread of its own measured no faster (see the module's
+    /// documentation).
+    Here(redis::Connection, Sharing),
+    /// One transaction: a thread of its own. Redis only queues what precedes `EXEC`, so its core
+    /// is half idle while the file is read; the writes (the kernel's copy into the socket, and the
+    /// loopback delivering it) move there, off the feed's thread, which then only reads and checks
+    /// the file. Measured (2026-12-05, the benchmark's 10k and 100k files, alternating with
+    /// `redis-cli --pipe` of the same `MULTI`/`EXEC`): wall time over redis-cli's 1.40 -> 1.32
+    /// (median of 30 runs) at 10k, 1.25 -> 1.21 (10 runs) at 100k, for the same processor time.
+    Sender(Sender),
+}
+
+/// The thread that writes a one-transaction init's pieces, in order.
+struct Sender {
+    pieces: std::sync::mpsc::SyncSender<(Vec<u8>, usize)>,
+    /// Buffers of written pieces, to encode the next ones into.
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Gives the connection back, with the first error writing to it.
+    thread: std::thread::JoinHandle<(redis::Connection, Option<RedisError>)>,
+}
+
+/// Pieces handed to the sender and not yet written: the feed reads on while Redis takes them.
+const PIECES_AHEAD: usize = 2;
+
 impl Out {
+    fn here(conn: redis::Connection) -> Out {
+        Out { to: To::Here(conn, Sharing::default()), failed: None, stopped: false }
+    }
+
+    /// Written by a thread of its own; from this thread when none can be started.
+    fn sender(conn: redis::Connection) -> Out {
+        let (pieces, to_write) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(PIECES_AHEAD);
+        let (written, spare) = std::sync::mpsc::channel();
+        let (give, take) = std::sync::mpsc::sync_channel::<redis::Connection>(1);
+        let started = std::thread::Builder::new().name("ldstore-send".into()).spawn(move || {
+            let mut conn = take.recv().expect("the connection, once started");
+            for (mut piece, start) in to_write {
+                if let Err(e) = conn.send_packed_command(&piece[start..]) {
+                    return (conn, Some(e));
+                }
+                piece.clear();
+                // The feed may have finished meanwhile.
+                let _ = written.send(piece);
+            }
+            (conn, None)
+        });
+        match started {
+            Ok(thread) => {
+                give.send(conn).expect("the sender waits for its connection");
+                Out { to: To::Sender(Sender { pieces, spare, thread }), failed: None, stopped: false }
+            }
+            Err(e) => {
+                tracing::debug!("no thread to write the transaction ({e}); writing it from the feed's");
+                Out::here(conn)
+            }
+        }
+    }
+
+    fn ok(&self) -> bool {
+        self.failed.is_none() && !self.stopped
+    }
+
     /// Write `bytes` unless a write failed already.
     fn write(&mut self, bytes: &[u8]) {
-        if self.failed.is_none() {
-            self.failed = self.conn.send_packed_command(bytes).err();
-            self.sharing.after_write();
+        match &mut self.to {
+            To::Here(conn, sharing) => {
+                if self.failed.is_none() {
+                    self.failed = conn.send_packed_command(bytes).err();
+                    sharing.after_write();
+                }
+            }
+            To::Sender(_) => drop(self.write_piece(bytes.to_vec(), 0)),
+        }
+    }
+
+    /// Write `piece[start..]` unless a write failed already; a buffer for the next piece.
+    fn write_piece(&mut self, piece: Vec<u8>, start: usize) -> Vec<u8> {
+        let To::Sender(sender) = &self.to else {
+            self.write(&piece[start..]);
+            return piece;
+        };
+        if !self.ok() {
+            return piece;
+        }
+        let capacity = piece.capacity();
+        if sender.pieces.send((piece, start)).is_err() {
+            self.stopped = true;
+            return Vec::new();
+        }
+        sender.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(capacity))
+    }
+
+    /// The connection, once everything handed over is written, and the first error writing.
+    fn into_parts(self) -> (redis::Connection, Option<RedisError>) {
+        match self.to {
+            To::Here(conn, _) => (conn, self.failed),
+            To::Sender(Sender { pieces, thread, .. }) => {
+                drop(pieces);
+                let (conn, failed) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (conn, self.failed.or(failed))
+            }
         }
     }
 }
@@ -396,7 +502,7 @@ impl ItemSink for Streamed {
                 return false;
             }
         }
-        self.out.failed.is_none()
+        self.out.ok()
     }
 }
 
