@@ -384,9 +384,10 @@ enum To {
     /// One transaction: a thread of its own. Redis only queues what precedes `EXEC`, so its core
     /// is half idle while the file is read; the writes (the kernel's copy into the socket, and the
     /// loopback delivering it) move there, off the feed's thread, which then only reads and checks
-    /// the file. Measured (2026-12-05, the benchmark's 10k and 100k files, alternating with
-    /// `redis-cli --pipe` of the same `MULTI`/`EXEC`): wall time over redis-cli's 1.40 -> 1.32
-    /// (median of 30 runs) at 10k, 1.25 -> 1.21 (10 runs) at 100k, for the same processor time.
+    /// the file. Measured (2026-12-05, the benchmark's files, the build before and this one in
+    /// turn with `redis-cli --pipe` of the same `MULTI`/`EXEC`): this one's wall time, over the
+    /// other's in the same round, was 0.95 at 10k flags (median of 60 rounds) and 0.96 at 100k
+    /// (15 rounds), for the same processor time.
     Sender(Sender),
 }
 
