@@ -843,6 +843,12 @@ fn relay_waits_while_another_writer_holds_the_lease() {
 /// A Redis sync interrupted part-way writes nothing at all: the transaction is never committed.
 /// `name`: the file's name (`.json` is written while it is read; other names are read first).
 fn a_signal_abandons_a_redis_sync(name: &str, sig: &str, signame: &str, code: i32) {
+    a_signal_abandons_a_redis_sync_as(name, sig, signame, code, None);
+}
+
+/// [`a_signal_abandons_a_redis_sync`] as `user` (`name:password`) when given: a user that may not
+/// `RENAME` gets one `MULTI`/`EXEC`, whose commands a thread of their own writes.
+fn a_signal_abandons_a_redis_sync_as(name: &str, sig: &str, signame: &str, code: i32, user: Option<&str>) {
     let p = unique_prefix("redis-int");
     let old = data_set("old", 5, 10);
     let (_d0, f0) = file(&old);
@@ -853,17 +859,25 @@ fn a_signal_abandons_a_redis_sync(name: &str, sig: &str, signame: &str, code: i3
     let (_d, f) = file_named(name, &data_set("new", 10_000, 800));
     let proxy = SlowProxy::start(&redis_addr(), 1_000_000);
     let mut c = ldstore();
-    c.args(["sync", "--from-file"]).arg(&f).args(["--redis", &proxy.addr, "--prefix", &p]);
+    let url = match user {
+        Some(user) => format!("redis://{user}@{}", proxy.addr),
+        None => proxy.addr.clone(),
+    };
+    c.args(["-vv", "sync", "--from-file"]).arg(&f).args(["--redis", &url, "--prefix", &p]);
     let child = spawn(c);
     proxy.wait_forwarded(500_000, 60);
     kill(sig, &child);
     let o = child.wait_with_output().unwrap();
     assert_code(&o, code);
-    assert_eq!(
-        stderr(&o),
-        format!(
-            "ldstore: error: interrupted by {signame}: nothing was written (stopped before the commit); Redis prefix \"{p}\" is unchanged\n"
-        )
+    let err = stderr(&o);
+    let how = if user.is_some() { "(one transaction)" } else { "(staged)" };
+    assert!(err.contains(&format!("connected for a streamed init of prefix \"{p}\" {how}")), "{err}");
+    assert!(!err.contains("secret-pw"), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "\nldstore: error: interrupted by {signame}: nothing was written (stopped before the commit); Redis prefix \"{p}\" is unchanged\n"
+        )),
+        "{err}"
     );
     let fields: BTreeSet<String> =
         redis_cli(&["hkeys", &format!("{p}:features")]).lines().map(str::to_string).collect();
@@ -875,6 +889,14 @@ fn a_signal_abandons_a_redis_sync(name: &str, sig: &str, signame: &str, code: i3
 #[test]
 fn redis_sigint_mid_streamed_sync_writes_nothing() {
     a_signal_abandons_a_redis_sync("flags.json", "-INT", "SIGINT", 130);
+}
+
+#[test]
+fn redis_sigint_mid_one_transaction_sync_writes_nothing() {
+    let user = format!("norenameint{}", std::process::id());
+    redis_cli(&["ACL", "SETUSER", &user, "on", ">secret-pw", "~*", "&*", "+@all", "-rename"]);
+    a_signal_abandons_a_redis_sync_as("flags.json", "-INT", "SIGINT", 130, Some(&format!("{user}:secret-pw")));
+    redis_cli(&["ACL", "DELUSER", &user]);
 }
 
 #[test]
