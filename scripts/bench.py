@@ -793,7 +793,13 @@ def scan(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="ldstore-bench-")
+    # The generated files (up to about 700 MB with every part) go when the bench ends, however it
+    # ends: a bench run again and again must not fill /tmp.
+    with tempfile.TemporaryDirectory(prefix="ldstore-bench-") as tmp:
+        run(tmp)
+
+
+def run(tmp):
     print(f"machine: {os.cpu_count()} cores; {RUNS} runs per side, medians")
     for n in SIZES:
         if not (want("redis") or want("reads") or want("diff") or (n <= 10000 and want("sdk"))):
