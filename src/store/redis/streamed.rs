@@ -400,6 +400,14 @@ struct Sender {
     thread: std::thread::JoinHandle<(redis::Connection, Option<RedisError>)>,
 }
 
+impl Sender {
+    /// Hand `piece[start..]` over to be written; `false` when the sender has stopped at a failed
+    /// write.
+    fn take(&self, piece: Vec<u8>, start: usize) -> bool {
+        self.pieces.send((piece, start)).is_ok()
+    }
+}
+
 /// Pieces handed to the sender and not yet written: the feed reads on while Redis takes them.
 const PIECES_AHEAD: usize = 2;
 
@@ -443,32 +451,35 @@ impl Out {
 
     /// Write `bytes` unless a write failed already.
     fn write(&mut self, bytes: &[u8]) {
+        if !self.ok() {
+            return;
+        }
         match &mut self.to {
             To::Here(conn, sharing) => {
-                if self.failed.is_none() {
-                    self.failed = conn.send_packed_command(bytes).err();
-                    sharing.after_write();
-                }
+                self.failed = conn.send_packed_command(bytes).err();
+                sharing.after_write();
             }
-            To::Sender(_) => drop(self.write_piece(bytes.to_vec(), 0)),
+            // A short write (the head, the commit) takes no spare buffer: those are for pieces.
+            To::Sender(sender) => self.stopped = !sender.take(bytes.to_vec(), 0),
         }
     }
 
     /// Write `piece[start..]` unless a write failed already; a buffer for the next piece.
     fn write_piece(&mut self, piece: Vec<u8>, start: usize) -> Vec<u8> {
-        let To::Sender(sender) = &self.to else {
-            self.write(&piece[start..]);
-            return piece;
-        };
-        if !self.ok() {
-            return piece;
+        match &self.to {
+            To::Sender(sender) if self.ok() => {
+                let capacity = piece.capacity();
+                if !sender.take(piece, start) {
+                    self.stopped = true;
+                    return Vec::new();
+                }
+                sender.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(capacity))
+            }
+            _ => {
+                self.write(&piece[start..]);
+                piece
+            }
         }
-        let capacity = piece.capacity();
-        if sender.pieces.send((piece, start)).is_err() {
-            self.stopped = true;
-            return Vec::new();
-        }
-        sender.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(capacity))
     }
 
     /// The connection, once everything handed over is written, and the first error writing.
